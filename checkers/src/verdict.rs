@@ -1,0 +1,110 @@
+//! Verdicts and their evidence: the three-way result every checker returns, and how results
+//! merge over checkers.
+//!
+//! Neighbours: every checker module builds a [`CheckResult`]; `results` renders them; the
+//! harness turns the merged [`Verdict`] into the exit status.
+//!
+//! Design: three values, as Porcupine and Jepsen do, because "the checker could not decide"
+//! (a time budget ran out, the history had nothing to judge) must never read as "valid".
+//! Merging is a `max` over the order `Valid < Unknown < Invalid`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a checker decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The property holds on this history.
+    Valid,
+    /// The checker could not decide (ran out of time, failed, or had nothing to judge).
+    Unknown,
+    /// The property is broken, and the evidence proves it.
+    Invalid,
+}
+
+impl Verdict {
+    /// Merge two verdicts: invalid wins over unknown, which wins over valid.
+    pub fn merge(self, other: Verdict) -> Verdict {
+        self.max(other)
+    }
+
+    /// The exit status of a command that gives this verdict: 0 valid, 1 invalid, 2 unknown.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Valid => 0,
+            Verdict::Invalid => 1,
+            Verdict::Unknown => 2,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Valid => "valid",
+            Verdict::Unknown => "unknown",
+            Verdict::Invalid => "invalid",
+        })
+    }
+}
+
+/// One checker's verdict with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The checker's name, as given to `--checker`.
+    pub checker: String,
+    /// What it decided.
+    pub verdict: Verdict,
+    /// One sentence a person can read: the witness when invalid, why when unknown.
+    pub summary: String,
+    /// The history indices that prove the verdict (empty when valid).
+    #[serde(default)]
+    pub evidence: Vec<u64>,
+    /// Checker-specific figures and detail, as JSON (liveness numbers, a partial linearization).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+}
+
+impl CheckResult {
+    /// A valid result with a short summary.
+    pub fn valid(checker: &str, summary: impl Into<String>) -> CheckResult {
+        CheckResult::new(checker, Verdict::Valid, summary, Vec::new())
+    }
+
+    /// An invalid result with its witness sentence and the indices that prove it.
+    pub fn invalid(checker: &str, summary: impl Into<String>, evidence: Vec<u64>) -> CheckResult {
+        CheckResult::new(checker, Verdict::Invalid, summary, evidence)
+    }
+
+    /// An unknown result, saying why.
+    pub fn unknown(checker: &str, why: impl Into<String>) -> CheckResult {
+        CheckResult::new(checker, Verdict::Unknown, why, Vec::new())
+    }
+
+    fn new(
+        checker: &str,
+        verdict: Verdict,
+        summary: impl Into<String>,
+        evidence: Vec<u64>,
+    ) -> CheckResult {
+        CheckResult {
+            checker: checker.to_string(),
+            verdict,
+            summary: summary.into(),
+            evidence,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// The same result with checker-specific detail attached.
+    pub fn with_details(mut self, details: serde_json::Value) -> CheckResult {
+        self.details = details;
+        self
+    }
+}
+
+/// The merged verdict of several results (valid when there are none).
+pub fn merge_all<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Verdict {
+    results.into_iter().fold(Verdict::Valid, |v, r| v.merge(r.verdict))
+}

@@ -1,0 +1,37 @@
+//! The `splitbrain` command line: parses the arguments, runs one subcommand, and turns its
+//! outcome into the exit status in this one place.
+//!
+//! Exit status (shared/HISTORY.md): 0 valid, 1 invalid, 2 unknown, 254 bad usage or input,
+//! 255 the tool itself failed. Subcommands return the status of their verdict, or an error:
+//! a [`exit::BadInput`] anywhere in its chain means 254, anything else 255.
+
+mod cmd;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Jepsen-style fault injection and linearizability checking for leader election.
+#[derive(Parser)]
+#[command(name = "splitbrain", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a recorded history and print the verdict of each checker.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::usage(e),
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+    };
+    exit::status(outcome)
+}

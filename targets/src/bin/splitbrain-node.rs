@@ -1,0 +1,2 @@
+//! node
+fn main() {}
