@@ -1,0 +1,131 @@
+//! `junit.xml`: the run as one JUnit test suite, one test case per checker, for CI systems.
+//!
+//! Neighbours: renders a [`RunResults`]; quotes history lines through [`crate::evidence`].
+//!
+//! Design decisions:
+//! - `invalid` is a `<failure>` whose `message` is the witness sentence and whose body is the
+//!   sentence followed by the evidence lines, exactly as they are in history.jsonl.
+//! - `unknown` is an `<error>`, not `<skipped>`: Jenkins, GitLab, GitHub's JUnit reporters and
+//!   Azure DevOps all count an error as a test that did not pass, while most treat a skipped
+//!   case as harmless. A CI gate must not pass on "the checker could not decide".
+//! - Text that is not allowed in XML 1.0 (control characters other than tab, newline and
+//!   carriage return) becomes U+FFFD; newlines in attributes are written as `&#10;` so the
+//!   witness keeps its lines through attribute normalization.
+
+use crate::evidence;
+use crate::summary::RunResults;
+use splitbrain_checkers::{History, Verdict};
+use std::fmt::Write;
+
+/// Evidence lines quoted per failing case; the rest are counted.
+pub const MAX_EVIDENCE_LINES: usize = 50;
+
+/// Renders the JUnit XML document of a run. `history` supplies the evidence lines (pass an
+/// empty one when it could not be read: the indices are still listed).
+pub fn render(results: &RunResults, history: &History) -> String {
+    let suite = format!("splitbrain.{}", results.run.test);
+    let count = |v| results.checks.iter().filter(|c| c.verdict == v).count();
+    let seconds = results.history.duration_ns as f64 / 1e9;
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"splitbrain\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{seconds:.3}\">",
+        results.checks.len(),
+        count(Verdict::Invalid),
+        count(Verdict::Unknown),
+    );
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{seconds:.3}\" timestamp=\"{}\">",
+        attr(&suite),
+        results.checks.len(),
+        count(Verdict::Invalid),
+        count(Verdict::Unknown),
+        attr(results.run.started.trim_end_matches('Z')),
+    );
+    properties(&mut x, results);
+    for check in &results.checks {
+        testcase(&mut x, &suite, check, history);
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}
+
+fn properties(x: &mut String, results: &RunResults) {
+    let run = &results.run;
+    let mut props = vec![
+        ("verdict".to_string(), results.verdict.to_string()),
+        ("seed".to_string(), run.seed.to_string()),
+        ("command".to_string(), run.command_line()),
+        ("started".to_string(), run.started.clone()),
+    ];
+    props.extend(run.versions.iter().map(|(k, v)| (format!("version.{k}"), v.clone())));
+    x.push_str("    <properties>\n");
+    for (name, value) in props {
+        let _ =
+            writeln!(x, "      <property name=\"{}\" value=\"{}\"/>", attr(&name), attr(&value));
+    }
+    x.push_str("    </properties>\n");
+}
+
+fn testcase(x: &mut String, suite: &str, check: &splitbrain_checkers::CheckResult, h: &History) {
+    let _ =
+        write!(x, "    <testcase name=\"{}\" classname=\"{}\"", attr(&check.checker), attr(suite));
+    let tag = match check.verdict {
+        Verdict::Valid => {
+            let _ = writeln!(x, ">\n      <system-out>{}</system-out>", text(&check.summary));
+            x.push_str("    </testcase>\n");
+            return;
+        }
+        Verdict::Invalid => "failure",
+        Verdict::Unknown => "error",
+    };
+    let mut body = check.summary.clone();
+    let lines = evidence::lines(h, &check.evidence, MAX_EVIDENCE_LINES);
+    if !lines.is_empty() {
+        body.push_str("\n\nevidence (history.jsonl lines):\n");
+        body.push_str(&lines.join("\n"));
+    }
+    let _ = writeln!(
+        x,
+        ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
+        attr(&check.summary),
+        check.verdict,
+        text(&body),
+    );
+}
+
+/// Escapes text content.
+pub fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// Escapes an attribute value (double-quoted), keeping newlines and tabs as references.
+pub fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, in_attr: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' if in_attr => out.push_str("&#10;"),
+            '\r' if in_attr => out.push_str("&#13;"),
+            '\t' if in_attr => out.push_str("&#9;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if allowed_in_xml(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
+}
+
+/// XML 1.0's `Char` production (Rust strings hold no surrogates).
+fn allowed_in_xml(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}

@@ -1,0 +1,130 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script needed, no network)
+//! that shows a person at a glance whether two leaders ever acted at once, and why.
+//!
+//! Order of the page, most important first: the verdict and the witness of each violation;
+//! the timeline (one lane per node: who believed it led under which token, who was paused,
+//! killed or cut off, the resource's accepts, the violations flagged); each violation up
+//! close; the checks; the liveness figures and operation counts; latency over time and its
+//! histogram; one section per check with its evidence and details; the history lines the
+//! page links to; the facts of the run.
+//!
+//! Neighbours: reads [`RunResults`] and the [`History`]; [`model`] reads the timeline out of
+//! the history, [`timeline`] and [`latency`] draw SVG, [`sections`] and [`details`] write the
+//! text, [`excerpt`] picks the history lines; [`crate::output`] writes the file.
+
+pub mod details;
+pub mod excerpt;
+pub mod fmt;
+pub mod latency;
+pub mod model;
+pub mod sections;
+pub mod timeline;
+
+use crate::ops;
+use crate::summary::RunResults;
+use fmt::{esc, token_color};
+use model::Timeline;
+use splitbrain_checkers::History;
+use std::fmt::Write;
+use timeline::View;
+
+const STYLE: &str = include_str!("style.css");
+
+/// A zoomed view is drawn for a violation when its window is under this share of the run.
+const ZOOM_BELOW: f64 = 0.5;
+
+/// Renders the whole report page.
+pub fn render(results: &RunResults, history: &History) -> String {
+    let tl = Timeline::build(history, &results.checks);
+    let ex = excerpt::select(history, &results.checks);
+    let client_ops = ops::client_ops(&history.records);
+    let mut p = String::with_capacity(256 * 1024);
+    let _ = write!(
+        p,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{} · {} · splitbrain</title><style>{STYLE}</style></head><body>"#,
+        results.verdict.to_string().to_uppercase(),
+        esc(&results.run.test)
+    );
+    p.push_str(timeline::defs());
+    p.push_str(r#"<main>"#);
+    p.push_str(&sections::header(results, &tl, &ex));
+    timeline_card(&mut p, &tl, &ex);
+    card(&mut p, "checks", "Checks", &sections::checks_table(&results.checks));
+    card(&mut p, "figures", "Liveness and operations", &sections::figures(results, &tl));
+    let latency_html = format!(
+        "{}{}<h4>ok latency histogram</h4>{}",
+        latency::legend(),
+        latency::scatter(&client_ops, &tl.faults, tl.end),
+        latency::histogram(&client_ops)
+    );
+    card(&mut p, "latency", "Latency of client operations", &latency_html);
+    for c in &results.checks {
+        p.push_str(&sections::check_section(c, history, &ex));
+    }
+    let hist = format!(
+        r#"<p class="dim">The lines the page links to: evidence with {} lines of context, elections, stepdowns and faults ({} of {} lines). The whole history is <code>history.jsonl</code> next to this file.</p>{}"#,
+        excerpt::CONTEXT,
+        ex.lines.len(),
+        history.records.len(),
+        excerpt::table(history, &ex)
+    );
+    card(&mut p, "history", "History lines", &hist);
+    card(&mut p, "run", "The run", &sections::run_facts(results));
+    p.push_str(r#"<footer>splitbrain report · self-contained: no network, no script needed</footer></main></body></html>"#);
+    p
+}
+
+fn card(p: &mut String, id: &str, title: &str, body: &str) {
+    let _ = write!(p, r#"<section class="card" id="{id}"><h2>{title}</h2>{body}</section>"#);
+}
+
+fn timeline_card(p: &mut String, tl: &Timeline, ex: &excerpt::Excerpt) {
+    let mut body = legend(tl);
+    let _ = write!(
+        body,
+        r#"<div class="scroll">{}</div>"#,
+        timeline::svg(tl, View::whole(tl), "tl", ex)
+    );
+    for v in &tl.violations {
+        let Some((a, b)) = v.span() else { continue };
+        let view = View::around(tl, a, b);
+        if (view.t1 - view.t0) as f64 >= tl.end as f64 * ZOOM_BELOW {
+            continue;
+        }
+        let _ = write!(
+            body,
+            r#"<h4 class="zoom">⚠ {} {} up close: {} → {}</h4><div class="scroll">{}</div>"#,
+            v.number,
+            esc(&v.checker),
+            fmt::at(view.t0),
+            fmt::at(view.t1),
+            timeline::svg(tl, view, &format!("tl-v{}", v.number), ex)
+        );
+    }
+    card(p, "timeline", "Timeline", &body);
+}
+
+fn legend(tl: &Timeline) -> String {
+    let mut s = String::from(r#"<div class="legend"><span class="dim">led under token:</span>"#);
+    for (rank, t) in tl.tokens.iter().enumerate().take(24) {
+        let _ = write!(
+            s,
+            r#"<span><i class="chip" style="background:{}"></i>{t}</span>"#,
+            token_color(Some(rank))
+        );
+    }
+    if tl.tokens.len() > 24 {
+        let _ = write!(s, "<span>… {} more</span>", tl.tokens.len() - 24);
+    }
+    if tl.tenures.iter().any(|t| t.token.is_none()) {
+        let _ = write!(
+            s,
+            r#"<span><i class="chip" style="background:{}"></i>no token</span>"#,
+            token_color(None)
+        );
+    }
+    s.push_str(
+        r#"</div><div class="legend"><span><i class="chip pat" style="background:#ddf4ff;border-color:#0969da"></i>paused</span><span><i class="chip" style="background:#57606a"></i>killed</span><span><i class="chip" style="background:#fbefff;border-color:#8250df"></i>cut off (partition)</span><span><i class="chip" style="background:#fff1e5;border-color:#bc4c00"></i>clock skewed</span><span><i class="tickmark"></i>resource accepted a write (top of lane, token color)</span><span><i class="tickmark rej"></i>rejected (bottom)</span><span><i class="vdot"></i>violation evidence</span><span class="dim">hover for detail · click to jump to the history line</span></div>"#,
+    );
+    s
+}

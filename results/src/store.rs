@@ -1,0 +1,297 @@
+//! The run store: where each run's files live, the `latest` link, and the list of runs.
+//!
+//! Layout (shared/DESIGN.md):
+//!
+//! ```text
+//! store/
+//!   latest -> <test-name>/<timestamp>          the newest run of any test
+//!   <test-name>/
+//!     latest -> <timestamp>                    the newest run of this test
+//!     <timestamp>/                             e.g. 20260427T153012.123Z
+//!       history.jsonl results.json report.html junit.xml harness.log
+//!       nodes/<node>/…                         each process's output
+//! ```
+//!
+//! Neighbours: the controller creates a run with [`Store::create_run`] and writes into its
+//! [`RunDir`]; `analyze` opens one with [`RunDir::open`]; `serve` lists them with
+//! [`Store::runs`]; [`crate::output`] writes the result files into a run.
+//!
+//! Design: `latest` is updated when a run is created, not when it ends, so a run that was
+//! killed is still the one `latest` shows. It is replaced atomically (a new symlink renamed over
+//! the old), so a reader never sees it missing. Links are relative, so a store can be moved.
+//! Two runs of one test started in the same millisecond get `-1`, `-2`… suffixes.
+
+use crate::stamp;
+use splitbrain_checkers::Verdict;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+/// File names inside a run folder.
+pub mod files {
+    /// The recorded history.
+    pub const HISTORY: &str = "history.jsonl";
+    /// Verdicts, evidence, figures and how to reproduce the run.
+    pub const RESULTS: &str = "results.json";
+    /// The self-contained HTML report.
+    pub const REPORT: &str = "report.html";
+    /// The JUnit XML report for CI.
+    pub const JUNIT: &str = "junit.xml";
+    /// The controller's own log.
+    pub const HARNESS_LOG: &str = "harness.log";
+    /// The folder of per-node process output.
+    pub const NODES: &str = "nodes";
+    /// The name of the link to the newest run.
+    pub const LATEST: &str = "latest";
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A test or node name that cannot be a folder name.
+    #[error("invalid {what} name {name:?}: {why}")]
+    BadName {
+        /// "test" or "node".
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// What is wrong and what to do.
+        why: &'static str,
+    },
+    /// A folder that is not a run (no history.jsonl and no results.json).
+    #[error("{0} is not a splitbrain run folder (it has neither history.jsonl nor results.json)")]
+    NotARun(PathBuf),
+    /// A file-system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path it failed on.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+/// A store folder (`store/` by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// One stored run, as [`Store::runs`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEntry {
+    /// The test's name (the first folder level).
+    pub test: String,
+    /// The run folder's name, a sortable UTC timestamp.
+    pub stamp: String,
+    /// The run's folder.
+    pub dir: RunDir,
+}
+
+impl RunEntry {
+    /// The merged verdict recorded in the run's results.json; `None` while the run goes on,
+    /// or when it died before writing its results.
+    pub fn verdict(&self) -> Option<Verdict> {
+        #[derive(serde::Deserialize)]
+        struct VerdictOnly {
+            verdict: Verdict,
+        }
+        let text = fs::read(self.dir.results()).ok()?;
+        serde_json::from_slice::<VerdictOnly>(&text).ok().map(|v| v.verdict)
+    }
+}
+
+impl Store {
+    /// The store at `root` (created when the first run is).
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into() }
+    }
+
+    /// The store's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates `<root>/<test>/<timestamp of started>/` with its `nodes/` folder, and points
+    /// both `latest` links at it.
+    pub fn create_run(&self, test: &str, started: SystemTime) -> Result<RunDir, StoreError> {
+        check_name("test", test)?;
+        let test_dir = self.root.join(test);
+        fs::create_dir_all(&test_dir).map_err(io_err(&test_dir))?;
+        let stamp = stamp::folder_stamp(started);
+        let (name, path) = create_unique(&test_dir, &stamp)?;
+        let run = RunDir { path };
+        fs::create_dir(run.nodes()).map_err(io_err(&run.nodes()))?;
+        replace_link(&test_dir.join(files::LATEST), Path::new(&name))?;
+        replace_link(&self.root.join(files::LATEST), &Path::new(test).join(&name))?;
+        Ok(run)
+    }
+
+    /// Every stored run, newest first (by timestamp, then test name).
+    pub fn runs(&self) -> Result<Vec<RunEntry>, StoreError> {
+        let mut runs = Vec::new();
+        for test in subfolders(&self.root)? {
+            for stamp in subfolders(&self.root.join(&test))? {
+                if stamp::is_folder_stamp(&stamp) {
+                    let dir = RunDir { path: self.root.join(&test).join(&stamp) };
+                    runs.push(RunEntry { test: test.clone(), stamp, dir });
+                }
+            }
+        }
+        runs.sort_by(|a, b| b.stamp.cmp(&a.stamp).then_with(|| a.test.cmp(&b.test)));
+        Ok(runs)
+    }
+
+    /// The run `latest` points at, if any.
+    pub fn latest(&self) -> Option<RunDir> {
+        let path = fs::canonicalize(self.root.join(files::LATEST)).ok()?;
+        path.is_dir().then_some(RunDir { path })
+    }
+}
+
+/// Folder names (not links, not hidden) directly under `dir`; none when `dir` is missing.
+fn subfolders(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_err(dir))?;
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if let (true, Ok(name)) = (is_dir, entry.file_name().into_string()) {
+            if !name.starts_with('.') {
+                names.push(name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Creates `dir/stamp`, or `dir/stamp-1`, `dir/stamp-2`… when taken.
+fn create_unique(dir: &Path, stamp: &str) -> Result<(String, PathBuf), StoreError> {
+    for n in 0..1000 {
+        let name = if n == 0 { stamp.to_string() } else { format!("{stamp}-{n}") };
+        let path = dir.join(&name);
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok((name, path)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+    }
+    let path = dir.join(stamp);
+    Err(io_err(&path)(io::Error::new(io::ErrorKind::AlreadyExists, "1000 runs in one millisecond")))
+}
+
+/// Points the symlink `link` at `target`, atomically replacing whatever link was there.
+fn replace_link(link: &Path, target: &Path) -> Result<(), StoreError> {
+    let dir = link.parent().unwrap_or(Path::new("."));
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".latest.{}.{n}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(target, &tmp).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, link).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io_err(link)(e)
+    })
+}
+
+/// Checks that `name` can be one folder name: letters, digits, `.`, `_`, `-`.
+pub fn check_name(what: &'static str, name: &str) -> Result<(), StoreError> {
+    let bad = |why| Err(StoreError::BadName { what, name: name.to_string(), why });
+    if name.is_empty() || name.len() > 100 {
+        return bad("it must have 1 to 100 characters");
+    }
+    if !name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')) {
+        return bad("use only letters, digits, '.', '_' and '-'");
+    }
+    if name.starts_with('.') || name == files::LATEST {
+        return bad("it must not start with '.' nor be \"latest\"");
+    }
+    Ok(())
+}
+
+/// One run's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// An existing run folder (for `analyze`): it must hold history.jsonl or results.json.
+    pub fn open(path: impl Into<PathBuf>) -> Result<RunDir, StoreError> {
+        let run = RunDir { path: path.into() };
+        if !run.path.is_dir() {
+            let e = io::Error::new(io::ErrorKind::NotFound, "no such folder");
+            return Err(io_err(&run.path)(e));
+        }
+        if !run.history().is_file() && !run.results().is_file() {
+            return Err(StoreError::NotARun(run.path));
+        }
+        Ok(run)
+    }
+
+    /// The run's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `history.jsonl`.
+    pub fn history(&self) -> PathBuf {
+        self.path.join(files::HISTORY)
+    }
+
+    /// `results.json`.
+    pub fn results(&self) -> PathBuf {
+        self.path.join(files::RESULTS)
+    }
+
+    /// `report.html`.
+    pub fn report(&self) -> PathBuf {
+        self.path.join(files::REPORT)
+    }
+
+    /// `junit.xml`.
+    pub fn junit(&self) -> PathBuf {
+        self.path.join(files::JUNIT)
+    }
+
+    /// `harness.log`.
+    pub fn harness_log(&self) -> PathBuf {
+        self.path.join(files::HARNESS_LOG)
+    }
+
+    /// `nodes/`.
+    pub fn nodes(&self) -> PathBuf {
+        self.path.join(files::NODES)
+    }
+
+    /// `nodes/<node>/`, created if missing: put each of the node's processes' output there
+    /// (`nodes/n1/node.log`, `nodes/n1/etcd.log`, …).
+    pub fn node_dir(&self, node: &str) -> Result<PathBuf, StoreError> {
+        check_name("node", node)?;
+        let dir = self.nodes().join(node);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(dir)
+    }
+
+    /// Writes `name` in the run folder atomically (a temporary file renamed over it), so a
+    /// reader (or a crash) never sees half a report.
+    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        let path = self.path.join(name);
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.path.join(format!(".{name}.tmp.{}.{n}", std::process::id()));
+        fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        Ok(path)
+    }
+}

@@ -1,0 +1,169 @@
+//! The end-of-run summary on the terminal: the verdict per checker, the witness of each
+//! violation with its evidence lines, the figures, how to reproduce, and where the report is.
+//!
+//! Neighbours: renders a [`RunResults`]; [`crate::status`] is the live line during the run.
+//!
+//! Design: plain text that reads the same in a CI log as on a terminal; color only when
+//! [`Style`] says so (a terminal, and `NO_COLOR` unset, as no-color.org asks).
+
+use crate::evidence;
+use crate::summary::RunResults;
+use splitbrain_checkers::{History, Verdict};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+/// Evidence lines quoted per check on the terminal.
+pub const EVIDENCE_LINES: usize = 6;
+
+/// Whether to color the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Use ANSI colors.
+    pub color: bool,
+}
+
+impl Style {
+    /// No colors.
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
+    /// Colors when stderr is a terminal and `NO_COLOR` is unset.
+    pub fn stderr() -> Style {
+        Style::for_terminal(io::stderr().is_terminal())
+    }
+
+    /// Colors when `is_terminal`, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    pub fn for_terminal(is_terminal: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Style { color: is_terminal && !no_color && !dumb }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A verdict word in its color (green, red, yellow).
+    pub fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Valid => "1;32",
+            Verdict::Invalid => "1;31",
+            Verdict::Unknown => "1;33",
+        };
+        self.paint(code, &v.to_string())
+    }
+
+    /// Dimmed text.
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Writes the summary to `out`.
+pub fn print_summary(
+    out: &mut dyn Write,
+    results: &RunResults,
+    history: &History,
+    report: Option<&Path>,
+    style: Style,
+) -> io::Result<()> {
+    out.write_all(summary_text(results, history, report, style).as_bytes())?;
+    out.flush()
+}
+
+/// The summary as text (every line ends with a newline).
+pub fn summary_text(
+    r: &RunResults,
+    history: &History,
+    report: Option<&Path>,
+    style: Style,
+) -> String {
+    let mut s =
+        format!("\n{} {}: {}\n", "splitbrain", r.run.test, style.verdict(r.verdict).to_uppercase());
+    let width = r.checks.iter().map(|c| c.checker.len()).max().unwrap_or(0);
+    for c in &r.checks {
+        let mark = match c.verdict {
+            Verdict::Valid => "ok",
+            Verdict::Invalid => "!!",
+            Verdict::Unknown => "??",
+        };
+        s += &format!(
+            "  {mark} {:width$}  {:7}  {}\n",
+            c.checker,
+            style.verdict(c.verdict),
+            c.summary
+        );
+        if c.verdict != Verdict::Valid {
+            for line in evidence::lines(history, &c.evidence, EVIDENCE_LINES) {
+                s += &format!("       {}\n", style.dim(&line));
+            }
+        }
+    }
+    if r.checks.is_empty() {
+        s += "  ?? no checks ran\n";
+    }
+    s += &figures(r);
+    for note in r.run.notes.iter().chain(&r.history.warnings) {
+        s += &format!("  note: {note}\n");
+    }
+    s += &format!("  seed {} · reproduce: {}\n", r.run.seed, r.run.command_line());
+    if let Some(p) = report {
+        s += &format!("  report: {}\n", p.display());
+    }
+    s
+}
+
+/// The liveness figures (top-level scalars, one level of nesting) and operation counts.
+fn figures(r: &RunResults) -> String {
+    let mut s = String::new();
+    if let Some(serde_json::Value::Object(map)) = &r.liveness {
+        let mut parts = Vec::new();
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Object(inner) => parts.extend(
+                    inner.iter().filter(|(_, x)| !x.is_object() && !x.is_array()).map(|(ik, x)| {
+                        format!("{} {} {}", plain_label(k), plain_label(ik), plain_scalar(ik, x))
+                    }),
+                ),
+                x if !x.is_array() => {
+                    parts.push(format!("{} {}", plain_label(k), plain_scalar(k, x)))
+                }
+                _ => {}
+            }
+        }
+        if !parts.is_empty() {
+            s += &format!("  liveness: {}\n", parts.join(" · "));
+        }
+    }
+    let ops: Vec<String> = r
+        .operations
+        .iter()
+        .map(|o| {
+            let lat = o
+                .latency_ms
+                .map_or(String::new(), |q| format!(", p50 {:.1} ms, p99 {:.1} ms", q.p50, q.p99));
+            format!("{} {} (ok {:.1}%{lat})", o.f, o.invoked, o.ok_share() * 100.0)
+        })
+        .collect();
+    if !ops.is_empty() {
+        s += &format!("  operations: {}\n", ops.join(" · "));
+    }
+    s
+}
+
+fn plain_label(key: &str) -> String {
+    crate::report::details::label(key)
+}
+
+/// Like the report's scalar, without HTML escaping (the terminal shows text as is).
+fn plain_scalar(key: &str, v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        _ => crate::report::details::scalar(key, v),
+    }
+}
