@@ -1,0 +1,106 @@
+//! The planted bugs: switches (`--bug NAME`) that make a correct elector unsafe in one known way,
+//! each a bug people have shipped. A planted bug must be caught by the harness; the same run
+//! without it must pass.
+//!
+//! Neighbours: the Raft elector ([`crate::own::raft`]) reads the election bugs; the node core
+//! ([`crate::node`]) reads `stale-read` and `no-fencing`; [`crate::launch`] lists them per target.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// One planted bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bug {
+    /// `votedFor` lives only in memory: a node restarted mid-term votes a second time in it.
+    ForgetVote,
+    /// A candidate wins with ⌊N/2⌋ votes instead of a majority: two leaders in one term.
+    SmallQuorum,
+    /// A leader ignores higher terms and goes on leading (and writing) forever.
+    NoStepdown,
+    /// The leader answers reads from its own copy without confirming it still leads.
+    StaleRead,
+    /// Writes reach the resource without a token, so the resource cannot fence them.
+    NoFencing,
+}
+
+impl Bug {
+    /// Every bug, in documentation order.
+    pub const ALL: [Bug; 5] =
+        [Bug::ForgetVote, Bug::SmallQuorum, Bug::NoStepdown, Bug::StaleRead, Bug::NoFencing];
+
+    /// The name given to `--bug`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::ForgetVote => "forget-vote",
+            Bug::SmallQuorum => "small-quorum",
+            Bug::NoStepdown => "no-stepdown",
+            Bug::StaleRead => "stale-read",
+            Bug::NoFencing => "no-fencing",
+        }
+    }
+
+    /// One line saying what the bug does.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Bug::ForgetVote => {
+                "votedFor is kept only in memory: a node restarted mid-term votes twice in that term"
+            }
+            Bug::SmallQuorum => "a candidate wins with floor(N/2) votes: two leaders in one term",
+            Bug::NoStepdown => "a leader ignores higher terms and goes on leading and writing",
+            Bug::StaleRead => {
+                "the leader answers reads from its own copy without confirming it still leads"
+            }
+            Bug::NoFencing => "writes reach the resource without a token, so it cannot fence them",
+        }
+    }
+
+    /// The bug named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The set of bugs switched on in one node (usually zero or one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bugs(BTreeSet<Bug>);
+
+impl Bugs {
+    /// No bug: the correct behaviour.
+    pub fn none() -> Bugs {
+        Bugs::default()
+    }
+
+    /// Exactly these bugs.
+    pub fn of(bugs: impl IntoIterator<Item = Bug>) -> Bugs {
+        Bugs(bugs.into_iter().collect())
+    }
+
+    /// True when `bug` is switched on.
+    pub fn has(&self, bug: Bug) -> bool {
+        self.0.contains(&bug)
+    }
+
+    /// The bugs switched on.
+    pub fn iter(&self) -> impl Iterator<Item = Bug> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bug_parses_back_from_its_name() {
+        for bug in Bug::ALL {
+            assert_eq!(Bug::parse(bug.name()), Some(bug));
+        }
+        assert_eq!(Bug::parse("no-such-bug"), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! The elector abstraction: the one trait every way of electing a leader implements, whether it
+//! runs its own protocol between the nodes (Raft, Bully, Ring in [`crate::own`]) or asks an
+//! external service (etcd, a Redis lease, a Kubernetes-style lease record).
+//!
+//! Neighbours: the node core ([`crate::node`]) runs one elector on a thread of its own, reads
+//! what it decided from the [`Seat`], and calls [`Elector::confirm`] before serving a read.
+//! [`crate::node::build_elector`] maps `--elector NAME` to an implementation.
+//!
+//! Design: an elector only elects. It never talks to clients or to the fenced resource, so a
+//! new election backend is one file that implements two methods:
+//!
+//! - [`Elector::run`] campaigns until this node leads, then holds leadership, and gives it up
+//!   when it must, publishing every change on the seat: `seat.elected(token, term)` when it wins
+//!   (the token is whatever the election hands out: a Raft term, an etcd key's create revision,
+//!   a counter a Redis script increments), `seat.step_down(reason)` the moment it knows or
+//!   must assume it lost (a higher term, a lease that expired under it by its own clock, a
+//!   keep-alive that failed, a key that vanished), and `seat.observe(leader, term)` for whom
+//!   it follows. It returns once `stop` is raised, after resigning (deleting its key, revoking
+//!   its lease) within a bounded time. A backend built on tokio owns its runtime inside `run`
+//!   and drops it before returning; no task outlives `run`.
+//! - [`Elector::confirm`] is asked before each read: does this node still lead under `token`,
+//!   by the election's own source of truth, now? Raft answers with a heartbeat round
+//!   acknowledged by a majority; an etcd elector with a linearizable read of its leader key; an
+//!   election with no such check (Bully, Ring) answers from its current belief.
+
+use crate::seat::{Seat, Token};
+use crate::stop::Stop;
+use std::time::Instant;
+
+/// One way of electing a leader. See the module docs for the contract.
+pub trait Elector: Send + Sync {
+    /// Campaigns, leads and resigns until `stop` is raised, publishing every change on `seat`.
+    /// Returns `Err` only for a failure that makes this node unsafe to go on (its durable state
+    /// cannot be written); the node then exits.
+    fn run(&self, seat: &Seat, stop: &Stop) -> Result<(), ElectorError>;
+
+    /// Confirms, before `deadline`, that this node still leads under `token`.
+    fn confirm(&self, token: Option<Token>, deadline: Instant) -> Result<(), Unconfirmed>;
+}
+
+/// Why leadership could not be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unconfirmed {
+    /// This node does not lead (any more) under that token; it names the leader it believes in.
+    #[error("not the leader (leader: {0:?})")]
+    NotLeader(Option<String>),
+    /// No answer from a quorum or the service before the deadline.
+    #[error("leadership not confirmed in time")]
+    TimedOut,
+}
+
+/// A failure that stops an elector.
+#[derive(Debug, thiserror::Error)]
+pub enum ElectorError {
+    /// Reading or writing the durable state, or a socket, failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The options cannot work (an unknown peer, a bug this elector does not have, …).
+    #[error("{0}")]
+    BadConfig(String),
+    /// The external service failed in a way the elector cannot recover from.
+    #[error("{0}")]
+    Service(String),
+}
+
+impl ElectorError {
+    /// An [`ElectorError::Io`] with a description of what was being done.
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> ElectorError {
+        ElectorError::Io { what: what.into(), source }
+    }
+}

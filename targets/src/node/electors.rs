@@ -1,0 +1,86 @@
+//! `--elector NAME` to an [`Elector`], and which planted bugs each elector has. A new election
+//! backend adds one entry to [`ELECTORS`] and one arm to [`build`].
+//!
+//! Neighbours: [`super::cli`] calls [`build`]; [`crate::launch`] lists [`ELECTORS`] as targets.
+
+use super::{NodeConfig, NodeError};
+use crate::bugs::Bug;
+use crate::elector::{Elector, ElectorError};
+use crate::own::driver::OwnElector;
+use crate::own::durable::DurableFile;
+use crate::own::net::PeerNet;
+use crate::own::raft::Raft;
+use crate::own::{Machine, MachineConfig};
+use std::time::Instant;
+
+/// One election strategy a node can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElectorInfo {
+    /// The name given to `--elector`.
+    pub name: &'static str,
+    /// One line saying what it is.
+    pub doc: &'static str,
+    /// The planted bugs it accepts.
+    pub bugs: &'static [Bug],
+}
+
+/// The electors of this crate.
+pub const ELECTORS: &[ElectorInfo] = &[ElectorInfo {
+    name: "raft",
+    doc: "Raft's leader election: terms, persisted votes, majority quorum; token = term",
+    bugs: &Bug::ALL,
+}];
+
+/// The elector named `name`, if there is one.
+pub fn info(name: &str) -> Option<&'static ElectorInfo> {
+    ELECTORS.iter().find(|e| e.name == name)
+}
+
+/// Builds the elector `cfg.elector` (binding its peer socket and loading its durable state),
+/// after checking the options it depends on.
+pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
+    check(cfg)?;
+    let now = Instant::now();
+    match cfg.elector.as_str() {
+        "raft" => own(cfg, "raft.json", |mc, state| Raft::new(mc, cfg.bugs.clone(), state, now)),
+        other => Err(unknown(other)),
+    }
+}
+
+fn unknown(name: &str) -> NodeError {
+    let names: Vec<&str> = ELECTORS.iter().map(|e| e.name).collect();
+    NodeError::BadConfig(format!("unknown elector {name:?}: use one of {}", names.join(", ")))
+}
+
+fn check(cfg: &NodeConfig) -> Result<(), NodeError> {
+    let info = info(&cfg.elector).ok_or_else(|| unknown(&cfg.elector))?;
+    if let Some(bug) = cfg.bugs.iter().find(|b| !info.bugs.contains(b)) {
+        let has: Vec<&str> = info.bugs.iter().map(|b| b.name()).collect();
+        let has = if has.is_empty() { "none".to_string() } else { has.join(", ") };
+        return Err(NodeError::BadConfig(format!(
+            "the {} elector has no bug {bug:?} (its bugs: {has})",
+            cfg.elector
+        )));
+    }
+    if !cfg.peers.iter().any(|(n, _)| *n == cfg.id) {
+        return Err(NodeError::BadConfig(format!("--peers must name this node ({})", cfg.id)));
+    }
+    Ok(())
+}
+
+/// An own elector: the machine `make` builds from the durable state in `file`, over UDP.
+fn own<M: Machine>(
+    cfg: &NodeConfig,
+    file: &str,
+    make: impl FnOnce(MachineConfig, Option<M::Durable>) -> M,
+) -> Result<Box<dyn Elector>, NodeError> {
+    let io = |what: String| move |e| NodeError::Elector(ElectorError::io(what, e));
+    let durable = DurableFile::new(&cfg.data_dir, file)
+        .map_err(io(format!("create data directory {}", cfg.data_dir.display())))?;
+    let state = durable.load().map_err(io(format!("load {}", durable.path().display())))?;
+    let net = PeerNet::bind(&cfg.id, cfg.listen, &cfg.peers)
+        .map_err(io(format!("bind UDP {} for peers", cfg.listen)))?;
+    let nodes = cfg.peers.iter().map(|(n, _)| n.clone()).collect();
+    let mc = MachineConfig { me: cfg.id.clone(), nodes, timing: cfg.timing, seed: cfg.seed };
+    Ok(Box::new(OwnElector::new(make(mc, state), net, durable)))
+}
