@@ -1,0 +1,68 @@
+//! The rules inside each node namespace, as one state: the current grudge plus the current
+//! packet-loss rules, rendered per node and applied only to the nodes whose rules changed.
+//!
+//! Everything is enforced on the *receiving* node's input hook. That is what a real network
+//! failure looks like to programs (the sender sees silence, never a local "operation not
+//! permitted", which a drop in the output hook would give), and it is exactly Jepsen's grudge:
+//! node → the nodes it won't hear from. The controller's traffic is never dropped.
+//!
+//! Neighbours: `partition.rs` and `loss.rs` change the state; `nft.rs` applies it.
+
+use crate::error::Result;
+use crate::loss::Loss;
+use crate::net::Node;
+use crate::nft::NftShell;
+use crate::partition::Grudge;
+
+/// The firewall of every node, and what each currently has.
+#[derive(Default)]
+pub(crate) struct Firewall {
+    shells: Vec<NftShell>,
+    applied: Vec<Vec<String>>,
+    /// The partition in force (empty: none).
+    pub grudge: Grudge,
+    /// The loss rules in force.
+    pub losses: Vec<Loss>,
+}
+
+impl Firewall {
+    pub fn new(shells: Vec<NftShell>) -> Firewall {
+        let applied = vec![Vec::new(); shells.len()];
+        Firewall { shells, applied, ..Firewall::default() }
+    }
+
+    /// The input rules of `node` under the current state.
+    fn rules_for(&self, node: &Node, nodes: &[Node]) -> Vec<String> {
+        let addr = |name: &str| nodes.iter().find(|n| n.name == name).map(|n| n.addr.to_string());
+        let set = |names: Vec<String>| format!("{{ {} }}", names.join(", "));
+        let mut rules = Vec::new();
+        let dropped: Vec<String> = self.grudge.dropped_by(&node.name).filter_map(addr).collect();
+        if !dropped.is_empty() {
+            rules.push(format!("ip saddr {} drop", set(dropped)));
+        }
+        for loss in &self.losses {
+            if !loss.to.contains(&node.name) {
+                continue;
+            }
+            let from: Vec<String> = loss.from.iter().filter(|f| **f != node.name).filter_map(|f| addr(f)).collect();
+            if !from.is_empty() {
+                rules.push(format!("ip saddr {} numgen random mod 10000 < {} drop", set(from), loss.per_10000()));
+            }
+        }
+        rules
+    }
+
+    /// Brings every node's rules to the current state; returns the nodes that changed.
+    pub fn sync(&mut self, nodes: &[Node]) -> Result<Vec<String>> {
+        let mut changed = Vec::new();
+        for (i, node) in nodes.iter().enumerate().take(self.shells.len()) {
+            let rules = self.rules_for(node, nodes);
+            if rules != self.applied[i] {
+                self.shells[i].set_input_rules(&rules)?;
+                self.applied[i] = rules;
+                changed.push(node.name.clone());
+            }
+        }
+        Ok(changed)
+    }
+}

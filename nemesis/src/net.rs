@@ -1,0 +1,272 @@
+//! The node network: a bridge in the controller's namespace and one network namespace per
+//! node (`n1`…`nN`), each with a veth on the bridge, `lo` up and its own address, and a private
+//! hosts file so the names resolve. Nothing routes out: the sandbox's network namespace has no
+//! interface but `lo` and this bridge.
+//!
+//! Neighbours: built inside a [`Sandbox`]; `nft.rs` keeps one rule shell per node, driven by
+//! `firewall.rs` for the partition and loss faults; `proc.rs` starts processes on nodes;
+//! `clock.rs` keeps one clock control file per node.
+
+use crate::clock::{self, ClockFile};
+use crate::error::{Error, Result};
+use crate::firewall::Firewall;
+use crate::nft::NftShell;
+use crate::proc::ProcTable;
+use crate::sandbox::{Sandbox, STATE_DIR};
+use crate::sys;
+use crate::tools::{self, Tools};
+use serde::Serialize;
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The most nodes one sandbox holds (their addresses are 10.99.0.1 to 10.99.0.250).
+pub const MAX_NODES: usize = 250;
+/// The bridge's name, in the controller's namespace.
+pub const BRIDGE: &str = "sb0";
+/// The controller's address on the bridge.
+pub const CONTROLLER_ADDR: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 254);
+const PREFIX: u8 = 24;
+
+/// Only one node network at a time per sandbox: names and addresses are fixed.
+static UP: AtomicBool = AtomicBool::new(false);
+
+/// One node: its name (`n3`) and address (10.99.0.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Node {
+    /// `n1` … `nN`, resolvable inside the sandbox.
+    pub name: String,
+    /// Its address on the bridge.
+    pub addr: Ipv4Addr,
+}
+
+/// The live node network. Dropping it kills every process on its nodes and removes the
+/// namespaces, links, rules and files it made (the sandbox's end would too; this lets one
+/// sandbox build several networks in turn).
+pub struct Net {
+    nodes: Vec<Node>,
+    tools: Tools,
+    netns: Vec<OwnedFd>,
+    pub(crate) firewall: Mutex<Firewall>,
+    pub(crate) procs: ProcTable,
+    pub(crate) clocks: Vec<Mutex<ClockFile>>,
+    shim: PathBuf,
+    hosts_mounted: bool,
+}
+
+impl Net {
+    /// Builds a network of `n` nodes (1 to [`MAX_NODES`]) and waits until the controller
+    /// reaches every node. On any error nothing of it is left behind.
+    pub fn up(_sandbox: &Sandbox, n: usize) -> Result<Net> {
+        if n == 0 || n > MAX_NODES {
+            return Err(Error::BadInput(format!("{n} nodes: a sandbox holds 1 to {MAX_NODES} nodes")));
+        }
+        let tools = Tools::find()?;
+        if UP.swap(true, Ordering::SeqCst) {
+            return Err(Error::BadInput("a node network is already up in this sandbox: drop it first".into()));
+        }
+        let nodes = (1..=n).map(|i| Node { name: format!("n{i}"), addr: Ipv4Addr::new(10, 99, 0, i as u8) }).collect();
+        let mut net = Net {
+            nodes,
+            tools,
+            netns: Vec::new(),
+            firewall: Mutex::new(Firewall::default()),
+            procs: ProcTable::default(),
+            clocks: Vec::new(),
+            shim: PathBuf::new(),
+            hosts_mounted: false,
+        };
+        net.build()?;
+        Ok(net)
+    }
+
+    fn build(&mut self) -> Result<()> {
+        tools::run(&self.tools.ip, &["-batch", "-"], &self.links_batch())?;
+        self.netns = self.nodes.iter().map(|n| open_netns(&n.name)).collect::<Result<_>>()?;
+        self.configure_nodes()?;
+        self.firewall = Mutex::new(Firewall::new(self.shells()?));
+        self.write_hosts()?;
+        let dir = Path::new(STATE_DIR);
+        self.shim = clock::install_shim(dir)?;
+        self.clocks = self.nodes.iter().map(|n| ClockFile::create(&dir.join("clock").join(&n.name)).map(Mutex::new)).collect::<Result<_>>()?;
+        self.wait_reachable(Duration::from_secs(5))
+    }
+
+    /// One `ip -batch` for the namespaces, the bridge and the veths.
+    fn links_batch(&self) -> String {
+        let mut b = format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\naddr add {CONTROLLER_ADDR}/{PREFIX} dev {BRIDGE}\n");
+        for (i, n) in self.nodes.iter().enumerate() {
+            let v = format!("sbv{}", i + 1);
+            b.push_str(&format!("netns add {0}\nlink add {v} type veth peer name eth0 netns {0}\n", n.name));
+            b.push_str(&format!("link set {v} master {BRIDGE}\nlink set {v} up\n"));
+        }
+        b
+    }
+
+    /// Inside each node: lo up, the address, eth0 up (one `ip -n NODE -batch` each, in parallel).
+    fn configure_nodes(&self) -> Result<()> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .map(|n| {
+                    let batch = format!("link set lo up\naddr add {}/{PREFIX} dev eth0\nlink set eth0 up\n", n.addr);
+                    s.spawn(move || tools::run(&self.tools.ip, &["-n", &n.name, "-batch", "-"], &batch))
+                })
+                .collect();
+            jobs.into_iter().map(|j| j.join().expect("ip thread")).collect()
+        })
+    }
+
+    fn shells(&self) -> Result<Vec<NftShell>> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .zip(&self.netns)
+                .map(|(n, fd)| s.spawn(move || NftShell::start(&self.tools.nft, &n.name, fd.as_fd())))
+                .collect();
+            jobs.into_iter().map(|j| j.join().expect("nft thread")).collect()
+        })
+    }
+
+    /// The machine's hosts file plus the nodes and the controller, bind-mounted over
+    /// /etc/hosts in the sandbox's own mount namespace only.
+    fn write_hosts(&mut self) -> Result<()> {
+        let mut text = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        text.push_str(&format!("\n# splitbrain sandbox\n{CONTROLLER_ADDR} controller\n"));
+        for n in &self.nodes {
+            text.push_str(&format!("{} {}\n", n.addr, n.name));
+        }
+        let path = Path::new(STATE_DIR).join("hosts");
+        std::fs::write(&path, text).map_err(|e| Error::os(format!("writing {}", path.display()), e))?;
+        sys::mount(Some(&path.to_string_lossy()), "/etc/hosts", None, libc::MS_BIND, None)?;
+        self.hosts_mounted = true;
+        Ok(())
+    }
+
+    /// Waits until a TCP connect from the controller to every node is answered (a refusal is an
+    /// answer: nothing listens yet).
+    fn wait_reachable(&self, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        for n in &self.nodes {
+            while !answers(SocketAddr::from((n.addr, 9)), Duration::from_millis(200)) {
+                if Instant::now() > deadline {
+                    return Err(Error::Command { command: format!("connect {}:9", n.addr), message: format!("{} does not answer the controller", n.name) });
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        Ok(())
+    }
+
+    /// The nodes, in order n1…nN.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// The node called `name`, or a bad-input error listing the nodes there are.
+    pub fn node(&self, name: &str) -> Result<&Node> {
+        self.index(name).map(|i| &self.nodes[i])
+    }
+
+    pub(crate) fn index(&self, name: &str) -> Result<usize> {
+        self.nodes.iter().position(|n| n.name == name).ok_or_else(|| {
+            Error::BadInput(format!("no node {name:?}: this network has n1 to n{}", self.nodes.len()))
+        })
+    }
+
+    /// Checks every name; returns their indices.
+    pub(crate) fn indices<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<usize>> {
+        names.iter().map(|n| self.index(n.as_ref())).collect()
+    }
+
+    /// The controller's address on the bridge (every node reaches it; it reaches every node).
+    pub fn controller_addr(&self) -> Ipv4Addr {
+        CONTROLLER_ADDR
+    }
+
+    /// The path of the node's network namespace (`/run/netns/NAME`), for `setns` or `ip -n`.
+    pub fn netns_path(&self, name: &str) -> Result<PathBuf> {
+        self.index(name).map(|_| Path::new("/run/netns").join(name))
+    }
+
+    pub(crate) fn netns_fd(&self, i: usize) -> BorrowedFd<'_> {
+        self.netns[i].as_fd()
+    }
+
+    /// The installed clock shim (see [`crate::clock`]).
+    pub fn shim_path(&self) -> &Path {
+        &self.shim
+    }
+
+    /// Runs `f` on a new thread inside the network namespace of node `name` and returns its
+    /// result: sockets it opens belong to that node (the way to probe from a node, or to act as
+    /// a client that lives on one).
+    pub fn run_in<T: Send>(&self, name: &str, f: impl FnOnce() -> T + Send) -> Result<T> {
+        let fd = self.netns_fd(self.index(name)?);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                sys::setns_net(fd).map_err(|e| Error::os(format!("entering the namespace of {name}"), e))?;
+                Ok(f())
+            })
+            .join()
+            .expect("run_in thread panicked")
+        })
+    }
+
+    /// Inode numbers of the node namespaces, to find every process living in one.
+    fn netns_inodes(&self) -> Vec<u64> {
+        self.netns.iter().filter_map(|fd| File::from(fd.try_clone().ok()?).metadata().ok()).map(|m| m.ino()).collect()
+    }
+}
+
+/// True when a TCP connect to `addr` gets any answer (accepted or refused) within `limit`.
+pub(crate) fn answers(addr: SocketAddr, limit: Duration) -> bool {
+    match TcpStream::connect_timeout(&addr, limit) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+    }
+}
+
+fn open_netns(name: &str) -> Result<OwnedFd> {
+    let path = Path::new("/run/netns").join(name);
+    File::open(&path).map(OwnedFd::from).map_err(|e| Error::os(format!("opening {}", path.display()), e))
+}
+
+/// Every process whose network namespace is one of `inodes` (this sandbox has its own /proc).
+fn processes_in(inodes: &[u64]) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| inodes.contains(&m.ino())))
+        .collect()
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        self.procs.kill_all();
+        for pid in processes_in(&self.netns_inodes()) {
+            sys::kill_pid(pid, libc::SIGKILL);
+        }
+        *self.firewall.get_mut().unwrap_or_else(|e| e.into_inner()) = Firewall::default();
+        self.netns.clear();
+        let mut batch: String = self.nodes.iter().map(|n| format!("netns del {}\n", n.name)).collect();
+        batch.push_str(&format!("link del {BRIDGE}\n"));
+        let _ = tools::run(&self.tools.ip, &["-force", "-batch", "-"], &batch);
+        if self.hosts_mounted {
+            let _ = sys::umount(Path::new("/etc/hosts"));
+        }
+        let _ = std::fs::remove_dir_all(Path::new(STATE_DIR).join("clock"));
+        UP.store(false, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,153 @@
+//! A long-lived `nft -i` per node namespace, which applies each change to that node's rules as
+//! one atomic transaction.
+//!
+//! Why a shell and not `nft -f -` per change: on the project's 2-core machine one `nft` process
+//! takes 15–25 ms to start, while the kernel applies a transaction in well under 1 ms; a kept
+//! shell makes a 5-node partition take a few milliseconds instead of ~30.
+//!
+//! How we know a change is applied: each change line also sets the element of a one-element
+//! set `sync` to a new sequence number in the same transaction, and is followed by
+//! `list set … sync`. `nft` handles lines in order, so when the listing shows the new number the
+//! change is committed; when it shows the old one, the transaction failed, and stderr says why.
+//!
+//! Neighbours: `firewall.rs` renders the rules; `net.rs` owns one shell per node.
+
+use crate::error::{Error, Result};
+use crate::sys;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The table every node's rules live in.
+pub const TABLE: &str = "inet splitbrain";
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// An `nft -i` running inside one node's network namespace.
+pub struct NftShell {
+    node: String,
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    stderr: ChildStderr,
+    seq: u16,
+}
+
+impl NftShell {
+    /// Starts `nft -i` inside the namespace `netns` and creates the node's table: an `input`
+    /// chain (the grudge and loss rules) and a `guard` chain that drops IPv6 from other nodes,
+    /// since partitions are written for IPv4 and must not leak over link-local IPv6.
+    pub fn start(nft: &Path, node: &str, netns: BorrowedFd<'_>) -> Result<NftShell> {
+        let fd = netns.as_raw_fd();
+        let mut cmd = Command::new(nft);
+        cmd.arg("-i").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // SAFETY: setns is async-signal-safe; fd stays open until the child has exec'd.
+        unsafe {
+            cmd.pre_exec(move || sys::setns_net(BorrowedFd::borrow_raw(fd)));
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
+        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let mut shell = NftShell {
+            node: node.to_string(),
+            child,
+            stdin: stdin.expect("piped"),
+            stdout: stdout.expect("piped"),
+            stderr: stderr.expect("piped"),
+            seq: 0,
+        };
+        set_nonblocking(shell.stdout.as_raw_fd());
+        set_nonblocking(shell.stderr.as_raw_fd());
+        let base = format!(
+            "add table {TABLE}; add set {TABLE} sync {{ type inet_service; }}; \
+             add chain {TABLE} guard {{ type filter hook input priority -1; policy accept; }}; \
+             add rule {TABLE} guard iifname \"eth0\" meta nfproto ipv6 drop; \
+             add chain {TABLE} input {{ type filter hook input priority 0; policy accept; }}"
+        );
+        shell.apply(&base)?;
+        Ok(shell)
+    }
+
+    /// Replaces the node's `input` rules with `rules` (nft rule bodies), atomically.
+    pub fn set_input_rules(&mut self, rules: &[String]) -> Result<()> {
+        let mut line = format!("flush chain {TABLE} input");
+        for r in rules {
+            line.push_str(&format!("; add rule {TABLE} input {r}"));
+        }
+        self.apply(&line)
+    }
+
+    /// Runs `commands` (one line, `;`-separated) as one transaction and waits until it is
+    /// committed, or returns nft's error.
+    pub fn apply(&mut self, commands: &str) -> Result<()> {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        let seq = self.seq;
+        let line = format!(
+            "{commands}; flush set {TABLE} sync; add element {TABLE} sync {{ {seq} }}\nlist set {TABLE} sync\n"
+        );
+        self.stdin.write_all(line.as_bytes()).map_err(|e| self.fail(format!("writing to nft: {e}")))?;
+        let listing = self.read_listing()?;
+        if listing.contains(&format!("elements = {{ {seq} }}")) {
+            return Ok(());
+        }
+        Err(self.fail(format!("nft refused `{}`", short(commands))))
+    }
+
+    /// Reads stdout until a complete `list set` answer (it ends with a lone `}` line).
+    fn read_listing(&mut self) -> Result<String> {
+        let deadline = Instant::now() + LIMIT;
+        let mut out = String::new();
+        while !out.contains("\n}\n") {
+            if Instant::now() > deadline {
+                return Err(self.fail("nft gave no answer in 10 s".into()));
+            }
+            if !wait_readable(self.stdout.as_raw_fd(), deadline) {
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            match self.stdout.read(&mut buf) {
+                Ok(0) => return Err(self.fail("nft exited".into())),
+                Ok(n) => out.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(self.fail(format!("reading nft: {e}"))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// An error with whatever nft said on stderr.
+    fn fail(&mut self, what: String) -> Error {
+        let mut err = Vec::new();
+        let _ = self.stderr.read_to_end(&mut err);
+        let said = String::from_utf8_lossy(&err).trim().replace('\n', " ");
+        Error::Command { command: format!("nft -i (node {})", self.node), message: format!("{what}: {said}") }
+    }
+}
+
+impl Drop for NftShell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(300)]
+}
+
+fn set_nonblocking(fd: i32) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+/// Polls `fd` for input until `deadline`; true when readable (or hung up).
+fn wait_readable(fd: i32, deadline: Instant) -> bool {
+    let ms = deadline.saturating_duration_since(Instant::now()).as_millis().min(1000) as i32;
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}

@@ -1,0 +1,252 @@
+//! The sandbox: the namespaces a test runs in, entered once at the very start of the process.
+//!
+//! Neighbours: [`crate::net`] builds the node network inside (it takes a `&Sandbox` as proof
+//! that we are inside); `sys.rs` holds the raw calls.
+//!
+//! Design: three processes, in-process `unshare` + `fork`, no re-exec.
+//!
+//! ```text
+//!  outer (the process that was started; stays outside the PID namespace)
+//!    │  unshare(user? | mount | net | pid); tmpfs on /run; fork
+//!    └─ init (PID 1 in the new PID namespace): reaps orphans, forwards signals
+//!         └─ controller (PID 2): `enter` returns `Ok(Sandbox)` here, and only here
+//! ```
+//!
+//! - The user namespace is made only when not root (uid → 0 inside), and in the same `unshare`
+//!   call as the others, so the mount and network namespaces belong to it.
+//! - `/` is made recursively private before anything is mounted, so nothing propagates to the
+//!   machine's mounts; a tmpfs on `/run` gives `ip netns` a private `/run/netns`.
+//! - The PID namespace needs a fork: only children of the unsharer enter it. The first child is
+//!   its PID 1, and when PID 1 ends, the kernel kills every process in the namespace and the
+//!   namespaces go with them: that is the whole cleanup story, also for SIGKILL.
+//! - The controller is PID 2, not PID 1: a PID 1 ignores signals it has no handler for (so
+//!   SIGTERM or Ctrl-C would not stop a controller that never installed one), and PID 1 inherits
+//!   every orphan (an `ip netns exec` child, a daemon's parent) whose zombie must be reaped
+//!   without stealing the exit statuses of the controller's own children. The small init does
+//!   the reaping; when the controller ends, init exits with its status and the kernel ends
+//!   the rest.
+//! - Death propagates both ways: outer dies (even by SIGKILL) → init gets SIGKILL
+//!   (`PR_SET_PDEATHSIG`, with a pipe to close the race with a parent that died before the
+//!   prctl) → everything inside dies. Controller dies → init exits → outer exits with the same
+//!   status (a signal death becomes 128 + signal).
+//! - Signals sent to outer or init with `kill` (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1/2) are
+//!   forwarded down to the controller; ones the terminal sent are not, because the terminal sent
+//!   them to the whole process group, the controller included.
+//! - A fresh `/proc` is mounted for the new PID namespace, so pids in `/proc` match the pids the
+//!   controller's `Child` handles report.
+
+use crate::error::{Error, Result};
+use crate::sys;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// Where the sandbox keeps its files: on the private tmpfs, gone with the sandbox.
+pub const STATE_DIR: &str = "/run/splitbrain";
+/// Set in the controller's environment (and so its children's) while inside a sandbox.
+pub const ENV_MARKER: &str = "SPLITBRAIN_SANDBOX";
+
+/// Proof that this process is the controller inside a sandbox.
+#[derive(Debug)]
+pub struct Sandbox {
+    rootless: bool,
+}
+
+impl Sandbox {
+    /// Enters a new sandbox and returns in the controller, PID 2 of a new PID namespace with its
+    /// own mount and network namespaces (and user namespace when not root).
+    ///
+    /// Call it first thing in `main`, before any thread exists (a user namespace can only be
+    /// entered by a single-threaded process; this is checked) and before printing (a fork
+    /// would duplicate unflushed output). The original process never returns from here: it
+    /// waits for the sandbox and exits with the controller's exit status. Errors are returned
+    /// in the original process before anything is forked, or in the controller.
+    pub fn enter() -> Result<Sandbox> {
+        let threads = sys::thread_count();
+        if threads > 1 {
+            return Err(Error::BadInput(format!(
+                "Sandbox::enter must run before the process starts any thread (this one has {threads})"
+            )));
+        }
+        let rootless = unshare_all()?;
+        private_mounts()?;
+        let (read, write) = alive_pipe()?;
+        match fork()? {
+            0 => {
+                // SAFETY: write is ours; closing it leaves only the outer's copy.
+                unsafe { libc::close(write) };
+                init(read)
+            }
+            child => outer(child),
+        }
+        .map(|()| Sandbox { rootless })
+    }
+
+    /// True when the sandbox made a user namespace (it was not started as root).
+    pub fn rootless(&self) -> bool {
+        self.rootless
+    }
+
+    /// The directory for the sandbox's own files (on the private tmpfs).
+    pub fn state_dir(&self) -> &Path {
+        Path::new(STATE_DIR)
+    }
+
+    /// True when the current process runs inside a splitbrain sandbox.
+    pub fn inside() -> bool {
+        std::env::var_os(ENV_MARKER).is_some()
+    }
+}
+
+/// Unshares every namespace at once; returns whether a user namespace was made.
+fn unshare_all() -> Result<bool> {
+    let base = libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWPID;
+    let (uid, gid) = sys::ids();
+    if uid == 0 && sys::unshare(base).is_ok() {
+        return Ok(false);
+    }
+    sys::unshare(base | libc::CLONE_NEWUSER).map_err(userns_error)?;
+    let write = |file: &str, text: String| {
+        std::fs::write(file, text).map_err(|e| Error::os(format!("writing {file}"), e))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    Ok(true)
+}
+
+/// Explains a failed `unshare(CLONE_NEWUSER)` with the setting that switches them on.
+fn userns_error(e: std::io::Error) -> Error {
+    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string());
+    let how = if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        "run `sysctl -w kernel.unprivileged_userns_clone=1` as root".to_string()
+    } else if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        "run `sysctl -w user.max_user_namespaces=15000` as root".to_string()
+    } else if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        "run `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` as root".to_string()
+    } else {
+        format!("unshare(CLONE_NEWUSER) said \"{e}\"; run as root, or allow user namespaces (a container may need --privileged or a seccomp profile that allows unshare)")
+    };
+    Error::UserNamespacesOff { how }
+}
+
+/// Makes every mount private (so nothing leaks to the machine), then a tmpfs on /run.
+fn private_mounts() -> Result<()> {
+    sys::mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)?;
+    sys::mount(Some("splitbrain"), "/run", Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some("mode=755"))?;
+    for dir in ["/run/netns", STATE_DIR] {
+        std::fs::create_dir_all(dir).map_err(|e| Error::os(format!("creating {dir}"), e))?;
+    }
+    Ok(())
+}
+
+fn alive_pipe() -> Result<(i32, i32)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(Error::last_os("creating a pipe"));
+    }
+    Ok((fds[0], fds[1]))
+}
+
+fn fork() -> Result<libc::pid_t> {
+    // SAFETY: the process is single-threaded (checked in `enter`), so the child may run any code.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Error::last_os("forking into the sandbox"));
+    }
+    Ok(pid)
+}
+
+/// The pid signals are forwarded to (0 until it exists).
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to SA_SIGINFO handlers.
+    let from_terminal = unsafe { (*info).si_code } == libc::SI_KERNEL;
+    let pid = FORWARD_TO.load(Ordering::Relaxed);
+    if !from_terminal && pid > 0 {
+        sys::kill_pid(pid, sig);
+    }
+}
+
+fn forward_signals_to(pid: libc::pid_t) {
+    FORWARD_TO.store(pid, Ordering::Relaxed);
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2] {
+        // SAFETY: a zeroed sigaction with an async-signal-safe SA_SIGINFO handler.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Waits for `pid`, retrying on interruption; returns its raw status.
+fn wait_for(pid: libc::pid_t) -> libc::c_int {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid || (r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)) {
+            return status;
+        }
+    }
+}
+
+/// The original process: forward signals, wait, leave with the sandbox's status.
+fn outer(init: libc::pid_t) -> ! {
+    forward_signals_to(init);
+    sys::exit_now(sys::exit_code(wait_for(init)))
+}
+
+/// PID 1: make sure we die with outer, start the controller, reap until it ends.
+fn init(alive: i32) -> Result<()> {
+    sys::die_with_parent();
+    let mut poll = libc::pollfd { fd: alive, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd; a hang-up means outer died before the prctl took effect.
+    if unsafe { libc::poll(&mut poll, 1, 0) } != 0 {
+        sys::exit_now(137);
+    }
+    // SAFETY: alive is ours and no longer needed.
+    unsafe { libc::close(alive) };
+    let controller = fork().unwrap_or_else(|e| {
+        eprintln!("splitbrain: {e}");
+        sys::exit_now(255)
+    });
+    if controller == 0 {
+        return controller_setup();
+    }
+    forward_signals_to(controller);
+    loop {
+        let mut status = 0;
+        // SAFETY: status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r == controller {
+            sys::exit_now(sys::exit_code(status));
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
+            sys::exit_now(255);
+        }
+    }
+}
+
+/// The controller's first steps inside: its own /proc, lo up, the environment marker.
+fn controller_setup() -> Result<()> {
+    sys::die_with_parent();
+    // SAFETY: no arguments.
+    if unsafe { libc::getppid() } != 1 {
+        sys::exit_now(137);
+    }
+    sys::mount(Some("proc"), "/proc", Some("proc"), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, None)?;
+    sys::loopback_up()?;
+    // SAFETY (of set_var): still single-threaded.
+    std::env::set_var(ENV_MARKER, "1");
+    Ok(())
+}
+
+/// The directory for the sandbox's own files, for code that has no `Sandbox` at hand.
+pub fn state_dir() -> PathBuf {
+    PathBuf::from(STATE_DIR)
+}
