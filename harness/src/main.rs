@@ -23,6 +23,10 @@ struct Cli {
 enum Command {
     /// Check a recorded history and print the verdict of each checker.
     Check(cmd::check::Args),
+    /// Open a sandbox with N nodes and run a command (default: a shell) next to them.
+    Sandbox(cmd::sandbox::Args),
+    /// Run a command inside a node of the sandbox this runs in.
+    NodeExec(cmd::sandbox::NodeExecArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Sandbox(args) => cmd::sandbox::run(args),
+        Command::NodeExec(args) => cmd::sandbox::node_exec(args),
     };
     exit::status(outcome)
 }

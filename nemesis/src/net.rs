@@ -119,7 +119,7 @@ impl Net {
                     s.spawn(move || tools::run(&self.tools.ip, &["-n", &n.name, "-batch", "-"], &batch))
                 })
                 .collect();
-            jobs.into_iter().map(|j| j.join().expect("ip thread")).collect()
+            jobs.into_iter().try_for_each(|j| j.join().expect("ip thread"))
         })
     }
 
@@ -229,6 +229,21 @@ impl Net {
     fn netns_inodes(&self) -> Vec<u64> {
         self.netns.iter().filter_map(|fd| File::from(fd.try_clone().ok()?).metadata().ok()).map(|m| m.ino()).collect()
     }
+}
+
+/// Moves the calling thread into the network namespace of node `name` of the sandbox this
+/// process runs in (for `splitbrain node-exec`, which then execs its command).
+pub fn enter_node(name: &str) -> Result<()> {
+    let path = Path::new("/run/netns").join(name);
+    if !crate::Sandbox::inside() {
+        return Err(Error::BadInput(format!("no node {name}: node-exec works inside a sandbox, e.g. `splitbrain sandbox --nodes 3 -- splitbrain node-exec n2 -- ping n3`")));
+    }
+    let fd = File::open(&path).map_err(|_| {
+        let mut names: Vec<String> = std::fs::read_dir("/run/netns").into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort_by_key(|n| (n.len(), n.clone()));
+        Error::BadInput(format!("no node {name:?} in this sandbox: its nodes are {}", names.join(" ")))
+    })?;
+    sys::setns_net(fd.as_fd()).map_err(|e| Error::os(format!("entering the namespace of {name}"), e))
 }
 
 /// True when a TCP connect to `addr` gets any answer (accepted or refused) within `limit`.

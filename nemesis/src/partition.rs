@@ -144,7 +144,7 @@ impl Shape {
             v
         };
         Ok(match self {
-            Shape::Isolate(Some(n)) => { check(std::slice::from_ref(n))?; Grudge::complete(&split_off(nodes, &[n.clone()])) }
+            Shape::Isolate(Some(n)) => { check(std::slice::from_ref(n))?; Grudge::complete(&split_off(nodes, std::slice::from_ref(n))) }
             Shape::Isolate(None) => Grudge::complete(&split_off(nodes, &shuffled()[..1])),
             Shape::Halves => Grudge::complete(&halves(nodes)),
             Shape::RandomHalves => Grudge::complete(&halves(&shuffled())),

@@ -164,10 +164,13 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
     let before = host_snapshot();
     let host_ns = all_namespaces();
     let mut c = child("linger", rootless);
-    let mut lines = BufReader::new(c.stdout.take().expect("piped")).lines();
-    let ready = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    let out = c.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(BufReader::new(out).lines().next().and_then(|l| l.ok()).unwrap_or_default()));
+    let ready = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
     if ready != "READY" {
         let _ = c.kill();
+        let _ = c.wait();
         let mut err = String::new();
         let _ = c.stderr.take().expect("piped").read_to_string(&mut err);
         return Err(format!("the sandbox never got ready: {ready:?} {err}").into());
@@ -175,6 +178,8 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
     let pids = descendants(c.id());
     let ours: Vec<String> = pids.iter().flat_map(|p| ns_of(*p)).filter(|n| !host_ns.contains(n)).collect();
     if pids.len() < 7 || ours.is_empty() {
+        let _ = c.kill();
+        let _ = c.wait();
         return Err(format!("expected init, controller and 5 sleepers in new namespaces; saw pids {pids:?}, namespaces {ours:?}").into());
     }
     c.kill().expect("SIGKILL the controller's outer process");

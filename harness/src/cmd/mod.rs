@@ -2,3 +2,4 @@
 //! that returns the exit status of its verdict.
 
 pub mod check;
+pub mod sandbox;

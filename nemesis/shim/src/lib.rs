@@ -252,7 +252,7 @@ fn now_ns(clk: c_int) -> Result<i64, isize> {
     if r < 0 {
         return Err(r);
     }
-    let real = ts.tv_sec.wrapping_mul(NS).wrapping_add(ts.tv_nsec as i64);
+    let real = ts.tv_sec.wrapping_mul(NS).wrapping_add(ts.tv_nsec);
     let page = control();
     if page.is_null() {
         return Ok(real);

@@ -8,9 +8,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 type Check = Result<(), String>;
+/// A scenario's name and body.
+type Scenario = (&'static str, fn(&Net) -> Check);
 
 /// Every scenario, by name.
-pub const ALL: &[(&str, fn(&Net) -> Check)] = &[
+pub const ALL: &[Scenario] = &[
     ("every_partition_shape_cuts_exactly_its_grudge_and_heals", partitions),
     ("a_paused_process_is_stopped_and_silent_until_resumed", paused),
     ("the_shim_moves_a_childs_clock_by_bump_drift_and_strobe_and_reset_undoes_it", clocks),
