@@ -1,15 +1,141 @@
 //! `splitbrain check HISTORY`: run checkers on a recorded history and print their verdicts.
+//!
+//! Neighbours: `splitbrain_checkers::reader` reads the file (its errors are bad input, 254);
+//! `splitbrain_checkers::registry` builds and runs the checkers; `crate::exit` maps the outcome.
+//!
+//! Output: one line per checker (`name  verdict  sentence`), warnings on stderr, then the merged
+//! verdict; or with `--json` one JSON object: `{history, records, verdict, warnings, results}`.
 
-use std::path::PathBuf;
+use crate::exit::bad_input;
+use serde::Serialize;
+use splitbrain_checkers::registry::{self, Options};
+use splitbrain_checkers::verdict::merge_all;
+use splitbrain_checkers::{CheckResult, History, Verdict};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Arguments of `splitbrain check`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The history file (history.jsonl).
     pub history: PathBuf,
+    /// Checkers to run, comma-separated [default: election-safety,fencing,dual-writer].
+    /// Known: election-safety, fencing, dual-writer, convergence, liveness.
+    #[arg(long = "checker", value_delimiter = ',')]
+    pub checkers: Vec<String>,
+    /// Print the whole result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// convergence: seconds the run let the cluster settle after the last fault.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = seconds)]
+    pub settle: f64,
+    /// convergence: seconds after settling within which some node must be elected.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    pub bound: f64,
+    /// liveness: longest acceptable failover in seconds (without it liveness gives figures only).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub max_failover: Option<f64>,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("{s:?} is not a number of seconds (give e.g. 5 or 2.5)")),
+    }
+}
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct Report<'a> {
+    history: String,
+    records: usize,
+    verdict: Verdict,
+    warnings: &'a [String],
+    results: &'a [CheckResult],
 }
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    Err(crate::exit::bad_input(format!("{}: check is not built yet", args.history.display())))
+    let checkers = registry::build_all(&chosen(&args), &options(&args)).map_err(|name| {
+        bad_input(format!(
+            "unknown checker {name:?}; known checkers: {}",
+            registry::names().join(", ")
+        ))
+    })?;
+    let history = read(&args.history)?;
+    let results = registry::run(&checkers, &history);
+    let verdict = merge_all(&results);
+    if args.json {
+        print_json(&args.history, &history, verdict, &results)?;
+    } else {
+        print_human(&args.history, &history, verdict, &results)?;
+    }
+    Ok(verdict.exit_code() as u8)
+}
+
+/// The names asked for, each once, in order; the safety checkers when none are.
+fn chosen(args: &Args) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for n in args.checkers.iter().map(|n| n.trim()) {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if names.is_empty() {
+        names.extend(registry::safety_defaults());
+    }
+    names
+}
+
+fn options(args: &Args) -> Options {
+    let mut o = Options::default();
+    o.convergence.settle = Duration::from_secs_f64(args.settle);
+    o.convergence.bound = Duration::from_secs_f64(args.bound);
+    o.liveness.max_failover = args.max_failover.map(Duration::from_secs_f64);
+    o
+}
+
+fn read(path: &Path) -> anyhow::Result<History> {
+    if path.is_dir() {
+        return Err(bad_input(format!(
+            "{}: is a folder; give the history.jsonl file inside it",
+            path.display()
+        )));
+    }
+    if !path.exists() {
+        return Err(bad_input(format!(
+            "{}: no such file; give the path of a recorded history.jsonl",
+            path.display()
+        )));
+    }
+    splitbrain_checkers::reader::read_path(path).map_err(|e| bad_input(e.to_string()))
+}
+
+fn print_human(path: &Path, h: &History, verdict: Verdict, results: &[CheckResult]) -> anyhow::Result<()> {
+    for w in &h.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    let width = results.iter().map(|r| r.checker.len()).max().unwrap_or(0);
+    for r in results {
+        writeln!(out, "{:width$}  {:7}  {}", r.checker, r.verdict.to_string(), r.summary)?;
+    }
+    let n = h.records.len();
+    writeln!(out, "verdict: {verdict} ({}, {n} records)", path.display())?;
+    Ok(())
+}
+
+fn print_json(path: &Path, h: &History, verdict: Verdict, results: &[CheckResult]) -> anyhow::Result<()> {
+    let report = Report {
+        history: path.display().to_string(),
+        records: h.records.len(),
+        verdict,
+        warnings: &h.warnings,
+        results,
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    writeln!(out)?;
+    Ok(())
 }

@@ -1,0 +1,319 @@
+//! liveness: the figures of availability, and a verdict only when the user sets a bound.
+//!
+//! Neighbours: [`timeline`] turns records into leadership beliefs and faults (shared with
+//! [`crate::convergence`]); `results` renders [`CheckResult::details`] of this checker.
+//!
+//! The details are a JSON object with these fields (stable: the report reads them):
+//!
+//! | field | meaning |
+//! | --- | --- |
+//! | `elections` | number of `elected` reports |
+//! | `leaders` | the nodes that reported `elected`, sorted |
+//! | `first_election` | index of the first `elected` report, or `null` |
+//! | `first_election_ns` | `time` of the first `elected` report, or `null` |
+//! | `failovers` | list of `{from, to, fault, elected, ns}`: a fault record (`fault`, an index) that named the believed leader `from`, and the next `elected` report (`elected`) by another node `to`, `ns` apart |
+//! | `failover_ns` | `{count, median, max}` over `failovers` (`median`/`max` `null` when none) |
+//! | `unfinished_failovers` | list of `{from, fault, ns}`: a leader removed with nobody else elected by the history's end, `ns` before it |
+//! | `no_leader_ns` | total time during which no node believed it led, from time 0 to the last record |
+//! | `history_ns` | `time` of the last record |
+//! | `writes` | `{invoked, ok, fail, info}` over client `write` operations (no completion counts as `info`) |
+//! | `write_success_share` | `ok / invoked`, or `null` when no write was invoked |
+//!
+//! Design decisions:
+//! - A fault "removes the leader" when its record names a believed leader (see [`timeline`]).
+//!   The failover ends at the next `elected` report: by another node it is a failover; by the
+//!   same node it was none. When a fault ends (its `stop-`/`resume`/`clock-reset`, or `heal`)
+//!   before anyone is elected, the leader outlived it and no failover is counted; a `restart`
+//!   does not end a kill's failover, because a restarted node comes back as a follower.
+//! - With a bound on failover time ([`LivenessConfig::max_failover`]) a failover, an unfinished
+//!   failover, or a first election slower than the bound is `invalid`; without one the verdict
+//!   is `valid` and only the figures speak.
+
+pub(crate) mod timeline;
+
+use crate::history::{History, Process, Type};
+use crate::registry::Checker;
+use crate::verdict::CheckResult;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use timeline::{event, known_nodes, secs, Beliefs, Event, Phase};
+
+/// The optional bounds of `liveness`.
+#[derive(Debug, Clone, Default)]
+pub struct LivenessConfig {
+    /// The longest acceptable failover (and first election); `None` gives figures only.
+    pub max_failover: Option<Duration>,
+}
+
+/// The `liveness` checker.
+#[derive(Debug, Clone, Default)]
+pub struct Liveness(pub LivenessConfig);
+
+const NAME: &str = "liveness";
+
+/// One failover: a fault named the leader `from`, then `to` was elected.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failover {
+    /// The leader the fault removed.
+    pub from: String,
+    /// The node elected next.
+    pub to: String,
+    /// Index of the fault record.
+    pub fault: u64,
+    /// Index of the `elected` report.
+    pub elected: u64,
+    /// Nanoseconds between them.
+    pub ns: u64,
+}
+
+/// A leader removed with nobody else elected by the end of the history.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unfinished {
+    /// The leader the fault removed.
+    pub from: String,
+    /// Index of the fault record.
+    pub fault: u64,
+    /// Nanoseconds from the fault to the last record.
+    pub ns: u64,
+}
+
+/// Counts of client `write` operations.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Writes {
+    /// Invocations.
+    pub invoked: u64,
+    /// `ok` completions.
+    pub ok: u64,
+    /// `fail` completions.
+    pub fail: u64,
+    /// `info` completions, and invocations never completed.
+    pub info: u64,
+}
+
+/// The liveness figures; serialized as the checker's details.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    /// Number of `elected` reports.
+    pub elections: u64,
+    /// The nodes that reported `elected`.
+    pub leaders: Vec<String>,
+    /// Index of the first `elected` report.
+    pub first_election: Option<u64>,
+    /// Time of the first `elected` report.
+    pub first_election_ns: Option<u64>,
+    /// Every failover, in order.
+    pub failovers: Vec<Failover>,
+    /// Count, median and max of the failover times.
+    pub failover_ns: Summary,
+    /// Leaders removed and never replaced.
+    pub unfinished_failovers: Vec<Unfinished>,
+    /// Total time no node believed it led.
+    pub no_leader_ns: u64,
+    /// Time of the last record.
+    pub history_ns: u64,
+    /// Client writes by outcome.
+    pub writes: Writes,
+    /// `ok / invoked` over client writes.
+    pub write_success_share: Option<f64>,
+}
+
+/// Count, median and max of a list of durations.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// How many.
+    pub count: u64,
+    /// The median (the lower middle of an even count).
+    pub median: Option<u64>,
+    /// The largest.
+    pub max: Option<u64>,
+}
+
+impl Summary {
+    fn of(mut xs: Vec<u64>) -> Summary {
+        xs.sort_unstable();
+        let median = xs.get(xs.len().saturating_sub(1) / 2).copied();
+        Summary { count: xs.len() as u64, median, max: xs.last().copied() }
+    }
+}
+
+/// A failover under way: the fault that named the leader.
+#[derive(Clone, Copy)]
+struct Pending<'h> {
+    index: usize,
+    time: u64,
+    kind: &'h str,
+}
+
+#[derive(Default)]
+struct Walk<'h> {
+    figures: Figures,
+    beliefs: Beliefs<'h>,
+    pending: BTreeMap<&'h str, Pending<'h>>,
+    leaderless_since: Option<u64>,
+}
+
+/// Computes the liveness figures of `h`.
+pub fn figures(h: &History) -> Figures {
+    let known = known_nodes(h);
+    let mut w = Walk { leaderless_since: Some(0), ..Walk::default() };
+    for (i, r) in h.records.iter().enumerate() {
+        let ev = event(r, &known);
+        w.step(h, i, &ev);
+    }
+    w.finish(h)
+}
+
+impl<'h> Walk<'h> {
+    fn step(&mut self, h: &'h History, i: usize, ev: &Event<'h>) {
+        let time = h.records[i].time;
+        match ev {
+            Event::Elected(n) => self.elected(h, i, n),
+            Event::Fault(phase, nodes) => self.fault(i, time, *phase, nodes),
+            _ => {}
+        }
+        self.beliefs.apply(i, ev);
+        self.track_leaderless(time);
+        self.count_write(h, i);
+    }
+
+    fn elected(&mut self, h: &History, i: usize, node: &str) {
+        let f = &mut self.figures;
+        f.elections += 1;
+        f.first_election.get_or_insert(i as u64);
+        f.first_election_ns.get_or_insert(h.records[i].time);
+        if !f.leaders.iter().any(|l| l == node) {
+            f.leaders.push(node.to_string());
+        }
+        for (from, p) in std::mem::take(&mut self.pending) {
+            if from != node {
+                let ns = h.records[i].time - p.time;
+                let (fault, elected) = (p.index as u64, i as u64);
+                f.failovers.push(Failover { from: from.into(), to: node.into(), fault, elected, ns });
+            }
+        }
+    }
+
+    fn fault(&mut self, i: usize, time: u64, phase: Phase<'h>, nodes: &[&'h str]) {
+        match phase {
+            Phase::Begin(kind) => {
+                for n in nodes.iter().filter(|n| self.beliefs.leaders.contains_key(*n)) {
+                    self.pending.entry(n).or_insert(Pending { index: i, time, kind });
+                }
+            }
+            Phase::End(kind) => self.pending.retain(|_, p| p.kind == "kill" || p.kind != kind),
+            Phase::EndAll => self.pending.retain(|_, p| p.kind == "kill"),
+            Phase::Instant => {}
+        }
+    }
+
+    fn track_leaderless(&mut self, time: u64) {
+        match (self.beliefs.leaders.is_empty(), self.leaderless_since) {
+            (true, None) => self.leaderless_since = Some(time),
+            (false, Some(since)) => {
+                self.figures.no_leader_ns += time - since;
+                self.leaderless_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn count_write(&mut self, h: &History, i: usize) {
+        let r = &h.records[i];
+        if !matches!(r.process, Process::Client(_)) || r.f != "write" {
+            return;
+        }
+        let w = &mut self.figures.writes;
+        match r.kind {
+            Type::Invoke => w.invoked += 1,
+            Type::Ok => w.ok += 1,
+            Type::Fail => w.fail += 1,
+            Type::Info => w.info += 1,
+        }
+    }
+
+    fn finish(mut self, h: &History) -> Figures {
+        let end = h.records.last().map_or(0, |r| r.time);
+        let f = &mut self.figures;
+        f.history_ns = end;
+        f.no_leader_ns += self.leaderless_since.map_or(0, |since| end - since);
+        f.leaders.sort();
+        let w = &mut f.writes;
+        w.info += w.invoked.saturating_sub(w.ok + w.fail + w.info);
+        f.write_success_share = (w.invoked > 0).then(|| w.ok as f64 / w.invoked as f64);
+        f.failover_ns = Summary::of(f.failovers.iter().map(|x| x.ns).collect());
+        for (from, p) in self.pending {
+            f.unfinished_failovers.push(Unfinished { from: from.into(), fault: p.index as u64, ns: end - p.time });
+        }
+        self.figures
+    }
+}
+
+impl Checker for Liveness {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check(&self, h: &History) -> CheckResult {
+        let f = figures(h);
+        let details = serde_json::to_value(&f).unwrap_or_default();
+        let result = match self.0.max_failover {
+            None => CheckResult::valid(NAME, format!("figures only (no bound set): {}", describe(&f))),
+            Some(bound) => judge(&f, bound.as_nanos() as u64),
+        };
+        result.with_details(details)
+    }
+}
+
+/// One sentence of figures.
+fn describe(f: &Figures) -> String {
+    let failover = match (f.failover_ns.median, f.failover_ns.max) {
+        (Some(med), Some(max)) => {
+            format!("failover median {} (max {}, {} failovers)", secs(med), secs(max), f.failover_ns.count)
+        }
+        _ => "no failover".to_string(),
+    };
+    let writes = match f.write_success_share {
+        Some(share) => format!("{:.1}% of {} writes succeeded", share * 100.0, f.writes.invoked),
+        None => "no writes".to_string(),
+    };
+    format!("{} elections; {failover}; {} with no leader; {writes}", f.elections, secs(f.no_leader_ns))
+}
+
+fn judge(f: &Figures, bound: u64) -> CheckResult {
+    if let Some(slow) = f.failovers.iter().find(|x| x.ns > bound) {
+        let text = format!(
+            "{} was elected {} after the fault at line {} removed leader {} (line {}), over the {} bound",
+            slow.to, secs(slow.ns), slow.fault, slow.from, slow.elected, secs(bound)
+        );
+        return CheckResult::invalid(NAME, text, vec![slow.fault, slow.elected]);
+    }
+    if let Some(stuck) = f.unfinished_failovers.iter().find(|x| x.ns > bound) {
+        let text = format!(
+            "no node but {} was elected in the {} between the fault at line {} that removed it and the end of the history, over the {} bound",
+            stuck.from, secs(stuck.ns), stuck.fault, secs(bound)
+        );
+        return CheckResult::invalid(NAME, text, vec![stuck.fault]);
+    }
+    first_election(f, bound)
+}
+
+fn first_election(f: &Figures, bound: u64) -> CheckResult {
+    match f.first_election_ns {
+        Some(t) if t > bound => CheckResult::invalid(
+            NAME,
+            format!("the first election came {} into the run, over the {} bound", secs(t), secs(bound)),
+            f.first_election.into_iter().collect(),
+        ),
+        None if f.history_ns > bound => CheckResult::invalid(
+            NAME,
+            format!("no node was elected in the {} of the run, over the {} bound", secs(f.history_ns), secs(bound)),
+            Vec::new(),
+        ),
+        _ if !f.unfinished_failovers.is_empty() || f.first_election_ns.is_none() => CheckResult::unknown(
+            NAME,
+            format!("the history ends before the {} bound could pass: {}", secs(bound), describe(f)),
+        ),
+        _ => CheckResult::valid(NAME, format!("within the {} bound: {}", secs(bound), describe(f))),
+    }
+}

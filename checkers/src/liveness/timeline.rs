@@ -1,0 +1,156 @@
+//! The run as a timeline of leadership beliefs and faults, shared by liveness and convergence.
+//!
+//! Neighbours: [`super`] (liveness figures) and [`crate::convergence`] walk the history through
+//! [`event`] and keep [`Beliefs`].
+//!
+//! Design decisions:
+//! - Who leads comes from the nodes' own reports: an `elected` report makes a node a believed
+//!   leader, its `stepdown` ends that, and a `kill` that names it ends it too (a dead process
+//!   leads nothing and cannot report its own stepdown).
+//! - HISTORY.md fixes fault names but not the shape of their `value`, so the nodes a fault
+//!   touches are every string in its value (or key of an object) that names a known node.
+//! - Fault names pair up by kind: `start-X`/`stop-X`, `pause`/`resume`, `kill`/`restart`,
+//!   `clock-…`/`clock-reset`; `heal` and `repair` end every kind. Any other nemesis record is
+//!   an instant fault that needs no end.
+
+use crate::history::{History, Process, Record, Type};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a nemesis record does to the set of running faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase<'h> {
+    /// A fault of this kind begins.
+    Begin(&'h str),
+    /// Faults of this kind end.
+    End(&'h str),
+    /// Every fault ends.
+    EndAll,
+    /// A fault that is over as soon as it is done.
+    Instant,
+}
+
+/// The phase of the nemesis operation `f`.
+pub(crate) fn phase(f: &str) -> Phase<'_> {
+    match f {
+        "heal" | "repair" => Phase::EndAll,
+        "pause" => Phase::Begin("pause"),
+        "resume" => Phase::End("pause"),
+        "kill" => Phase::Begin("kill"),
+        "restart" => Phase::End("kill"),
+        "clock-reset" => Phase::End("clock"),
+        _ if f.starts_with("clock-") => Phase::Begin("clock"),
+        _ => match (f.strip_prefix("start-"), f.strip_prefix("stop-")) {
+            (Some(kind), _) => Phase::Begin(kind),
+            (_, Some(kind)) => Phase::End(kind),
+            _ => Phase::Instant,
+        },
+    }
+}
+
+/// One record, as the timeline sees it.
+#[derive(Debug, Clone)]
+pub(crate) enum Event<'h> {
+    /// A node reports it leads.
+    Elected(&'h str),
+    /// A node reports it stopped leading.
+    Stepdown(&'h str),
+    /// A nemesis record, with the known nodes its value names.
+    Fault(Phase<'h>, Vec<&'h str>),
+    /// Anything else.
+    Other,
+}
+
+/// Every node the history names: reporting nodes, `node` fields, write leaders, accept nodes.
+pub(crate) fn known_nodes(h: &History) -> BTreeSet<&str> {
+    let mut nodes = BTreeSet::new();
+    for r in &h.records {
+        nodes.extend(r.process.node());
+        nodes.extend(r.node.as_deref());
+        if r.process == Process::Resource {
+            nodes.extend(r.value_node());
+        } else if r.is(Type::Ok, "write") {
+            nodes.extend(r.leader());
+        }
+    }
+    nodes
+}
+
+/// What `r` means to the timeline.
+pub(crate) fn event<'h>(r: &'h Record, known: &BTreeSet<&'h str>) -> Event<'h> {
+    match &r.process {
+        Process::Node(n) if r.is(Type::Ok, "elected") => Event::Elected(n),
+        Process::Node(n) if r.is(Type::Ok, "stepdown") => Event::Stepdown(n),
+        Process::Nemesis => {
+            let mut named = Vec::new();
+            nodes_in(&r.value, known, &mut named);
+            named.extend(r.node.as_deref().and_then(|n| known.get(n).copied()));
+            named.sort_unstable();
+            named.dedup();
+            Event::Fault(phase(&r.f), named)
+        }
+        _ => Event::Other,
+    }
+}
+
+fn nodes_in<'h>(v: &'h Value, known: &BTreeSet<&'h str>, out: &mut Vec<&'h str>) {
+    match v {
+        Value::String(s) => out.extend(known.get(s.as_str()).copied()),
+        Value::Array(items) => items.iter().for_each(|x| nodes_in(x, known, out)),
+        Value::Object(map) => {
+            for (k, x) in map {
+                out.extend(known.get(k.as_str()).copied());
+                nodes_in(x, known, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The nodes that believe they lead, and the faults still running.
+#[derive(Debug, Default)]
+pub(crate) struct Beliefs<'h> {
+    /// Believed leaders, with the index of the report that made each one.
+    pub leaders: BTreeMap<&'h str, usize>,
+    /// Running fault kinds, with the index of the record that began each one.
+    pub faults: BTreeMap<&'h str, usize>,
+}
+
+impl<'h> Beliefs<'h> {
+    /// Applies the event of record `i`.
+    pub fn apply(&mut self, i: usize, ev: &Event<'h>) {
+        match ev {
+            Event::Elected(n) => {
+                self.leaders.insert(n, i);
+            }
+            Event::Stepdown(n) => {
+                self.leaders.remove(n);
+            }
+            Event::Fault(phase, nodes) => self.fault(i, *phase, nodes),
+            Event::Other => {}
+        }
+    }
+
+    fn fault(&mut self, i: usize, phase: Phase<'h>, nodes: &[&'h str]) {
+        match phase {
+            Phase::Begin(kind) => {
+                self.faults.entry(kind).or_insert(i);
+                if kind == "kill" {
+                    self.leaders.retain(|n, _| !nodes.contains(n));
+                }
+            }
+            Phase::End(kind) => {
+                self.faults.remove(kind);
+            }
+            Phase::EndAll => self.faults.clear(),
+            Phase::Instant => {}
+        }
+    }
+}
+
+/// Seconds, for sentences: "1.25 s", "10 s".
+pub(crate) fn secs(ns: u64) -> String {
+    let s = format!("{:.3}", ns as f64 / 1e9);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s} s")
+}

@@ -1,0 +1,209 @@
+//! The streaming reader: turns `history.jsonl` into a [`History`], enforcing every file rule
+//! of `shared/HISTORY.md` and reporting the first one broken, with its line number.
+//!
+//! Neighbours: [`crate::history`] holds the model it builds; [`rules`] holds the per-line rules
+//! (indices, time, integer processes); every checker reads what this returns; the harness maps a
+//! [`ReadError`] to exit status 254.
+//!
+//! Design decisions:
+//! - Line numbers in errors are 1-based file lines (what `sed -n 17p` and editors count), so
+//!   `history.jsonl:17:` is the record whose `index` should be 16.
+//! - A run that dies mid-write leaves a last line with no newline that is not a whole record:
+//!   crash residue, dropped with a warning. Every other unreadable line is an error, because a
+//!   checker that skips what it cannot read could call a broken history valid.
+//! - Unknown fields are ignored: the contract grows only by adding optional fields.
+//! - Lines are parsed in batches on two threads (the machine has two cores); the rules are then
+//!   checked in file order on one, so the first broken rule is the one reported.
+
+mod parse;
+mod rules;
+
+pub use rules::Problem;
+
+use crate::history::{History, Record};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+/// Why a history could not be read. Its message is one line: `FILE:LINE: problem`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{file}: cannot read it: {source}")]
+    Io {
+        /// The file as the user named it.
+        file: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A line breaks a rule of the history format.
+    #[error("{file}:{line}: {problem}")]
+    Rule {
+        /// The file as the user named it.
+        file: String,
+        /// The 1-based line number in the file.
+        line: u64,
+        /// Which rule is broken, and how.
+        problem: Problem,
+    },
+}
+
+impl ReadError {
+    /// The broken rule, when the error is one.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ReadError::Rule { problem, .. } => Some(problem),
+            ReadError::Io { .. } => None,
+        }
+    }
+}
+
+/// Reads the history file at `path`.
+pub fn read_path(path: impl AsRef<Path>) -> Result<History, ReadError> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| ReadError::Io { file: name.clone(), source })?;
+    from_reader(BufReader::with_capacity(1 << 20, file), &name)
+}
+
+/// Reads a history from a string; errors name the file `history.jsonl`.
+pub fn read_str(text: &str) -> Result<History, ReadError> {
+    from_reader(text.as_bytes(), "history.jsonl")
+}
+
+/// Reads a history from any buffered reader; `name` is the file name errors and warnings show.
+pub fn from_reader(input: impl BufRead, name: &str) -> Result<History, ReadError> {
+    Reader::new(input, name).read_all()
+}
+
+/// Bytes read and parsed per block: large enough that thread start-up is noise, small enough
+/// that a broken line early in a huge file is reported before the rest is parsed.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// One raw line: its bytes (newline included, if any) and whether a newline ended it.
+struct RawLine<'b> {
+    bytes: &'b [u8],
+    ended: bool,
+}
+
+struct Reader<R> {
+    input: R,
+    name: String,
+    line_no: u64,
+    rules: rules::Rules,
+    history: History,
+    blank_at: Option<u64>,
+}
+
+impl<R: BufRead> Reader<R> {
+    fn new(input: R, name: &str) -> Self {
+        Reader {
+            input,
+            name: name.to_string(),
+            line_no: 0,
+            rules: rules::Rules::default(),
+            history: History::default(),
+            blank_at: None,
+        }
+    }
+
+    fn read_all(mut self) -> Result<History, ReadError> {
+        let mut buf = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
+        loop {
+            let eof = self.fill(&mut buf)?;
+            let whole = if eof { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+            self.take_batch(&split_lines(&buf[..whole]))?;
+            buf.drain(..whole);
+            if eof {
+                break;
+            }
+        }
+        if let Some(line) = self.blank_at {
+            self.warn(line, "blank lines at the end of the file were ignored".to_string());
+        }
+        Ok(self.history)
+    }
+
+    /// Reads until `buf` holds a block and a newline, or the input ends (then returns true).
+    fn fill(&mut self, buf: &mut Vec<u8>) -> Result<bool, ReadError> {
+        loop {
+            let name = &self.name;
+            let chunk = self.input.fill_buf().map_err(|source| ReadError::Io { file: name.clone(), source })?;
+            if chunk.is_empty() {
+                return Ok(true);
+            }
+            let n = chunk.len();
+            buf.extend_from_slice(chunk);
+            self.input.consume(n);
+            if buf.len() >= BLOCK_BYTES && chunk_has_newline(buf, n) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Parses a batch in parallel, then applies the rules in file order.
+    fn take_batch(&mut self, batch: &[RawLine<'_>]) -> Result<(), ReadError> {
+        let parsed = parse::parse_batch(batch);
+        for (raw, parsed) in batch.iter().zip(parsed) {
+            self.line_no += 1;
+            self.take_line(raw, parsed)?;
+        }
+        Ok(())
+    }
+
+    fn take_line(&mut self, raw: &RawLine<'_>, parsed: parse::Parsed) -> Result<(), ReadError> {
+        let record = match parsed {
+            parse::Parsed::Blank => {
+                self.blank_at.get_or_insert(self.line_no);
+                return Ok(());
+            }
+            parse::Parsed::Record(r) => r,
+            parse::Parsed::Bad(_) if !raw.ended => return self.drop_residue(),
+            parse::Parsed::Bad(problem) => return Err(self.rule(problem)),
+        };
+        if let Some(blank) = self.blank_at {
+            return Err(ReadError::Rule { file: self.name.clone(), line: blank, problem: Problem::Blank });
+        }
+        self.accept(record)
+    }
+
+    fn accept(&mut self, record: Record) -> Result<(), ReadError> {
+        self.rules.check(&record, &self.history.records).map_err(|p| self.rule(p))?;
+        self.history.records.push(record);
+        Ok(())
+    }
+
+    /// The last line has no newline and is not a whole record: the writer died mid-line.
+    fn drop_residue(&mut self) -> Result<(), ReadError> {
+        let line = self.line_no;
+        self.warn(line, "the last line was cut off mid-write (crash residue) and was dropped".to_string());
+        Ok(())
+    }
+
+    fn warn(&mut self, line: u64, what: String) {
+        self.history.warnings.push(format!("{}:{line}: {what}", self.name));
+    }
+
+    fn rule(&self, problem: Problem) -> ReadError {
+        ReadError::Rule { file: self.name.clone(), line: self.line_no, problem }
+    }
+}
+
+/// Whether the last `n` bytes of `buf` hold a newline.
+fn chunk_has_newline(buf: &[u8], n: usize) -> bool {
+    buf[buf.len() - n..].contains(&b'\n')
+}
+
+/// The lines of `block`; only the last can lack its newline (at the end of the input).
+fn split_lines(block: &[u8]) -> Vec<RawLine<'_>> {
+    let mut lines = Vec::with_capacity(block.len() / 100 + 1);
+    let mut rest = block;
+    while !rest.is_empty() {
+        let (bytes, ended) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..=i], true),
+            None => (rest, false),
+        };
+        rest = &rest[bytes.len()..];
+        lines.push(RawLine { bytes, ended });
+    }
+    lines
+}

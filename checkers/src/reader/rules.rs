@@ -1,0 +1,150 @@
+//! The per-line rules of `history.jsonl`: indices without gaps, time that never decreases, and
+//! Jepsen's rules for integer processes.
+//!
+//! Neighbours: [`super`] calls [`Rules::check`] on each parsed record, in file order, before
+//! keeping it.
+//!
+//! Design: only what HISTORY.md states is enforced. Node, nemesis and resource records have no
+//! pairing rules (a node reports `elected` with no invocation), and unknown operation names pass:
+//! other tools may record operations this crate does not know.
+
+use crate::history::{Process, Record, Type};
+use std::collections::HashMap;
+
+/// A broken rule of the history format. Line numbers inside are 1-based file lines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not a JSON record of the history's shape.
+    #[error("not a history record: {0}")]
+    NotARecord(String),
+    /// A blank line before more records.
+    #[error("blank line (a history has exactly one JSON record per line)")]
+    Blank,
+    /// `index` is not the next number.
+    #[error("index is {found}, expected {expected} (indices run 0, 1, 2, … in file order with no gaps)")]
+    Index {
+        /// The index the line has.
+        found: u64,
+        /// The index it should have.
+        expected: u64,
+    },
+    /// `time` is smaller than on the line before.
+    #[error("time goes backwards ({time} ns, after {previous} ns on the line before)")]
+    TimeBackwards {
+        /// This line's time.
+        time: u64,
+        /// The previous line's time.
+        previous: u64,
+    },
+    /// An integer process invokes while its last invocation is still outstanding.
+    #[error("process {process} invokes {f:?} while its {open_f:?} from line {open_line} is still outstanding (a process has at most one invocation outstanding)")]
+    AlreadyInvoking {
+        /// The client process.
+        process: i64,
+        /// What it invokes now.
+        f: String,
+        /// What it invoked before.
+        open_f: String,
+        /// Where it invoked it.
+        open_line: u64,
+    },
+    /// A completion names another operation than its invocation.
+    #[error("process {process} completes {f:?} but invoked {open_f:?} at line {open_line} (a completion carries its invocation's f)")]
+    WrongCompletion {
+        /// The client process.
+        process: i64,
+        /// What the completion names.
+        f: String,
+        /// What was invoked.
+        open_f: String,
+        /// Where it was invoked.
+        open_line: u64,
+    },
+    /// A completion with nothing outstanding on its process.
+    #[error("process {process} completes {f:?} ({kind}) with no invocation outstanding")]
+    NoInvocation {
+        /// The client process.
+        process: i64,
+        /// The completion's operation.
+        f: String,
+        /// The completion's type.
+        kind: Type,
+    },
+    /// A process invokes again after one of its operations ended `info`.
+    #[error("process {process} invokes {f:?} after its operation ended info at line {info_line} (such a process never invokes again; its thread goes on under a new number)")]
+    InvokeAfterInfo {
+        /// The client process.
+        process: i64,
+        /// What it invokes.
+        f: String,
+        /// Where its operation ended `info`.
+        info_line: u64,
+    },
+}
+
+/// Where an integer process stands.
+#[derive(Clone, Copy)]
+enum Client {
+    /// An invocation at this index awaits its completion.
+    Open(u64),
+    /// An operation ended `info` at this index: the process is done.
+    Crashed(u64),
+}
+
+/// The state the rules need from the lines already read.
+#[derive(Default)]
+pub(super) struct Rules {
+    clients: HashMap<i64, Client>,
+}
+
+impl Rules {
+    /// Checks `r`, the record after `before`, and remembers what later lines need.
+    pub(super) fn check(&mut self, r: &Record, before: &[Record]) -> Result<(), Problem> {
+        let expected = before.len() as u64;
+        if r.index != expected {
+            return Err(Problem::Index { found: r.index, expected });
+        }
+        if let Some(prev) = before.last() {
+            if r.time < prev.time {
+                return Err(Problem::TimeBackwards { time: r.time, previous: prev.time });
+            }
+        }
+        match r.process {
+            Process::Client(p) if r.kind == Type::Invoke => self.invoke(p, r, before),
+            Process::Client(p) => self.complete(p, r, before),
+            _ => Ok(()),
+        }
+    }
+
+    fn invoke(&mut self, p: i64, r: &Record, before: &[Record]) -> Result<(), Problem> {
+        match self.clients.insert(p, Client::Open(r.index)) {
+            None => Ok(()),
+            Some(Client::Open(i)) => Err(Problem::AlreadyInvoking {
+                process: p,
+                f: r.f.clone(),
+                open_f: before[i as usize].f.clone(),
+                open_line: i + 1,
+            }),
+            Some(Client::Crashed(i)) => {
+                Err(Problem::InvokeAfterInfo { process: p, f: r.f.clone(), info_line: i + 1 })
+            }
+        }
+    }
+
+    fn complete(&mut self, p: i64, r: &Record, before: &[Record]) -> Result<(), Problem> {
+        let Some(Client::Open(i)) = self.clients.get(&p).copied() else {
+            return Err(Problem::NoInvocation { process: p, f: r.f.clone(), kind: r.kind });
+        };
+        let open_f = &before[i as usize].f;
+        if *open_f != r.f {
+            let open_f = open_f.clone();
+            return Err(Problem::WrongCompletion { process: p, f: r.f.clone(), open_f, open_line: i + 1 });
+        }
+        if r.kind == Type::Info {
+            self.clients.insert(p, Client::Crashed(r.index));
+        } else {
+            self.clients.remove(&p);
+        }
+        Ok(())
+    }
+}

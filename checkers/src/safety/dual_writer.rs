@@ -1,0 +1,175 @@
+//! dual-writer (mutual exclusion): no node's tenure of writes resumes after another node's
+//! tenure began.
+//!
+//! Neighbours: [`super::fencing`] judges tokens; this one judges who wrote when, and so also
+//! works where the election gives no tokens.
+//!
+//! Design decisions:
+//! - A tenure is a run of `accept` records by one node under one token, in the resource's order
+//!   (the order of its lines). When the same node and token come back after other accepts, the
+//!   tenure *resumes*; if another node's tenure began in between, the old leader acted after the
+//!   new one: a dual write. Witness: the old tenure's last write, the newer tenure's first, and
+//!   the resumed write.
+//! - Only another *node* matters: one node moving between its own tokens is fencing's business.
+//! - A token names one tenure (tokens only grow from one leader to the next), so with tokens an
+//!   `elected` report between does not excuse a resume. With `"token": null` the token cannot
+//!   tell tenures apart, so a node's `elected` report begins a new tenure: n1, n2, then n1
+//!   again after n1 was elected again is a hand-over, not a dual write. That report must come
+//!   before the accepts it explains in the file.
+//! - An accept that names no node cannot be attributed and is counted, not judged.
+
+use super::{decision, token_text, Decision};
+use crate::history::{History, Process, Type};
+use crate::registry::Checker;
+use crate::verdict::CheckResult;
+use std::collections::HashMap;
+
+/// The `dual-writer` checker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DualWriter;
+
+const NAME: &str = "dual-writer";
+
+/// A tenure's identity: node, token, and (for null tokens only) the node's election count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Tenure {
+    node: u32,
+    token: Option<i64>,
+    epoch: u32,
+}
+
+/// Where a tenure began, by which node.
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    index: usize,
+    tenure: Tenure,
+}
+
+#[derive(Default)]
+struct Scan<'h> {
+    nodes: HashMap<&'h str, u32>,
+    names: Vec<&'h str>,
+    epochs: HashMap<&'h str, u32>,
+    current: Option<Tenure>,
+    last_accept: HashMap<Tenure, usize>,
+    /// The latest tenure start, and the latest by a node other than `newest`'s.
+    newest: Option<Start>,
+    newest_other: Option<Start>,
+    accepts: u64,
+    unattributed: u64,
+    dual_writes: u64,
+    witness: Option<[usize; 3]>,
+}
+
+impl<'h> Scan<'h> {
+    fn node_id(&mut self, name: &'h str) -> u32 {
+        let next = self.names.len() as u32;
+        let id = *self.nodes.entry(name).or_insert(next);
+        if id == next {
+            self.names.push(name);
+        }
+        id
+    }
+
+    fn accept(&mut self, i: usize, node: &'h str, token: Option<i64>) {
+        self.accepts += 1;
+        let epoch = if token.is_none() { self.epochs.get(node).copied().unwrap_or(0) } else { 0 };
+        let tenure = Tenure { node: self.node_id(node), token, epoch };
+        if self.current != Some(tenure) {
+            self.switch_to(tenure, i);
+        }
+        self.current = Some(tenure);
+        self.last_accept.insert(tenure, i);
+    }
+
+    /// A new run of accepts begins at `i`: either a tenure's first, or a resumed one.
+    fn switch_to(&mut self, tenure: Tenure, i: usize) {
+        let Some(&last) = self.last_accept.get(&tenure) else {
+            return self.begin(Start { index: i, tenure });
+        };
+        if let Some(other) = self.latest_start_not_by(tenure.node).filter(|s| s.index > last) {
+            self.dual_writes += 1;
+            self.witness.get_or_insert([last, other.index, i]);
+        }
+    }
+
+    fn begin(&mut self, start: Start) {
+        match self.newest {
+            Some(n) if n.tenure.node == start.tenure.node => {}
+            previous => self.newest_other = previous,
+        }
+        self.newest = Some(start);
+    }
+
+    fn latest_start_not_by(&self, node: u32) -> Option<Start> {
+        match self.newest {
+            Some(n) if n.tenure.node != node => Some(n),
+            _ => self.newest_other,
+        }
+    }
+}
+
+impl Checker for DualWriter {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check(&self, h: &History) -> CheckResult {
+        let mut s = Scan::default();
+        for (i, r) in h.records.iter().enumerate() {
+            match (&r.process, decision(r)) {
+                (Process::Node(n), _) if r.is(Type::Ok, "elected") => {
+                    *s.epochs.entry(n.as_str()).or_default() += 1;
+                }
+                (_, Some(Decision::Accept)) => match r.value_node() {
+                    Some(node) => s.accept(i, node, r.token()),
+                    None => s.unattributed += 1,
+                },
+                _ => {}
+            }
+        }
+        verdict(h, &s)
+    }
+}
+
+fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
+    let details = serde_json::json!({
+        "accepts": s.accepts,
+        "tenures": s.last_accept.len(),
+        "dual_writes": s.dual_writes,
+        "accepts_without_node": s.unattributed,
+    });
+    let result = match s.witness {
+        Some(w) => CheckResult::invalid(NAME, witness_text(h, w), w.iter().map(|&i| i as u64).collect()),
+        None if s.accepts == 0 => CheckResult::unknown(NAME, nothing_to_judge(s.unattributed)),
+        None => CheckResult::valid(
+            NAME,
+            format!(
+                "{} accepts in {} tenures; no tenure resumed after another node's began",
+                s.accepts,
+                s.last_accept.len()
+            ),
+        ),
+    };
+    result.with_details(details)
+}
+
+fn witness_text(h: &History, [last, other, resumed]: [usize; 3]) -> String {
+    let (old, new) = (&h.records[resumed], &h.records[other]);
+    let old_node = old.value_node().unwrap_or_default();
+    format!(
+        "{old_node} wrote under {} again (line {resumed}) after {} began a tenure under {} (line {other}); \
+         {old_node} had last written under it at line {last}: the old leader acted after the new one",
+        token_text(old.token()),
+        new.value_node().unwrap_or_default(),
+        token_text(new.token()),
+    )
+}
+
+fn nothing_to_judge(unattributed: u64) -> String {
+    if unattributed > 0 {
+        format!("no accept record names its node ({unattributed} accepts name none): nothing to judge")
+    } else {
+        "no accept record (the run had no resource, or no write reached it): nothing to judge".to_string()
+    }
+}

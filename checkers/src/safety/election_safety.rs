@@ -1,0 +1,119 @@
+//! election-safety: no fencing token is claimed by two different nodes.
+//!
+//! Neighbours: [`super::fencing`] and [`super::dual_writer`] judge what the resource did with
+//! the tokens; this one judges who held them.
+//!
+//! Design decisions (HISTORY.md, "What the checkers decide"):
+//! - A claim is `(token, node)` from exactly three kinds of record: a node's `ok` `elected`
+//!   report, a client's `ok` `write` naming `token` and `leader`, and the resource's `accept`
+//!   naming `token` and `node`. Nothing else claims: a `fail`/`info` write did not happen (or
+//!   may not have), a `reject` was refused, a `stepdown` gives a token up, a `status` is a belief.
+//! - `"token": null` (or no integer token, or no node) claims nothing: an election without
+//!   tokens cannot break this property, so a history without any claim is `unknown`, not valid.
+//! - The same node claiming its own token again (a re-election, a stepdown then re-election
+//!   under the same token, many writes) is no violation: only two *different* nodes are.
+
+use crate::history::{History, Process, Record, Type};
+use crate::registry::Checker;
+use crate::verdict::CheckResult;
+use std::collections::{HashMap, HashSet};
+
+/// The `election-safety` checker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ElectionSafety;
+
+const NAME: &str = "election-safety";
+
+/// One record's claim: this node held this token.
+#[derive(Debug, Clone, Copy)]
+struct Claim<'h> {
+    token: i64,
+    node: &'h str,
+    index: u64,
+    how: &'static str,
+}
+
+/// The claim `r` makes, if any; `Err(())` for a claim-shaped record with no token or node.
+fn claim(r: &Record, index: u64) -> Result<Option<Claim<'_>>, ()> {
+    let (node, how) = match (&r.process, r.kind, r.f.as_str()) {
+        (Process::Node(n), Type::Ok, "elected") => (Some(n.as_str()), "elected"),
+        (Process::Client(_), Type::Ok, "write") => (r.leader(), "write ok"),
+        (Process::Resource, Type::Ok, "accept") => (r.value_node(), "accept"),
+        _ => return Ok(None),
+    };
+    match (r.token(), node) {
+        (Some(token), Some(node)) => Ok(Some(Claim { token, node, index, how })),
+        _ => Err(()),
+    }
+}
+
+/// What one pass over the history found.
+#[derive(Default)]
+struct Tally<'h> {
+    claims: u64,
+    tokenless: u64,
+    first: HashMap<i64, Claim<'h>>,
+    conflicts: HashSet<i64>,
+    witness: Option<(Claim<'h>, Claim<'h>)>,
+}
+
+impl<'h> Tally<'h> {
+    fn add(&mut self, c: Claim<'h>) {
+        self.claims += 1;
+        let first = *self.first.entry(c.token).or_insert(c);
+        if first.node != c.node && self.conflicts.insert(c.token) {
+            self.witness.get_or_insert((first, c));
+        }
+    }
+}
+
+impl Checker for ElectionSafety {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check(&self, h: &History) -> CheckResult {
+        let mut tally = Tally::default();
+        for (i, r) in h.records.iter().enumerate() {
+            match claim(r, i as u64) {
+                Ok(Some(c)) => tally.add(c),
+                Ok(None) => {}
+                Err(()) => tally.tokenless += 1,
+            }
+        }
+        verdict(&tally)
+    }
+}
+
+fn verdict(t: &Tally<'_>) -> CheckResult {
+    let details = serde_json::json!({
+        "claims": t.claims,
+        "tokens": t.first.len(),
+        "tokens_claimed_twice": t.conflicts.len(),
+        "claims_without_token": t.tokenless,
+    });
+    let result = if let Some((a, b)) = t.witness {
+        let text = format!(
+            "token {} was claimed by {} (line {}, {}) and {} (line {}, {})",
+            a.token, a.node, a.index, a.how, b.node, b.index, b.how
+        );
+        CheckResult::invalid(NAME, text, vec![a.index, b.index])
+    } else if t.claims == 0 {
+        CheckResult::unknown(NAME, nothing_to_judge(t.tokenless))
+    } else {
+        let text = format!("{} claims of {} tokens, each token by one node", t.claims, t.first.len());
+        CheckResult::valid(NAME, text)
+    };
+    result.with_details(details)
+}
+
+fn nothing_to_judge(tokenless: u64) -> String {
+    if tokenless > 0 {
+        format!(
+            "no record claims a token: {tokenless} elected, write ok or accept records carry no \
+             token (the election gives none), so there is nothing to judge; dual-writer judges such runs"
+        )
+    } else {
+        "no record claims a token (no elected report, ok write or accept): nothing to judge".to_string()
+    }
+}

@@ -1,0 +1,55 @@
+//! The safety checkers: properties whose violation means two leaders acted at once.
+//!
+//! - [`election_safety`]: no token is claimed by two different nodes.
+//! - [`fencing`]: the resource's accepted tokens never go down, nor below a stale one it refused.
+//! - [`dual_writer`]: no node's tenure of writes resumes after another node's began.
+//!
+//! Neighbours: [`crate::registry`] builds them by name; they read the leader-election vocabulary
+//! through the accessors of [`crate::history::Record`].
+//!
+//! Design: each reports its *first* violation in file order as the witness (the earliest proof
+//! is the one a person can follow), and counts every violation in its details.
+
+pub mod dual_writer;
+pub mod election_safety;
+pub mod fencing;
+
+pub use dual_writer::DualWriter;
+pub use election_safety::ElectionSafety;
+pub use fencing::Fencing;
+
+use crate::history::{Process, Record, Type};
+
+/// A resource decision: an `accept` (`ok`) or a `reject` (`fail`) by `"resource"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// The resource applied the write.
+    Accept,
+    /// The resource refused it as stale.
+    Reject,
+}
+
+/// The resource decision `r` records, if it is one.
+pub(crate) fn decision(r: &Record) -> Option<Decision> {
+    if r.process != Process::Resource {
+        return None;
+    }
+    match (r.kind, r.f.as_str()) {
+        (Type::Ok, "accept") => Some(Decision::Accept),
+        (Type::Fail, "reject") => Some(Decision::Reject),
+        _ => None,
+    }
+}
+
+/// "token 7", or "no token" for `null`.
+pub(crate) fn token_text(token: Option<i64>) -> String {
+    match token {
+        Some(t) => format!("token {t}"),
+        None => "no token".to_string(),
+    }
+}
+
+/// "`n2`" for a named node, "an unnamed node" where the record names none.
+pub(crate) fn node_text(node: Option<&str>) -> &str {
+    node.unwrap_or("an unnamed node")
+}

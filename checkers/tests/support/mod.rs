@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests: schedule-built histories and verdict shorthands.
+
+#![allow(dead_code)]
+
+pub mod schedule;
+
+use splitbrain_checkers::registry::{by_name, run_one};
+use splitbrain_checkers::{CheckResult, History};
+
+/// Runs the checker called `name` on `h`.
+pub fn check(name: &str, h: &History) -> CheckResult {
+    let checker = by_name(name).unwrap_or_else(|| panic!("no checker called {name}"));
+    run_one(checker.as_ref(), h)
+}
+
+/// Reads a history from JSONL text, panicking with the reader's message if it is unreadable.
+pub fn history(text: &str) -> History {
+    splitbrain_checkers::reader::read_str(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub mod mk {
+    //! Record builders for tests: `hist(vec![elected("n1", Some(1)), accept("n1", Some(1))])`.
+    //! Times are 100 ms apart unless a record is given one with [`at`].
+
+    use serde_json::{json, Value};
+    use splitbrain_checkers::{History, Process, Record, Type};
+
+    fn rec(process: Process, kind: Type, f: &str, value: Value) -> Record {
+        Record { index: 0, time: 0, process, kind, f: f.into(), value, node: None, error: None }
+    }
+
+    /// A history of `records`, indexed in order, 100 ms apart where no time was set.
+    pub fn hist(mut records: Vec<Record>) -> History {
+        let mut time = 0;
+        for (i, r) in records.iter_mut().enumerate() {
+            r.index = i as u64;
+            time = if r.time == 0 { time + 100_000_000 } else { r.time };
+            r.time = time;
+        }
+        History::new(records)
+    }
+
+    /// `r` at `secs` seconds.
+    pub fn at(secs: f64, mut r: Record) -> Record {
+        r.time = (secs * 1e9) as u64;
+        r
+    }
+
+    /// Node `n` reports it leads under `token`.
+    pub fn elected(n: &str, token: Option<i64>) -> Record {
+        rec(Process::Node(n.into()), Type::Ok, "elected", json!({"token": token}))
+    }
+
+    /// Node `n` reports it stopped leading under `token`.
+    pub fn stepdown(n: &str, token: Option<i64>) -> Record {
+        rec(Process::Node(n.into()), Type::Ok, "stepdown", json!({"token": token, "reason": "test"}))
+    }
+
+    /// The resource applied a write by `n` under `token`.
+    pub fn accept(n: &str, token: Option<i64>) -> Record {
+        rec(Process::Resource, Type::Ok, "accept", json!({"token": token, "node": n, "value": 1}))
+    }
+
+    /// The resource refused a write by `n` under `token` as stale.
+    pub fn reject(n: &str, token: Option<i64>) -> Record {
+        let mut r = rec(Process::Resource, Type::Fail, "reject", json!({"token": token, "node": n, "value": 1}));
+        r.error = Some("stale-token".into());
+        r
+    }
+
+    /// Client `p` invokes `f` on node `n`.
+    pub fn invoke(p: i64, f: &str, value: Value, n: &str) -> Record {
+        let mut r = rec(Process::Client(p), Type::Invoke, f, value);
+        r.node = Some(n.into());
+        r
+    }
+
+    /// Client `p`'s `f` completes as `kind` with `value`.
+    pub fn done(p: i64, kind: Type, f: &str, value: Value) -> Record {
+        rec(Process::Client(p), kind, f, value)
+    }
+
+    /// Client `p`'s write completes `ok`: written by `leader` under `token`.
+    pub fn write_ok(p: i64, token: Option<i64>, leader: &str) -> Record {
+        done(p, Type::Ok, "write", json!({"value": 1, "token": token, "leader": leader}))
+    }
+
+    /// Client `p`'s status answer.
+    pub fn status(p: i64, leads: bool) -> Record {
+        done(p, Type::Ok, "status", json!({"leader": leads}))
+    }
+
+    /// A nemesis record.
+    pub fn nemesis(f: &str, value: Value) -> Record {
+        rec(Process::Nemesis, Type::Info, f, value)
+    }
+}
