@@ -1,0 +1,219 @@
+//! The third-party targets by name: what each needs installed, whether it can run here, what
+//! its token is, and which faults can and cannot reach it. `splitbrain targets` and the
+//! controller read this; nothing here starts anything.
+
+use std::path::{Path, PathBuf};
+
+/// One third-party target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThirdParty {
+    /// The name `--target` takes.
+    pub name: &'static str,
+    /// One line on what it is.
+    pub about: &'static str,
+    /// The server programs it needs: (program, Debian package).
+    pub needs: &'static [(&'static str, &'static str)],
+    /// What its fencing token is.
+    pub token: &'static str,
+    /// Each fault, whether it reaches this target, and how.
+    pub faults: &'static [FaultNote],
+}
+
+/// Whether one kind of fault reaches a target, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultNote {
+    /// The nemesis name (`"clock"`, `"pause"`, …) and where (`"on servers"`, `"on candidates"`).
+    pub fault: &'static str,
+    /// Whether it has any effect.
+    pub reaches: bool,
+    /// Why, in one line.
+    pub note: &'static str,
+}
+
+/// Whether a target can run on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    /// Every program it needs was found (program → path).
+    Ready(Vec<(String, PathBuf)>),
+    /// Some program is missing; `install` says how to get it.
+    Missing {
+        /// The programs not found in `PATH`.
+        programs: Vec<String>,
+        /// The command that installs them.
+        install: String,
+    },
+}
+
+const ETCD_SERVER_FAULTS: [FaultNote; 4] = [
+    FaultNote {
+        fault: "partition",
+        reaches: true,
+        note: "etcd members and candidates are cut off by node",
+    },
+    FaultNote { fault: "pause, kill", reaches: true, note: "on etcd members and on candidates" },
+    FaultNote {
+        fault: "clock on etcd servers",
+        reaches: false,
+        note: "etcd is a Go program: it reads the clock through the vDSO without libc, so the \
+               clock shim cannot reach it; clock faults on etcd nodes are not applied",
+    },
+    FaultNote {
+        fault: "clock on candidates",
+        reaches: false,
+        note: "the candidate judges its lease on the monotonic clock, as clientv3 does; the shim \
+               moves only the wall clock",
+    },
+];
+
+const K8S_FAULTS: [FaultNote; 4] = [
+    ETCD_SERVER_FAULTS[0],
+    ETCD_SERVER_FAULTS[1],
+    ETCD_SERVER_FAULTS[2],
+    FaultNote {
+        fault: "clock on candidates",
+        reaches: true,
+        note: "a candidate judges the holder's lease expired on its own wall clock: a fast clock \
+               (drift) or a forward bump makes it take over early",
+    },
+];
+
+const REDIS_FAULTS: [FaultNote; 4] = [
+    FaultNote {
+        fault: "partition",
+        reaches: true,
+        note: "candidates are cut off from the Redis node",
+    },
+    FaultNote {
+        fault: "pause, kill",
+        reaches: true,
+        note: "on redis-server (a kill loses every key: no persistence) and on candidates",
+    },
+    FaultNote {
+        fault: "clock on the Redis server",
+        reaches: true,
+        note:
+            "the clock shim is preloaded into redis-server: a forward bump makes keys expire early",
+    },
+    FaultNote {
+        fault: "clock on candidates",
+        reaches: false,
+        note: "a candidate judges its own lease deadline on the monotonic clock; the shim moves \
+               only the wall clock",
+    },
+];
+
+const ETCD: &[(&str, &str)] = &[("etcd", "etcd-server")];
+const REDIS: &[(&str, &str)] = &[("redis-server", "redis-server")];
+
+/// Every third-party target.
+pub const ALL: [ThirdParty; 4] = [
+    ThirdParty {
+        name: "etcd",
+        about: "etcd's election API (campaign with a lease, keep-alive, observe, resign) on a 3-member etcd cluster",
+        needs: ETCD,
+        token: "the leader key's create revision",
+        faults: &ETCD_SERVER_FAULTS,
+    },
+    ThirdParty {
+        name: "k8s-lease",
+        about: "client-go's leader election (a lease record, optimistic concurrency) on etcd's KV",
+        needs: ETCD,
+        token: "the record's leaderTransitions",
+        faults: &K8S_FAULTS,
+    },
+    ThirdParty {
+        name: "redis-naive",
+        about: "a Redis lease as tutorials write it: SET NX PX to acquire, SET XX PX to renew without checking the owner",
+        needs: REDIS,
+        token: "none (null): the lease gives no token",
+        faults: &REDIS_FAULTS,
+    },
+    ThirdParty {
+        name: "redis-cas",
+        about: "a Redis lease renewed and released only while the value is ours (Lua), token from INCR at each acquisition",
+        needs: REDIS,
+        token: "an INCR counter taken at each acquisition",
+        faults: &REDIS_FAULTS,
+    },
+];
+
+/// The third-party target called `name`.
+pub fn by_name(name: &str) -> Option<&'static ThirdParty> {
+    ALL.iter().find(|t| t.name == name)
+}
+
+impl ThirdParty {
+    /// Whether its programs are installed here, looked up in `PATH`.
+    pub fn availability(&self) -> Availability {
+        self.availability_in(&std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    fn availability_in(&self, path: &std::ffi::OsStr) -> Availability {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for (program, _) in self.needs {
+            match find_program(program, path) {
+                Some(p) => found.push((program.to_string(), p)),
+                None => missing.push(program.to_string()),
+            }
+        }
+        if missing.is_empty() {
+            return Availability::Ready(found);
+        }
+        let packages: Vec<&str> = self.needs.iter().map(|(_, pkg)| *pkg).collect();
+        let install = format!("apt-get install {} (or run scripts/setup)", packages.join(" "));
+        Availability::Missing { programs: missing, install }
+    }
+
+    /// The faults that cannot reach it, one line each, for the run's log and `splitbrain targets`.
+    pub fn unreachable_faults(&self) -> impl Iterator<Item = &'static FaultNote> {
+        self.faults.iter().filter(|f| !f.reaches)
+    }
+}
+
+/// `program` in one of the folders of `path` (a `PATH`-style list), if it is an executable file.
+pub fn find_program(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path).map(|dir| dir.join(program)).find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_whose_server_is_missing_says_what_to_install() {
+        let etcd = by_name("etcd").unwrap();
+        match etcd.availability_in(std::ffi::OsStr::new("/nonexistent")) {
+            Availability::Missing { programs, install } => {
+                assert_eq!(programs, ["etcd"]);
+                assert!(install.contains("apt-get install etcd-server"), "{install}");
+            }
+            other => panic!("expected Missing, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_shim_is_said_not_to_reach_etcd_but_to_reach_redis() {
+        let says_go = |t: &str| {
+            by_name(t).unwrap().unreachable_faults().any(|f| f.note.contains("Go program"))
+        };
+        assert!(says_go("etcd") && says_go("k8s-lease"));
+        assert!(!says_go("redis-cas"));
+        let redis_server_clock =
+            REDIS_FAULTS.iter().find(|f| f.fault.contains("Redis server")).unwrap();
+        assert!(redis_server_clock.reaches);
+    }
+
+    #[test]
+    fn every_target_has_a_distinct_name() {
+        let mut names: Vec<_> = ALL.iter().map(|t| t.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        assert!(by_name("zookeeper").is_none());
+    }
+}
