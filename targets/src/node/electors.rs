@@ -6,10 +6,12 @@
 use super::{NodeConfig, NodeError};
 use crate::bugs::Bug;
 use crate::elector::{Elector, ElectorError};
+use crate::own::bully::Bully;
 use crate::own::driver::OwnElector;
 use crate::own::durable::DurableFile;
 use crate::own::net::PeerNet;
 use crate::own::raft::Raft;
+use crate::own::ring::Ring;
 use crate::own::{Machine, MachineConfig};
 use std::time::Instant;
 
@@ -25,11 +27,23 @@ pub struct ElectorInfo {
 }
 
 /// The electors of this crate.
-pub const ELECTORS: &[ElectorInfo] = &[ElectorInfo {
-    name: "raft",
-    doc: "Raft's leader election: terms, persisted votes, majority quorum; token = term",
-    bugs: &Bug::ALL,
-}];
+pub const ELECTORS: &[ElectorInfo] = &[
+    ElectorInfo {
+        name: "raft",
+        doc: "Raft's leader election: terms, persisted votes, majority quorum; token = term",
+        bugs: &Bug::ALL,
+    },
+    ElectorInfo {
+        name: "bully",
+        doc: "the Bully algorithm: highest reachable id wins, no quorum; token = epoch",
+        bugs: &[],
+    },
+    ElectorInfo {
+        name: "ring",
+        doc: "Chang-Roberts ring election: highest id on the ring wins, no quorum; token = epoch",
+        bugs: &[],
+    },
+];
 
 /// The elector named `name`, if there is one.
 pub fn info(name: &str) -> Option<&'static ElectorInfo> {
@@ -43,6 +57,8 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
     let now = Instant::now();
     match cfg.elector.as_str() {
         "raft" => own(cfg, "raft.json", |mc, state| Raft::new(mc, cfg.bugs.clone(), state, now)),
+        "bully" => own(cfg, "bully.json", |mc, state| Bully::new(mc, state, now)),
+        "ring" => own(cfg, "ring.json", |mc, state| Ring::new(mc, state, now)),
         other => Err(unknown(other)),
     }
 }

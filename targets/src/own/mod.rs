@@ -11,11 +11,13 @@
 //! vote is on disk), `Send` a message, report `Elected` / `StepDown`. Randomness (election
 //! timeouts) comes from a ChaCha generator seeded by `--seed` and the node's name.
 
+pub mod bully;
 pub mod driver;
 pub mod durable;
 pub mod net;
 pub mod raft;
 pub mod rank;
+pub mod ring;
 
 use crate::elector::Unconfirmed;
 use crate::seat::Token;
