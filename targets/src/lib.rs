@@ -104,6 +104,7 @@ pub mod protocol;
 pub mod resource;
 pub mod seat;
 pub mod stop;
+pub mod thirdparty;
 
 pub use elector::{Elector, ElectorError, Unconfirmed};
 pub use seat::{Seat, Token};
