@@ -12,6 +12,7 @@
 //! | [`protocol`], [`client`] | the client protocol, and the controller's client library |
 //! | [`resource`] | the fenced resource: server, client, decisions |
 //! | [`bugs`] | the planted bugs (`--bug NAME`) |
+//! | [`launch`] | targets as plain data for the controller: processes per node, bugs, availability |
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
 //! # `splitbrain-node`
@@ -97,6 +98,7 @@
 pub mod bugs;
 pub mod client;
 pub mod elector;
+pub mod launch;
 pub mod lines;
 pub mod node;
 pub mod own;

@@ -1,0 +1,377 @@
+//! What the controller needs to start a target on its nodes, as plain data: for each node the
+//! server processes (none for the own electors; etcd or Redis members for third-party ones)
+//! and the candidate process (`splitbrain-node` with its arguments), plus whether a target can
+//! run here and which planted bugs it has.
+//!
+//! Neighbours: the controller (`harness`) picks a [`Target`] with [`find`], asks
+//! [`Target::available`], gets the [`NodePlan`]s from [`Target::plan`] and starts each
+//! [`ProcessSpec`] through the nemesis sandbox on its node; [`crate::node::electors`] lists
+//! the own electors this module turns into targets.
+//!
+//! Design: a plan is data, not a `Command`, because the sandbox starts processes inside node
+//! namespaces and loads the clock shim itself; the same plan runs on loopback in tests (give
+//! each node a `127.x.y.z` address). A restart after a kill uses the same spec: the data
+//! directory is kept, so the node resumes from its durable state.
+
+use crate::bugs::Bug;
+use crate::node::electors::{ElectorInfo, ELECTORS};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The client port every node uses unless told otherwise (each node has its own address).
+pub const DEFAULT_PORT: u16 = 7000;
+
+/// A node of the sandbox: its name and its own address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAddr {
+    /// `n1`, `n2`, …
+    pub name: String,
+    /// The node's address (its namespace's, or a loopback address in tests).
+    pub ip: IpAddr,
+}
+
+/// The candidates' timing, passed to every node (the defaults are the node's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeTiming {
+    /// Election timeout range in ms (default 150–300).
+    pub election_ms: (u64, u64),
+    /// Heartbeat interval in ms (default 50).
+    pub heartbeat_ms: u64,
+    /// Leader work interval in ms (default 100; 0 switches leader work off).
+    pub work_interval_ms: u64,
+    /// Bound of each request to the resource in ms (default 500).
+    pub resource_timeout_ms: u64,
+    /// Bound of a read's leadership confirmation in ms (default 300).
+    pub confirm_timeout_ms: u64,
+}
+
+impl Default for NodeTiming {
+    fn default() -> NodeTiming {
+        NodeTiming {
+            election_ms: (150, 300),
+            heartbeat_ms: 50,
+            work_interval_ms: 100,
+            resource_timeout_ms: 500,
+            confirm_timeout_ms: 300,
+        }
+    }
+}
+
+impl NodeTiming {
+    /// A client request timeout long enough for the node's own definite answers to arrive
+    /// first: resource timeout + confirmation timeout + 200 ms.
+    pub fn client_request_ms(&self) -> u64 {
+        self.resource_timeout_ms + self.confirm_timeout_ms + 200
+    }
+}
+
+/// Everything a target needs to know about the cluster it runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// The nodes, in order.
+    pub nodes: Vec<NodeAddr>,
+    /// The port of every node's client protocol (and own electors' UDP peer traffic).
+    pub port: u16,
+    /// Where the controller's fenced resource listens, as the nodes reach it.
+    pub resource: SocketAddr,
+    /// A folder of this run: each node's data directory is `<data_root>/<node>`.
+    pub data_root: PathBuf,
+    /// The planted bug to switch on, if any.
+    pub bug: Option<String>,
+    /// The run's seed.
+    pub seed: u64,
+    /// The candidates' timing.
+    pub timing: NodeTiming,
+}
+
+/// One process to start on one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    /// The node it runs on.
+    pub node: String,
+    /// What it is, for logs and process names (`"candidate"`, `"etcd"`, `"redis"`).
+    pub role: String,
+    /// The program (an absolute path, or a name looked up in `PATH`).
+    pub program: PathBuf,
+    /// Its arguments, exactly.
+    pub args: Vec<String>,
+    /// Extra environment variables, on top of the caller's.
+    pub env: Vec<(String, String)>,
+    /// Whether preloading the clock shim reaches it (a program that reads the wall clock
+    /// through libc). For `splitbrain-node` with an own elector it does, but changes nothing:
+    /// these electors time everything on the monotonic clock, so a clock fault must not break
+    /// them, which is itself worth checking.
+    pub clock_shim: bool,
+    /// Where it accepts TCP once it is up: wait for a connect here before relying on it.
+    pub ready_addr: Option<SocketAddr>,
+    /// Directories to create before the first start; kept across restarts.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// What runs on one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePlan {
+    /// The node.
+    pub node: String,
+    /// Servers to start first (and wait for), in order.
+    pub servers: Vec<ProcessSpec>,
+    /// The candidate (`splitbrain-node`), if one runs on this node.
+    pub candidate: Option<ProcessSpec>,
+    /// Where clients send operations for this node.
+    pub client_addr: Option<SocketAddr>,
+}
+
+/// Why a target cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LaunchError {
+    /// No target has this name.
+    #[error("unknown target {name:?}: use one of {known}")]
+    UnknownTarget {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// The target has no such bug.
+    #[error("target {target} has no bug {bug:?} (its bugs: {known})")]
+    UnknownBug {
+        /// The target.
+        target: String,
+        /// The bug asked for.
+        bug: String,
+        /// Its bugs, comma-separated, or "none".
+        known: String,
+    },
+    /// Something it needs is missing here.
+    #[error("{0}")]
+    NotAvailable(String),
+    /// The cluster description cannot work (no nodes, …).
+    #[error("{0}")]
+    BadCluster(String),
+}
+
+/// A system under test, as the controller sees it.
+pub trait Target: Sync {
+    /// The name `--target` takes.
+    fn name(&self) -> &'static str;
+    /// One line on what it is.
+    fn doc(&self) -> &'static str;
+    /// Its planted bugs: (name, one-line doc).
+    fn bugs(&self) -> Vec<(&'static str, &'static str)>;
+    /// `Ok` when it can run here; otherwise what is missing and how to get it, in one line.
+    fn available(&self) -> Result<(), String>;
+    /// The processes to start on each node.
+    fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError>;
+}
+
+/// One own elector as a target: a `splitbrain-node` candidate on every node, no servers.
+#[derive(Debug)]
+pub struct OwnTarget {
+    info: &'static ElectorInfo,
+}
+
+static OWN_TARGETS: [OwnTarget; 3] = [
+    OwnTarget { info: &ELECTORS[0] },
+    OwnTarget { info: &ELECTORS[1] },
+    OwnTarget { info: &ELECTORS[2] },
+];
+
+/// Every target of this crate, the embedded default (`raft`) first.
+pub fn targets() -> Vec<&'static dyn Target> {
+    OWN_TARGETS.iter().map(|t| t as &dyn Target).collect()
+}
+
+/// The target named `name`.
+pub fn find(name: &str) -> Result<&'static dyn Target, LaunchError> {
+    let all = targets();
+    let known = all.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
+    all.into_iter()
+        .find(|t| t.name() == name)
+        .ok_or(LaunchError::UnknownTarget { name: name.into(), known })
+}
+
+impl Target for OwnTarget {
+    fn name(&self) -> &'static str {
+        self.info.name
+    }
+
+    fn doc(&self) -> &'static str {
+        self.info.doc
+    }
+
+    fn bugs(&self) -> Vec<(&'static str, &'static str)> {
+        self.info.bugs.iter().map(|b| (b.name(), b.doc())).collect()
+    }
+
+    fn available(&self) -> Result<(), String> {
+        node_program().map(|_| ())
+    }
+
+    fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError> {
+        self.check(cluster)?;
+        let program = node_program().map_err(LaunchError::NotAvailable)?;
+        let peers = peer_list(cluster);
+        let plans = cluster.nodes.iter().map(|node| {
+            let addr = SocketAddr::new(node.ip, cluster.port);
+            let data = cluster.data_root.join(&node.name);
+            let candidate = ProcessSpec {
+                node: node.name.clone(),
+                role: "candidate".into(),
+                program: program.clone(),
+                args: node_args(self.info.name, cluster, node, &peers, &data),
+                env: Vec::new(),
+                clock_shim: true,
+                ready_addr: Some(addr),
+                dirs: vec![data],
+            };
+            NodePlan {
+                node: node.name.clone(),
+                servers: Vec::new(),
+                candidate: Some(candidate),
+                client_addr: Some(addr),
+            }
+        });
+        Ok(plans.collect())
+    }
+}
+
+impl OwnTarget {
+    fn check(&self, cluster: &Cluster) -> Result<(), LaunchError> {
+        if cluster.nodes.is_empty() {
+            return Err(LaunchError::BadCluster("a cluster needs at least one node".into()));
+        }
+        match &cluster.bug {
+            Some(bug) if !Bug::parse(bug).is_some_and(|b| self.info.bugs.contains(&b)) => {
+                let known: Vec<&str> = self.info.bugs.iter().map(|b| b.name()).collect();
+                let known = if known.is_empty() { "none".into() } else { known.join(", ") };
+                Err(LaunchError::UnknownBug {
+                    target: self.info.name.into(),
+                    bug: bug.clone(),
+                    known,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `n1=IP:PORT,n2=IP:PORT,…`
+fn peer_list(cluster: &Cluster) -> String {
+    let peer = |n: &NodeAddr| format!("{}={}", n.name, SocketAddr::new(n.ip, cluster.port));
+    cluster.nodes.iter().map(peer).collect::<Vec<_>>().join(",")
+}
+
+fn node_args(
+    elector: &str,
+    cluster: &Cluster,
+    node: &NodeAddr,
+    peers: &str,
+    data: &Path,
+) -> Vec<String> {
+    let t = &cluster.timing;
+    let mut args = vec![
+        "--id".into(),
+        node.name.clone(),
+        "--listen".into(),
+        SocketAddr::new(node.ip, cluster.port).to_string(),
+        "--peers".into(),
+        peers.into(),
+        "--elector".into(),
+        elector.into(),
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--resource".into(),
+        cluster.resource.to_string(),
+        "--election-timeout-ms".into(),
+        format!("{}-{}", t.election_ms.0, t.election_ms.1),
+        "--heartbeat-ms".into(),
+        t.heartbeat_ms.to_string(),
+        "--work-interval-ms".into(),
+        t.work_interval_ms.to_string(),
+        "--resource-timeout-ms".into(),
+        t.resource_timeout_ms.to_string(),
+        "--confirm-timeout-ms".into(),
+        t.confirm_timeout_ms.to_string(),
+        "--seed".into(),
+        cluster.seed.to_string(),
+    ];
+    if let Some(bug) = &cluster.bug {
+        args.extend(["--bug".into(), bug.clone()]);
+    }
+    args
+}
+
+/// The `splitbrain-node` program: `$SPLITBRAIN_NODE` if set, else next to the running
+/// executable, else one folder up (where cargo puts binaries when the running executable is a
+/// test in `target/<profile>/deps/`). `Err` says where it looked and how to build it.
+pub fn node_program() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("SPLITBRAIN_NODE") {
+        let path = PathBuf::from(path);
+        return match path.is_file() {
+            true => Ok(path),
+            false => Err(format!("SPLITBRAIN_NODE={} is not a file", path.display())),
+        };
+    }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidates =
+        [Some(dir.join("splitbrain-node")), dir.parent().map(|d| d.join("splitbrain-node"))];
+    let found = candidates.iter().flatten().find(|p| p.is_file());
+    found.cloned().ok_or_else(|| {
+        format!(
+            "splitbrain-node not found next to {}: build it with `cargo build -p splitbrain-targets` \
+             (or set SPLITBRAIN_NODE to its path)",
+            exe.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(bug: Option<&str>) -> Cluster {
+        let nodes = (1..=3)
+            .map(|i| NodeAddr { name: format!("n{i}"), ip: IpAddr::from([10, 0, 0, i]) })
+            .collect();
+        Cluster {
+            nodes,
+            port: DEFAULT_PORT,
+            resource: SocketAddr::from(([10, 0, 0, 254], 9000)),
+            data_root: PathBuf::from("/run/x"),
+            bug: bug.map(str::to_string),
+            seed: 7,
+            timing: NodeTiming::default(),
+        }
+    }
+
+    #[test]
+    fn raft_is_the_first_target_and_has_every_bug() {
+        let raft = targets()[0];
+        assert_eq!(raft.name(), "raft");
+        assert_eq!(raft.bugs().len(), Bug::ALL.len());
+        assert!(find("bully").unwrap().bugs().is_empty());
+        assert!(matches!(find("paxos"), Err(LaunchError::UnknownTarget { .. })));
+    }
+
+    #[test]
+    fn a_bug_the_target_does_not_have_is_refused_by_name() {
+        let err =
+            OwnTarget { info: &ELECTORS[1] }.check(&cluster(Some("forget-vote"))).unwrap_err();
+        assert_eq!(err.to_string(), "target bully has no bug \"forget-vote\" (its bugs: none)");
+        assert!(OwnTarget { info: &ELECTORS[0] }.check(&cluster(Some("forget-vote"))).is_ok());
+    }
+
+    #[test]
+    fn every_node_gets_the_same_peer_list_its_own_address_and_data_directory() {
+        let c = cluster(Some("small-quorum"));
+        let peers = peer_list(&c);
+        assert_eq!(peers, "n1=10.0.0.1:7000,n2=10.0.0.2:7000,n3=10.0.0.3:7000");
+        let args = node_args("raft", &c, &c.nodes[1], &peers, Path::new("/run/x/n2"));
+        let joined = args.join(" ");
+        assert!(joined.starts_with("--id n2 --listen 10.0.0.2:7000 --peers n1=10.0.0.1:7000,"));
+        assert!(joined.contains("--data-dir /run/x/n2 --resource 10.0.0.254:9000"));
+        assert!(joined.ends_with("--seed 7 --bug small-quorum"));
+    }
+}
