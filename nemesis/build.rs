@@ -10,7 +10,14 @@ fn main() {
     println!("cargo:rerun-if-changed={}", src.display());
     let out = PathBuf::from(env("OUT_DIR")).join("libsplitbrain_clock_shim.so");
     let status = Command::new(env("RUSTC"))
-        .args(["--edition", "2021", "--crate-type", "cdylib", "--crate-name", "splitbrain_clock_shim"])
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "cdylib",
+            "--crate-name",
+            "splitbrain_clock_shim",
+        ])
         .args(["-C", "panic=abort", "-C", "opt-level=2", "-C", "debuginfo=0", "--target"])
         .arg(env("TARGET"))
         .arg("-o")

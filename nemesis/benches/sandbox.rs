@@ -30,20 +30,32 @@ fn main() {
         let times: Vec<f64> = (0..runs).map(|_| up_once(n)).collect();
         report(&format!("sandbox with {n} nodes up and reachable"), times);
     }
-    let st = Command::new(std::env::current_exe().expect("exe")).env("SB_BENCH_FAULTS", "1").status().expect("faults child");
+    let st = Command::new(std::env::current_exe().expect("exe"))
+        .env("SB_BENCH_FAULTS", "1")
+        .status()
+        .expect("faults child");
     assert!(st.success(), "fault benchmark failed");
 }
 
 fn report(what: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
     let shown: Vec<String> = ms.iter().map(|t| format!("{t:.1}")).collect();
-    println!("{what}: median {:.1} ms over {} runs (sorted: {})", ms[ms.len() / 2], ms.len(), shown.join(" "));
+    println!(
+        "{what}: median {:.1} ms over {} runs (sorted: {})",
+        ms[ms.len() / 2],
+        ms.len(),
+        shown.join(" ")
+    );
 }
 
 /// Spawn → READY of a child that enters a sandbox and builds `n` nodes, in ms.
 fn up_once(n: usize) -> f64 {
     let t = Instant::now();
-    let mut c = Command::new(std::env::current_exe().expect("exe")).env("SB_BENCH_UP", n.to_string()).stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut c = Command::new(std::env::current_exe().expect("exe"))
+        .env("SB_BENCH_UP", n.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let line = BufReader::new(c.stdout.take().expect("piped")).lines().next().and_then(|l| l.ok());
     let ms = t.elapsed().as_secs_f64() * 1e3;
     assert_eq!(line.as_deref(), Some("READY"), "the sandbox did not come up");
@@ -63,7 +75,8 @@ fn faults() {
     let dest = rx.local_addr().expect("addr");
     let base = Instant::now();
     let ns = || base.elapsed().as_nanos() as u64;
-    let (stop, last, mark, first) = (AtomicBool::new(false), AtomicU64::new(0), AtomicU64::new(u64::MAX), AtomicU64::new(0));
+    let (stop, last, mark, first) =
+        (AtomicBool::new(false), AtomicU64::new(0), AtomicU64::new(u64::MAX), AtomicU64::new(0));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let (mut calls, mut cuts, mut heal_calls, mut heals) = (vec![], vec![], vec![], vec![]);
     std::thread::scope(|s| {
@@ -80,7 +93,8 @@ fn faults() {
                     let sent = u64::from_le_bytes(buf);
                     last.fetch_max(sent, Ordering::Relaxed);
                     if sent > mark.load(Ordering::Relaxed) {
-                        let _ = first.compare_exchange(0, sent, Ordering::Relaxed, Ordering::Relaxed);
+                        let _ =
+                            first.compare_exchange(0, sent, Ordering::Relaxed, Ordering::Relaxed);
                     }
                 }
             }
@@ -88,7 +102,8 @@ fn faults() {
         for _ in 0..21 {
             std::thread::sleep(Duration::from_millis(20));
             let t0 = ns();
-            partition::start(&net, &Shape::Isolate(Some("n1".into())), &mut rng).expect("partition");
+            partition::start(&net, &Shape::Isolate(Some("n1".into())), &mut rng)
+                .expect("partition");
             calls.push((ns() - t0) as f64 / 1e6);
             std::thread::sleep(Duration::from_millis(30));
             cuts.push(last.load(Ordering::Relaxed).saturating_sub(t0) as f64 / 1e6);

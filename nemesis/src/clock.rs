@@ -38,9 +38,12 @@ const NS: i64 = 1_000_000_000;
 /// Writes the embedded shim into `dir` and returns its path (for `LD_PRELOAD`).
 pub fn install_shim(dir: &Path) -> Result<PathBuf> {
     let path = dir.join(SHIM_FILE);
-    std::fs::create_dir_all(dir).map_err(|e| Error::os(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::os(format!("creating {}", dir.display()), e))?;
     let tmp = dir.join(format!(".{SHIM_FILE}.{}", std::process::id()));
-    std::fs::write(&tmp, SHIM).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| Error::os(format!("writing the clock shim to {}", path.display()), e))?;
+    std::fs::write(&tmp, SHIM)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| Error::os(format!("writing the clock shim to {}", path.display()), e))?;
     Ok(path)
 }
 
@@ -80,14 +83,33 @@ impl ClockFile {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let f = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(err)?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(err)?;
         f.set_len(PAGE as u64).map_err(err)?;
         // SAFETY: a shared read-write mapping of a PAGE-long file we just sized.
-        let map = unsafe { libc::mmap(std::ptr::null_mut(), PAGE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, f.as_raw_fd(), 0) };
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                f.as_raw_fd(),
+                0,
+            )
+        };
         if map == libc::MAP_FAILED {
             return Err(err(std::io::Error::last_os_error()));
         }
-        let mut c = ClockFile { path: path.to_path_buf(), map: map as *mut u8, state: ClockState::default() };
+        let mut c = ClockFile {
+            path: path.to_path_buf(),
+            map: map as *mut u8,
+            state: ClockState::default(),
+        };
         c.word(0).store(MAGIC as i64, Ordering::Relaxed);
         c.set(ClockState::default());
         Ok(c)
@@ -116,7 +138,15 @@ impl ClockFile {
         seq.store(v | 1, Ordering::Relaxed);
         fence(Ordering::Release);
         let rate = if s.rate_ppb == 0 { NS } else { s.rate_ppb };
-        let words = [s.offset_ns, rate, s.ref_ns, s.strobe_delta_ns, s.strobe_period_ns, s.strobe_start_ns, s.strobe_end_ns];
+        let words = [
+            s.offset_ns,
+            rate,
+            s.ref_ns,
+            s.strobe_delta_ns,
+            s.strobe_period_ns,
+            s.strobe_start_ns,
+            s.strobe_end_ns,
+        ];
         for (i, w) in words.into_iter().enumerate() {
             self.word(2 + i).store(w, Ordering::Relaxed);
         }
@@ -128,9 +158,15 @@ impl ClockFile {
     pub fn shift_at(&self, real: i64) -> i64 {
         let s = &self.state;
         let rate = if s.rate_ppb == 0 { NS } else { s.rate_ppb };
-        let drift = ((real as i128 - s.ref_ns as i128) * (rate as i128 - NS as i128) / NS as i128) as i64;
-        let strobing = s.strobe_period_ns > 0 && real >= s.strobe_start_ns && real < s.strobe_end_ns;
-        let strobe = if strobing && ((real - s.strobe_start_ns) / s.strobe_period_ns) % 2 == 0 { s.strobe_delta_ns } else { 0 };
+        let drift =
+            ((real as i128 - s.ref_ns as i128) * (rate as i128 - NS as i128) / NS as i128) as i64;
+        let strobing =
+            s.strobe_period_ns > 0 && real >= s.strobe_start_ns && real < s.strobe_end_ns;
+        let strobe = if strobing && ((real - s.strobe_start_ns) / s.strobe_period_ns) % 2 == 0 {
+            s.strobe_delta_ns
+        } else {
+            0
+        };
         s.offset_ns + drift + strobe
     }
 }
@@ -148,7 +184,11 @@ pub fn real_ns() -> i64 {
 }
 
 /// Checks that the shim reaches a process on each node, then changes each node's clock.
-fn each<S: AsRef<str>>(net: &Net, nodes: &[S], change: impl Fn(&mut ClockState, i64)) -> Result<Vec<String>> {
+fn each<S: AsRef<str>>(
+    net: &Net,
+    nodes: &[S],
+    change: impl Fn(&mut ClockState, i64),
+) -> Result<Vec<String>> {
     let idx = net.indices(nodes)?;
     for (&i, n) in idx.iter().zip(nodes) {
         reachable(net, n.as_ref(), i)?;
@@ -169,9 +209,12 @@ fn reachable(net: &Net, node: &str, _i: usize) -> Result<()> {
     if procs.iter().any(|p| p.spec().clock_shim) {
         return Ok(());
     }
-    let go: Vec<&str> = procs.iter().filter(|p| p.spec().go).map(|p| p.spec().label.as_str()).collect();
+    let go: Vec<&str> =
+        procs.iter().filter(|p| p.spec().go).map(|p| p.spec().label.as_str()).collect();
     Err(Error::ClockUnreachable(if go.is_empty() {
-        format!("no process on {node} runs under the clock shim: start it with ProcSpec::clock_shim()")
+        format!(
+            "no process on {node} runs under the clock shim: start it with ProcSpec::clock_shim()"
+        )
     } else {
         format!("{node} runs only Go programs ({}), whose clocks the shim can't reach (Go reads the clock through the vDSO, not libc)", go.join(", "))
     }))
@@ -180,7 +223,8 @@ fn reachable(net: &Net, node: &str, _i: usize) -> Result<()> {
 /// Folds the drift so far into the offset, so a change of rate doesn't jump the clock.
 fn settle_drift(s: &mut ClockState, now: i64) {
     let rate = if s.rate_ppb == 0 { NS } else { s.rate_ppb };
-    s.offset_ns += ((now as i128 - s.ref_ns as i128) * (rate as i128 - NS as i128) / NS as i128) as i64;
+    s.offset_ns +=
+        ((now as i128 - s.ref_ns as i128) * (rate as i128 - NS as i128) / NS as i128) as i64;
     s.ref_ns = now;
 }
 
@@ -192,7 +236,13 @@ pub fn bump<S: AsRef<str>>(net: &Net, nodes: &[S], delta_ns: i64) -> Result<Even
 
 /// Flips the nodes' clocks between +`delta_ns` and +0 every `period`, for `duration`, then stops
 /// by itself: `clock-strobe`.
-pub fn strobe<S: AsRef<str>>(net: &Net, nodes: &[S], delta_ns: i64, period: Duration, duration: Duration) -> Result<Event> {
+pub fn strobe<S: AsRef<str>>(
+    net: &Net,
+    nodes: &[S],
+    delta_ns: i64,
+    period: Duration,
+    duration: Duration,
+) -> Result<Event> {
     if period.is_zero() {
         return Err(Error::BadInput("strobe period 0: give a period above 0".into()));
     }
@@ -200,14 +250,19 @@ pub fn strobe<S: AsRef<str>>(net: &Net, nodes: &[S], delta_ns: i64, period: Dura
         (s.strobe_delta_ns, s.strobe_period_ns) = (delta_ns, period.as_nanos() as i64);
         (s.strobe_start_ns, s.strobe_end_ns) = (now, now + duration.as_nanos() as i64);
     })?;
-    Ok(Event::new("clock-strobe", json!({"nodes": done, "delta_ms": delta_ns as f64 / 1e6, "period_ms": period.as_secs_f64() * 1e3, "duration_ms": duration.as_secs_f64() * 1e3})))
+    Ok(Event::new(
+        "clock-strobe",
+        json!({"nodes": done, "delta_ms": delta_ns as f64 / 1e6, "period_ms": period.as_secs_f64() * 1e3, "duration_ms": duration.as_secs_f64() * 1e3}),
+    ))
 }
 
 /// Makes the nodes' clocks run at `rate` times real speed from now on (e.g. 1.5, or 0.5):
 /// `clock-drift`.
 pub fn drift<S: AsRef<str>>(net: &Net, nodes: &[S], rate: f64) -> Result<Event> {
     if !(rate > 0.0 && rate < 1000.0) {
-        return Err(Error::BadInput(format!("clock rate {rate}: give a speed above 0 (1 is real time)")));
+        return Err(Error::BadInput(format!(
+            "clock rate {rate}: give a speed above 0 (1 is real time)"
+        )));
     }
     let done = each(net, nodes, |s, now| {
         settle_drift(s, now);
@@ -222,10 +277,126 @@ pub fn reset<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Result<Event> {
     for &i in &idx {
         net.clocks[i].lock().unwrap_or_else(|e| e.into_inner()).set(ClockState::default());
     }
-    Ok(Event::new("clock-reset", json!({"nodes": nodes.iter().map(|n| n.as_ref()).collect::<Vec<_>>()})))
+    Ok(Event::new(
+        "clock-reset",
+        json!({"nodes": nodes.iter().map(|n| n.as_ref()).collect::<Vec<_>>()}),
+    ))
 }
 
 /// The nodes whose clocks are not real time now.
 pub fn skewed(net: &Net) -> Vec<String> {
-    net.names().into_iter().zip(&net.clocks).filter(|(_, c)| c.lock().unwrap_or_else(|e| e.into_inner()).state() != ClockState::default()).map(|(n, _)| n).collect()
+    net.names()
+        .into_iter()
+        .zip(&net.clocks)
+        .filter(|(_, c)| {
+            c.lock().unwrap_or_else(|e| e.into_inner()).state() != ClockState::default()
+        })
+        .map(|(n, _)| n)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sb-clock-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_clock_file_holds_what_was_set_with_an_even_sequence() {
+        let dir = temp("file");
+        let mut c = ClockFile::create(&dir.join("n1")).unwrap();
+        c.set(ClockState { offset_ns: 5, rate_ppb: 2 * NS, ref_ns: 7, ..ClockState::default() });
+        let page = std::fs::read(dir.join("n1")).unwrap();
+        let word = |i: usize| i64::from_le_bytes(page[8 * i..8 * i + 8].try_into().unwrap());
+        assert_eq!(word(0) as u64, MAGIC);
+        assert_eq!(word(1) % 2, 0);
+        assert_eq!((word(2), word(3), word(4)), (5, 2 * NS, 7));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_shift_follows_offset_drift_and_strobe() {
+        let dir = temp("shift");
+        let mut c = ClockFile::create(&dir.join("n1")).unwrap();
+        let cases = [
+            (ClockState { offset_ns: 10, ..Default::default() }, 1_000, 10),
+            (ClockState { rate_ppb: 2 * NS, ref_ns: 1_000, ..Default::default() }, 3_000, 2_000),
+            (ClockState { rate_ppb: NS / 2, ref_ns: 0, ..Default::default() }, 4_000, -2_000),
+            (
+                ClockState {
+                    strobe_delta_ns: 9,
+                    strobe_period_ns: 10,
+                    strobe_start_ns: 0,
+                    strobe_end_ns: 100,
+                    ..Default::default()
+                },
+                5,
+                9,
+            ),
+            (
+                ClockState {
+                    strobe_delta_ns: 9,
+                    strobe_period_ns: 10,
+                    strobe_start_ns: 0,
+                    strobe_end_ns: 100,
+                    ..Default::default()
+                },
+                15,
+                0,
+            ),
+            (
+                ClockState {
+                    strobe_delta_ns: 9,
+                    strobe_period_ns: 10,
+                    strobe_start_ns: 0,
+                    strobe_end_ns: 100,
+                    ..Default::default()
+                },
+                105,
+                0,
+            ),
+        ];
+        for (state, real, want) in cases {
+            c.set(state);
+            assert_eq!(c.shift_at(real), want, "{state:?} at {real}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_change_of_rate_does_not_jump_the_clock() {
+        let mut s = ClockState { rate_ppb: 3 * NS, ref_ns: 0, ..Default::default() };
+        settle_drift(&mut s, 1_000);
+        assert_eq!((s.offset_ns, s.ref_ns), (2_000, 1_000));
+    }
+
+    #[test]
+    fn the_embedded_shim_moves_a_programs_clock_by_the_offset() {
+        let dir = temp("shim");
+        let shim = install_shim(&dir).unwrap();
+        let mut c = ClockFile::create(&dir.join("n1")).unwrap();
+        c.set(ClockState { offset_ns: 86_400 * NS, ..Default::default() });
+        let file = c.path().to_path_buf();
+        let date = |preload: bool| {
+            let mut cmd = std::process::Command::new("date");
+            cmd.arg("+%s");
+            if preload {
+                cmd.env("LD_PRELOAD", &shim).env(ENV_FILE, &file);
+            }
+            let out = cmd.output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse::<i64>().unwrap()
+        };
+        let (shifted, real) = (date(true), date(false));
+        assert!(
+            (shifted - real - 86_400).abs() <= 2,
+            "date under the shim said {shifted}, real {real}"
+        );
+        c.set(ClockState::default());
+        assert!((date(true) - date(false)).abs() <= 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -20,7 +20,9 @@ pub enum Error {
         package: &'static str,
     },
     /// Unprivileged user namespaces are switched off on this machine.
-    #[error("user namespaces are switched off, and the sandbox needs one when not run as root: {how}")]
+    #[error(
+        "user namespaces are switched off, and the sandbox needs one when not run as root: {how}"
+    )]
     UserNamespacesOff {
         /// The command that switches them on.
         how: String,

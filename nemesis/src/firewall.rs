@@ -44,9 +44,14 @@ impl Firewall {
             if !loss.to.contains(&node.name) {
                 continue;
             }
-            let from: Vec<String> = loss.from.iter().filter(|f| **f != node.name).filter_map(|f| addr(f)).collect();
+            let from: Vec<String> =
+                loss.from.iter().filter(|f| **f != node.name).filter_map(|f| addr(f)).collect();
             if !from.is_empty() {
-                rules.push(format!("ip saddr {} numgen random mod 10000 < {} drop", set(from), loss.per_10000()));
+                rules.push(format!(
+                    "ip saddr {} numgen random mod 10000 < {} drop",
+                    set(from),
+                    loss.per_10000()
+                ));
             }
         }
         rules
@@ -64,5 +69,34 @@ impl Firewall {
             }
         }
         Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn nodes() -> Vec<Node> {
+        (1..=3).map(|i| Node { name: format!("n{i}"), addr: Ipv4Addr::new(10, 99, 0, i) }).collect()
+    }
+
+    #[test]
+    fn each_node_drops_exactly_what_its_grudge_and_losses_say() {
+        let grudge = Grudge(
+            [("n1".to_string(), ["n2".to_string(), "n3".to_string()].into())].into_iter().collect(),
+        );
+        let loss = Loss { from: vec!["n1".into(), "n2".into()], to: vec!["n2".into()], rate: 0.25 };
+        let fw = Firewall { grudge, losses: vec![loss], ..Firewall::default() };
+        let ns = nodes();
+        let table = [
+            ("n1", vec!["ip saddr { 10.99.0.2, 10.99.0.3 } drop"]),
+            ("n2", vec!["ip saddr { 10.99.0.1 } numgen random mod 10000 < 2500 drop"]),
+            ("n3", vec![]),
+        ];
+        for (node, want) in table {
+            let n = ns.iter().find(|n| n.name == node).unwrap();
+            assert_eq!(fw.rules_for(n, &ns), want, "{node}");
+        }
     }
 }

@@ -30,7 +30,9 @@ impl Loss {
 /// already in force. A node's traffic to itself is never dropped.
 pub fn start<S: AsRef<str>>(net: &Net, from: &[S], to: &[S], rate: f64) -> Result<Event> {
     if !(rate > 0.0 && rate <= 1.0) {
-        return Err(Error::BadInput(format!("loss rate {rate}: give a number above 0 and at most 1")));
+        return Err(Error::BadInput(format!(
+            "loss rate {rate}: give a number above 0 and at most 1"
+        )));
     }
     net.indices(from)?;
     net.indices(to)?;

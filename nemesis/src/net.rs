@@ -64,13 +64,19 @@ impl Net {
     /// reaches every node. On any error nothing of it is left behind.
     pub fn up(_sandbox: &Sandbox, n: usize) -> Result<Net> {
         if n == 0 || n > MAX_NODES {
-            return Err(Error::BadInput(format!("{n} nodes: a sandbox holds 1 to {MAX_NODES} nodes")));
+            return Err(Error::BadInput(format!(
+                "{n} nodes: a sandbox holds 1 to {MAX_NODES} nodes"
+            )));
         }
         let tools = Tools::find()?;
         if UP.swap(true, Ordering::SeqCst) {
-            return Err(Error::BadInput("a node network is already up in this sandbox: drop it first".into()));
+            return Err(Error::BadInput(
+                "a node network is already up in this sandbox: drop it first".into(),
+            ));
         }
-        let nodes = (1..=n).map(|i| Node { name: format!("n{i}"), addr: Ipv4Addr::new(10, 99, 0, i as u8) }).collect();
+        let nodes = (1..=n)
+            .map(|i| Node { name: format!("n{i}"), addr: Ipv4Addr::new(10, 99, 0, i as u8) })
+            .collect();
         let mut net = Net {
             nodes,
             tools,
@@ -93,7 +99,11 @@ impl Net {
         self.write_hosts()?;
         let dir = Path::new(STATE_DIR);
         self.shim = clock::install_shim(dir)?;
-        self.clocks = self.nodes.iter().map(|n| ClockFile::create(&dir.join("clock").join(&n.name)).map(Mutex::new)).collect::<Result<_>>()?;
+        self.clocks = self
+            .nodes
+            .iter()
+            .map(|n| ClockFile::create(&dir.join("clock").join(&n.name)).map(Mutex::new))
+            .collect::<Result<_>>()?;
         self.wait_reachable(Duration::from_secs(5))
     }
 
@@ -102,7 +112,10 @@ impl Net {
         let mut b = format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\naddr add {CONTROLLER_ADDR}/{PREFIX} dev {BRIDGE}\n");
         for (i, n) in self.nodes.iter().enumerate() {
             let v = format!("sbv{}", i + 1);
-            b.push_str(&format!("netns add {0}\nlink add {v} type veth peer name eth0 netns {0}\n", n.name));
+            b.push_str(&format!(
+                "netns add {0}\nlink add {v} type veth peer name eth0 netns {0}\n",
+                n.name
+            ));
             b.push_str(&format!("link set {v} master {BRIDGE}\nlink set {v} up\n"));
         }
         b
@@ -115,8 +128,13 @@ impl Net {
                 .nodes
                 .iter()
                 .map(|n| {
-                    let batch = format!("link set lo up\naddr add {}/{PREFIX} dev eth0\nlink set eth0 up\n", n.addr);
-                    s.spawn(move || tools::run(&self.tools.ip, &["-n", &n.name, "-batch", "-"], &batch))
+                    let batch = format!(
+                        "link set lo up\naddr add {}/{PREFIX} dev eth0\nlink set eth0 up\n",
+                        n.addr
+                    );
+                    s.spawn(move || {
+                        tools::run(&self.tools.ip, &["-n", &n.name, "-batch", "-"], &batch)
+                    })
                 })
                 .collect();
             jobs.into_iter().try_for_each(|j| j.join().expect("ip thread"))
@@ -129,7 +147,9 @@ impl Net {
                 .nodes
                 .iter()
                 .zip(&self.netns)
-                .map(|(n, fd)| s.spawn(move || NftShell::start(&self.tools.nft, &n.name, fd.as_fd())))
+                .map(|(n, fd)| {
+                    s.spawn(move || NftShell::start(&self.tools.nft, &n.name, fd.as_fd()))
+                })
                 .collect();
             jobs.into_iter().map(|j| j.join().expect("nft thread")).collect()
         })
@@ -144,7 +164,8 @@ impl Net {
             text.push_str(&format!("{} {}\n", n.addr, n.name));
         }
         let path = Path::new(STATE_DIR).join("hosts");
-        std::fs::write(&path, text).map_err(|e| Error::os(format!("writing {}", path.display()), e))?;
+        std::fs::write(&path, text)
+            .map_err(|e| Error::os(format!("writing {}", path.display()), e))?;
         sys::mount(Some(&path.to_string_lossy()), "/etc/hosts", None, libc::MS_BIND, None)?;
         self.hosts_mounted = true;
         Ok(())
@@ -157,7 +178,10 @@ impl Net {
         for n in &self.nodes {
             while !answers(SocketAddr::from((n.addr, 9)), Duration::from_millis(200)) {
                 if Instant::now() > deadline {
-                    return Err(Error::Command { command: format!("connect {}:9", n.addr), message: format!("{} does not answer the controller", n.name) });
+                    return Err(Error::Command {
+                        command: format!("connect {}:9", n.addr),
+                        message: format!("{} does not answer the controller", n.name),
+                    });
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -182,7 +206,10 @@ impl Net {
 
     pub(crate) fn index(&self, name: &str) -> Result<usize> {
         self.nodes.iter().position(|n| n.name == name).ok_or_else(|| {
-            Error::BadInput(format!("no node {name:?}: this network has n1 to n{}", self.nodes.len()))
+            Error::BadInput(format!(
+                "no node {name:?}: this network has n1 to n{}",
+                self.nodes.len()
+            ))
         })
     }
 
@@ -217,7 +244,8 @@ impl Net {
         let fd = self.netns_fd(self.index(name)?);
         std::thread::scope(|s| {
             s.spawn(|| {
-                sys::setns_net(fd).map_err(|e| Error::os(format!("entering the namespace of {name}"), e))?;
+                sys::setns_net(fd)
+                    .map_err(|e| Error::os(format!("entering the namespace of {name}"), e))?;
                 Ok(f())
             })
             .join()
@@ -227,7 +255,11 @@ impl Net {
 
     /// Inode numbers of the node namespaces, to find every process living in one.
     fn netns_inodes(&self) -> Vec<u64> {
-        self.netns.iter().filter_map(|fd| File::from(fd.try_clone().ok()?).metadata().ok()).map(|m| m.ino()).collect()
+        self.netns
+            .iter()
+            .filter_map(|fd| File::from(fd.try_clone().ok()?).metadata().ok())
+            .map(|m| m.ino())
+            .collect()
     }
 }
 
@@ -239,11 +271,20 @@ pub fn enter_node(name: &str) -> Result<()> {
         return Err(Error::BadInput(format!("no node {name}: node-exec works inside a sandbox, e.g. `splitbrain sandbox --nodes 3 -- splitbrain node-exec n2 -- ping n3`")));
     }
     let fd = File::open(&path).map_err(|_| {
-        let mut names: Vec<String> = std::fs::read_dir("/run/netns").into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir("/run/netns")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort_by_key(|n| (n.len(), n.clone()));
-        Error::BadInput(format!("no node {name:?} in this sandbox: its nodes are {}", names.join(" ")))
+        Error::BadInput(format!(
+            "no node {name:?} in this sandbox: its nodes are {}",
+            names.join(" ")
+        ))
     })?;
-    sys::setns_net(fd.as_fd()).map_err(|e| Error::os(format!("entering the namespace of {name}"), e))
+    sys::setns_net(fd.as_fd())
+        .map_err(|e| Error::os(format!("entering the namespace of {name}"), e))
 }
 
 /// True when a TCP connect to `addr` gets any answer (accepted or refused) within `limit`.
@@ -256,14 +297,19 @@ pub(crate) fn answers(addr: SocketAddr, limit: Duration) -> bool {
 
 fn open_netns(name: &str) -> Result<OwnedFd> {
     let path = Path::new("/run/netns").join(name);
-    File::open(&path).map(OwnedFd::from).map_err(|e| Error::os(format!("opening {}", path.display()), e))
+    File::open(&path)
+        .map(OwnedFd::from)
+        .map_err(|e| Error::os(format!("opening {}", path.display()), e))
 }
 
 /// Every process whose network namespace is one of `inodes` (this sandbox has its own /proc).
 fn processes_in(inodes: &[u64]) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| inodes.contains(&m.ino())))
+        .filter(|pid| {
+            std::fs::metadata(format!("/proc/{pid}/ns/net"))
+                .is_ok_and(|m| inodes.contains(&m.ino()))
+        })
         .collect()
 }
 
@@ -275,7 +321,8 @@ impl Drop for Net {
         }
         *self.firewall.get_mut().unwrap_or_else(|e| e.into_inner()) = Firewall::default();
         self.netns.clear();
-        let mut batch: String = self.nodes.iter().map(|n| format!("netns del {}\n", n.name)).collect();
+        let mut batch: String =
+            self.nodes.iter().map(|n| format!("netns del {}\n", n.name)).collect();
         batch.push_str(&format!("link del {BRIDGE}\n"));
         let _ = tools::run(&self.tools.ip, &["-force", "-batch", "-"], &batch);
         if self.hosts_mounted {

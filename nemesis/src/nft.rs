@@ -47,8 +47,10 @@ impl NftShell {
         unsafe {
             cmd.pre_exec(move || sys::setns_net(BorrowedFd::borrow_raw(fd)));
         }
-        let mut child = cmd.spawn().map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
-        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let mut child =
+            cmd.spawn().map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
+        let (stdin, stdout, stderr) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let mut shell = NftShell {
             node: node.to_string(),
             child,
@@ -86,7 +88,9 @@ impl NftShell {
         let line = format!(
             "{commands}; flush set {TABLE} sync; add element {TABLE} sync {{ {seq} }}\nlist set {TABLE} sync\n"
         );
-        self.stdin.write_all(line.as_bytes()).map_err(|e| self.fail(format!("writing to nft: {e}")))?;
+        self.stdin
+            .write_all(line.as_bytes())
+            .map_err(|e| self.fail(format!("writing to nft: {e}")))?;
         let listing = self.read_listing()?;
         if listing.contains(&format!("elements = {{ {seq} }}")) {
             return Ok(());
@@ -121,7 +125,10 @@ impl NftShell {
         let mut err = Vec::new();
         let _ = self.stderr.read_to_end(&mut err);
         let said = String::from_utf8_lossy(&err).trim().replace('\n', " ");
-        Error::Command { command: format!("nft -i (node {})", self.node), message: format!("{what}: {said}") }
+        Error::Command {
+            command: format!("nft -i (node {})", self.node),
+            message: format!("{what}: {said}"),
+        }
     }
 }
 

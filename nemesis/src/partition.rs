@@ -43,8 +43,12 @@ impl Grudge {
     pub fn complete(components: &[Vec<String>]) -> Grudge {
         let mut g = Grudge::default();
         for (i, c) in components.iter().enumerate() {
-            let others: BTreeSet<String> =
-                components.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, o)| o.iter().cloned()).collect();
+            let others: BTreeSet<String> = components
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, o)| o.iter().cloned())
+                .collect();
             for n in c {
                 g.0.insert(n.clone(), others.clone());
             }
@@ -135,7 +139,10 @@ impl Shape {
             return Ok(Grudge::default());
         }
         let check = |names: &[String]| match names.iter().find(|n| !nodes.contains(n)) {
-            Some(n) => Err(Error::BadInput(format!("no node {n:?} to partition: nodes are {}", nodes.join(" ")))),
+            Some(n) => Err(Error::BadInput(format!(
+                "no node {n:?} to partition: nodes are {}",
+                nodes.join(" ")
+            ))),
             None => Ok(()),
         };
         let mut shuffled = || {
@@ -144,13 +151,19 @@ impl Shape {
             v
         };
         Ok(match self {
-            Shape::Isolate(Some(n)) => { check(std::slice::from_ref(n))?; Grudge::complete(&split_off(nodes, std::slice::from_ref(n))) }
+            Shape::Isolate(Some(n)) => {
+                check(std::slice::from_ref(n))?;
+                Grudge::complete(&split_off(nodes, std::slice::from_ref(n)))
+            }
             Shape::Isolate(None) => Grudge::complete(&split_off(nodes, &shuffled()[..1])),
             Shape::Halves => Grudge::complete(&halves(nodes)),
             Shape::RandomHalves => Grudge::complete(&halves(&shuffled())),
             Shape::MajoritiesRing => majorities_ring(&shuffled()),
             Shape::Bridge => bridge(&shuffled()),
-            Shape::Set(set) => { check(set)?; Grudge::complete(&split_off(nodes, set)) }
+            Shape::Set(set) => {
+                check(set)?;
+                Grudge::complete(&split_off(nodes, set))
+            }
             Shape::OneWay { from, to } if from.is_empty() && to.is_empty() => {
                 let victim = shuffled()[0].clone();
                 let rest: Vec<String> = nodes.iter().filter(|n| **n != victim).cloned().collect();
@@ -159,11 +172,17 @@ impl Shape {
             Shape::OneWay { from, to } => {
                 check(from)?;
                 check(to)?;
-                let to = if to.is_empty() { nodes.iter().filter(|n| !from.contains(n)).cloned().collect() } else { to.clone() };
+                let to = if to.is_empty() {
+                    nodes.iter().filter(|n| !from.contains(n)).cloned().collect()
+                } else {
+                    to.clone()
+                };
                 Grudge::one_way(from, &to)
             }
             Shape::Grudge(g) => {
-                check(&g.0.keys().cloned().chain(g.0.values().flatten().cloned()).collect::<Vec<_>>())?;
+                check(
+                    &g.0.keys().cloned().chain(g.0.values().flatten().cloned()).collect::<Vec<_>>(),
+                )?;
                 g.clone().prune()
             }
         })
@@ -214,7 +233,10 @@ pub fn start(net: &Net, shape: &Shape, rng: &mut impl Rng) -> Result<Event> {
     let grudge = shape.grudge(&net.names(), rng)?;
     apply(net, grudge.clone())?;
     let nodes: BTreeSet<&String> = grudge.0.keys().chain(grudge.0.values().flatten()).collect();
-    Ok(Event::new("start-partition", json!({"shape": shape.name(), "nodes": nodes, "grudge": grudge})))
+    Ok(Event::new(
+        "start-partition",
+        json!({"shape": shape.name(), "nodes": nodes, "grudge": grudge}),
+    ))
 }
 
 /// Puts `grudge` in force (the empty grudge heals).
@@ -246,13 +268,21 @@ mod tests {
 
     #[test]
     fn halves_cut_the_first_two_from_the_last_three_both_ways() {
-        let g = Shape::Halves.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(1)).unwrap();
-        assert!(g.blocks("n1", "n3") && g.blocks("n3", "n1") && !g.blocks("n1", "n2") && !g.blocks("n4", "n5"));
+        let g =
+            Shape::Halves.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert!(
+            g.blocks("n1", "n3")
+                && g.blocks("n3", "n1")
+                && !g.blocks("n1", "n2")
+                && !g.blocks("n4", "n5")
+        );
     }
 
     #[test]
     fn a_majorities_ring_leaves_every_node_a_distinct_majority() {
-        let g = Shape::MajoritiesRing.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(7)).unwrap();
+        let g = Shape::MajoritiesRing
+            .grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(7))
+            .unwrap();
         let seen: BTreeSet<Vec<String>> = five()
             .iter()
             .map(|n| five().into_iter().filter(|m| !g.blocks(m, n)).collect::<Vec<_>>())
@@ -263,28 +293,40 @@ mod tests {
 
     #[test]
     fn a_bridge_node_hears_and_is_heard_by_everyone() {
-        let g = Shape::Bridge.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(3)).unwrap();
-        let bridge: Vec<String> = five().into_iter().filter(|b| five().iter().all(|n| !g.blocks(b, n) && !g.blocks(n, b))).collect();
+        let g =
+            Shape::Bridge.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(3)).unwrap();
+        let bridge: Vec<String> = five()
+            .into_iter()
+            .filter(|b| five().iter().all(|n| !g.blocks(b, n) && !g.blocks(n, b)))
+            .collect();
         assert_eq!(bridge.len(), 1);
         assert!(!g.is_empty());
     }
 
     #[test]
     fn one_way_blocks_only_one_direction() {
-        let g = Shape::OneWay { from: vec!["n1".into()], to: vec!["n2".into()] }.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0)).unwrap();
+        let g = Shape::OneWay { from: vec!["n1".into()], to: vec!["n2".into()] }
+            .grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
         assert!(g.blocks("n1", "n2") && !g.blocks("n2", "n1"));
     }
 
     #[test]
     fn the_same_seed_gives_the_same_random_halves() {
-        let a = Shape::RandomHalves.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9)).unwrap();
-        let b = Shape::RandomHalves.grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9)).unwrap();
+        let a = Shape::RandomHalves
+            .grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9))
+            .unwrap();
+        let b = Shape::RandomHalves
+            .grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9))
+            .unwrap();
         assert_eq!(a, b);
     }
 
     #[test]
     fn an_unknown_node_is_bad_input() {
-        let e = Shape::Isolate(Some("n9".into())).grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0)).unwrap_err();
+        let e = Shape::Isolate(Some("n9".into()))
+            .grudge(&five(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))
+            .unwrap_err();
         assert!(e.is_bad_input() && e.to_string().contains("n9"));
     }
 }

@@ -17,7 +17,10 @@ pub type Matrix = BTreeMap<(String, String), bool>;
 fn listeners(net: &Net) -> Result<Vec<TcpListener>> {
     net.nodes()
         .iter()
-        .map(|n| net.run_in(&n.name, || TcpListener::bind((n.addr, 0)))?.map_err(|e| Error::os(format!("listening on {}", n.name), e)))
+        .map(|n| {
+            net.run_in(&n.name, || TcpListener::bind((n.addr, 0)))?
+                .map_err(|e| Error::os(format!("listening on {}", n.name), e))
+        })
         .collect()
 }
 
@@ -26,7 +29,11 @@ fn start_connect(to: SocketAddr) -> std::io::Result<OwnedFd> {
     let SocketAddr::V4(v4) = to else { unreachable!("nodes are IPv4") };
     // SAFETY: plain socket calls on a descriptor we own; sockaddr_in is fully initialised.
     unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+        let fd = libc::socket(
+            libc::AF_INET,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
@@ -35,7 +42,11 @@ fn start_connect(to: SocketAddr) -> std::io::Result<OwnedFd> {
         sa.sin_family = libc::AF_INET as libc::sa_family_t;
         sa.sin_port = v4.port().to_be();
         sa.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
-        let r = libc::connect(fd, &sa as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_in>() as u32);
+        let r = libc::connect(
+            fd,
+            &sa as *const _ as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in>() as u32,
+        );
         let e = std::io::Error::last_os_error();
         if r < 0 && e.raw_os_error() != Some(libc::EINPROGRESS) {
             return Err(e);
@@ -49,7 +60,15 @@ fn connected(fd: &OwnedFd) -> bool {
     let mut err: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: err and len are valid out-pointers of the right size.
-    let r = unsafe { libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ERROR, &mut err as *mut _ as *mut libc::c_void, &mut len) };
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut err as *mut _ as *mut libc::c_void,
+            &mut len,
+        )
+    };
     r == 0 && err == 0
 }
 
@@ -60,14 +79,27 @@ pub fn tcp_matrix(net: &Net, limit: Duration) -> Result<Matrix> {
     let ports: Vec<SocketAddr> = ls.iter().map(|l| l.local_addr().expect("bound")).collect();
     let mut pending = Vec::new();
     for (i, from) in net.nodes().iter().enumerate() {
-        let targets: Vec<(usize, SocketAddr)> = ports.iter().copied().enumerate().filter(|(j, _)| *j != i).collect();
-        let fds = net.run_in(&from.name, || targets.iter().map(|(j, a)| start_connect(*a).map(|fd| (i, *j, fd))).collect::<std::io::Result<Vec<_>>>())?;
+        let targets: Vec<(usize, SocketAddr)> =
+            ports.iter().copied().enumerate().filter(|(j, _)| *j != i).collect();
+        let fds = net.run_in(&from.name, || {
+            targets
+                .iter()
+                .map(|(j, a)| start_connect(*a).map(|fd| (i, *j, fd)))
+                .collect::<std::io::Result<Vec<_>>>()
+        })?;
         pending.extend(fds.map_err(|e| Error::os(format!("connecting from {}", from.name), e))?);
     }
     let deadline = Instant::now() + limit;
     let mut done = vec![false; pending.len()];
     while Instant::now() < deadline && done.iter().any(|d| !d) {
-        let mut polls: Vec<libc::pollfd> = pending.iter().map(|(_, _, fd)| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLOUT, revents: 0 }).collect();
+        let mut polls: Vec<libc::pollfd> = pending
+            .iter()
+            .map(|(_, _, fd)| libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            })
+            .collect();
         let ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as i32;
         // SAFETY: polls is a valid array of pollfds.
         unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, ms) };
@@ -76,12 +108,18 @@ pub fn tcp_matrix(net: &Net, limit: Duration) -> Result<Matrix> {
         }
     }
     let names = net.names();
-    Ok(pending.iter().zip(done).map(|((i, j, fd), d)| ((names[*i].clone(), names[*j].clone()), d && connected(fd))).collect())
+    Ok(pending
+        .iter()
+        .zip(done)
+        .map(|((i, j, fd), d)| ((names[*i].clone(), names[*j].clone()), d && connected(fd)))
+        .collect())
 }
 
 fn udp_in(net: &Net, node: usize) -> Result<UdpSocket> {
     let n = &net.nodes()[node];
-    let s = net.run_in(&n.name, || UdpSocket::bind((n.addr, 0)))?.map_err(|e| Error::os(format!("opening a UDP socket on {}", n.name), e))?;
+    let s = net
+        .run_in(&n.name, || UdpSocket::bind((n.addr, 0)))?
+        .map_err(|e| Error::os(format!("opening a UDP socket on {}", n.name), e))?;
     s.set_nonblocking(true).map_err(|e| Error::os("setting a socket non-blocking", e))?;
     Ok(s)
 }
@@ -146,7 +184,13 @@ pub fn udp_count(net: &Net, from: &str, to: &str, count: usize) -> Result<usize>
 
 /// Sends UDP datagrams from `from` to `to` every `every` until one arrives or `limit` passes;
 /// returns how long it took (the heal benchmark's measure).
-pub fn udp_until_through(net: &Net, from: &str, to: &str, every: Duration, limit: Duration) -> Result<Option<Duration>> {
+pub fn udp_until_through(
+    net: &Net,
+    from: &str,
+    to: &str,
+    every: Duration,
+    limit: Duration,
+) -> Result<Option<Duration>> {
     let (a, b) = (udp_in(net, net.index(from)?)?, udp_in(net, net.index(to)?)?);
     let dest = b.local_addr().map_err(|e| Error::os("reading a socket address", e))?;
     let start = Instant::now();

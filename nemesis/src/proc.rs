@@ -60,8 +60,20 @@ impl ProcSpec {
     /// A spec that runs `program` with no arguments, output discarded.
     pub fn new(program: impl Into<OsString>) -> ProcSpec {
         let program = program.into();
-        let label = PathBuf::from(&program).file_name().map_or("process".into(), |f| f.to_string_lossy().into_owned());
-        ProcSpec { label, program, args: vec![], env: vec![], cwd: None, stdout: Output::Null, stderr: Output::Null, clock_shim: false, go: false }
+        let label = PathBuf::from(&program)
+            .file_name()
+            .map_or("process".into(), |f| f.to_string_lossy().into_owned());
+        ProcSpec {
+            label,
+            program,
+            args: vec![],
+            env: vec![],
+            cwd: None,
+            stdout: Output::Null,
+            stderr: Output::Null,
+            clock_shim: false,
+            go: false,
+        }
     }
     /// Appends arguments.
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
@@ -141,7 +153,13 @@ impl ProcTable {
     }
 
     pub fn kill_all(&self) {
-        let all: Vec<_> = self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(Weak::upgrade).collect();
+        let all: Vec<_> = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
         for p in all {
             let _ = p.kill();
         }
@@ -160,15 +178,24 @@ impl Net {
         let mut shim_env = vec![];
         if spec.clock_shim {
             let preload = match std::env::var_os("LD_PRELOAD") {
-                Some(p) if !p.is_empty() => format!("{}:{}", self.shim_path().display(), p.to_string_lossy()),
+                Some(p) if !p.is_empty() => {
+                    format!("{}:{}", self.shim_path().display(), p.to_string_lossy())
+                }
                 _ => self.shim_path().display().to_string(),
             };
-            let clock = self.clocks[i].lock().unwrap_or_else(|e| e.into_inner()).path().to_path_buf();
+            let clock =
+                self.clocks[i].lock().unwrap_or_else(|e| e.into_inner()).path().to_path_buf();
             shim_env.push(("LD_PRELOAD".into(), preload.into()));
             shim_env.push(("SPLITBRAIN_CLOCK_FILE".into(), clock.into()));
         }
-        let netns = self.netns_fd(i).try_clone_to_owned().map_err(|e| Error::os("duplicating a namespace descriptor", e))?;
-        let shared = Arc::new(Shared { launch: Launch { node: node.into(), spec, netns, shim_env }, state: Mutex::new(State::default()) });
+        let netns = self
+            .netns_fd(i)
+            .try_clone_to_owned()
+            .map_err(|e| Error::os("duplicating a namespace descriptor", e))?;
+        let shared = Arc::new(Shared {
+            launch: Launch { node: node.into(), spec, netns, shim_env },
+            state: Mutex::new(State::default()),
+        });
         shared.start()?;
         self.procs.add(&shared);
         Ok(Proc(shared))
@@ -184,7 +211,11 @@ fn stdio(o: &Output, what: &str) -> Result<Stdio> {
             if let Some(dir) = p.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            let f = OpenOptions::new().create(true).append(true).open(p).map_err(|e| Error::os(format!("opening {what} log {}", p.display()), e))?;
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| Error::os(format!("opening {what} log {}", p.display()), e))?;
             Stdio::from(f)
         }
     })
@@ -208,7 +239,9 @@ impl Shared {
         let l = &self.launch;
         let s = &l.spec;
         let mut cmd = Command::new(&s.program);
-        cmd.args(&s.args).envs(s.env.iter().map(|(k, v)| (k, v))).envs(l.shim_env.iter().map(|(k, v)| (k, v)));
+        cmd.args(&s.args)
+            .envs(s.env.iter().map(|(k, v)| (k, v)))
+            .envs(l.shim_env.iter().map(|(k, v)| (k, v)));
         cmd.env("SPLITBRAIN_NODE", &l.node).stdin(Stdio::null()).process_group(0);
         cmd.stdout(stdio(&s.stdout, "stdout")?).stderr(stdio(&s.stderr, "stderr")?);
         if let Some(d) = &s.cwd {
@@ -219,7 +252,12 @@ impl Shared {
         unsafe {
             cmd.pre_exec(move || sys::setns_net(std::os::fd::BorrowedFd::borrow_raw(fd)));
         }
-        let child = cmd.spawn().map_err(|e| Error::os(format!("starting {} on {} ({})", s.label, l.node, s.program.to_string_lossy()), e))?;
+        let child = cmd.spawn().map_err(|e| {
+            Error::os(
+                format!("starting {} on {} ({})", s.label, l.node, s.program.to_string_lossy()),
+                e,
+            )
+        })?;
         *self.lock() = State { child: Some(child), paused: false, exited: None };
         Ok(())
     }

@@ -121,7 +121,8 @@ fn userns_error(e: std::io::Error) -> Error {
         "run `sysctl -w kernel.unprivileged_userns_clone=1` as root".to_string()
     } else if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
         "run `sysctl -w user.max_user_namespaces=15000` as root".to_string()
-    } else if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+    } else if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1")
+    {
         "run `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` as root".to_string()
     } else {
         format!("unshare(CLONE_NEWUSER) said \"{e}\"; run as root, or allow user namespaces (a container may need --privileged or a seccomp profile that allows unshare)")
@@ -132,7 +133,13 @@ fn userns_error(e: std::io::Error) -> Error {
 /// Makes every mount private (so nothing leaks to the machine), then a tmpfs on /run.
 fn private_mounts() -> Result<()> {
     sys::mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)?;
-    sys::mount(Some("splitbrain"), "/run", Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some("mode=755"))?;
+    sys::mount(
+        Some("splitbrain"),
+        "/run",
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=755"),
+    )?;
     for dir in ["/run/netns", STATE_DIR] {
         std::fs::create_dir_all(dir).map_err(|e| Error::os(format!("creating {dir}"), e))?;
     }
@@ -171,7 +178,9 @@ extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
 
 fn forward_signals_to(pid: libc::pid_t) {
     FORWARD_TO.store(pid, Ordering::Relaxed);
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2] {
+    for sig in
+        [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2]
+    {
         // SAFETY: a zeroed sigaction with an async-signal-safe SA_SIGINFO handler.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
@@ -189,7 +198,9 @@ fn wait_for(pid: libc::pid_t) -> libc::c_int {
     loop {
         // SAFETY: status is a valid out-pointer.
         let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid || (r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)) {
+        if r == pid
+            || (r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR))
+        {
             return status;
         }
     }
@@ -239,7 +250,13 @@ fn controller_setup() -> Result<()> {
     if unsafe { libc::getppid() } != 1 {
         sys::exit_now(137);
     }
-    sys::mount(Some("proc"), "/proc", Some("proc"), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, None)?;
+    sys::mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )?;
     sys::loopback_up()?;
     // SAFETY (of set_var): still single-threaded.
     std::env::set_var(ENV_MARKER, "1");

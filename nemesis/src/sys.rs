@@ -32,19 +32,45 @@ pub fn unshare(flags: libc::c_int) -> io::Result<()> {
 }
 
 /// `mount(2)` with an optional source, type and data string.
-pub fn mount(src: Option<&str>, target: &str, fstype: Option<&str>, flags: libc::c_ulong, data: Option<&str>) -> Result<()> {
-    let (src, target, fstype, data) = (src.map(cstr), cstr(target), fstype.map(cstr), data.map(cstr));
+pub fn mount(
+    src: Option<&str>,
+    target: &str,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<()> {
+    let (src, target, fstype, data) =
+        (src.map(cstr), cstr(target), fstype.map(cstr), data.map(cstr));
     let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
     // SAFETY: every pointer is null or a live NUL-terminated string.
-    let r = unsafe { libc::mount(ptr(&src), target.as_ptr(), ptr(&fstype), flags, ptr(&data) as *const libc::c_void) };
-    check(r, || format!("mounting {} on {}", fstype.as_ref().or(src.as_ref()).map_or("".into(), |c| c.to_string_lossy().into_owned()), target.to_string_lossy()))
+    let r = unsafe {
+        libc::mount(
+            ptr(&src),
+            target.as_ptr(),
+            ptr(&fstype),
+            flags,
+            ptr(&data) as *const libc::c_void,
+        )
+    };
+    check(r, || {
+        format!(
+            "mounting {} on {}",
+            fstype
+                .as_ref()
+                .or(src.as_ref())
+                .map_or("".into(), |c| c.to_string_lossy().into_owned()),
+            target.to_string_lossy()
+        )
+    })
 }
 
 /// Detaches the mount at `target` (lazily, so open files don't block it).
 pub fn umount(target: &Path) -> Result<()> {
     let t = cstr(&target.to_string_lossy());
     // SAFETY: t is a live NUL-terminated string.
-    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) }, || format!("unmounting {}", target.display()))
+    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) }, || {
+        format!("unmounting {}", target.display())
+    })
 }
 
 /// `setns(2)` into a network namespace given by an open `/run/netns/NAME` file.

@@ -51,13 +51,18 @@ pub fn run(program: &Path, args: &[&str], input: &str) -> Result<()> {
         .spawn()
         .map_err(|e| Error::os(format!("starting {shown}"), e))?;
     let fed = child.stdin.take().expect("piped").write_all(input.as_bytes());
-    let status = wait_bounded(&mut child, Duration::from_secs(20)).map_err(|e| Error::os(format!("waiting for {shown}"), e))?;
+    let status = wait_bounded(&mut child, Duration::from_secs(20))
+        .map_err(|e| Error::os(format!("waiting for {shown}"), e))?;
     if status.is_some_and(|s| s.success()) && fed.is_ok() {
         return Ok(());
     }
     let mut err = String::new();
     let _ = child.stderr.take().expect("piped").read_to_string(&mut err);
-    let message = if status.is_none() { "no answer in 20 s".to_string() } else { err.trim().replace('\n', "; ") };
+    let message = if status.is_none() {
+        "no answer in 20 s".to_string()
+    } else {
+        err.trim().replace('\n', "; ")
+    };
     Err(Error::Command { command: shown, message })
 }
 

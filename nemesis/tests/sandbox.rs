@@ -31,9 +31,44 @@ fn main() {
         trials.push(trial(name, false));
         trials.push(trial(name, true));
     }
-    trials.push(Trial::test("nothing_is_left_after_the_controller_is_killed", || leftovers(false)).with_ignored_flag(ignore_reason(false).is_some()));
-    trials.push(Trial::test("nothing_is_left_after_the_controller_is_killed (rootless)", || leftovers(true)).with_ignored_flag(ignore_reason(true).is_some()));
-    libtest_mimic::run(&args, trials).exit();
+    trials.push(
+        Trial::test("nothing_is_left_after_the_controller_is_killed", || leftovers(false))
+            .with_ignored_flag(ignore_reason(false).is_some()),
+    );
+    trials.push(
+        Trial::test("nothing_is_left_after_the_controller_is_killed (rootless)", || {
+            leftovers(true)
+        })
+        .with_ignored_flag(ignore_reason(true).is_some()),
+    );
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(dir) = RUNNABLE_COPY.get().and_then(|c| c.as_ref()).and_then(|p| p.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    conclusion.exit();
+}
+
+/// A copy of this binary that the unprivileged user can run (the build directory may sit under
+/// a home only root can enter), made once.
+static RUNNABLE_COPY: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+fn runnable_exe(rootless: bool) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    if !(rootless && is_root()) {
+        return exe;
+    }
+    let copy = RUNNABLE_COPY.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("splitbrain-nemesis-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).ok()?;
+        let to = dir.join("sandbox-test");
+        std::fs::copy(&exe, &to).ok()?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).ok()?;
+        Some(to)
+    });
+    copy.clone().expect("copying the test binary for the unprivileged user")
 }
 
 fn trial(name: &'static str, rootless: bool) -> Trial {
@@ -50,7 +85,10 @@ fn trial(name: &'static str, rootless: bool) -> Trial {
 }
 
 fn which(prog: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).chain(["/usr/sbin".into(), "/usr/bin".into()]).map(|d| d.join(prog)).find(|p| p.exists())
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain(["/usr/sbin".into(), "/usr/bin".into()])
+        .map(|d| d.join(prog))
+        .find(|p| p.exists())
 }
 
 fn is_root() -> bool {
@@ -67,12 +105,18 @@ fn ignore_reason(rootless: bool) -> Option<String> {
         return Some("needs root (the rootless variant runs instead)".into());
     }
     if rootless {
-        let ok = command(&["unshare", "--user", "--map-root-user", "--net", "true"], true).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+        let ok = command(&["unshare", "--user", "--map-root-user", "--net", "true"], true)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             return Some("unprivileged user namespaces are off here (sysctl kernel.unprivileged_userns_clone=1)".into());
         }
         if is_root() && which("setpriv").is_none() {
-            return Some("setpriv (util-linux) is missing: it runs the rootless variant as nobody".into());
+            return Some(
+                "setpriv (util-linux) is missing: it runs the rootless variant as nobody".into(),
+            );
         }
     }
     None
@@ -92,7 +136,7 @@ fn command(argv: &[&str], rootless: bool) -> Command {
 }
 
 fn child(name: &str, rootless: bool) -> Child {
-    let exe = std::env::current_exe().expect("current exe");
+    let exe = runnable_exe(rootless);
     let mut c = command(&[exe.to_str().expect("utf-8 path")], rootless);
     c.env(SCENARIO, name).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     c.current_dir("/").spawn().expect("spawning the scenario")
@@ -125,11 +169,25 @@ fn run_child(name: &str, rootless: bool) -> Result<(), Failed> {
 
 /// What the machine's own network and mounts look like, to compare before and after.
 fn host_snapshot() -> (String, String, usize, Vec<String>) {
-    let out = |argv: &[&str]| Command::new(argv[0]).args(&argv[1..]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    let links = out(&["ip", "-o", "link", "show"]).lines().map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()).collect::<Vec<_>>().join(",");
+    let out = |argv: &[&str]| {
+        Command::new(argv[0])
+            .args(&argv[1..])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    let links = out(&["ip", "-o", "link", "show"])
+        .lines()
+        .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let rules = out(&["nft", "list", "ruleset"]);
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").map_or(0, |m| m.lines().count());
-    let netns = std::fs::read_dir("/run/netns").map(|d| d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect()).unwrap_or_default();
+    let netns = std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect()
+        })
+        .unwrap_or_default();
     (links, rules, mounts, netns)
 }
 
@@ -151,12 +209,20 @@ fn descendants(pid: u32) -> Vec<u32> {
 }
 
 fn ns_of(pid: u32) -> Vec<String> {
-    ["net", "mnt", "pid", "user"].iter().filter_map(|n| std::fs::read_link(format!("/proc/{pid}/ns/{n}")).ok()).map(|l| l.to_string_lossy().into_owned()).collect()
+    ["net", "mnt", "pid", "user"]
+        .iter()
+        .filter_map(|n| std::fs::read_link(format!("/proc/{pid}/ns/{n}")).ok())
+        .map(|l| l.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Namespaces any process on the machine is in now.
 fn all_namespaces() -> Vec<String> {
-    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten().filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok());
+    let pids = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok());
     pids.flat_map(ns_of).collect()
 }
 
@@ -166,7 +232,9 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
     let mut c = child("linger", rootless);
     let out = c.stdout.take().expect("piped");
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(BufReader::new(out).lines().next().and_then(|l| l.ok()).unwrap_or_default()));
+    std::thread::spawn(move || {
+        tx.send(BufReader::new(out).lines().next().and_then(|l| l.ok()).unwrap_or_default())
+    });
     let ready = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
     if ready != "READY" {
         let _ = c.kill();
@@ -176,7 +244,8 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
         return Err(format!("the sandbox never got ready: {ready:?} {err}").into());
     }
     let pids = descendants(c.id());
-    let ours: Vec<String> = pids.iter().flat_map(|p| ns_of(*p)).filter(|n| !host_ns.contains(n)).collect();
+    let ours: Vec<String> =
+        pids.iter().flat_map(|p| ns_of(*p)).filter(|n| !host_ns.contains(n)).collect();
     if pids.len() < 7 || ours.is_empty() {
         let _ = c.kill();
         let _ = c.wait();
@@ -186,9 +255,17 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
     c.wait().expect("reap");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let alive: Vec<u32> = pids.iter().copied().filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()).collect();
-        let still: Vec<String> = all_namespaces().into_iter().filter(|n| ours.contains(n)).collect();
-        let sleepers = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("987654")));
+        let alive: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            .collect();
+        let still: Vec<String> =
+            all_namespaces().into_iter().filter(|n| ours.contains(n)).collect();
+        let sleepers = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("987654"))
+        });
         if alive.is_empty() && still.is_empty() && !sleepers {
             break;
         }

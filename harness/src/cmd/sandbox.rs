@@ -57,7 +57,11 @@ fn command_of(argv: &[OsString]) -> Command {
 /// Runs `sandbox`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.nodes == 0 || args.nodes > net::MAX_NODES {
-        return Err(bad_input(format!("--nodes {}: a sandbox holds 1 to {} nodes", args.nodes, net::MAX_NODES)));
+        return Err(bad_input(format!(
+            "--nodes {}: a sandbox holds 1 to {} nodes",
+            args.nodes,
+            net::MAX_NODES
+        )));
     }
     let sandbox = Sandbox::enter().map_err(nemesis_error)?;
     let net = Net::up(&sandbox, args.nodes).map_err(nemesis_error)?;
@@ -65,7 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         println!("{}\t{}", n.name, n.addr);
     }
     println!("controller\t{}", net.controller_addr());
-    eprintln!("splitbrain: sandbox up; `splitbrain node-exec NODE -- COMMAND` runs COMMAND on a node");
+    eprintln!(
+        "splitbrain: sandbox up; `splitbrain node-exec NODE -- COMMAND` runs COMMAND on a node"
+    );
     let mut cmd = command_of(&args.command);
     cmd.env("SPLITBRAIN_NODES", net.names().join(" ")).env("PATH", path_with_self());
     let mut child = cmd.spawn().map_err(|e| bad_input(format!("{}: {e}", shown(&args.command))))?;
@@ -87,7 +93,11 @@ fn shown(argv: &[OsString]) -> String {
 
 /// `$PATH` with this executable's directory first, so `splitbrain` works inside.
 fn path_with_self() -> OsString {
-    let mut dirs: Vec<_> = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.to_path_buf())).into_iter().collect();
+    let mut dirs: Vec<_> = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|p| p.to_path_buf()))
+        .into_iter()
+        .collect();
     dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(dirs).unwrap_or_default()
 }
@@ -96,7 +106,9 @@ fn path_with_self() -> OsString {
 /// the command (started before, so it keeps the default dispositions), not for the controller.
 fn ignoring_interrupts<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: swapping plain dispositions, restored below.
-    let old = unsafe { [libc::signal(libc::SIGINT, libc::SIG_IGN), libc::signal(libc::SIGQUIT, libc::SIG_IGN)] };
+    let old = unsafe {
+        [libc::signal(libc::SIGINT, libc::SIG_IGN), libc::signal(libc::SIGQUIT, libc::SIG_IGN)]
+    };
     let out = f();
     // SAFETY: restoring what was there.
     unsafe {

@@ -118,13 +118,16 @@ mod sys {
     pub unsafe fn map_file(path: *const u8) -> *const u8 {
         const AT_FDCWD: isize = -100;
         const O_RDONLY_CLOEXEC: usize = 0o2000000;
-        let fd = unsafe { syscall6(nr::OPENAT, [AT_FDCWD as usize, path as usize, O_RDONLY_CLOEXEC, 0, 0, 0]) };
+        let fd = unsafe {
+            syscall6(nr::OPENAT, [AT_FDCWD as usize, path as usize, O_RDONLY_CLOEXEC, 0, 0, 0])
+        };
         if fd < 0 {
             return core::ptr::null();
         }
         const PROT_READ: usize = 1;
         const MAP_SHARED: usize = 1;
-        let p = unsafe { syscall6(nr::MMAP, [0, super::PAGE, PROT_READ, MAP_SHARED, fd as usize, 0]) };
+        let p =
+            unsafe { syscall6(nr::MMAP, [0, super::PAGE, PROT_READ, MAP_SHARED, fd as usize, 0]) };
         unsafe { syscall6(nr::CLOSE, [fd as usize, 0, 0, 0, 0, 0]) };
         if (-4095..0).contains(&p) {
             core::ptr::null()
@@ -226,7 +229,8 @@ unsafe fn read_control(page: *const u8) -> Option<Control> {
 /// The shift to add to a real time `real` (ns since the epoch) under control `c`.
 fn shift(real: i64, c: &Control) -> i64 {
     let drift = if c.rate_ppb != NS && c.rate_ppb > 0 {
-        let d = (real as i128 - c.reference as i128) * (c.rate_ppb as i128 - NS as i128) / NS as i128;
+        let d =
+            (real as i128 - c.reference as i128) * (c.rate_ppb as i128 - NS as i128) / NS as i128;
         d.clamp(i64::MIN as i128 / 4, i64::MAX as i128 / 4) as i64
     } else {
         0
@@ -284,7 +288,9 @@ pub unsafe extern "C" fn clock_gettime(clk: c_int, tp: *mut Timespec) -> c_int {
     match now_ns(clk) {
         Ok(t) => {
             // SAFETY: tp is non-null and the caller's to write.
-            unsafe { *tp = Timespec { tv_sec: t.div_euclid(NS), tv_nsec: t.rem_euclid(NS) as c_long } };
+            unsafe {
+                *tp = Timespec { tv_sec: t.div_euclid(NS), tv_nsec: t.rem_euclid(NS) as c_long }
+            };
             0
         }
         Err(e) => set_errno(e),
@@ -304,7 +310,12 @@ pub unsafe extern "C" fn gettimeofday(tv: *mut Timeval, tz: *mut [c_int; 2]) -> 
     match now_ns(CLOCK_REALTIME) {
         Ok(t) => {
             // SAFETY: tv is non-null and the caller's to write.
-            unsafe { *tv = Timeval { tv_sec: t.div_euclid(NS), tv_usec: (t.rem_euclid(NS) / 1000) as c_long } };
+            unsafe {
+                *tv = Timeval {
+                    tv_sec: t.div_euclid(NS),
+                    tv_usec: (t.rem_euclid(NS) / 1000) as c_long,
+                }
+            };
             0
         }
         Err(e) => set_errno(e),
@@ -354,5 +365,72 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: as above.
     unsafe {
         core::arch::asm!("udf #0", options(noreturn))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shift_adds_offset_drift_and_the_strobe_phase() {
+        let base = Control { rate_ppb: NS, ..Control::default() };
+        let cases = [
+            (Control { offset: -5, ..base }, 100, -5),
+            (Control { rate_ppb: 3 * NS, reference: 100, ..base }, 200, 200),
+            (
+                Control {
+                    strobe_delta: 7,
+                    strobe_period: 10,
+                    strobe_start: 0,
+                    strobe_end: 40,
+                    ..base
+                },
+                25,
+                7,
+            ),
+            (
+                Control {
+                    strobe_delta: 7,
+                    strobe_period: 10,
+                    strobe_start: 0,
+                    strobe_end: 40,
+                    ..base
+                },
+                35,
+                0,
+            ),
+            (
+                Control {
+                    strobe_delta: 7,
+                    strobe_period: 10,
+                    strobe_start: 0,
+                    strobe_end: 40,
+                    ..base
+                },
+                45,
+                0,
+            ),
+        ];
+        for (c, real, want) in cases {
+            assert_eq!(shift(real, &c), want, "at {real}");
+        }
+    }
+
+    #[test]
+    fn a_page_without_the_magic_word_passes_through() {
+        let page = [0u64; PAGE / 8];
+        assert!(unsafe { read_control(page.as_ptr() as *const u8) }.is_none());
+    }
+
+    #[test]
+    fn a_page_mid_update_is_not_read_and_a_settled_one_is() {
+        let mut page = [0i64; PAGE / 8];
+        page[0] = MAGIC as i64;
+        page[1] = 3;
+        page[2] = 42;
+        assert!(unsafe { read_control(page.as_ptr() as *const u8) }.is_none());
+        page[1] = 4;
+        assert_eq!(unsafe { read_control(page.as_ptr() as *const u8) }.map(|c| c.offset), Some(42));
     }
 }

@@ -66,10 +66,17 @@ pub fn serve(addr: &str) -> ! {
     std::process::exit(0)
 }
 
-fn server(net: &Net, node: &str, port: u16, shim: bool) -> Result<splitbrain_nemesis::Proc, String> {
+fn server(
+    net: &Net,
+    node: &str,
+    port: u16,
+    shim: bool,
+) -> Result<splitbrain_nemesis::Proc, String> {
     let addr = SocketAddr::from((net.node(node).unwrap().addr, port));
     let exe = std::env::current_exe().unwrap();
-    let mut spec = ProcSpec::new(exe).env("SB_TEST_SERVE", addr.to_string()).output(Output::Null, Output::Inherit);
+    let mut spec = ProcSpec::new(exe)
+        .env("SB_TEST_SERVE", addr.to_string())
+        .output(Output::Null, Output::Inherit);
     if shim {
         spec = spec.clock_shim();
     }
@@ -136,7 +143,9 @@ fn expect(net: &Net, g: &Grudge, what: &str) -> Check {
     for ((a, b), got) in &tcp {
         let want = !g.blocks(a, b) && !g.blocks(b, a);
         if *got != want {
-            return Err(format!("{what}: TCP connect {a}->{b} got {got}, want {want}, grudge {g:?}"));
+            return Err(format!(
+                "{what}: TCP connect {a}->{b} got {got}, want {want}, grudge {g:?}"
+            ));
         }
     }
     if udp.len() != 20 || tcp.len() != 20 {
@@ -205,9 +214,26 @@ fn clocks(net: &Net) -> Check {
     std::thread::sleep(Duration::from_millis(500));
     near("after 0.5 s at 11x", skew(addr)?, 5.0, 1.5)?;
     ok(clock::reset(net, &["n2"]), "reset")?;
-    ok(clock::strobe(net, &["n2"], 100_000_000_000, Duration::from_millis(40), Duration::from_secs(2)), "strobe")?;
-    let samples: Vec<f64> = (0..30).map(|_| { std::thread::sleep(Duration::from_millis(13)); skew(addr) }).collect::<Result<_, _>>()?;
-    let (hi, lo) = (samples.iter().filter(|s| (**s - 100.0).abs() < 1.0).count(), samples.iter().filter(|s| s.abs() < 1.0).count());
+    ok(
+        clock::strobe(
+            net,
+            &["n2"],
+            100_000_000_000,
+            Duration::from_millis(40),
+            Duration::from_secs(2),
+        ),
+        "strobe",
+    )?;
+    let samples: Vec<f64> = (0..30)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(13));
+            skew(addr)
+        })
+        .collect::<Result<_, _>>()?;
+    let (hi, lo) = (
+        samples.iter().filter(|s| (**s - 100.0).abs() < 1.0).count(),
+        samples.iter().filter(|s| s.abs() < 1.0).count(),
+    );
     if hi < 3 || lo < 3 || hi + lo != samples.len() {
         return Err(format!("strobe: {hi} samples at +100 s, {lo} at 0, of {samples:?}"));
     }
@@ -226,7 +252,8 @@ fn clocks(net: &Net) -> Check {
 
 /// One RESP command to redis, the reply's raw text.
 fn redis_cmd(addr: SocketAddr, args: &[&str]) -> Result<String, String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| format!("redis: {e}"))?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| format!("redis: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let mut req = format!("*{}\r\n", args.len());
     for a in args {
@@ -249,7 +276,18 @@ fn redis(net: &Net) -> Check {
     let dir = std::path::Path::new("/run/splitbrain/redis");
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let spec = ProcSpec::new("redis-server")
-        .args(["--port", "6379", "--bind", "10.99.0.2", "--save", "", "--appendonly", "no", "--protected-mode", "no"])
+        .args([
+            "--port",
+            "6379",
+            "--bind",
+            "10.99.0.2",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
+        ])
         .cwd(dir)
         .output(Output::File(dir.join("log")), Output::File(dir.join("log")))
         .clock_shim();
@@ -258,7 +296,10 @@ fn redis(net: &Net) -> Check {
     let deadline = Instant::now() + Duration::from_secs(10);
     while redis_cmd(addr, &["PING"]).is_err() {
         if Instant::now() > deadline {
-            return Err(format!("redis never answered: {}", std::fs::read_to_string(dir.join("log")).unwrap_or_default()));
+            return Err(format!(
+                "redis never answered: {}",
+                std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -329,8 +370,14 @@ fn heal_all(net: &Net) -> Check {
         return Err(format!("a second heal-all did {again:?}"));
     }
     expect(net, &Grudge::default(), "after heal-all")?;
-    near("clock after heal-all", skew(SocketAddr::from((net.node("n2").unwrap().addr, 7002)))?, 0.0, 0.5)?;
-    if ask(SocketAddr::from((net.node("n1").unwrap().addr, 7002)), Duration::from_secs(2)).is_none() {
+    near(
+        "clock after heal-all",
+        skew(SocketAddr::from((net.node("n2").unwrap().addr, 7002)))?,
+        0.0,
+        0.5,
+    )?;
+    if ask(SocketAddr::from((net.node("n1").unwrap().addr, 7002)), Duration::from_secs(2)).is_none()
+    {
         return Err("n1 was not resumed".into());
     }
     Ok(())
@@ -339,7 +386,11 @@ fn heal_all(net: &Net) -> Check {
 /// For the leftovers test: 5 nodes, a sleeper on each, a partition, then wait to be killed.
 fn linger(sandbox: &Sandbox) -> i32 {
     let net = Net::up(sandbox, 5).expect("5 nodes");
-    let procs: Vec<_> = net.names().iter().map(|n| net.spawn(n, ProcSpec::new("sleep").args(["987654"])).expect("sleep")).collect();
+    let procs: Vec<_> = net
+        .names()
+        .iter()
+        .map(|n| net.spawn(n, ProcSpec::new("sleep").args(["987654"])).expect("sleep"))
+        .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     partition::start(&net, &Shape::Halves, &mut rng).expect("partition");
     println!("READY");
