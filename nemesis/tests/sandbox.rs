@@ -135,16 +135,20 @@ fn command(argv: &[&str], rootless: bool) -> Command {
     }
 }
 
-fn child(name: &str, rootless: bool) -> Child {
+fn child(name: &str, rootless: bool, env: &[(&str, &str)]) -> Child {
     let exe = runnable_exe(rootless);
     let mut c = command(&[exe.to_str().expect("utf-8 path")], rootless);
-    c.env(SCENARIO, name).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.env(SCENARIO, name)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     c.current_dir("/").spawn().expect("spawning the scenario")
 }
 
 /// Runs scenario `name` in a child that enters its own sandbox; fails with its output.
 fn run_child(name: &str, rootless: bool) -> Result<(), Failed> {
-    let mut c = child(name, rootless);
+    let mut c = child(name, rootless, &[]);
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(s) = c.try_wait().expect("wait") {
@@ -229,7 +233,9 @@ fn all_namespaces() -> Vec<String> {
 fn leftovers(rootless: bool) -> Result<(), Failed> {
     let before = host_snapshot();
     let host_ns = all_namespaces();
-    let mut c = child("linger", rootless);
+    // The sleepers' argument marks them as this variant's, apart from the other's.
+    let mark = if rootless { "987655" } else { "987654" };
+    let mut c = child("linger", rootless, &[("SB_TEST_MARK", mark)]);
     let out = c.stdout.take().expect("piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -264,7 +270,7 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
             all_namespaces().into_iter().filter(|n| ours.contains(n)).collect();
         let sleepers = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
             std::fs::read(e.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("987654"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&mark))
         });
         if alive.is_empty() && still.is_empty() && !sleepers {
             break;

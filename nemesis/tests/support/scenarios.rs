@@ -385,11 +385,12 @@ fn heal_all(net: &Net) -> Check {
 
 /// For the leftovers test: 5 nodes, a sleeper on each, a partition, then wait to be killed.
 fn linger(sandbox: &Sandbox) -> i32 {
+    let mark = std::env::var("SB_TEST_MARK").unwrap_or_else(|_| "987654".into());
     let net = Net::up(sandbox, 5).expect("5 nodes");
     let procs: Vec<_> = net
         .names()
         .iter()
-        .map(|n| net.spawn(n, ProcSpec::new("sleep").args(["987654"])).expect("sleep"))
+        .map(|n| net.spawn(n, ProcSpec::new("sleep").args([&mark])).expect("sleep"))
         .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     partition::start(&net, &Shape::Halves, &mut rng).expect("partition");
