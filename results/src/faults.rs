@@ -10,9 +10,15 @@
 //!   `clock-bump`/`clock-strobe`/… … `clock-reset`; `heal` ends every open fault;
 //! - any other name is an instant: shown, never left open.
 //!
-//! The nodes a record touches are read without knowing the value's shape: every string in
-//! `value` (and the `node` field) that names a known node. An ending record that names no
-//! node ends every node of the open faults of its kind.
+//! The nodes a record touches are `value.nodes` (the nemesis always writes it, see
+//! nemesis/src/event.rs) plus the `node` field; for a value of another shape, every string in
+//! it that names a known node. `stop-X` ends every open fault of kind X (it heals the whole
+//! partition or loss, whichever nodes it names); `resume`, `restart` and `clock-reset` end the
+//! fault for the nodes they name, or for all when they name none.
+//!
+//! A partition's `value.grudge` (node → the nodes whose packets it drops) is read into
+//! [`Fault::cut`], so the report can tell a node cut off from the majority from one that only
+//! lost a few peers.
 
 use serde_json::Value;
 use splitbrain_checkers::{Process, Record};
@@ -23,7 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Phase {
     /// A fault of this kind begins.
     Start(String),
-    /// Faults of this kind end.
+    /// Every open fault of this kind ends.
+    StopKind(String),
+    /// Faults of this kind end for the nodes named (all, when none is).
     Stop(String),
     /// Every open fault ends.
     HealAll,
@@ -37,7 +45,7 @@ pub fn phase(f: &str) -> Phase {
         return Phase::Start(kind.to_string());
     }
     if let Some(kind) = f.strip_prefix("stop-") {
-        return Phase::Stop(kind.to_string());
+        return Phase::StopKind(kind.to_string());
     }
     match f {
         "pause" => Phase::Start("pause".into()),
@@ -72,14 +80,22 @@ pub struct Fault {
     pub end_index: Option<u64>,
     /// The starting record's value, as the nemesis wrote it.
     pub value: Value,
+    /// For a partition: each node and the nodes it cannot exchange packets with (either way).
+    pub cut: BTreeMap<String, BTreeSet<String>>,
     /// True for a one-off action with no window.
     pub instant: bool,
 }
 
 impl Fault {
-    /// A short label for a person: `partition n1 n2`, `pause n3`.
+    /// A short label for a person: `partition (halves)`, `pause n3`, `kill n1 n2`.
     pub fn label(&self) -> String {
-        let mut s = self.kind.clone();
+        let mut s = if self.instant { self.f.clone() } else { self.kind.clone() };
+        if let Some(shape) = self.value.get("shape").and_then(Value::as_str) {
+            s.push_str(&format!(" ({shape})"));
+            if !self.cut.is_empty() {
+                return s;
+            }
+        }
         for n in &self.nodes {
             s.push(' ');
             s.push_str(n);
@@ -140,6 +156,7 @@ impl FaultTracker {
         match phase(&r.f) {
             Phase::Start(kind) => self.start(kind, r, nodes, false),
             Phase::Instant => self.start(r.f.clone(), r, nodes, true),
+            Phase::StopKind(kind) => self.stop(Some(&kind), &BTreeSet::new(), r),
             Phase::Stop(kind) => self.stop(Some(&kind), &nodes, r),
             Phase::HealAll => self.stop(None, &BTreeSet::new(), r),
         }
@@ -171,6 +188,7 @@ impl FaultTracker {
             end: instant.then_some(r.time),
             end_index: instant.then_some(r.index),
             value: r.value.clone(),
+            cut: cut_sets(&r.value),
             instant,
         };
         if !instant {
@@ -183,18 +201,24 @@ impl FaultTracker {
         let faults = &mut self.faults;
         self.open.retain(|&i| {
             let f = &mut faults[i];
-            let matches = kind.map_or(true, |k| k == f.kind);
+            let matches = kind.is_none() || kind == Some(f.kind.as_str());
             !(matches && f.close(nodes, r.time, r.index))
         });
     }
 
-    /// Every known node named by the record's `node` field or by any string in its value.
+    /// The nodes a record names: `node` and `value.nodes`, or else every known node name in
+    /// its value.
     fn nodes_named(&self, r: &Record) -> BTreeSet<String> {
-        let mut found = BTreeSet::new();
-        if let Some(n) = &r.node {
-            found.insert(n.clone());
+        let mut found: BTreeSet<String> = r.node.iter().cloned().collect();
+        match r.value.get("nodes") {
+            Some(Value::Array(list)) => {
+                found.extend(list.iter().filter_map(Value::as_str).map(str::to_string))
+            }
+            Some(Value::String(one)) => {
+                found.insert(one.clone());
+            }
+            _ => self.collect(&r.value, &mut found),
         }
-        self.collect(&r.value, &mut found);
         found
     }
 
@@ -217,9 +241,108 @@ impl FaultTracker {
     }
 }
 
+/// Reads a grudge (node → nodes whose packets it drops) into symmetric cut sets.
+fn cut_sets(value: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut cut: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let Some(Value::Object(grudge)) = value.get("grudge") else { return cut };
+    for (node, dropped) in grudge {
+        for other in dropped.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            cut.entry(node.clone()).or_default().insert(other.to_string());
+            cut.entry(other.to_string()).or_default().insert(node.clone());
+        }
+    }
+    cut
+}
+
 /// Pairs the faults of a whole history, knowing these nodes.
 pub fn faults_of(records: &[Record], nodes: &[String]) -> Vec<Fault> {
     let mut tracker = FaultTracker::new(nodes.iter().cloned());
     records.iter().for_each(|r| tracker.observe(r));
     tracker.into_faults()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use splitbrain_checkers::Type;
+
+    fn nem(index: u64, f: &str, value: Value) -> Record {
+        let p = Process::Nemesis;
+        Record {
+            index,
+            time: index * 100,
+            process: p,
+            kind: Type::Info,
+            f: f.into(),
+            value,
+            node: None,
+            error: None,
+        }
+    }
+
+    fn nodes() -> Vec<String> {
+        (1..=5).map(|i| format!("n{i}")).collect()
+    }
+
+    #[test]
+    fn names_pair_into_windows() {
+        let cases = [
+            ("start-partition", Phase::Start("partition".into())),
+            ("stop-partition", Phase::StopKind("partition".into())),
+            ("pause", Phase::Start("pause".into())),
+            ("resume", Phase::Stop("pause".into())),
+            ("kill", Phase::Start("kill".into())),
+            ("restart", Phase::Stop("kill".into())),
+            ("clock-bump", Phase::Start("clock".into())),
+            ("clock-reset", Phase::Stop("clock".into())),
+            ("heal", Phase::HealAll),
+            ("shuffle-leader", Phase::Instant),
+        ];
+        for (f, want) in cases {
+            assert_eq!(phase(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn a_resume_ends_the_pause_only_for_the_nodes_it_names() {
+        let faults = faults_of(
+            &[
+                nem(0, "pause", json!({"nodes": ["n1", "n2"]})),
+                nem(1, "resume", json!({"nodes": ["n1"]})),
+                nem(2, "resume", json!({"nodes": ["n2"]})),
+            ],
+            &nodes(),
+        );
+        assert_eq!(faults.len(), 1);
+        assert_eq!(faults[0].end_for("n1"), Some(100));
+        assert_eq!(faults[0].end_for("n2"), Some(200));
+        assert_eq!(faults[0].end, Some(200));
+    }
+
+    #[test]
+    fn a_stop_partition_heals_it_whatever_nodes_it_names() {
+        let grudge = json!({"n1": ["n3", "n4", "n5"], "n2": ["n3", "n4", "n5"]});
+        let value =
+            json!({"shape": "halves", "nodes": ["n1", "n2", "n3", "n4", "n5"], "grudge": grudge});
+        let mut t = FaultTracker::new(nodes());
+        t.observe(&nem(0, "start-partition", value));
+        assert_eq!(t.open().count(), 1);
+        t.observe(&nem(1, "stop-partition", json!({"nodes": ["n1"]})));
+        assert_eq!(t.open().count(), 0);
+        let f = &t.faults()[0];
+        assert_eq!(f.end, Some(100));
+        assert_eq!(f.cut["n3"], ["n1", "n2"].map(String::from).into_iter().collect());
+        assert_eq!(f.cut["n1"].len(), 3);
+    }
+
+    #[test]
+    fn values_of_unknown_shape_still_name_their_nodes() {
+        let faults = faults_of(
+            &[nem(0, "shuffle", json!({"victims": {"n2": "x"}, "note": "n4"}))],
+            &nodes(),
+        );
+        assert_eq!(faults[0].nodes, ["n2", "n4"]);
+        assert!(faults[0].instant);
+    }
 }

@@ -7,6 +7,8 @@
 //! [`Style`] says so (a terminal, and `NO_COLOR` unset, as no-color.org asks).
 
 use crate::evidence;
+use crate::liveness::Figures;
+use crate::report::fmt::dur;
 use crate::summary::RunResults;
 use splitbrain_checkers::{History, Verdict};
 use std::io::{self, IsTerminal, Write};
@@ -118,42 +120,66 @@ pub fn summary_text(
     s
 }
 
-/// The liveness figures (top-level scalars, one level of nesting) and operation counts.
+/// The liveness figures and the operation counts.
 fn figures(r: &RunResults) -> String {
     let mut s = String::new();
-    if let Some(serde_json::Value::Object(map)) = &r.liveness {
-        let mut parts = Vec::new();
-        for (k, v) in map {
-            match v {
-                serde_json::Value::Object(inner) => parts.extend(
-                    inner.iter().filter(|(_, x)| !x.is_object() && !x.is_array()).map(|(ik, x)| {
-                        format!("{} {} {}", plain_label(k), plain_label(ik), plain_scalar(ik, x))
-                    }),
-                ),
-                x if !x.is_array() => {
-                    parts.push(format!("{} {}", plain_label(k), plain_scalar(k, x)))
-                }
-                _ => {}
-            }
-        }
-        if !parts.is_empty() {
-            s += &format!("  liveness: {}\n", parts.join(" · "));
-        }
+    let figures = r.liveness.as_ref().map(|l| (Figures::from_details(l), l));
+    match figures {
+        Some((Some(f), _)) => s += &format!("  liveness: {}\n", liveness_line(&f)),
+        Some((None, l)) => s += &format!("  liveness: {}\n", generic_line(l)),
+        None => {}
     }
-    let ops: Vec<String> = r
-        .operations
-        .iter()
-        .map(|o| {
-            let lat = o
-                .latency_ms
-                .map_or(String::new(), |q| format!(", p50 {:.1} ms, p99 {:.1} ms", q.p50, q.p99));
-            format!("{} {} (ok {:.1}%{lat})", o.f, o.invoked, o.ok_share() * 100.0)
-        })
-        .collect();
+    let ops: Vec<String> = r.operations.iter().map(op_text).collect();
     if !ops.is_empty() {
         s += &format!("  operations: {}\n", ops.join(" · "));
     }
     s
+}
+
+fn op_text(o: &crate::ops::OpStats) -> String {
+    let lat = o
+        .latency_ms
+        .map_or(String::new(), |q| format!(", p50 {:.1} ms, p99 {:.1} ms", q.p50, q.p99));
+    format!("{} {} (ok {:.1}%{lat})", o.f, o.invoked, o.ok_share() * 100.0)
+}
+
+/// `7 elections · failover p50 1.20 s, p99 3.10 s, max 3.40 s · no leader 4.20 s (7.0%) · writes ok 93.1%`
+fn liveness_line(f: &Figures) -> String {
+    let d = |v: Option<u64>| v.map_or("—".to_string(), dur);
+    let mut parts =
+        vec![format!("{} elections", f.elections.map_or("?".into(), |e| e.to_string()))];
+    if f.failovers.is_empty() {
+        parts.push("no failover".to_string());
+    } else {
+        parts.push(format!(
+            "failover p50 {}, p99 {}, max {}",
+            d(f.failover_p50()),
+            d(f.failover_quantile(0.99)),
+            d(f.failover_max())
+        ));
+    }
+    if let Some(ns) = f.no_leader_ns {
+        let share = f.no_leader_share().map_or(String::new(), |s| format!(" ({:.1}%)", s * 100.0));
+        parts.push(format!("no leader {}{share}", dur(ns)));
+    }
+    if let Some(w) = f.write_success_share {
+        parts.push(format!("writes ok {:.1}%", w * 100.0));
+    }
+    if !f.unfinished_failovers.is_empty() {
+        parts.push(format!("{} leader(s) never replaced", f.unfinished_failovers.len()));
+    }
+    parts.join(" · ")
+}
+
+/// Top-level scalars of details of a shape this version does not know.
+fn generic_line(v: &serde_json::Value) -> String {
+    let Some(map) = v.as_object() else { return v.to_string() };
+    let parts: Vec<String> = map
+        .iter()
+        .filter(|(_, x)| !x.is_object() && !x.is_array())
+        .map(|(k, x)| format!("{} {}", plain_label(k), plain_scalar(k, x)))
+        .collect();
+    parts.join(" · ")
 }
 
 fn plain_label(key: &str) -> String {

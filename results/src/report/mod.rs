@@ -15,6 +15,7 @@
 pub mod details;
 pub mod excerpt;
 pub mod fmt;
+pub mod known;
 pub mod latency;
 pub mod model;
 pub mod sections;
@@ -32,6 +33,8 @@ const STYLE: &str = include_str!("style.css");
 
 /// A zoomed view is drawn for a violation when its window is under this share of the run.
 const ZOOM_BELOW: f64 = 0.5;
+/// The longest stretch of evidence a zoomed view shows (ns).
+const ZOOM_SPAN: u64 = 500_000_000;
 
 /// Renders the whole report page.
 pub fn render(results: &RunResults, history: &History) -> String {
@@ -52,7 +55,7 @@ pub fn render(results: &RunResults, history: &History) -> String {
     card(&mut p, "checks", "Checks", &sections::checks_table(&results.checks));
     card(&mut p, "figures", "Liveness and operations", &sections::figures(results, &tl));
     let latency_html = format!(
-        "{}{}<h4>ok latency histogram</h4>{}",
+        "{}{}<h4>latency of every operation that completed ok</h4>{}",
         latency::legend(),
         latency::scatter(&client_ops, &tl.faults, tl.end),
         latency::histogram(&client_ops)
@@ -85,23 +88,48 @@ fn timeline_card(p: &mut String, tl: &Timeline, ex: &excerpt::Excerpt) {
         r#"<div class="scroll">{}</div>"#,
         timeline::svg(tl, View::whole(tl), "tl", ex)
     );
+    for (k, (view, names)) in zooms(tl).into_iter().enumerate() {
+        let _ = write!(
+            body,
+            r#"<h4 class="zoom">{} up close: {} → {}</h4><div class="scroll">{}</div>"#,
+            esc(&names.join(", ")),
+            fmt::at(view.t0),
+            fmt::at(view.t1),
+            timeline::svg(tl, view, &format!("tl-z{k}"), ex)
+        );
+    }
+    card(p, "timeline", "Timeline", &body);
+}
+
+/// The views worth a closer look: each violation's evidence when it spans at most
+/// [`ZOOM_SPAN`], else the last [`ZOOM_SPAN`] before its last evidence record (the act that
+/// broke the property); violations that share a view share one drawing. None when the view
+/// would show about as much as the whole run does.
+fn zooms(tl: &Timeline) -> Vec<(View, Vec<String>)> {
+    let mut out: Vec<(View, Vec<String>)> = Vec::new();
     for v in &tl.violations {
         let Some((a, b)) = v.span() else { continue };
+        let a = a.max(b.saturating_sub(ZOOM_SPAN));
         let view = View::around(tl, a, b);
         if (view.t1 - view.t0) as f64 >= tl.end as f64 * ZOOM_BELOW {
             continue;
         }
-        let _ = write!(
-            body,
-            r#"<h4 class="zoom">⚠ {} {} up close: {} → {}</h4><div class="scroll">{}</div>"#,
-            v.number,
-            esc(&v.checker),
-            fmt::at(view.t0),
-            fmt::at(view.t1),
-            timeline::svg(tl, view, &format!("tl-v{}", v.number), ex)
-        );
+        let name = format!("⚠ {} {}", v.number, v.checker);
+        match out.iter_mut().find(|(w, _)| mostly_same(*w, view)) {
+            Some((w, names)) => {
+                *w = View { t0: w.t0.min(view.t0), t1: w.t1.max(view.t1) };
+                names.push(name);
+            }
+            None => out.push((view, vec![name])),
+        }
     }
-    card(p, "timeline", "Timeline", &body);
+    out
+}
+
+/// True when two views overlap by at least 80% of the shorter one.
+fn mostly_same(a: View, b: View) -> bool {
+    let overlap = a.t1.min(b.t1).saturating_sub(a.t0.max(b.t0));
+    overlap as f64 >= 0.8 * (a.t1 - a.t0).min(b.t1 - b.t0) as f64
 }
 
 fn legend(tl: &Timeline) -> String {

@@ -136,7 +136,7 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
         }
         s.push_str("</div>");
     }
-    let d = details::details(&c.details);
+    let d = super::known::check_details(c, ex);
     if !d.is_empty() {
         let _ = write!(s, "<h4>details</h4>{d}");
     }
@@ -169,14 +169,15 @@ fn evidence_rows(c: &CheckResult, history: &History, ex: &Excerpt) -> Vec<String
 /// The liveness figures and the client operations' counts and latency quantiles.
 pub fn figures(r: &RunResults, tl: &Timeline) -> String {
     let mut s = String::new();
-    match &r.liveness {
-        Some(l) => s.push_str(&details::tiles(l)),
+    match r.liveness.as_ref().map(|l| (l, crate::liveness::Figures::from_details(l))) {
+        Some((_, Some(f))) => s.push_str(&super::known::liveness_tiles(&f)),
+        Some((l, None)) => s.push_str(&details::tiles(l)),
         None => s.push_str(r#"<p class="dim">The liveness checker did not run, so there are no failover figures; below: what the history itself says.</p>"#),
     }
     let writes = r.operations.iter().find(|o| o.f == "write");
     let _ = write!(
         s,
-        r#"<div class="tiles small"><div class="tile"><b>{}</b><span>elected reports</span></div><div class="tile"><b>{}</b><span>distinct tokens</span></div><div class="tile"><b>{}</b><span>writes ok</span></div><div class="tile"><b>{}</b><span>faults</span></div></div>"#,
+        r#"<div class="tiles small"><div class="tile"><b>{}</b><span>leadership tenures</span></div><div class="tile"><b>{}</b><span>distinct tokens</span></div><div class="tile"><b>{}</b><span>client writes ok</span></div><div class="tile"><b>{}</b><span>faults injected</span></div></div>"#,
         tl.tenures.len(),
         tl.tokens.len(),
         writes.map_or("—".to_string(), |w| format!("{:.1}%", w.ok_share() * 100.0)),

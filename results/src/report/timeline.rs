@@ -38,9 +38,10 @@ impl View {
         View { t0: 0, t1: tl.end.max(1) }
     }
 
-    /// The span `a..=b` with a margin each side, within the run.
+    /// The span `a..=b` with a margin each side (half the span, at least 150 ms), within
+    /// the run.
     pub fn around(tl: &Timeline, a: u64, b: u64) -> View {
-        let margin = ((b - a) / 2).max(tl.end / 40).max(50_000_000);
+        let margin = ((b - a) / 2).max(150_000_000);
         View { t0: a.saturating_sub(margin), t1: (b + margin).min(tl.end.max(b + 1)) }
     }
 
@@ -60,6 +61,7 @@ pub fn defs() -> &'static str {
 <pattern id="p-pause" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ddf4ff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#0969da" stroke-width="2.2"/></pattern>
 <pattern id="p-kill" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#57606a"/><line x1="0" y1="0" x2="0" y2="6" stroke="#24292f" stroke-width="3"/></pattern>
 <pattern id="p-partition" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="6" height="6" fill="#fbefff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8250df" stroke-width="1.4"/></pattern>
+<pattern id="p-partial" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="8" height="8" fill="#fdf8ff"/><line x1="0" y1="0" x2="0" y2="8" stroke="#c297ff" stroke-width="1"/></pattern>
 <pattern id="p-clock" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#fff1e5"/><circle cx="3" cy="3" r="1.2" fill="#bc4c00"/></pattern>
 <pattern id="p-other" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6f8fa"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8c959f" stroke-width="1"/></pattern>
 </defs></svg>"##
@@ -286,21 +288,39 @@ fn node_states(s: &mut String, tl: &Timeline, view: View, g: &Geometry) {
             if !view.overlaps(f.start, end) {
                 continue;
             }
+            let Some((pat, what)) = node_state(tl, f, n) else { continue };
             let (x0, x1) = (view.x(f.start), view.x(end));
             let _ = write!(
                 s,
-                r#"<rect x="{x0:.1}" y="{}" width="{:.1}" height="{}" fill="url(#{})" opacity="0.8"><title>{} {}: {} → {}</title></rect>"#,
+                r#"<rect x="{x0:.1}" y="{}" width="{:.1}" height="{}" fill="url(#{pat})" opacity="0.8"><title>{} {}: {} → {}</title></rect>"#,
                 g.lane_y(i) + 2.0,
                 (x1 - x0).max(1.5),
                 LANE - 4.0,
-                pattern(&f.kind),
                 esc(n),
-                state_word(&f.kind),
+                esc(&what),
                 at(f.start),
                 at(end)
             );
         }
     }
+}
+
+/// The pattern and words for what a fault did to one node. A partition's cut sets tell a
+/// node cut off from the majority (strong hatch) from one that only lost some peers (light).
+/// `None` for a node a partition names but does not cut (a bridge).
+fn node_state(tl: &Timeline, f: &Fault, node: &str) -> Option<(&'static str, String)> {
+    if f.kind != "partition" || f.cut.is_empty() {
+        return Some((pattern(&f.kind), state_word(&f.kind).to_string()));
+    }
+    let cut = f.cut.get(node)?;
+    let peers: Vec<&str> = cut.iter().map(String::as_str).collect();
+    let total = tl.nodes.len().max(f.cut.len());
+    let reach = total.saturating_sub(1 + cut.len()) + 1;
+    Some(if reach < total / 2 + 1 {
+        ("p-partition", format!("cut off from the majority (no packets with {})", peers.join(", ")))
+    } else {
+        ("p-partial", format!("cut off from {} (still reaches a majority)", peers.join(", ")))
+    })
 }
 
 fn tenures(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Excerpt) {
@@ -346,33 +366,83 @@ fn tenures(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Excerpt
     }
 }
 
-/// Resource decisions, one tick per (lane, pixel column, token, accepted).
+/// Resource decisions: per lane, token and outcome, neighbouring pixel columns merge into one
+/// strip, so a steady writer draws one element per stretch of writing, not one per write.
 fn decisions(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Excerpt) {
-    let mut buckets: BTreeMap<(usize, i64, Option<i64>, bool), (u64, u64)> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, Option<i64>, bool), Vec<Strip>> = BTreeMap::new();
     for d in tl.decisions.iter().filter(|d| view.overlaps(d.time, d.time)) {
         let Some(i) = lane_index(tl, &d.node) else { continue };
-        let col = view.x(d.time).round() as i64;
-        let e = buckets.entry((i, col, d.token, d.accepted)).or_insert((d.index, 0));
-        e.1 += 1;
+        let col = view.x(d.time);
+        let strips = groups.entry((i, d.token, d.accepted)).or_default();
+        match strips.last_mut() {
+            Some(last) if col - last.x1 <= 2.0 && col >= last.x0 => last.extend(col, d.time),
+            _ => strips.push(Strip {
+                x0: col,
+                x1: col,
+                t0: d.time,
+                t1: d.time,
+                first: d.index,
+                count: 1,
+            }),
+        }
     }
-    for ((i, col, token, accepted), (first, count)) in buckets {
+    for ((i, token, accepted), strips) in groups {
         let y = g.lane_y(i);
-        let what = if accepted { "accepted" } else { "rejected" };
-        let token_text = token.map_or("no token".to_string(), |k| format!("token {k}"));
-        let (y0, y1, color) = if accepted {
-            (y + 2.0, y + 8.0, token_color(tl.token_rank(token)))
+        let (y0, color) = if accepted {
+            (y + 2.0, token_color(tl.token_rank(token)))
         } else {
-            (y + LANE - 8.0, y + LANE - 2.0, "#cf222e")
+            (y + LANE - 8.0, "#cf222e")
         };
-        let (open, close) = link(ex, first);
-        let _ = write!(
-            s,
-            r##"{open}<line x1="{col}" x2="{col}" y1="{y0}" y2="{y1}" stroke="{color}" stroke-width="1.5"><title>resource {what} {count} write(s) from {} under {token_text} (first: #{first})</title></line>{close}"##,
-            esc(&tl.nodes[i])
-        );
+        for st in strips {
+            strip(s, &st, (y0, color), (&tl.nodes[i], token, accepted), ex);
+        }
     }
 }
 
+/// A run of resource decisions close together on one lane.
+struct Strip {
+    x0: f64,
+    x1: f64,
+    t0: u64,
+    t1: u64,
+    first: u64,
+    count: u64,
+}
+
+impl Strip {
+    fn extend(&mut self, x: f64, t: u64) {
+        self.x1 = self.x1.max(x);
+        self.t1 = self.t1.max(t);
+        self.count += 1;
+    }
+}
+
+fn strip(
+    s: &mut String,
+    st: &Strip,
+    (y0, color): (f64, &str),
+    who: (&str, Option<i64>, bool),
+    ex: &Excerpt,
+) {
+    let (node, token, accepted) = who;
+    let what = if accepted { "accepted" } else { "rejected" };
+    let token_text = token.map_or("no token".to_string(), |k| format!("token {k}"));
+    let when = if st.count == 1 { at(st.t0) } else { format!("{} → {}", at(st.t0), at(st.t1)) };
+    let (open, close) = link(ex, st.first);
+    let _ = write!(
+        s,
+        r#"{open}<rect x="{:.1}" y="{y0}" width="{:.1}" height="6" fill="{color}"><title>resource {what} {} write(s) from {} under {token_text}, {when} (first: #{})</title></rect>{close}"#,
+        st.x0 - 0.75,
+        (st.x1 - st.x0) + 1.5,
+        st.count,
+        esc(node),
+        st.first
+    );
+}
+
+/// Each violation: a light band over its evidence, a red line at its last evidence record
+/// (the act that broke the property), and a ring on each evidence record's lane, joined in
+/// time order so the story (n1 writes, n2 writes, n1 writes again) reads along the line.
 fn violations(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Excerpt) {
     for v in &tl.violations {
         let Some((a, b)) = v.span() else { continue };
@@ -380,27 +450,48 @@ fn violations(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Exce
             continue;
         }
         let (x0, x1) = (view.x(a), view.x(b));
-        let _ = write!(
-            s,
-            r#"<rect class="vband" x="{:.1}" y="{}" width="{:.1}" height="{}"/>"#,
-            x0 - 1.0,
-            g.fault_top,
-            (x1 - x0) + 2.0,
-            g.bottom() - g.fault_top
-        );
-        for (index, time, lane) in &v.marks {
-            let y = lane
-                .as_deref()
-                .and_then(|n| lane_index(tl, n))
-                .map_or(g.fault_top + 4.0, |i| g.lane_y(i) + LANE / 2.0);
-            let (open, close) = link(ex, *index);
+        if view.t0 == 0 && view.t1 >= tl.end {
             let _ = write!(
                 s,
-                r##"{open}<circle class="vmark" cx="{:.1}" cy="{y}" r="6"><title>violation {}: {} — history #{index} at {}</title></circle>{close}"##,
-                view.x(*time),
+                r#"<rect class="vband" x="{:.1}" y="{}" width="{:.1}" height="{}"/>"#,
+                x0 - 1.0,
+                g.fault_top,
+                (x1 - x0) + 2.0,
+                g.bottom() - g.fault_top,
+            );
+        }
+        if view.overlaps(b, b) {
+            let _ = write!(
+                s,
+                r#"<line class="vline" x1="{x1:.1}" x2="{x1:.1}" y1="0" y2="{}"/>"#,
+                g.bottom()
+            );
+        }
+        let mut marks: Vec<(f64, f64, u64, u64)> = v
+            .marks
+            .iter()
+            .filter(|m| view.overlaps(m.1, m.1))
+            .map(|(index, time, lane)| {
+                let y = lane.as_deref().and_then(|n| lane_index(tl, n));
+                (
+                    view.x(*time),
+                    y.map_or(g.fault_top + 4.0, |i| g.lane_y(i) + LANE / 2.0),
+                    *index,
+                    *time,
+                )
+            })
+            .collect();
+        marks.sort_by_key(|m| (m.3, m.2));
+        let points: Vec<String> = marks.iter().map(|m| format!("{:.1},{:.1}", m.0, m.1)).collect();
+        let _ = write!(s, r#"<polyline class="vpath" points="{}"/>"#, points.join(" "));
+        for (x, y, index, time) in marks {
+            let (open, close) = link(ex, index);
+            let _ = write!(
+                s,
+                r#"{open}<circle class="vmark" cx="{x:.1}" cy="{y:.1}" r="6"><title>violation {}: {} — history #{index} at {}</title></circle>{close}"#,
                 v.number,
                 esc(&v.checker),
-                at(*time)
+                at(time)
             );
         }
     }
@@ -414,41 +505,54 @@ fn link(ex: &Excerpt, index: u64) -> (String, &'static str) {
     }
 }
 
-/// Rows of violation flags: a flag moves down a row when it would cover the previous one.
-fn flag_rows(tl: &Timeline, view: View) -> Vec<(usize, usize)> {
-    let mut last_x: Vec<f64> = Vec::new();
-    let mut out = Vec::new();
+/// Violation flags: violations whose last evidence falls within a few pixels share one
+/// flag; a flag moves down a row when it would cover the previous one.
+fn flag_rows(tl: &Timeline, view: View) -> Vec<(Vec<usize>, usize)> {
+    let mut groups: Vec<(f64, Vec<usize>)> = Vec::new();
     for (k, v) in tl.violations.iter().enumerate() {
         let Some((a, b)) = v.span() else { continue };
-        if !view.overlaps(a, b) {
+        if !view.overlaps(a, b) || !view.overlaps(b, b) {
             continue;
         }
-        let x = view.x(a);
-        let row = last_x.iter().position(|&lx| x > lx + 190.0).unwrap_or(last_x.len()).min(3);
+        let x = view.x(b);
+        match groups.iter_mut().find(|(gx, _)| (gx - x).abs() < 8.0) {
+            Some((_, ks)) => ks.push(k),
+            None => groups.push((x, vec![k])),
+        }
+    }
+    let mut last_x: Vec<f64> = Vec::new();
+    let mut out = Vec::new();
+    for (x, ks) in groups {
+        let row = last_x.iter().position(|&lx| x > lx + 260.0).unwrap_or(last_x.len()).min(3);
         if row == last_x.len() {
             last_x.push(x);
         } else {
             last_x[row] = x;
         }
-        out.push((k, row));
+        out.push((ks, row));
     }
     out
 }
 
-fn flags_svg(s: &mut String, tl: &Timeline, flags: &[(usize, usize)], view: View) {
-    for &(k, row) in flags {
-        let v = &tl.violations[k];
-        let Some((a, _)) = v.span() else { continue };
-        let x = view.x(a).min(WIDTH - 190.0);
-        let y = row as f64 * FLAG_ROW + 1.0;
-        let label = format!("⚠ {} {}", v.number, v.checker);
-        let w = 16.0 + label.chars().count() as f64 * 7.0;
+fn flags_svg(s: &mut String, tl: &Timeline, flags: &[(Vec<usize>, usize)], view: View) {
+    for (ks, row) in flags {
+        let vs: Vec<&super::model::Violation> = ks.iter().map(|&k| &tl.violations[k]).collect();
+        let Some((_, b)) = vs[0].span() else { continue };
+        let y = *row as f64 * FLAG_ROW + 1.0;
+        let names: Vec<String> = vs.iter().map(|v| format!("{} {}", v.number, v.checker)).collect();
+        let label = super::fmt::cut(&format!("⚠ {}", names.join(" · ")), 70);
+        let w = 14.0 + label.chars().count() as f64 * 6.6;
+        let title: Vec<String> =
+            vs.iter().map(|v| format!("{}: {}", v.number, v.summary)).collect();
+        // The flag hangs right of the red line, or left of it near the right edge.
+        let line_x = view.x(b);
+        let x = if line_x + w > WIDTH - RIGHT { line_x - w } else { line_x };
         let _ = write!(
             s,
             r##"<a href="#violation-{}"><rect class="flag" x="{x:.1}" y="{y}" width="{w:.1}" height="{}" rx="3"><title>{}</title></rect><text class="flagt" x="{:.1}" y="{}">{}</text></a>"##,
-            v.number,
+            vs[0].number,
             FLAG_ROW - 3.0,
-            esc(&v.summary),
+            esc(&title.join("\n")),
             x + 6.0,
             y + 12.5,
             esc(&label)

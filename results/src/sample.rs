@@ -1,0 +1,379 @@
+//! A synthetic run for demos, tests and the screenshot script (never used by a real run):
+//! the textbook fencing case. n1 leads under token 1 and is paused; n2 is elected under
+//! token 2 and writes; n1 wakes up and, before it learns of n2, has one more write accepted
+//! under token 1 by an unfenced resource; a later read returns that stale value. Then a
+//! partition isolates n3, n2 is killed and n3 takes over under token 3, and n4's clock jumps.
+//!
+//! Neighbours: builds a [`History`] of `checkers::history` records, [`CheckResult`]s in the
+//! shapes the checkers document (dual-writer, fencing, linearizable invalid; liveness
+//! figures), and a [`RunMeta`]; `examples/sample_report.rs` writes them as a run folder.
+//!
+//! Design: deterministic from a seed (xorshift), scaled by duration and operation rate, so the
+//! same call gives the same history, and a 60 s, 100k-operation run tests the report's weight.
+
+use crate::summary::RunMeta;
+use serde_json::{json, Value};
+use splitbrain_checkers::{CheckResult, History, Process, Record, Type};
+use std::time::{Duration, SystemTime};
+
+/// How big a sample to make.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleOptions {
+    /// Length of the run.
+    pub seconds: u64,
+    /// Client operations per second, over all clients.
+    pub ops_per_second: u64,
+    /// Client workers.
+    pub clients: i64,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for SampleOptions {
+    fn default() -> SampleOptions {
+        SampleOptions { seconds: 20, ops_per_second: 400, clients: 10, seed: 7 }
+    }
+}
+
+/// A synthetic run: its history, the checks on it, and its facts.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The history, indexed.
+    pub history: History,
+    /// Check results as the checkers would give them.
+    pub checks: Vec<CheckResult>,
+    /// The run's facts.
+    pub meta: RunMeta,
+}
+
+const MS: u64 = 1_000_000;
+const NODES: [&str; 5] = ["n1", "n2", "n3", "n4", "n5"];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// The scenario's moments, as fractions of the run.
+struct Plan {
+    d: u64,
+}
+
+impl Plan {
+    fn at(&self, frac: f64) -> u64 {
+        (self.d as f64 * frac) as u64
+    }
+
+    /// Who leads at `t` (node, token), as clients see it; `None` while there is no leader.
+    fn leader(&self, t: u64) -> Option<(&'static str, i64)> {
+        match t {
+            t if t < self.at(0.015) => None,
+            t if t < self.at(0.25) => Some(("n1", 1)),
+            t if t < self.at(0.31) => None,
+            t if t < self.at(0.75) => Some(("n2", 2)),
+            t if t < self.at(0.805) => None,
+            _ => Some(("n3", 3)),
+        }
+    }
+}
+
+struct Builder {
+    events: Vec<(u64, u64, Record)>,
+    seq: u64,
+}
+
+impl Builder {
+    fn push(
+        &mut self,
+        time: u64,
+        process: Process,
+        kind: Type,
+        f: &str,
+        value: Value,
+    ) -> &mut Record {
+        let r =
+            Record { index: 0, time, process, kind, f: f.into(), value, node: None, error: None };
+        self.seq += 1;
+        self.events.push((time, self.seq, r));
+        &mut self.events.last_mut().expect("just pushed").2
+    }
+
+    fn nemesis(&mut self, time: u64, f: &str, value: Value) {
+        self.push(time, Process::Nemesis, Type::Info, f, value);
+    }
+
+    fn report(&mut self, time: u64, node: &str, f: &str, value: Value) {
+        self.push(time, Process::Node(node.into()), Type::Ok, f, value);
+    }
+}
+
+/// Builds the sample run.
+pub fn dual_writer_run(o: &SampleOptions) -> Sample {
+    let plan = Plan { d: o.seconds.max(5) * 1_000_000_000 };
+    let mut b = Builder { events: Vec::new(), seq: 0 };
+    let mut rng = Rng(o.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    scenario(&plan, &mut b);
+    clients(&plan, o, &mut rng, &mut b);
+    b.events.sort_by_key(|(t, seq, _)| (*t, *seq));
+    let mut records: Vec<Record> = b.events.into_iter().map(|e| e.2).collect();
+    records.iter_mut().enumerate().for_each(|(i, r)| r.index = i as u64);
+    fill_reads(&mut records);
+    let history = History::new(records);
+    let checks = checks(&history);
+    let command = format!(
+        "splitbrain test --target raft --nodes 5 --nemesis partition,pause,kill,clock --resource open --time-limit {} --seed {}",
+        o.seconds, o.seed
+    );
+    let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_777_303_812);
+    let mut meta = RunMeta::new(
+        "raft-open-pause",
+        o.seed,
+        command.split(' ').map(String::from).collect(),
+        started,
+    );
+    meta.ended = Some(crate::stamp::rfc3339(
+        started + Duration::from_nanos(plan.d) + Duration::from_millis(1400),
+    ));
+    meta.splitbrain_version = env!("CARGO_PKG_VERSION").to_string();
+    meta.versions.insert("splitbrain-node".into(), env!("CARGO_PKG_VERSION").into());
+    meta.options = json!({"target": "raft", "nodes": 5, "nemesis": ["partition", "pause", "kill", "clock"], "resource": "open", "time_limit_s": o.seconds, "concurrency": o.clients});
+    Sample { history, checks, meta }
+}
+
+fn scenario(p: &Plan, b: &mut Builder) {
+    b.report(p.at(0.015), "n1", "elected", json!({"token": 1, "term": 1}));
+    b.nemesis(p.at(0.25), "pause", json!({"nodes": ["n1"]}));
+    b.report(p.at(0.31), "n2", "elected", json!({"token": 2, "term": 2}));
+    b.nemesis(p.at(0.45), "resume", json!({"nodes": ["n1"]}));
+    // The paused leader's write, sent before the pause, lands after it wakes: the dual write.
+    stale_write(p, b);
+    b.report(p.at(0.46), "n1", "stepdown", json!({"token": 1, "reason": "saw term 2"}));
+    let grudge = json!({"n3": ["n1", "n2", "n4", "n5"], "n1": ["n3"], "n2": ["n3"], "n4": ["n3"], "n5": ["n3"]});
+    b.nemesis(
+        p.at(0.55),
+        "start-partition",
+        json!({"shape": "isolate", "nodes": NODES, "grudge": grudge}),
+    );
+    b.nemesis(p.at(0.68), "stop-partition", json!({"nodes": NODES}));
+    b.nemesis(p.at(0.75), "kill", json!({"nodes": ["n2"], "signal": "KILL"}));
+    b.report(p.at(0.805), "n3", "elected", json!({"token": 3, "term": 3}));
+    b.nemesis(p.at(0.85), "restart", json!({"nodes": ["n2"]}));
+    b.nemesis(p.at(0.9), "clock-bump", json!({"nodes": ["n4"], "offset_ms": 2500}));
+    b.nemesis(p.at(0.95), "clock-reset", json!({"nodes": ["n4"]}));
+    for (k, n) in NODES.iter().enumerate() {
+        let t = p.at(0.985) + k as u64 * MS;
+        let proc = Process::Client(900 + k as i64);
+        b.push(t, proc.clone(), Type::Invoke, "status", Value::Null).node = Some(n.to_string());
+        let leading = *n == "n3";
+        let v =
+            if leading { json!({"leader": true, "token": 3}) } else { json!({"leader": false}) };
+        b.push(t + 2 * MS, proc, Type::Ok, "status", v).node = Some(n.to_string());
+    }
+}
+
+fn stale_write(p: &Plan, b: &mut Builder) {
+    let proc = Process::Client(899);
+    let value = 424_242;
+    b.push(p.at(0.25) - 2 * MS, proc.clone(), Type::Invoke, "write", json!({"value": value}))
+        .node = Some("n1".into());
+    let accept = json!({"token": 1, "node": "n1", "value": value});
+    b.push(p.at(0.45) + 4 * MS, Process::Resource, Type::Ok, "accept", accept);
+    let done = json!({"value": value, "token": 1, "leader": "n1"});
+    b.push(p.at(0.45) + 6 * MS, proc, Type::Ok, "write", done).node = Some("n1".into());
+    // A read served right after it sees the stale value (set after the reads are filled).
+    b.push(p.at(0.45) + 4 * MS, Process::Client(898), Type::Invoke, "read", Value::Null).node =
+        Some("n2".into());
+    b.push(p.at(0.45) + 5 * MS, Process::Client(898), Type::Ok, "read", json!({"value": value}))
+        .node = Some("n2".into());
+}
+
+fn clients(p: &Plan, o: &SampleOptions, rng: &mut Rng, b: &mut Builder) {
+    let gap = 1_000_000_000 * o.clients.max(1) as u64 / o.ops_per_second.max(1);
+    let mut next_value = 1;
+    for c in 0..o.clients.max(1) {
+        let mut process = c;
+        let mut t = rng.below(gap);
+        while t < p.at(0.98) {
+            let node = NODES[rng.below(5) as usize];
+            let end = if rng.below(10) < 7 {
+                next_value += 1;
+                write(p, b, rng, (process, node, t), next_value)
+            } else {
+                read(p, b, rng, (process, node, t))
+            };
+            if end.1 {
+                process += o.clients; // an unknown outcome: the thread goes on as a new process
+            }
+            t = end.0 + gap / 2 + rng.below(gap);
+        }
+    }
+}
+
+/// One write; returns when it completed and whether its outcome was unknown.
+fn write(
+    p: &Plan,
+    b: &mut Builder,
+    rng: &mut Rng,
+    (c, node, t): (i64, &str, u64),
+    v: i64,
+) -> (u64, bool) {
+    b.push(t, Process::Client(c), Type::Invoke, "write", json!({"value": v})).node =
+        Some(node.into());
+    match p.leader(t) {
+        Some((leader, token)) => {
+            let lat = MS + rng.below(3 * MS) + rng.below(4) * rng.below(6 * MS);
+            b.push(
+                t + lat * 6 / 10,
+                Process::Resource,
+                Type::Ok,
+                "accept",
+                json!({"token": token, "node": leader, "value": v}),
+            );
+            let done = json!({"value": v, "token": token, "leader": leader});
+            b.push(t + lat, Process::Client(c), Type::Ok, "write", done).node = Some(node.into());
+            (t + lat, false)
+        }
+        None if rng.below(10) < 6 => {
+            let lat = MS / 2 + rng.below(2 * MS);
+            let r = b.push(t + lat, Process::Client(c), Type::Fail, "write", json!({"value": v}));
+            r.node = Some(node.into());
+            r.error = Some("not-leader".into());
+            (t + lat, false)
+        }
+        None => {
+            let r =
+                b.push(t + 1000 * MS, Process::Client(c), Type::Info, "write", json!({"value": v}));
+            r.node = Some(node.into());
+            r.error = Some("timeout".into());
+            (t + 1000 * MS, true)
+        }
+    }
+}
+
+fn read(p: &Plan, b: &mut Builder, rng: &mut Rng, (c, node, t): (i64, &str, u64)) -> (u64, bool) {
+    b.push(t, Process::Client(c), Type::Invoke, "read", Value::Null).node = Some(node.into());
+    let lat = MS / 2 + rng.below(2 * MS);
+    let (kind, value) = if p.leader(t).is_some() {
+        (Type::Ok, json!({"value": null}))
+    } else {
+        (Type::Fail, Value::Null)
+    };
+    let r = b.push(t + lat, Process::Client(c), kind, "read", value);
+    r.node = Some(node.into());
+    if kind == Type::Fail {
+        r.error = Some("not-leader".into());
+    }
+    (t + lat, false)
+}
+
+/// Reads return the register's value: the last accepted one, in the resource's order.
+fn fill_reads(records: &mut [Record]) {
+    let mut register = Value::Null;
+    for r in records.iter_mut() {
+        if r.is(Type::Ok, "accept") && r.process == Process::Resource {
+            register = r.payload().cloned().unwrap_or(Value::Null);
+        } else if r.is(Type::Ok, "read") && r.is_client() && r.process != Process::Client(898) {
+            r.value = json!({"value": register});
+        }
+    }
+}
+
+fn checks(h: &History) -> Vec<CheckResult> {
+    let find = |pred: &dyn Fn(&Record) -> bool| h.records.iter().find(|r| pred(r)).map(|r| r.index);
+    let accept = |r: &Record, t: i64| r.is(Type::Ok, "accept") && r.token() == Some(t);
+    let first2 = find(&|r| accept(r, 2)).unwrap_or(0);
+    let stale = find(&|r| accept(r, 1) && r.index > first2).unwrap_or(0);
+    let last1 =
+        h.records.iter().rev().find(|r| accept(r, 1) && r.index < first2).map_or(0, |r| r.index);
+    let stale_read = find(&|r| {
+        r.is(Type::Ok, "read") && r.index > stale && r.payload() == Some(&json!(424_242))
+    });
+    vec![
+        CheckResult::valid("election-safety", "every token was claimed by one node (3 tokens)")
+            .with_details(json!({"claims": 3, "tokens": 3, "tokens_claimed_twice": 0, "claims_without_token": 0})),
+        CheckResult::invalid(
+            "fencing",
+            format!("the resource accepted token 1 from n1 (line {stale}) after accepting token 2 from n2 (line {first2})"),
+            vec![first2, stale],
+        )
+        .with_details(json!({"accepts": 0, "rejects": 0, "decisions_without_token": 0, "violations": 1})),
+        CheckResult::invalid(
+            "dual-writer",
+            format!("n1 wrote under token 1 again (line {stale}) after n2 began a tenure under token 2 (line {first2}); n1 had last written under it at line {last1}: the old leader acted after the new one"),
+            vec![last1, first2, stale],
+        )
+        .with_details(json!({"accepts": 0, "tenures": 3, "dual_writes": 1, "accepts_without_node": 0})),
+        linearizable(h, stale, stale_read),
+        CheckResult::valid("convergence", "n3 was elected 0.2 s after the faults ended; the final status shows one leader (n3)"),
+        CheckResult::valid("liveness", "figures only (no bound set)").with_details(liveness(h)),
+    ]
+}
+
+fn linearizable(h: &History, stale: u64, read: Option<u64>) -> CheckResult {
+    let Some(read) = read else {
+        return CheckResult::unknown("linearizable", "no read observed the stale value");
+    };
+    let op = |call: u64, ret: u64| {
+        let r = &h.records[ret as usize];
+        json!({"process": r.process, "call_index": call, "return_index": ret, "op": format!("{} {}", r.f, r.value)})
+    };
+    let read_call = h.records[..read as usize]
+        .iter()
+        .rev()
+        .find(|r| r.process == h.records[read as usize].process)
+        .map_or(read, |r| r.index);
+    let write_ret = h.records[stale as usize..]
+        .iter()
+        .find(|r| r.is(Type::Ok, "write") && r.token() == Some(1))
+        .map_or(stale, |r| r.index);
+    let write_call =
+        h.records.iter().find(|r| r.process == Process::Client(899)).map_or(stale, |r| r.index);
+    let details = json!({
+        "model": "register", "partition": null, "operations": 0,
+        "culprit": op(read_call, read), "conflicts": [op(write_call, write_ret)], "conflicts_minimal": true,
+        "prefix_end_index": read, "prefix_shortest": true, "prefix_operations": 3,
+        "longest_linearization": [ {"process": 899, "call_index": write_call, "return_index": write_ret, "op": "write 424242", "state_after": 424242} ],
+    });
+    let text = format!("read at line {read} returned 424242, written at line {write_call} under token 1 by the deposed leader after newer writes completed: no order of these operations explains it");
+    CheckResult::invalid("linearizable", text, vec![write_call, write_ret, read_call, read])
+        .with_details(details)
+}
+
+fn liveness(h: &History) -> Value {
+    let idx = |f: &str, who: &str| {
+        h.records
+            .iter()
+            .find(|r| {
+                r.f == f && (r.process.to_string() == who || r.value.to_string().contains(who))
+            })
+            .map(|r| (r.index, r.time))
+    };
+    let (pause, tp) = idx("pause", "n1").unwrap_or_default();
+    let (e2, t2) = idx("elected", "n2").unwrap_or_default();
+    let (kill, tk) = idx("kill", "n2").unwrap_or_default();
+    let (e3, t3) = idx("elected", "n3").unwrap_or_default();
+    let end = h.records.last().map_or(0, |r| r.time);
+    let writes: Vec<&Record> =
+        h.records.iter().filter(|r| r.is_client() && r.f == "write").collect();
+    let invoked = writes.iter().filter(|r| r.kind == Type::Invoke).count();
+    let ok = writes.iter().filter(|r| r.kind == Type::Ok).count();
+    let fail = writes.iter().filter(|r| r.kind == Type::Fail).count();
+    json!({
+        "elections": 3, "leaders": ["n1", "n2", "n3"], "first_election": 0, "first_election_ns": h.records.iter().find(|r| r.f == "elected").map(|r| r.time),
+        "failovers": [{"from": "n1", "to": "n2", "fault": pause, "elected": e2, "ns": t2 - tp}, {"from": "n2", "to": "n3", "fault": kill, "elected": e3, "ns": t3 - tk}],
+        "failover_ns": {"count": 2, "median": (t2 - tp).min(t3 - tk), "max": (t2 - tp).max(t3 - tk)},
+        "unfinished_failovers": [], "no_leader_ns": (t2 - tp) + (t3 - tk), "history_ns": end,
+        "writes": {"invoked": invoked, "ok": ok, "fail": fail, "info": invoked - ok - fail},
+        "write_success_share": ok as f64 / invoked.max(1) as f64,
+    })
+}
