@@ -14,6 +14,24 @@
 //! # drop((redis, ev, evs)); Ok(()) }
 //! ```
 //!
+//! For the controller of `splitbrain test` (constraints that the types can't enforce):
+//! - Call [`Sandbox::enter`] first in `main`, before any thread and before printing. The
+//!   process that was started never returns from it: it waits and exits with the controller's
+//!   status. Everything the sandbox holds (processes, namespaces, rules, files under
+//!   `/run/splitbrain`) ends with the controller, however it ends; SIGTERM and SIGINT sent to
+//!   the outer process with `kill` are forwarded to the controller.
+//! - [`Net`] is `Send + Sync`: share `&Net` with client and nemesis threads (`thread::scope`)
+//!   or put it in an `Arc`. One `Net` at a time per sandbox; drop it before building another.
+//! - Keep every [`Proc`]: dropping one kills its process. Faults act on all processes of a node.
+//! - Every fault returns an [`Event`]; write it as `{"process": "nemesis", "type": "info",
+//!   "f": event.f, "value": event.value}`. At the end call [`heal::all`] and log its events.
+//! - Clock faults reach only processes started with [`ProcSpec::clock_shim`]; Go programs
+//!   (etcd) can't be reached: mark them [`ProcSpec::go`] and clock faults on their nodes fail
+//!   with [`Error::ClockUnreachable`] instead of silently doing nothing.
+//! - Clients that must live on a node (so partitions apply to them) open their sockets inside
+//!   [`Net::run_in`]; sockets opened by the controller itself are never partitioned.
+//! - Errors: [`Error::is_bad_input`] tells 254 from 255.
+//!
 //! Modules, one role each: [`sandbox`] (namespaces, PID 1), [`net`] (bridge, node namespaces,
 //! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`pause`],
 //! [`crash`], [`clock`], the undo-everything [`heal`], and [`probe`] (what the network really

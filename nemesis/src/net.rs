@@ -332,3 +332,13 @@ impl Drop for Net {
         UP.store(false, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_net_and_its_processes_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<super::Net>();
+        shared::<crate::Proc>();
+    }
+}

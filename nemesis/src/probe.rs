@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::net::Net;
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -203,9 +203,4 @@ pub fn udp_until_through(
         }
     }
     Ok(None)
-}
-
-/// The controller's address as seen by nodes, for tests that listen on the controller.
-pub fn controller() -> Ipv4Addr {
-    crate::net::CONTROLLER_ADDR
 }

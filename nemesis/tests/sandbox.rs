@@ -270,7 +270,7 @@ fn leftovers(rootless: bool) -> Result<(), Failed> {
             all_namespaces().into_iter().filter(|n| ours.contains(n)).collect();
         let sleepers = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
             std::fs::read(e.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&mark))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(mark))
         });
         if alive.is_empty() && still.is_empty() && !sleepers {
             break;
