@@ -1,0 +1,144 @@
+//! The search's memory of configurations already explored: pairs of (set of linearized
+//! operations, model state), as in Lowe's improvement of Wing & Gong's algorithm.
+//!
+//! Neighbours: [`super::search`] asks [`Cache::insert`] before it linearizes an operation.
+//!
+//! Design, for speed: the set is a fixed-width bitset stored in one arena (`words` u64s per
+//! entry), the table is open addressing over `u64` slots that hold a 32-bit tag of the hash
+//! beside the entry number, so a miss rarely touches an entry. The set's hash is Zobrist's: the
+//! XOR of one random word per operation in the set, kept up to date by the search with one XOR
+//! per linearize or undo, so hashing never walks the bitset. The state's hash is FxHash's.
+
+use std::hash::{Hash, Hasher};
+
+/// FxHash (rustc's hasher): one multiply per word, good enough for small states.
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+const FX: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.write_u64(u64::from_le_bytes(tail) ^ bytes.len() as u64);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(FX);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` builder that uses [`FxHasher`].
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The FxHash of a value.
+pub(crate) fn fx<T: Hash>(t: &T) -> u64 {
+    let mut h = FxHasher::default();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// `n` random words for Zobrist hashing, from a fixed seed (SplitMix64), so runs repeat.
+pub(crate) fn zobrist(n: usize) -> Vec<u64> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
+/// The hash of a configuration from its set's Zobrist hash and its state's hash.
+#[inline]
+pub(crate) fn mix(set: u64, state: u64) -> u64 {
+    let x = set ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (x ^ (x >> 32)).wrapping_mul(0xd6e8_feb8_6659_fd93)
+}
+
+/// The set of configurations seen.
+pub(crate) struct Cache<S> {
+    words: usize,
+    slots: Vec<u64>,
+    shift: u32,
+    hashes: Vec<u64>,
+    states: Vec<S>,
+    bits: Vec<u64>,
+}
+
+impl<S: Copy + Eq> Cache<S> {
+    /// An empty cache for sets of `n` operations.
+    pub(crate) fn new(n: usize) -> Cache<S> {
+        let words = n.div_ceil(64).max(1);
+        Cache { words, slots: vec![0; 1024], shift: 64 - 10, hashes: vec![], states: vec![], bits: vec![] }
+    }
+
+    /// Records (`set` ∪ {`add`}, `state`) with hash `h`; false when it was already there.
+    #[inline]
+    pub(crate) fn insert(&mut self, h: u64, state: S, set: &[u64], add: usize) -> bool {
+        let tag = h << 32;
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                break;
+            }
+            if slot & 0xffff_ffff_0000_0000 == tag {
+                let e = (slot as u32 - 1) as usize;
+                if self.states[e] == state && self.same_set(e, set, add) {
+                    return false;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        let e = self.states.len();
+        self.slots[i] = tag | (e as u64 + 1);
+        self.hashes.push(h);
+        self.states.push(state);
+        self.bits.extend_from_slice(set);
+        self.bits[e * self.words + add / 64] |= 1 << (add % 64);
+        if self.states.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        true
+    }
+
+    fn same_set(&self, e: usize, set: &[u64], add: usize) -> bool {
+        let stored = &self.bits[e * self.words..(e + 1) * self.words];
+        let (aw, ab) = (add / 64, 1u64 << (add % 64));
+        stored.iter().zip(set).enumerate().all(|(w, (&s, &c))| s == if w == aw { c | ab } else { c })
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        self.shift -= 1;
+        self.slots = vec![0; size];
+        for (e, &h) in self.hashes.iter().enumerate() {
+            let mut i = (h >> self.shift) as usize;
+            while self.slots[i] != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            self.slots[i] = (h << 32) | (e as u64 + 1);
+        }
+    }
+}

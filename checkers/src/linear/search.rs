@@ -1,0 +1,294 @@
+//! The search: Wing & Gong's depth-first search for a linearization, with Lowe's cache of
+//! configurations, done the way Porcupine does it.
+//!
+//! Neighbours: [`super::cache`] remembers configurations; [`super::check`] runs one search per
+//! partition; [`super::witness`] runs it again on prefixes, and asks for the furthest partial
+//! linearization.
+//!
+//! Design: the calls and returns of the operations form a doubly linked list in real-time
+//! order. The search walks it: at a call it tries to linearize that operation next (step the
+//! model; if the (set, state) pair is new, lift the call and its return out of the list, push
+//! onto the undo stack, start again from the head); at a return it has met an operation that
+//! had to be linearized before this point and was not, so it undoes the last choice and tries
+//! the next call after it. It succeeds when every operation with a known outcome is
+//! linearized: operations of unknown outcome return at +∞, after every known return, so the
+//! walk never meets their returns and they may be left out. Nodes are `u32`s in one array, the
+//! list has head and tail sentinels, and nothing is allocated in the loop but cache growth.
+
+use super::cache::{fx, mix, zobrist, Cache};
+use super::model::Model;
+use super::operation::Operation;
+use std::time::Instant;
+
+const NIL: u32 = u32::MAX;
+const HEAD: u32 = 0;
+
+/// What a search found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// A linearization exists.
+    Linearizable,
+    /// None exists.
+    NotLinearizable,
+    /// The deadline passed first.
+    OutOfTime,
+}
+
+/// The longest partial linearization seen: operation numbers in order, and the final state.
+#[derive(Debug, Clone)]
+pub struct Furthest<S> {
+    /// Positions in the searched slice, in linearization order.
+    pub order: Vec<u32>,
+    /// The state after them.
+    pub state: Option<S>,
+}
+
+impl<S> Default for Furthest<S> {
+    fn default() -> Furthest<S> {
+        Furthest { order: Vec::new(), state: None }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    next: u32,
+    prev: u32,
+    op: u32,
+    /// The return node of a call; NIL for a return (and the sentinels).
+    mate: u32,
+}
+
+struct List {
+    nodes: Vec<Node>,
+}
+
+impl List {
+    fn new<I, O>(ops: &[Operation<I, O>]) -> List {
+        let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(ops.len() * 2);
+        for (i, o) in ops.iter().enumerate() {
+            events.push((o.call, false, i as u32));
+            events.push((o.return_time, true, i as u32));
+        }
+        events.sort_unstable();
+        let len = events.len() as u32;
+        let node = |k: u32, op: u32| Node { next: k + 1, prev: k.wrapping_sub(1), op, mate: NIL };
+        let mut nodes: Vec<Node> = Vec::with_capacity(events.len() + 2);
+        nodes.push(node(0, NIL));
+        let mut ret_node = vec![NIL; ops.len()];
+        for (k, &(_, is_return, op)) in events.iter().enumerate() {
+            nodes.push(node(k as u32 + 1, op));
+            if is_return {
+                ret_node[op as usize] = k as u32 + 1;
+            }
+        }
+        nodes.push(Node { next: NIL, prev: len, op: NIL, mate: NIL });
+        for k in 1..=len as usize {
+            let op = nodes[k].op as usize;
+            if ret_node[op] != k as u32 {
+                nodes[k].mate = ret_node[op];
+            }
+        }
+        List { nodes }
+    }
+
+    #[inline]
+    fn unlink(&mut self, k: u32) {
+        let Node { next, prev, .. } = self.nodes[k as usize];
+        self.nodes[prev as usize].next = next;
+        self.nodes[next as usize].prev = prev;
+    }
+
+    #[inline]
+    fn relink(&mut self, k: u32) {
+        let Node { next, prev, .. } = self.nodes[k as usize];
+        self.nodes[prev as usize].next = k;
+        self.nodes[next as usize].prev = k;
+    }
+
+    #[inline]
+    fn lift(&mut self, call: u32) {
+        self.unlink(call);
+        self.unlink(self.nodes[call as usize].mate);
+    }
+
+    #[inline]
+    fn unlift(&mut self, call: u32) {
+        self.relink(self.nodes[call as usize].mate);
+        self.relink(call);
+    }
+}
+
+/// One configuration on the undo stack: the call lifted, the state before it, and whether it
+/// was a forced move (a read that leaves the state alone, taken without trying alternatives).
+#[derive(Clone, Copy)]
+struct Frame<S> {
+    call: u32,
+    before: S,
+    forced: bool,
+}
+
+/// A search that can be run a slice at a time, so several partitions can share one thread
+/// (the first to fail ends the check, as Porcupine's parallel partitions do).
+pub struct Search<'a, M: Model> {
+    ops: &'a [Operation<M::Input, M::Output>],
+    read_only: Vec<bool>,
+    list: List,
+    zob: Vec<u64>,
+    cache: Cache<M::State>,
+    set: Vec<u64>,
+    set_hash: u64,
+    stack: Vec<Frame<M::State>>,
+    state: M::State,
+    at: u32,
+    fresh: bool,
+    required: usize,
+    done: Option<Found>,
+    /// Loop iterations so far.
+    pub steps: u64,
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    /// A search of `ops` from the model's initial state.
+    pub fn new(model: &mut M, ops: &'a [Operation<M::Input, M::Output>]) -> Search<'a, M> {
+        let required = ops.iter().filter(|o| o.is_required()).count();
+        let read_only = ops.iter().map(|o| o.is_required() && model.is_read_only(&o.input, o.output.as_ref())).collect();
+        let list = List::new(ops);
+        let at = list.nodes[HEAD as usize].next;
+        Search {
+            ops,
+            read_only,
+            list,
+            zob: zobrist(ops.len()),
+            cache: Cache::new(ops.len()),
+            set: vec![0; ops.len().div_ceil(64).max(1)],
+            set_hash: 0,
+            stack: Vec::with_capacity(ops.len()),
+            state: model.init(),
+            at,
+            fresh: true,
+            required,
+            done: (required == 0).then_some(Found::Linearizable),
+            steps: 0,
+        }
+    }
+
+    /// Runs up to `steps` more iterations; the outcome once there is one.
+    pub fn run(&mut self, model: &mut M, steps: u64, mut furthest: Option<&mut Furthest<M::State>>) -> Option<Found> {
+        let end = self.steps + steps;
+        while self.done.is_none() && self.steps < end {
+            self.steps += 1;
+            if self.fresh {
+                self.fresh = false;
+                if self.forced_read(model) {
+                    self.track(furthest.as_deref_mut());
+                    continue;
+                }
+            }
+            let node = self.list.nodes[self.at as usize];
+            if node.mate == NIL {
+                self.backtrack();
+            } else if self.try_linearize(model, self.at, false) {
+                self.track(furthest.as_deref_mut());
+            } else {
+                self.at = node.next;
+            }
+        }
+        self.done
+    }
+
+    /// At a new configuration, linearizes a read that the state allows, if one can go next:
+    /// placing it now loses nothing (it changes no state and nothing must precede it), so its
+    /// alternatives need not be tried. True when it moved (forward, or back when the read's
+    /// configuration was explored already).
+    fn forced_read(&mut self, model: &mut M) -> bool {
+        let mut k = self.list.nodes[HEAD as usize].next;
+        while self.list.nodes[k as usize].mate != NIL {
+            let id = self.list.nodes[k as usize].op as usize;
+            if self.read_only[id] {
+                let op = &self.ops[id];
+                if model.step(self.state, &op.input, op.output.as_ref()).is_some() {
+                    if !self.try_linearize(model, k, true) {
+                        self.backtrack();
+                    }
+                    return true;
+                }
+            }
+            k = self.list.nodes[k as usize].next;
+        }
+        false
+    }
+
+    /// Linearizes the operation of call node `k` next, when the model allows it and the
+    /// configuration it leads to is new.
+    #[inline]
+    fn try_linearize(&mut self, model: &mut M, k: u32, forced: bool) -> bool {
+        let id = self.list.nodes[k as usize].op as usize;
+        let op = &self.ops[id];
+        let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else { return false };
+        let h = mix(self.set_hash ^ self.zob[id], fx(&next));
+        if !self.cache.insert(h, next, &self.set, id) {
+            return false;
+        }
+        self.stack.push(Frame { call: k, before: self.state, forced });
+        self.state = next;
+        self.set[id / 64] |= 1 << (id % 64);
+        self.set_hash ^= self.zob[id];
+        self.list.lift(k);
+        if op.is_required() {
+            self.required -= 1;
+            if self.required == 0 {
+                self.done = Some(Found::Linearizable);
+            }
+        }
+        self.at = self.list.nodes[HEAD as usize].next;
+        self.fresh = true;
+        true
+    }
+
+    /// Undoes moves up to and including the last free choice, and goes on after it.
+    fn backtrack(&mut self) {
+        while let Some(Frame { call, before, forced }) = self.stack.pop() {
+            let id = self.list.nodes[call as usize].op as usize;
+            self.state = before;
+            self.set[id / 64] &= !(1 << (id % 64));
+            self.set_hash ^= self.zob[id];
+            if self.ops[id].is_required() {
+                self.required += 1;
+            }
+            self.list.unlift(call);
+            if !forced {
+                self.at = self.list.nodes[call as usize].next;
+                self.fresh = false;
+                return;
+            }
+        }
+        self.done = Some(Found::NotLinearizable);
+    }
+
+    fn track(&self, furthest: Option<&mut Furthest<M::State>>) {
+        let Some(f) = furthest else { return };
+        if self.stack.len() > f.order.len() {
+            f.order = self.stack.iter().map(|fr| self.list.nodes[fr.call as usize].op).collect();
+            f.state = Some(self.state);
+        }
+    }
+}
+
+/// Searches for a linearization of `ops` under `model`, giving up at `deadline`; records the
+/// furthest partial linearization in `furthest` when asked.
+pub fn search<M: Model>(
+    model: &mut M,
+    ops: &[Operation<M::Input, M::Output>],
+    deadline: Option<Instant>,
+    mut furthest: Option<&mut Furthest<M::State>>,
+) -> Found {
+    let mut s = Search::new(model, ops);
+    loop {
+        if let Some(found) = s.run(model, 1 << 14, furthest.as_deref_mut()) {
+            return found;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Found::OutOfTime;
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The witness of a history that cannot be linearized: the shortest prefix that cannot be, the
+//! operation that cannot be placed at its end, a small set of operations it conflicts with, and
+//! the longest partial linearization the search found (what Porcupine's visualization draws).
+//!
+//! Neighbours: [`super::check`] calls [`explain`] on the first partition that fails; it reruns
+//! [`super::search::search`] on sub-histories, and describes operations through the model.
+//!
+//! Method. A prefix of the history is its first k call/return events, with the operations
+//! still open at the cut treated as of unknown outcome; "prefix k cannot be linearized" only
+//! grows with k, so a binary search finds the shortest, and its last event is the return of the
+//! culprit. Then every other operation in it is relaxed in turn (its outcome made unknown, so
+//! it may take effect at any time after its call or never); a relaxation that keeps the prefix
+//! unlinearizable is kept. Relaxing only adds freedom, so what stays required is a set of
+//! operations that cannot be linearized together, whatever the relaxed ones did.
+//!
+//! `details` fields (stable; the HTML report reads them):
+//! - `model`: the model's name; `partition`: the key, or null.
+//! - `operations`: operations in the partition.
+//! - `culprit`: the operation that cannot be placed (an *op*, below).
+//! - `conflicts`: the operations it conflicts with (*op*s), `conflicts_minimal`: false when the
+//!   time ran out before each was tried.
+//! - `prefix_end_index`: the history index that ends the shortest failing prefix;
+//!   `prefix_shortest`: false when time ran out before it was found to be shortest.
+//! - `longest_linearization`: the longest partial linearization of that prefix, in order, each
+//!   an *op* with `state_after`; `prefix_operations`: how many operations the prefix must place.
+//! - an *op*: `{"process", "call_index", "return_index" (null when it never completed), "op"}`.
+
+use super::model::Model;
+use super::operation::{Operation, NEVER};
+use super::search::{search, Found, Furthest};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// What a person reads about an unlinearizable history.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// One sentence.
+    pub summary: String,
+    /// The history indices of the culprit and its conflicts.
+    pub evidence: Vec<u64>,
+    /// The structured witness (fields in the module docs).
+    pub details: Value,
+}
+
+type Ops<M> = Vec<Operation<<M as Model>::Input, <M as Model>::Output>>;
+
+/// Explains why `ops` (one partition, known not linearizable) cannot be linearized, working
+/// until `deadline` at most.
+pub fn explain<M: Model>(model: &mut M, part: u32, ops: &[Operation<M::Input, M::Output>], deadline: Instant) -> Explanation {
+    let events = event_order(ops);
+    let (end, shortest) = shortest_failing_prefix(model, ops, &events, deadline);
+    let (prefix, culprit) = prefix(ops, &events, end);
+    let (required, minimal) = minimise(model, &prefix, culprit, deadline);
+    let mut furthest = Furthest::default();
+    search(model, &prefix, Some(deadline), Some(&mut furthest));
+    let conflicts: Vec<usize> = required.into_iter().filter(|&i| i != culprit).collect();
+    let summary = sentence(model, part, &prefix, culprit, &conflicts, &furthest);
+    let mut evidence: Vec<u64> = std::iter::once(culprit)
+        .chain(conflicts.iter().copied())
+        .flat_map(|i| std::iter::once(prefix[i].call_index).chain(prefix[i].return_index))
+        .collect();
+    evidence.sort_unstable();
+    evidence.dedup();
+    let details = json!({
+        "model": model.name(),
+        "partition": model.describe_partition(part),
+        "operations": ops.len(),
+        "culprit": op_json(model, &prefix[culprit]),
+        "conflicts": conflicts.iter().map(|&i| op_json(model, &prefix[i])).collect::<Vec<_>>(),
+        "conflicts_minimal": minimal,
+        "prefix_end_index": prefix[culprit].return_index,
+        "prefix_shortest": shortest,
+        "prefix_operations": prefix.iter().filter(|o| o.is_required()).count(),
+        "longest_linearization": linearization_json(model, &prefix, &furthest.order),
+    });
+    Explanation { summary, evidence, details }
+}
+
+/// The call and return events in the order the search walks them: (time, is_return, op).
+fn event_order<I, O>(ops: &[Operation<I, O>]) -> Vec<(u64, bool, usize)> {
+    let mut ev: Vec<(u64, bool, usize)> =
+        ops.iter().enumerate().flat_map(|(i, o)| [(o.call, false, i), (o.return_time, true, i)]).collect();
+    ev.sort_unstable();
+    ev
+}
+
+/// The number of events in the shortest prefix that cannot be linearized, and whether the
+/// search for it finished.
+fn shortest_failing_prefix<M: Model>(
+    model: &mut M,
+    ops: &[Operation<M::Input, M::Output>],
+    events: &[(u64, bool, usize)],
+    deadline: Instant,
+) -> (usize, bool) {
+    let (mut lo, mut hi) = (0, events.len());
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        match search(model, &prefix(ops, events, mid).0, Some(deadline), None) {
+            Found::Linearizable => lo = mid,
+            Found::NotLinearizable => hi = mid,
+            Found::OutOfTime => return (hi, false),
+        }
+    }
+    (hi, true)
+}
+
+/// The operations called within the first `k` events (those not returned by then relaxed), and
+/// the position among them of the operation whose return is event `k - 1`.
+fn prefix<I: Clone, O: Clone>(
+    ops: &[Operation<I, O>],
+    events: &[(u64, bool, usize)],
+    k: usize,
+) -> (Vec<Operation<I, O>>, usize) {
+    let mut returned = vec![false; ops.len()];
+    let mut called = vec![false; ops.len()];
+    for &(_, is_return, i) in &events[..k] {
+        if is_return {
+            returned[i] = true;
+        } else {
+            called[i] = true;
+        }
+    }
+    let last = events[..k].iter().rev().find(|e| e.1 && e.0 != NEVER).map_or(events[k - 1].2, |e| e.2);
+    let mut out = Vec::new();
+    let mut culprit = 0;
+    for (i, op) in ops.iter().enumerate().filter(|(i, _)| called[*i]) {
+        if i == last {
+            culprit = out.len();
+        }
+        let mut op = op.clone();
+        if !returned[i] {
+            relax(&mut op);
+        }
+        out.push(op);
+    }
+    (out, culprit)
+}
+
+fn relax<I, O>(op: &mut Operation<I, O>) {
+    op.output = None;
+    op.return_time = NEVER;
+}
+
+/// The operations (positions) that stay required after relaxing every other one that can be,
+/// and whether each was tried before the deadline.
+fn minimise<M: Model>(model: &mut M, prefix: &Ops<M>, culprit: usize, deadline: Instant) -> (Vec<usize>, bool) {
+    let mut work = prefix.clone();
+    for i in 0..work.len() {
+        if i == culprit || !work[i].is_required() {
+            continue;
+        }
+        let kept = work[i].clone();
+        relax(&mut work[i]);
+        match search(model, &work, Some(deadline), None) {
+            Found::NotLinearizable => {}
+            Found::Linearizable => work[i] = kept,
+            Found::OutOfTime => {
+                work[i] = kept;
+                return (required(&work), false);
+            }
+        }
+    }
+    (required(&work), true)
+}
+
+fn required<I, O>(ops: &[Operation<I, O>]) -> Vec<usize> {
+    ops.iter().enumerate().filter(|(_, o)| o.is_required()).map(|(i, _)| i).collect()
+}
+
+fn who<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> String {
+    let what = model.describe_op(&op.input, op.output.as_ref());
+    format!("{what} by process {} (index {})", op.client_id, op.call_index)
+}
+
+fn sentence<M: Model>(
+    model: &mut M,
+    part: u32,
+    ops: &Ops<M>,
+    culprit: usize,
+    conflicts: &[usize],
+    furthest: &Furthest<M::State>,
+) -> String {
+    let object = model.object(part);
+    let mut s = format!("{} cannot be linearized", who(model, &ops[culprit]));
+    if conflicts.is_empty() {
+        s += &format!(": no order of the operations before it leaves {object} in a state that allows it");
+    } else {
+        let list: Vec<String> = conflicts.iter().map(|&i| who(model, &ops[i])).collect();
+        s += &format!(" together with {}", list.join(", "));
+    }
+    if let Some(state) = furthest.state {
+        let need = ops.iter().filter(|o| o.is_required()).count();
+        s += &format!(
+            "; the longest linearizable order places {} of {need} operations and leaves {object} at {}",
+            furthest.order.len(),
+            model.describe_state(state)
+        );
+    }
+    s
+}
+
+fn op_json<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> Value {
+    json!({
+        "process": op.client_id,
+        "call_index": op.call_index,
+        "return_index": op.return_index,
+        "op": model.describe_op(&op.input, op.output.as_ref()),
+    })
+}
+
+fn linearization_json<M: Model>(model: &mut M, ops: &Ops<M>, order: &[u32]) -> Vec<Value> {
+    let mut state = model.init();
+    let mut out = Vec::with_capacity(order.len());
+    for &i in order {
+        let op = &ops[i as usize];
+        state = model.step(state, &op.input, op.output.as_ref()).unwrap_or(state);
+        let mut v = op_json(model, op);
+        v["state_after"] = Value::String(model.describe_state(state));
+        out.push(v);
+    }
+    out
+}
