@@ -162,6 +162,12 @@ pub trait Target: Sync {
     fn available(&self) -> Result<(), String>;
     /// The processes to start on each node.
     fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError>;
+    /// The faults that cannot reach this target or change nothing in it, one line each
+    /// (`"clock on etcd servers: etcd is a Go program: …"`), for `splitbrain targets` and the
+    /// run's log. Empty when every fault reaches it.
+    fn unreachable_faults(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One own elector as a target: a `splitbrain-node` candidate on every node, no servers.
@@ -178,7 +184,8 @@ static OWN_TARGETS: [OwnTarget; 3] = [
 
 /// Every target of this crate, the embedded default (`raft`) first.
 pub fn targets() -> Vec<&'static dyn Target> {
-    OWN_TARGETS.iter().map(|t| t as &dyn Target).collect()
+    let own = OWN_TARGETS.iter().map(|t| t as &dyn Target);
+    own.chain(crate::thirdparty::target::TARGETS.iter().map(|t| t as &dyn Target)).collect()
 }
 
 /// The target named `name`.
@@ -256,12 +263,12 @@ impl OwnTarget {
 }
 
 /// `n1=IP:PORT,n2=IP:PORT,…`
-fn peer_list(cluster: &Cluster) -> String {
+pub(crate) fn peer_list(cluster: &Cluster) -> String {
     let peer = |n: &NodeAddr| format!("{}={}", n.name, SocketAddr::new(n.ip, cluster.port));
     cluster.nodes.iter().map(peer).collect::<Vec<_>>().join(",")
 }
 
-fn node_args(
+pub(crate) fn node_args(
     elector: &str,
     cluster: &Cluster,
     node: &NodeAddr,

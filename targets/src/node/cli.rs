@@ -33,6 +33,10 @@ pub struct Args {
     /// The election strategy.
     #[arg(long, default_value = "raft", value_name = "NAME")]
     pub elector: String,
+    /// A third-party elector's option (repeatable), e.g. `endpoints=http://10.0.0.1:2379`
+    /// for `etcd`; see the `thirdparty::build` module for the keys.
+    #[arg(long = "elector-opt", value_name = "KEY=VALUE")]
+    pub elector_opts: Vec<String>,
     /// Where the elector keeps its durable state (created when missing).
     #[arg(long, value_name = "DIR")]
     pub data_dir: PathBuf,
@@ -70,6 +74,8 @@ impl Args {
         let mut cfg = NodeConfig::new(&self.id, peers, resource);
         cfg.listen = resolve(&self.listen).map_err(|e| format!("--listen: {e}"))?;
         cfg.elector = self.elector.clone();
+        let opts = self.elector_opts.iter().map(|o| crate::thirdparty::build::parse_opt(o));
+        cfg.elector_opts = opts.collect::<Result<_, _>>()?;
         cfg.data_dir = self.data_dir.clone();
         cfg.bugs = parse_bugs(&self.bugs)?;
         cfg.timing = self.timing()?;

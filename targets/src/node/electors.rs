@@ -53,6 +53,13 @@ pub fn info(name: &str) -> Option<&'static ElectorInfo> {
 /// Builds the elector `cfg.elector` (binding its peer socket and loading its durable state),
 /// after checking the options it depends on.
 pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
+    if crate::thirdparty::build::is_elector(&cfg.elector) {
+        return crate::thirdparty::build::build(&cfg.elector, &cfg.id, &cfg.elector_opts)
+            .map_err(|e| match e {
+                ElectorError::BadConfig(m) => NodeError::BadConfig(m),
+                other => NodeError::Elector(other),
+            });
+    }
     check(cfg)?;
     let now = Instant::now();
     match cfg.elector.as_str() {
@@ -64,7 +71,8 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
 }
 
 fn unknown(name: &str) -> NodeError {
-    let names: Vec<&str> = ELECTORS.iter().map(|e| e.name).collect();
+    let third = crate::thirdparty::build::ELECTORS.iter().map(|(n, _)| *n);
+    let names: Vec<&str> = ELECTORS.iter().map(|e| e.name).chain(third).collect();
     NodeError::BadConfig(format!("unknown elector {name:?}: use one of {}", names.join(", ")))
 }
 

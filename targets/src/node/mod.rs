@@ -40,6 +40,8 @@ pub struct NodeConfig {
     pub peers: Vec<(String, SocketAddr)>,
     /// The election strategy (`raft`, `bully`, `ring`, …).
     pub elector: String,
+    /// A third-party elector's options (`--elector-opt KEY=VALUE`), see [`crate::thirdparty::build`].
+    pub elector_opts: Vec<(String, String)>,
     /// Where the elector keeps its durable state.
     pub data_dir: PathBuf,
     /// The fenced resource's address.
@@ -67,6 +69,7 @@ impl NodeConfig {
             listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             peers,
             elector: "raft".into(),
+            elector_opts: Vec::new(),
             data_dir: PathBuf::from(format!("data-{id}")),
             resource,
             bugs: Bugs::none(),

@@ -140,6 +140,7 @@ impl EtcdCluster {
             env: Vec::new(),
             // etcd is Go: it reads the clock through the vDSO, which the shim cannot reach.
             clock_shim: false,
+            go: true,
             ready_addr: SocketAddr::new(m.ip, m.client_port),
             dirs: vec![self.data_root.clone()],
         }

@@ -16,16 +16,19 @@
 
 pub mod adapter;
 pub mod belief;
+pub mod build;
 pub mod catalog;
 pub mod error;
 pub mod etcd;
 pub mod etcd_launch;
 pub mod k8s_lease;
 pub mod k8s_record;
+pub mod layout;
 pub mod local;
 pub mod plan;
 pub mod redis;
 pub mod redis_launch;
+pub mod target;
 
 use std::time::Duration;
 

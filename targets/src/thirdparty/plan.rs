@@ -27,6 +27,9 @@ pub struct ServerPlan {
     /// file, both supplied by `nemesis`). Only C programs can be reached; see
     /// [`super::ThirdParty::unreachable_faults`].
     pub clock_shim: bool,
+    /// It is a Go program (etcd): the shim cannot reach it, and `nemesis` refuses to load it
+    /// (`ProcSpec::go`), so clock faults on its node are reported as not applied.
+    pub go: bool,
     /// Where it accepts TCP connections once it is up: wait for a connect here before use.
     pub ready_addr: SocketAddr,
     /// Directories to create (with parents) before the first start; kept across restarts,
@@ -49,6 +52,33 @@ fn quote(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+impl ServerPlan {
+    /// Creates the plan's directories (call once before the first start).
+    pub fn prepare(&self) -> std::io::Result<()> {
+        self.dirs.iter().try_for_each(std::fs::create_dir_all)
+    }
+
+    /// The plan as a `nemesis` process spec, with stdout and stderr going to `log`.
+    pub fn proc_spec(&self, log: &std::path::Path) -> splitbrain_nemesis::ProcSpec {
+        use splitbrain_nemesis::{Output, ProcSpec};
+        let out = || Output::File(log.to_path_buf());
+        let mut spec = ProcSpec::new(&self.program)
+            .label(format!("{}-{}", self.role, self.node))
+            .args(&self.args)
+            .output(out(), out());
+        for (k, v) in &self.env {
+            spec = spec.env(k, v);
+        }
+        if self.clock_shim {
+            spec = spec.clock_shim();
+        }
+        if self.go {
+            spec = spec.go();
+        }
+        spec
     }
 }
 

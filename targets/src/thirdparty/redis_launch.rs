@@ -69,6 +69,7 @@ impl RedisServer {
             args: args.into_iter().flat_map(|(k, v)| [k.to_string(), v]).collect(),
             env: Vec::new(),
             clock_shim: self.clock_shim,
+            go: false,
             ready_addr: SocketAddr::new(self.ip, self.port),
             dirs: vec![self.dir.clone()],
         }
