@@ -4,9 +4,11 @@
 //! under token 1 by an unfenced resource; a later read returns that stale value. Then a
 //! partition isolates n3, n2 is killed and n3 takes over under token 3, and n4's clock jumps.
 //!
-//! Neighbours: builds a [`History`] of `checkers::history` records, [`CheckResult`]s in the
-//! shapes the checkers document (dual-writer, fencing, linearizable invalid; liveness
-//! figures), and a [`RunMeta`]; `examples/sample_report.rs` writes them as a run folder.
+//! Neighbours: builds a [`History`] of `checkers::history` records, runs the checkers of
+//! `checkers::registry` on it (fencing and dual-writer find the stale write; liveness gives
+//! its figures), adds a linearizability witness in the shape checkers/src/linear/witness.rs
+//! documents while the registry has no such checker, and makes a [`RunMeta`];
+//! `examples/sample_report.rs` writes them as a run folder.
 //!
 //! Design: deterministic from a seed (xorshift), scaled by duration and operation rate, so the
 //! same call gives the same history, and a 60 s, 100k-operation run tests the report's weight.
@@ -288,35 +290,26 @@ fn fill_reads(records: &mut [Record]) {
     }
 }
 
+/// The checkers' own results on the sample, plus a linearizability witness in the shape
+/// checkers/src/linear/witness.rs documents when the registry has no such checker.
 fn checks(h: &History) -> Vec<CheckResult> {
-    let find = |pred: &dyn Fn(&Record) -> bool| h.records.iter().find(|r| pred(r)).map(|r| r.index);
-    let accept = |r: &Record, t: i64| r.is(Type::Ok, "accept") && r.token() == Some(t);
-    let first2 = find(&|r| accept(r, 2)).unwrap_or(0);
-    let stale = find(&|r| accept(r, 1) && r.index > first2).unwrap_or(0);
-    let last1 =
-        h.records.iter().rev().find(|r| accept(r, 1) && r.index < first2).map_or(0, |r| r.index);
-    let stale_read = find(&|r| {
-        r.is(Type::Ok, "read") && r.index > stale && r.payload() == Some(&json!(424_242))
-    });
-    vec![
-        CheckResult::valid("election-safety", "every token was claimed by one node (3 tokens)")
-            .with_details(json!({"claims": 3, "tokens": 3, "tokens_claimed_twice": 0, "claims_without_token": 0})),
-        CheckResult::invalid(
-            "fencing",
-            format!("the resource accepted token 1 from n1 (line {stale}) after accepting token 2 from n2 (line {first2})"),
-            vec![first2, stale],
-        )
-        .with_details(json!({"accepts": 0, "rejects": 0, "decisions_without_token": 0, "violations": 1})),
-        CheckResult::invalid(
-            "dual-writer",
-            format!("n1 wrote under token 1 again (line {stale}) after n2 began a tenure under token 2 (line {first2}); n1 had last written under it at line {last1}: the old leader acted after the new one"),
-            vec![last1, first2, stale],
-        )
-        .with_details(json!({"accepts": 0, "tenures": 3, "dual_writes": 1, "accepts_without_node": 0})),
-        linearizable(h, stale, stale_read),
-        CheckResult::valid("convergence", "n3 was elected 0.2 s after the faults ended; the final status shows one leader (n3)"),
-        CheckResult::valid("liveness", "figures only (no bound set)").with_details(liveness(h)),
-    ]
+    let names = splitbrain_checkers::registry::names();
+    let checkers = splitbrain_checkers::registry::build_all(names, &Default::default())
+        .expect("the registry builds its own names");
+    let mut results = splitbrain_checkers::registry::run(&checkers, h);
+    if !names.contains(&"linearizable") {
+        let find =
+            |pred: &dyn Fn(&Record) -> bool| h.records.iter().find(|r| pred(r)).map(|r| r.index);
+        let first2 = find(&|r| r.is(Type::Ok, "accept") && r.token() == Some(2)).unwrap_or(0);
+        let stale = find(&|r| r.is(Type::Ok, "accept") && r.token() == Some(1) && r.index > first2);
+        let stale = stale.unwrap_or(0);
+        let read = find(&|r| {
+            r.is(Type::Ok, "read") && r.index > stale && r.payload() == Some(&json!(424_242))
+        });
+        let at = results.len().saturating_sub(2).min(3);
+        results.insert(at, linearizable(h, stale, read));
+    }
+    results
 }
 
 fn linearizable(h: &History, stale: u64, read: Option<u64>) -> CheckResult {
@@ -347,33 +340,4 @@ fn linearizable(h: &History, stale: u64, read: Option<u64>) -> CheckResult {
     let text = format!("read at line {read} returned 424242, written at line {write_call} under token 1 by the deposed leader after newer writes completed: no order of these operations explains it");
     CheckResult::invalid("linearizable", text, vec![write_call, write_ret, read_call, read])
         .with_details(details)
-}
-
-fn liveness(h: &History) -> Value {
-    let idx = |f: &str, who: &str| {
-        h.records
-            .iter()
-            .find(|r| {
-                r.f == f && (r.process.to_string() == who || r.value.to_string().contains(who))
-            })
-            .map(|r| (r.index, r.time))
-    };
-    let (pause, tp) = idx("pause", "n1").unwrap_or_default();
-    let (e2, t2) = idx("elected", "n2").unwrap_or_default();
-    let (kill, tk) = idx("kill", "n2").unwrap_or_default();
-    let (e3, t3) = idx("elected", "n3").unwrap_or_default();
-    let end = h.records.last().map_or(0, |r| r.time);
-    let writes: Vec<&Record> =
-        h.records.iter().filter(|r| r.is_client() && r.f == "write").collect();
-    let invoked = writes.iter().filter(|r| r.kind == Type::Invoke).count();
-    let ok = writes.iter().filter(|r| r.kind == Type::Ok).count();
-    let fail = writes.iter().filter(|r| r.kind == Type::Fail).count();
-    json!({
-        "elections": 3, "leaders": ["n1", "n2", "n3"], "first_election": 0, "first_election_ns": h.records.iter().find(|r| r.f == "elected").map(|r| r.time),
-        "failovers": [{"from": "n1", "to": "n2", "fault": pause, "elected": e2, "ns": t2 - tp}, {"from": "n2", "to": "n3", "fault": kill, "elected": e3, "ns": t3 - tk}],
-        "failover_ns": {"count": 2, "median": (t2 - tp).min(t3 - tk), "max": (t2 - tp).max(t3 - tk)},
-        "unfinished_failovers": [], "no_leader_ns": (t2 - tp) + (t3 - tk), "history_ns": end,
-        "writes": {"invoked": invoked, "ok": ok, "fail": fail, "info": invoked - ok - fail},
-        "write_success_share": ok as f64 / invoked.max(1) as f64,
-    })
 }

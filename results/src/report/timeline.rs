@@ -540,8 +540,8 @@ fn flags_svg(s: &mut String, tl: &Timeline, flags: &[(Vec<usize>, usize)], view:
         let Some((_, b)) = vs[0].span() else { continue };
         let y = *row as f64 * FLAG_ROW + 1.0;
         let names: Vec<String> = vs.iter().map(|v| format!("{} {}", v.number, v.checker)).collect();
-        let label = super::fmt::cut(&format!("⚠ {}", names.join(" · ")), 70);
-        let w = 14.0 + label.chars().count() as f64 * 6.6;
+        let chars = 2 + names.iter().map(|n| n.chars().count() + 3).sum::<usize>();
+        let w = 14.0 + chars as f64 * 6.6;
         let title: Vec<String> =
             vs.iter().map(|v| format!("{}: {}", v.number, v.summary)).collect();
         // The flag hangs right of the red line, or left of it near the right edge.
@@ -549,14 +549,17 @@ fn flags_svg(s: &mut String, tl: &Timeline, flags: &[(Vec<usize>, usize)], view:
         let x = if line_x + w > WIDTH - RIGHT { line_x - w } else { line_x };
         let _ = write!(
             s,
-            r##"<a href="#violation-{}"><rect class="flag" x="{x:.1}" y="{y}" width="{w:.1}" height="{}" rx="3"><title>{}</title></rect><text class="flagt" x="{:.1}" y="{}">{}</text></a>"##,
-            vs[0].number,
+            r#"<rect class="flag" x="{x:.1}" y="{y}" width="{w:.1}" height="{}" rx="3"><title>{}</title></rect><text class="flagt" x="{:.1}" y="{}">⚠"#,
             FLAG_ROW - 3.0,
             esc(&title.join("\n")),
             x + 6.0,
             y + 12.5,
-            esc(&label)
         );
+        for (k, (v, name)) in vs.iter().zip(&names).enumerate() {
+            let sep = if k == 0 { " " } else { " · " };
+            let _ = write!(s, r##"{sep}<a href="#violation-{}">{}</a>"##, v.number, esc(name));
+        }
+        s.push_str("</text>");
     }
 }
 
