@@ -319,6 +319,12 @@ mod tests {
     }
 
     #[test]
+    fn a_control_file_that_cannot_be_written_is_a_clear_error() {
+        let e = ClockFile::create(Path::new("/proc/splitbrain-nope/n1")).err().unwrap();
+        assert!(e.to_string().contains("/proc/splitbrain-nope/n1"), "{e}");
+    }
+
+    #[test]
     fn the_shift_follows_offset_drift_and_strobe() {
         let dir = temp("shift");
         let mut c = ClockFile::create(&dir.join("n1")).unwrap();

@@ -81,3 +81,24 @@ pub fn wait_bounded(child: &mut Child, limit: Duration) -> std::io::Result<Optio
     let _ = child.wait();
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_tool_names_itself_and_its_package() {
+        let e = super::find("splitbrain-no-such-tool", "nosuchpkg").unwrap_err();
+        let msg = e.to_string();
+        assert!(e.is_bad_input() && msg.contains("`splitbrain-no-such-tool` not found"), "{msg}");
+        assert!(
+            msg.contains("apt-get install nosuchpkg") && msg.contains("scripts/setup"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_failing_command_reports_its_stderr() {
+        let e = super::run(std::path::Path::new("/bin/sh"), &["-c", "echo broken >&2; exit 3"], "")
+            .unwrap_err();
+        assert!(e.to_string().contains("broken") && !e.is_bad_input(), "{e}");
+    }
+}
