@@ -9,7 +9,7 @@
 
 use super::model::Model;
 use super::operation::Operation;
-use super::search::{search, Found};
+use super::search::{Found, Search};
 use super::witness::explain;
 use crate::{CheckResult, Verdict};
 use serde_json::json;
@@ -53,21 +53,56 @@ pub fn partitions<M: Model>(
     parts
 }
 
+/// How the search of all partitions ended.
+enum Parts {
+    /// Every partition is linearizable.
+    Linearizable,
+    /// This partition is not.
+    Fails(usize),
+    /// Time ran out with these partitions undecided.
+    OutOfTime(Vec<usize>),
+}
+
+/// Searches every partition, a slice of steps each in turn with slices that double, so that
+/// one partition that fails quickly ends the check even when another would take long (as
+/// Porcupine's goroutine per partition does, on one thread).
+fn search_parts<M: Model>(
+    model: &mut M,
+    parts: &[(u32, Vec<Operation<M::Input, M::Output>>)],
+    deadline: Option<Instant>,
+) -> Parts {
+    let mut open: Vec<(usize, Search<'_, M>)> =
+        parts.iter().enumerate().map(|(i, (_, ops))| (i, Search::new(model, ops))).collect();
+    let mut slice = 1u64 << 12;
+    while !open.is_empty() {
+        let mut k = 0;
+        while k < open.len() {
+            match open[k].1.run(model, slice, None) {
+                None => k += 1,
+                Some(Found::Linearizable) => drop(open.swap_remove(k)),
+                Some(_) => return Parts::Fails(open[k].0),
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Parts::OutOfTime(open.iter().map(|(i, _)| *i).collect());
+            }
+        }
+        slice = (slice * 2).min(1 << 20);
+    }
+    Parts::Linearizable
+}
+
 /// The verdict alone, without a witness: the fast path (benchmarks, quick gates).
 pub fn verdict<M: Model>(
     model: &mut M,
     ops: &[Operation<M::Input, M::Output>],
     deadline: Option<Instant>,
 ) -> Verdict {
-    let mut verdict = Verdict::Valid;
-    for (_, part) in partitions(model, ops) {
-        match search(model, &part, deadline, None) {
-            Found::Linearizable => {}
-            Found::NotLinearizable => return Verdict::Invalid,
-            Found::OutOfTime => verdict = Verdict::Unknown,
-        }
+    let parts = partitions(model, ops);
+    match search_parts(model, &parts, deadline) {
+        Parts::Linearizable => Verdict::Valid,
+        Parts::Fails(_) => Verdict::Invalid,
+        Parts::OutOfTime(_) => Verdict::Unknown,
     }
-    verdict
 }
 
 /// Checks `ops` under `model`: the verdict, a sentence, and on failure the witness.
@@ -83,25 +118,23 @@ pub fn check_operations<M: Model>(
         return CheckResult::unknown(NAME, why);
     }
     let parts = partitions(model, ops);
-    let mut timed_out = Vec::new();
-    for (key, part) in &parts {
-        match search(model, part, deadline, None) {
-            Found::Linearizable => {}
-            Found::OutOfTime => timed_out.push(*key),
-            Found::NotLinearizable => {
-                let w = explain(model, *key, part, Instant::now() + options.witness_budget);
-                return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
-            }
+    let timed_out = match search_parts(model, &parts, deadline) {
+        Parts::Linearizable => Vec::new(),
+        Parts::OutOfTime(open) => open,
+        Parts::Fails(i) => {
+            let (key, part) = &parts[i];
+            let w = explain(model, *key, part, Instant::now() + options.witness_budget);
+            return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
         }
-    }
+    };
     let figures = json!({
         "model": model.name(),
         "operations": ops.len(),
         "partitions": parts.len(),
         "seconds": start.elapsed().as_secs_f64(),
     });
-    if let Some(&key) = timed_out.first() {
-        let part = model.describe_partition(key).map(|k| format!(" (first: key {k:?})")).unwrap_or_default();
+    if let Some(&first) = timed_out.first() {
+        let part = model.describe_partition(parts[first].0).map(|k| format!(" (first: key {k:?})")).unwrap_or_default();
         let why = format!(
             "the search ran out of its {:?} budget on {} of {} partitions{part}; no verdict",
             options.budget.unwrap_or_default(),

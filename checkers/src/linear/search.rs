@@ -41,11 +41,13 @@ pub struct Furthest<S> {
     pub order: Vec<u32>,
     /// The state after them.
     pub state: Option<S>,
+    /// How many of them had to be placed (the others' outcomes are unknown).
+    pub placed: usize,
 }
 
 impl<S> Default for Furthest<S> {
     fn default() -> Furthest<S> {
-        Furthest { order: Vec::new(), state: None }
+        Furthest { order: Vec::new(), state: None, placed: 0 }
     }
 }
 
@@ -131,7 +133,10 @@ struct Frame<S> {
 /// (the first to fail ends the check, as Porcupine's parallel partitions do).
 pub struct Search<'a, M: Model> {
     ops: &'a [Operation<M::Input, M::Output>],
+    /// Operations that must be linearized (known outcome, not droppable).
+    need: Vec<bool>,
     read_only: Vec<bool>,
+    call_node: Vec<u32>,
     list: List,
     zob: Vec<u64>,
     cache: Cache<M::State>,
@@ -150,13 +155,28 @@ pub struct Search<'a, M: Model> {
 impl<'a, M: Model> Search<'a, M> {
     /// A search of `ops` from the model's initial state.
     pub fn new(model: &mut M, ops: &'a [Operation<M::Input, M::Output>]) -> Search<'a, M> {
-        let required = ops.iter().filter(|o| o.is_required()).count();
-        let read_only = ops.iter().map(|o| o.is_required() && model.is_read_only(&o.input, o.output.as_ref())).collect();
+        Search::with_droppable(model, ops, &[])
+    }
+
+    /// A search where the operations marked in `droppable` (by position; missing means false)
+    /// may also not have happened: if one is not linearized by its return, it is dropped.
+    pub fn with_droppable(model: &mut M, ops: &'a [Operation<M::Input, M::Output>], droppable: &[bool]) -> Search<'a, M> {
+        let need: Vec<bool> =
+            ops.iter().enumerate().map(|(i, o)| o.is_required() && !droppable.get(i).copied().unwrap_or(false)).collect();
+        let required = need.iter().filter(|&&n| n).count();
+        let read_only =
+            ops.iter().zip(&need).map(|(o, &n)| n && model.is_read_only(&o.input, o.output.as_ref())).collect();
         let list = List::new(ops);
+        let mut call_node = vec![NIL; ops.len()];
+        for (k, node) in list.nodes.iter().enumerate().filter(|(_, n)| n.mate != NIL) {
+            call_node[node.op as usize] = k as u32;
+        }
         let at = list.nodes[HEAD as usize].next;
         Search {
             ops,
+            need,
             read_only,
+            call_node,
             list,
             zob: zobrist(ops.len()),
             cache: Cache::new(ops.len()),
@@ -186,7 +206,11 @@ impl<'a, M: Model> Search<'a, M> {
             }
             let node = self.list.nodes[self.at as usize];
             if node.mate == NIL {
-                self.backtrack();
+                if node.op == NIL || self.need[node.op as usize] || !self.drop(node.op as usize) {
+                    self.backtrack();
+                } else {
+                    self.track(furthest.as_deref_mut());
+                }
             } else if self.try_linearize(model, self.at, false) {
                 self.track(furthest.as_deref_mut());
             } else {
@@ -234,12 +258,29 @@ impl<'a, M: Model> Search<'a, M> {
         self.set[id / 64] |= 1 << (id % 64);
         self.set_hash ^= self.zob[id];
         self.list.lift(k);
-        if op.is_required() {
+        if self.need[id] {
             self.required -= 1;
             if self.required == 0 {
                 self.done = Some(Found::Linearizable);
             }
         }
+        self.at = self.list.nodes[HEAD as usize].next;
+        self.fresh = true;
+        true
+    }
+
+    /// At the return of a droppable operation not linearized: it did not happen. The only way
+    /// on from here, so undoing it goes further back. False when that configuration was seen.
+    fn drop(&mut self, id: usize) -> bool {
+        let h = mix(self.set_hash ^ self.zob[id], fx(&self.state));
+        if !self.cache.insert(h, self.state, &self.set, id) {
+            return false;
+        }
+        let call = self.call_node[id];
+        self.stack.push(Frame { call, before: self.state, forced: true });
+        self.set[id / 64] |= 1 << (id % 64);
+        self.set_hash ^= self.zob[id];
+        self.list.lift(call);
         self.at = self.list.nodes[HEAD as usize].next;
         self.fresh = true;
         true
@@ -252,7 +293,7 @@ impl<'a, M: Model> Search<'a, M> {
             self.state = before;
             self.set[id / 64] &= !(1 << (id % 64));
             self.set_hash ^= self.zob[id];
-            if self.ops[id].is_required() {
+            if self.need[id] {
                 self.required += 1;
             }
             self.list.unlift(call);
@@ -267,7 +308,9 @@ impl<'a, M: Model> Search<'a, M> {
 
     fn track(&self, furthest: Option<&mut Furthest<M::State>>) {
         let Some(f) = furthest else { return };
-        if self.stack.len() > f.order.len() {
+        let placed = self.need.iter().filter(|&&n| n).count() - self.required;
+        if placed > f.placed || f.state.is_none() {
+            f.placed = placed;
             f.order = self.stack.iter().map(|fr| self.list.nodes[fr.call as usize].op).collect();
             f.state = Some(self.state);
         }

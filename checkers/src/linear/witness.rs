@@ -8,17 +8,17 @@
 //! Method. A prefix of the history is its first k call/return events, with the operations
 //! still open at the cut treated as of unknown outcome; "prefix k cannot be linearized" only
 //! grows with k, so a binary search finds the shortest, and its last event is the return of the
-//! culprit. Then every other operation in it is relaxed in turn (its outcome made unknown, so
-//! it may take effect at any time after its call or never); a relaxation that keeps the prefix
-//! unlinearizable is kept. Relaxing only adds freedom, so what stays required is a set of
-//! operations that cannot be linearized together, whatever the relaxed ones did.
+//! culprit. Then every other operation in it is made droppable in turn (it may also not have
+//! happened at all); that stays when the prefix still cannot be linearized. Dropping only adds
+//! freedom, so the operations left are ones that cannot all have happened as recorded, whatever
+//! the others did within their own call and return.
 //!
 //! `details` fields (stable; the HTML report reads them):
 //! - `model`: the model's name; `partition`: the key, or null.
 //! - `operations`: operations in the partition.
 //! - `culprit`: the operation that cannot be placed (an *op*, below).
 //! - `conflicts`: the operations it conflicts with (*op*s), `conflicts_minimal`: false when the
-//!   time ran out before each was tried.
+//!   time ran out before each was tried, or trying one took too long.
 //! - `prefix_end_index`: the history index that ends the shortest failing prefix;
 //!   `prefix_shortest`: false when time ran out before it was found to be shortest.
 //! - `longest_linearization`: the longest partial linearization of that prefix, in order, each
@@ -27,7 +27,7 @@
 
 use super::model::Model;
 use super::operation::{Operation, NEVER};
-use super::search::{search, Found, Furthest};
+use super::search::{search, Found, Furthest, Search};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -41,6 +41,10 @@ pub struct Explanation {
     /// The structured witness (fields in the module docs).
     pub details: Value,
 }
+
+/// The steps one relaxation may take to show the prefix still fails; past them the operation
+/// is kept (relaxed operations may take effect at any time, which can make the search long).
+const ATTEMPT_STEPS: u64 = 20_000;
 
 type Ops<M> = Vec<Operation<<M as Model>::Input, <M as Model>::Output>>;
 
@@ -71,6 +75,7 @@ pub fn explain<M: Model>(model: &mut M, part: u32, ops: &[Operation<M::Input, M:
         "prefix_end_index": prefix[culprit].return_index,
         "prefix_shortest": shortest,
         "prefix_operations": prefix.iter().filter(|o| o.is_required()).count(),
+        "longest_placed": furthest.placed,
         "longest_linearization": linearization_json(model, &prefix, &furthest.order),
     });
     Explanation { summary, evidence, details }
@@ -141,30 +146,29 @@ fn relax<I, O>(op: &mut Operation<I, O>) {
     op.return_time = NEVER;
 }
 
-/// The operations (positions) that stay required after relaxing every other one that can be,
-/// and whether each was tried before the deadline.
+/// The operations (positions) that must have happened for the prefix to fail: each other
+/// one in turn is made droppable (it may not have happened), and stays so when the prefix still
+/// fails. Also whether every one was tried in full before the deadline.
 fn minimise<M: Model>(model: &mut M, prefix: &Ops<M>, culprit: usize, deadline: Instant) -> (Vec<usize>, bool) {
-    let mut work = prefix.clone();
-    for i in 0..work.len() {
-        if i == culprit || !work[i].is_required() {
+    let mut droppable = vec![false; prefix.len()];
+    let mut minimal = true;
+    for i in 0..prefix.len() {
+        if i == culprit || !prefix[i].is_required() {
             continue;
         }
-        let kept = work[i].clone();
-        relax(&mut work[i]);
-        match search(model, &work, Some(deadline), None) {
-            Found::NotLinearizable => {}
-            Found::Linearizable => work[i] = kept,
-            Found::OutOfTime => {
-                work[i] = kept;
-                return (required(&work), false);
-            }
+        droppable[i] = true;
+        let found = Search::with_droppable(model, prefix, &droppable).run(model, ATTEMPT_STEPS, None);
+        if found != Some(Found::NotLinearizable) {
+            droppable[i] = false;
+            minimal &= found.is_some();
+        }
+        if Instant::now() >= deadline {
+            minimal = false;
+            break;
         }
     }
-    (required(&work), true)
-}
-
-fn required<I, O>(ops: &[Operation<I, O>]) -> Vec<usize> {
-    ops.iter().enumerate().filter(|(_, o)| o.is_required()).map(|(i, _)| i).collect()
+    let core = (0..prefix.len()).filter(|&i| prefix[i].is_required() && !droppable[i]).collect();
+    (core, minimal)
 }
 
 fn who<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> String {
@@ -183,16 +187,16 @@ fn sentence<M: Model>(
     let object = model.object(part);
     let mut s = format!("{} cannot be linearized", who(model, &ops[culprit]));
     if conflicts.is_empty() {
-        s += &format!(": no order of the operations before it leaves {object} in a state that allows it");
+        s += &format!(": no operation before it leaves {object} in a state that allows it");
     } else {
         let list: Vec<String> = conflicts.iter().map(|&i| who(model, &ops[i])).collect();
-        s += &format!(" together with {}", list.join(", "));
+        s += &format!(": it conflicts with {}", list.join(", "));
     }
     if let Some(state) = furthest.state {
         let need = ops.iter().filter(|o| o.is_required()).count();
         s += &format!(
-            "; the longest linearizable order places {} of {need} operations and leaves {object} at {}",
-            furthest.order.len(),
+            "; the longest linearizable order places {} of its {need} operations and leaves {object} at {}",
+            furthest.placed,
             model.describe_state(state)
         );
     }
