@@ -4,12 +4,15 @@
 //! - [`history`]: the records of `history.jsonl` (`shared/HISTORY.md`).
 //! - [`reader`]: reads a file into a [`History`], enforcing the file rules.
 //! - [`verdict`]: the three-way result and how results merge.
+//! - [`linear`]: the linearizability checker and its models; [`formats`]: foreign histories.
 //! - [`safety`]: election-safety, fencing, dual-writer.
 //! - [`convergence`], [`liveness`]: recovery after faults, and the figures of availability.
 //! - [`registry`]: the [`Checker`] trait, checkers by name, and the runner.
 
 pub mod convergence;
+pub mod formats;
 pub mod history;
+pub mod linear;
 pub mod liveness;
 pub mod reader;
 pub mod registry;

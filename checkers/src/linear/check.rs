@@ -8,7 +8,7 @@
 //! part ran out of time (never `valid`) or there was nothing to check; `valid` otherwise.
 
 use super::model::Model;
-use super::operation::Operation;
+use super::operation::{Operation, OpsOf};
 use super::search::{Found, Search};
 use super::witness::explain;
 use crate::{CheckResult, Verdict};
@@ -35,11 +35,14 @@ impl Default for Options {
     }
 }
 
+/// A partition: its key and its operations.
+pub type Part<M> = (u32, OpsOf<M>);
+
 /// The operations of each partition, in order of the partition's first operation.
 pub fn partitions<M: Model>(
     model: &M,
     ops: &[Operation<M::Input, M::Output>],
-) -> Vec<(u32, Vec<Operation<M::Input, M::Output>>)> {
+) -> Vec<Part<M>> {
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut parts: Vec<(u32, Vec<_>)> = Vec::new();
     for op in ops {
@@ -68,7 +71,7 @@ enum Parts {
 /// Porcupine's goroutine per partition does, on one thread).
 fn search_parts<M: Model>(
     model: &mut M,
-    parts: &[(u32, Vec<Operation<M::Input, M::Output>>)],
+    parts: &[Part<M>],
     deadline: Option<Instant>,
 ) -> Parts {
     let mut open: Vec<(usize, Search<'_, M>)> =

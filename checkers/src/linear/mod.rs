@@ -30,7 +30,7 @@ pub use check::{check_operations, partitions, verdict, Options, NAME};
 pub use kv::Kv;
 pub use model::{ConvertError, FromHistory, Model};
 pub use mutex::Mutex;
-pub use operation::{from_history, Operation, NEVER};
+pub use operation::{from_history, Operation, OpsOf, NEVER};
 pub use register::{FailedCas, Register};
 
 use crate::{CheckResult, History};

@@ -11,7 +11,7 @@
 //! touch are concurrent. An operation whose outcome is unknown has `return_time = u64::MAX`
 //! (+∞) and `output = None`: it may take effect at any time after its call, or never.
 
-use super::model::{ConvertError, FromHistory};
+use super::model::{ConvertError, FromHistory, Model};
 use crate::{History, Process, Record, Type};
 use std::collections::HashMap;
 
@@ -37,6 +37,9 @@ pub struct Operation<I, O> {
     pub return_index: Option<u64>,
 }
 
+/// The operations of a model.
+pub type OpsOf<M> = Vec<Operation<<M as Model>::Input, <M as Model>::Output>>;
+
 impl<I, O> Operation<I, O> {
     /// True when the operation must be linearized (its outcome is known).
     pub fn is_required(&self) -> bool {
@@ -49,7 +52,7 @@ impl<I, O> Operation<I, O> {
 pub fn from_history<M: FromHistory>(
     model: &mut M,
     history: &History,
-) -> Result<Vec<Operation<M::Input, M::Output>>, ConvertError> {
+) -> Result<OpsOf<M>, ConvertError> {
     let mut open: HashMap<i64, &Record> = HashMap::new();
     let mut ops = Vec::new();
     for r in &history.records {

@@ -84,10 +84,9 @@ impl List {
             }
         }
         nodes.push(Node { next: NIL, prev: len, op: NIL, mate: NIL });
-        for k in 1..=len as usize {
-            let op = nodes[k].op as usize;
-            if ret_node[op] != k as u32 {
-                nodes[k].mate = ret_node[op];
+        for (k, node) in nodes.iter_mut().enumerate().skip(1).take(len as usize) {
+            if ret_node[node.op as usize] != k as u32 {
+                node.mate = ret_node[node.op as usize];
             }
         }
         List { nodes }

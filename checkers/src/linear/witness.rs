@@ -26,7 +26,7 @@
 //! - an *op*: `{"process", "call_index", "return_index" (null when it never completed), "op"}`.
 
 use super::model::Model;
-use super::operation::{Operation, NEVER};
+use super::operation::{Operation, OpsOf as Ops, NEVER};
 use super::search::{search, Found, Furthest, Search};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -46,7 +46,6 @@ pub struct Explanation {
 /// is kept (relaxed operations may take effect at any time, which can make the search long).
 const ATTEMPT_STEPS: u64 = 20_000;
 
-type Ops<M> = Vec<Operation<<M as Model>::Input, <M as Model>::Output>>;
 
 /// Explains why `ops` (one partition, known not linearizable) cannot be linearized, working
 /// until `deadline` at most.
