@@ -60,12 +60,15 @@ fn main() {
     let text = generate(n);
     let path = match std::env::var("SPLITBRAIN_BENCH_KEEP") {
         Ok(p) => std::path::PathBuf::from(p),
-        Err(_) => std::env::temp_dir().join(format!("splitbrain-bench-{}.jsonl", std::process::id())),
+        Err(_) => {
+            std::env::temp_dir().join(format!("splitbrain-bench-{}.jsonl", std::process::id()))
+        }
     };
     std::fs::write(&path, &text).expect("write the benchmark history");
     println!("{n} records, {:.1} MB, median of {runs} runs", text.len() as f64 / 1e6);
     drop(text);
-    let (d, history) = time(runs, || reader::read_path(&path).expect("the generated history reads"));
+    let (d, history) =
+        time(runs, || reader::read_path(&path).expect("the generated history reads"));
     report("read", n, d);
     check_each(&history, runs);
     if std::env::var("SPLITBRAIN_BENCH_KEEP").is_err() {
@@ -79,6 +82,10 @@ fn check_each(h: &History, runs: usize) {
         let (d, result) = time(runs, || run_one(checker.as_ref(), h));
         report(name, h.records.len(), d);
         let safety = ["election-safety", "fencing", "dual-writer"].contains(name);
-        assert!(!safety || result.verdict == splitbrain_checkers::Verdict::Valid, "{name}: {}", result.summary);
+        assert!(
+            !safety || result.verdict == splitbrain_checkers::Verdict::Valid,
+            "{name}: {}",
+            result.summary
+        );
     }
 }

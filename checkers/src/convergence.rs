@@ -68,7 +68,7 @@ impl Quiet {
     fn text(&self) -> String {
         match self.index {
             Some(i) => format!("the faults ended at line {i}"),
-            None => "the start of the run (it had no faults)".to_string(),
+            None => "the start of the run, which had no faults,".to_string(),
         }
     }
 }
@@ -186,7 +186,9 @@ fn final_status(h: &History, known: &BTreeSet<&str>, settled: u64) -> Part {
             continue;
         }
         let invoked = partners[i].map_or(r.time, |p| h.records[p as usize].time);
-        let (Some(node), Some(leads)) = (h.op_node(i, &partners), r.value.get("leader").and_then(|v| v.as_bool())) else {
+        let (Some(node), Some(leads)) =
+            (h.op_node(i, &partners), r.value.get("leader").and_then(|v| v.as_bool()))
+        else {
             continue;
         };
         if invoked >= settled {
@@ -197,21 +199,30 @@ fn final_status(h: &History, known: &BTreeSet<&str>, settled: u64) -> Part {
 }
 
 fn judge_statuses(last: &BTreeMap<&str, (usize, bool)>, known: &BTreeSet<&str>) -> Part {
-    let leaders: Vec<(&str, usize)> = last.iter().filter(|(_, v)| v.1).map(|(&n, v)| (n, v.0)).collect();
+    let leaders: Vec<(&str, usize)> =
+        last.iter().filter(|(_, v)| v.1).map(|(&n, v)| (n, v.0)).collect();
     let missing: Vec<&str> = known.iter().copied().filter(|n| !last.contains_key(n)).collect();
-    let lines = |xs: &[(&str, usize)]| xs.iter().map(|(n, i)| format!("{n} (line {i})")).collect::<Vec<_>>().join(" and ");
+    let lines = |xs: &[(&str, usize)]| {
+        xs.iter().map(|(n, i)| format!("{n} (line {i})")).collect::<Vec<_>>().join(" and ")
+    };
     let evidence = |xs: &[(&str, usize)]| xs.iter().map(|x| x.1 as u64).collect::<Vec<_>>();
     if leaders.len() >= 2 {
         let text = format!("{} each said they lead in their final status", lines(&leaders));
         return Part::new(Verdict::Invalid, text, evidence(&leaders));
     }
     if last.is_empty() {
-        let text = "no status op was answered after the settle time, so the final leader count is unknown".to_string();
+        let text =
+            "no status op was answered after the settle time, so the final leader count is unknown"
+                .to_string();
         return Part::new(Verdict::Unknown, text, Vec::new());
     }
     let answered: Vec<(&str, usize)> = last.iter().map(|(&n, v)| (n, v.0)).collect();
     match (leaders.first(), missing.is_empty()) {
-        (Some(&(n, i)), true) => Part::new(Verdict::Valid, format!("final status: {n} alone leads (line {i})"), Vec::new()),
+        (Some(&(n, i)), true) => Part::new(
+            Verdict::Valid,
+            format!("final status: {n} alone leads (line {i})"),
+            Vec::new(),
+        ),
         (None, true) => Part::new(
             Verdict::Invalid,
             format!("no node said it leads in its final status: {}", lines(&answered)),
@@ -219,7 +230,10 @@ fn judge_statuses(last: &BTreeMap<&str, (usize, bool)>, known: &BTreeSet<&str>) 
         ),
         (_, false) => Part::new(
             Verdict::Unknown,
-            format!("{} gave no final status, so whether exactly one node leads is unknown", missing.join(", ")),
+            format!(
+                "{} gave no final status, so whether exactly one node leads is unknown",
+                missing.join(", ")
+            ),
             Vec::new(),
         ),
     }

@@ -70,7 +70,9 @@ impl serde::de::Visitor<'_> for ProcessVisitor {
     type Value = Process;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an integer client process or a string (\"nemesis\", \"resource\", a node name)")
+        f.write_str(
+            "an integer client process or a string (\"nemesis\", \"resource\", a node name)",
+        )
     }
 
     fn visit_i64<E: serde::de::Error>(self, p: i64) -> Result<Process, E> {

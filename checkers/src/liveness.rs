@@ -189,7 +189,13 @@ impl<'h> Walk<'h> {
             if from != node {
                 let ns = h.records[i].time - p.time;
                 let (fault, elected) = (p.index as u64, i as u64);
-                f.failovers.push(Failover { from: from.into(), to: node.into(), fault, elected, ns });
+                f.failovers.push(Failover {
+                    from: from.into(),
+                    to: node.into(),
+                    fault,
+                    elected,
+                    ns,
+                });
             }
         }
     }
@@ -243,7 +249,11 @@ impl<'h> Walk<'h> {
         f.write_success_share = (w.invoked > 0).then(|| w.ok as f64 / w.invoked as f64);
         f.failover_ns = Summary::of(f.failovers.iter().map(|x| x.ns).collect());
         for (from, p) in self.pending {
-            f.unfinished_failovers.push(Unfinished { from: from.into(), fault: p.index as u64, ns: end - p.time });
+            f.unfinished_failovers.push(Unfinished {
+                from: from.into(),
+                fault: p.index as u64,
+                ns: end - p.time,
+            });
         }
         self.figures
     }
@@ -258,7 +268,9 @@ impl Checker for Liveness {
         let f = figures(h);
         let details = serde_json::to_value(&f).unwrap_or_default();
         let result = match self.0.max_failover {
-            None => CheckResult::valid(NAME, format!("figures only (no bound set): {}", describe(&f))),
+            None => {
+                CheckResult::valid(NAME, format!("figures only (no bound set): {}", describe(&f)))
+            }
             Some(bound) => judge(&f, bound.as_nanos() as u64),
         };
         result.with_details(details)
@@ -269,7 +281,8 @@ impl Checker for Liveness {
 fn describe(f: &Figures) -> String {
     let failover = match (f.failover_ns.median, f.failover_ns.max) {
         (Some(med), Some(max)) => {
-            format!("failover median {} (max {}, {} failovers)", secs(med), secs(max), f.failover_ns.count)
+            let n = crate::safety::count(f.failover_ns.count, "failover");
+            format!("failover median {} (max {}, {n})", secs(med), secs(max))
         }
         _ => "no failover".to_string(),
     };
@@ -277,7 +290,8 @@ fn describe(f: &Figures) -> String {
         Some(share) => format!("{:.1}% of {} writes succeeded", share * 100.0, f.writes.invoked),
         None => "no writes".to_string(),
     };
-    format!("{} elections; {failover}; {} with no leader; {writes}", f.elections, secs(f.no_leader_ns))
+    let elections = crate::safety::count(f.elections, "election");
+    format!("{elections}; {failover}; {} with no leader; {writes}", secs(f.no_leader_ns))
 }
 
 fn judge(f: &Figures, bound: u64) -> CheckResult {
@@ -302,18 +316,32 @@ fn first_election(f: &Figures, bound: u64) -> CheckResult {
     match f.first_election_ns {
         Some(t) if t > bound => CheckResult::invalid(
             NAME,
-            format!("the first election came {} into the run, over the {} bound", secs(t), secs(bound)),
+            format!(
+                "the first election came {} into the run, over the {} bound",
+                secs(t),
+                secs(bound)
+            ),
             f.first_election.into_iter().collect(),
         ),
         None if f.history_ns > bound => CheckResult::invalid(
             NAME,
-            format!("no node was elected in the {} of the run, over the {} bound", secs(f.history_ns), secs(bound)),
+            format!(
+                "no node was elected in the {} of the run, over the {} bound",
+                secs(f.history_ns),
+                secs(bound)
+            ),
             Vec::new(),
         ),
-        _ if !f.unfinished_failovers.is_empty() || f.first_election_ns.is_none() => CheckResult::unknown(
-            NAME,
-            format!("the history ends before the {} bound could pass: {}", secs(bound), describe(f)),
-        ),
+        _ if !f.unfinished_failovers.is_empty() || f.first_election_ns.is_none() => {
+            CheckResult::unknown(
+                NAME,
+                format!(
+                    "the history ends before the {} bound could pass: {}",
+                    secs(bound),
+                    describe(f)
+                ),
+            )
+        }
         _ => CheckResult::valid(NAME, format!("within the {} bound: {}", secs(bound), describe(f))),
     }
 }

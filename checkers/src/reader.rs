@@ -61,7 +61,8 @@ impl ReadError {
 pub fn read_path(path: impl AsRef<Path>) -> Result<History, ReadError> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| ReadError::Io { file: name.clone(), source })?;
+    let file =
+        std::fs::File::open(path).map_err(|source| ReadError::Io { file: name.clone(), source })?;
     from_reader(BufReader::with_capacity(1 << 20, file), &name)
 }
 
@@ -110,7 +111,11 @@ impl<R: BufRead> Reader<R> {
         let mut buf = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
         loop {
             let eof = self.fill(&mut buf)?;
-            let whole = if eof { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+            let whole = if eof {
+                buf.len()
+            } else {
+                buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+            };
             self.take_batch(&split_lines(&buf[..whole]))?;
             buf.drain(..whole);
             if eof {
@@ -127,7 +132,10 @@ impl<R: BufRead> Reader<R> {
     fn fill(&mut self, buf: &mut Vec<u8>) -> Result<bool, ReadError> {
         loop {
             let name = &self.name;
-            let chunk = self.input.fill_buf().map_err(|source| ReadError::Io { file: name.clone(), source })?;
+            let chunk = self
+                .input
+                .fill_buf()
+                .map_err(|source| ReadError::Io { file: name.clone(), source })?;
             if chunk.is_empty() {
                 return Ok(true);
             }
@@ -161,7 +169,11 @@ impl<R: BufRead> Reader<R> {
             parse::Parsed::Bad(problem) => return Err(self.rule(problem)),
         };
         if let Some(blank) = self.blank_at {
-            return Err(ReadError::Rule { file: self.name.clone(), line: blank, problem: Problem::Blank });
+            return Err(ReadError::Rule {
+                file: self.name.clone(),
+                line: blank,
+                problem: Problem::Blank,
+            });
         }
         self.accept(record)
     }
@@ -175,7 +187,10 @@ impl<R: BufRead> Reader<R> {
     /// The last line has no newline and is not a whole record: the writer died mid-line.
     fn drop_residue(&mut self) -> Result<(), ReadError> {
         let line = self.line_no;
-        self.warn(line, "the last line was cut off mid-write (crash residue) and was dropped".to_string());
+        self.warn(
+            line,
+            "the last line was cut off mid-write (crash residue) and was dropped".to_string(),
+        );
         Ok(())
     }
 

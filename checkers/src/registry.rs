@@ -23,7 +23,8 @@ pub trait Checker: Send + Sync {
 }
 
 /// Every checker name [`build`] knows, in the order `check` lists them.
-pub const NAMES: &[&str] = &["election-safety", "fencing", "dual-writer", "convergence", "liveness"];
+pub const NAMES: &[&str] =
+    &["election-safety", "fencing", "dual-writer", "convergence", "liveness"];
 
 /// The checkers `splitbrain check` runs when none are named: the safety properties.
 pub const SAFETY_DEFAULTS: &[&str] = &["election-safety", "fencing", "dual-writer"];
@@ -91,7 +92,10 @@ fn settle(name: &str, outcome: std::thread::Result<CheckResult>) -> CheckResult 
             r.checker = name.to_string();
             r
         }
-        Err(panic) => CheckResult::unknown(name, format!("the checker failed: {}", panic_text(&panic))),
+        Err(panic) => CheckResult::unknown(
+            name,
+            format!("the checker failed: {}", panic_text(panic.as_ref())),
+        ),
     }
 }
 

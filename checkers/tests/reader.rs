@@ -7,10 +7,13 @@ use splitbrain_checkers::reader::{from_reader, read_str, Problem, ReadError};
 use splitbrain_checkers::Type;
 use support::schedule::{build, to_jsonl, Schedule};
 
-const ELECTED: &str = r#"{"index":0,"time":10,"process":"n1","type":"ok","f":"elected","value":{"token":1}}"#;
+const ELECTED: &str =
+    r#"{"index":0,"time":10,"process":"n1","type":"ok","f":"elected","value":{"token":1}}"#;
 
 fn line(index: u64, time: u64, process: &str, kind: &str, f: &str) -> String {
-    format!(r#"{{"index":{index},"time":{time},"process":{process},"type":"{kind}","f":"{f}","value":null}}"#)
+    format!(
+        r#"{{"index":{index},"time":{time},"process":{process},"type":"{kind}","f":"{f}","value":null}}"#
+    )
 }
 
 fn lines(ls: &[String]) -> String {
@@ -31,7 +34,11 @@ fn error(text: &str) -> (u64, Problem, String) {
 
 #[test]
 fn a_well_formed_history_reads_back_every_record_with_no_warning() {
-    let text = format!("{ELECTED}\n{}\n{}\n", line(1, 20, "0", "invoke", "write"), line(2, 20, "0", "ok", "write"));
+    let text = format!(
+        "{ELECTED}\n{}\n{}\n",
+        line(1, 20, "0", "invoke", "write"),
+        line(2, 20, "0", "ok", "write")
+    );
     let h = read_str(&text).unwrap();
     assert_eq!(h.records.len(), 3);
     assert_eq!(h.records[2].kind, Type::Ok);
@@ -40,7 +47,11 @@ fn a_well_formed_history_reads_back_every_record_with_no_warning() {
 
 #[test]
 fn time_going_backwards_is_reported_with_its_file_line() {
-    let text = lines(&[line(0, 10, "0", "invoke", "read"), line(1, 30, "0", "ok", "read"), line(2, 20, "1", "invoke", "read")]);
+    let text = lines(&[
+        line(0, 10, "0", "invoke", "read"),
+        line(1, 30, "0", "ok", "read"),
+        line(2, 20, "1", "invoke", "read"),
+    ]);
     let (at, problem, msg) = error(&text);
     assert_eq!((at, problem), (3, Problem::TimeBackwards { time: 20, previous: 30 }));
     assert_eq!(msg, "history.jsonl:3: time goes backwards (20 ns, after 30 ns on the line before)");
@@ -55,7 +66,10 @@ fn a_gap_in_the_indices_is_reported() {
 
 #[test]
 fn a_history_must_start_at_index_zero() {
-    assert_eq!(error(&lines(&[line(1, 1, "\"n1\"", "ok", "x")])).1, Problem::Index { found: 1, expected: 0 });
+    assert_eq!(
+        error(&lines(&[line(1, 1, "\"n1\"", "ok", "x")])).1,
+        Problem::Index { found: 1, expected: 0 }
+    );
 }
 
 #[test]
@@ -63,12 +77,20 @@ fn an_unknown_type_is_not_a_record() {
     let (at, problem, msg) = error(&lines(&[line(0, 1, "0", "done", "read")]));
     assert_eq!(at, 1);
     assert!(matches!(problem, Problem::NotARecord(_)));
-    assert!(msg.contains("unknown variant `done`, expected one of `invoke`, `ok`, `fail`, `info`"), "{msg}");
+    assert!(
+        msg.contains("unknown variant `done`, expected one of `invoke`, `ok`, `fail`, `info`"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_missing_field_or_a_wrong_shape_is_not_a_record() {
-    for bad in [r#"{"index":0,"process":0,"type":"ok","f":"x"}"#, r#"{"index":0,"time":-1,"process":0,"type":"ok","f":"x"}"#, "[1,2,3]", r#"{"index":0,"time":1,"process":1.5,"type":"ok","f":"x"}"#] {
+    for bad in [
+        r#"{"index":0,"process":0,"type":"ok","f":"x"}"#,
+        r#"{"index":0,"time":-1,"process":0,"type":"ok","f":"x"}"#,
+        "[1,2,3]",
+        r#"{"index":0,"time":1,"process":1.5,"type":"ok","f":"x"}"#,
+    ] {
         let (at, problem, msg) = error(&format!("{bad}\n"));
         assert_eq!(at, 1, "{bad}");
         assert!(matches!(problem, Problem::NotARecord(_)), "{bad}: {msg}");
@@ -81,7 +103,12 @@ fn a_process_has_at_most_one_invocation_outstanding() {
     let (at, problem, msg) = error(&text);
     assert_eq!(at, 2);
     assert!(matches!(problem, Problem::AlreadyInvoking { process: 3, open_line: 1, .. }));
-    assert!(msg.contains("process 3 invokes \"read\" while its \"write\" from line 1 is still outstanding"), "{msg}");
+    assert!(
+        msg.contains(
+            "process 3 invokes \"read\" while its \"write\" from line 1 is still outstanding"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -93,18 +120,32 @@ fn a_completion_carries_its_invocations_f() {
 #[test]
 fn a_completion_without_an_invocation_is_refused() {
     let text = lines(&[line(0, 1, "3", "ok", "write")]);
-    assert_eq!(error(&text).1, Problem::NoInvocation { process: 3, f: "write".into(), kind: Type::Ok });
+    assert_eq!(
+        error(&text).1,
+        Problem::NoInvocation { process: 3, f: "write".into(), kind: Type::Ok }
+    );
 }
 
 #[test]
 fn a_process_whose_operation_ended_info_never_invokes_again() {
-    let text = lines(&[line(0, 1, "3", "invoke", "write"), line(1, 2, "3", "info", "write"), line(2, 3, "3", "invoke", "read")]);
-    assert_eq!(error(&text).1, Problem::InvokeAfterInfo { process: 3, f: "read".into(), info_line: 2 });
+    let text = lines(&[
+        line(0, 1, "3", "invoke", "write"),
+        line(1, 2, "3", "info", "write"),
+        line(2, 3, "3", "invoke", "read"),
+    ]);
+    assert_eq!(
+        error(&text).1,
+        Problem::InvokeAfterInfo { process: 3, f: "read".into(), info_line: 2 }
+    );
 }
 
 #[test]
 fn a_process_completes_once_even_after_an_info() {
-    let text = lines(&[line(0, 1, "3", "invoke", "write"), line(1, 2, "3", "info", "write"), line(2, 3, "3", "ok", "write")]);
+    let text = lines(&[
+        line(0, 1, "3", "invoke", "write"),
+        line(1, 2, "3", "info", "write"),
+        line(2, 3, "3", "ok", "write"),
+    ]);
     assert!(matches!(error(&text).1, Problem::NoInvocation { .. }));
 }
 
@@ -115,7 +156,11 @@ fn an_invocation_left_open_at_the_end_is_no_error() {
 
 #[test]
 fn node_nemesis_and_resource_records_need_no_invocation() {
-    let text = lines(&[line(0, 1, "\"n1\"", "ok", "elected"), line(1, 1, "\"nemesis\"", "info", "kill"), line(2, 2, "\"resource\"", "fail", "reject")]);
+    let text = lines(&[
+        line(0, 1, "\"n1\"", "ok", "elected"),
+        line(1, 1, "\"nemesis\"", "info", "kill"),
+        line(2, 2, "\"resource\"", "fail", "reject"),
+    ]);
     assert_eq!(read_str(&text).unwrap().records.len(), 3);
 }
 
@@ -124,7 +169,12 @@ fn a_cut_off_last_line_is_dropped_with_a_warning_and_the_rest_is_kept() {
     let text = format!("{ELECTED}\n{{\"index\":1,\"time\":12,\"proc");
     let h = read_str(&text).unwrap();
     assert_eq!(h.records.len(), 1);
-    assert_eq!(h.warnings, vec!["history.jsonl:2: the last line was cut off mid-write (crash residue) and was dropped"]);
+    assert_eq!(
+        h.warnings,
+        vec![
+            "history.jsonl:2: the last line was cut off mid-write (crash residue) and was dropped"
+        ]
+    );
 }
 
 #[test]
@@ -137,7 +187,10 @@ fn a_cut_off_line_cut_inside_a_utf8_character_is_still_residue() {
 
 #[test]
 fn a_cut_off_line_before_more_lines_is_an_error_not_residue() {
-    let text = format!("{ELECTED}\n{{\"index\":1,\"time\":12,\"proc\n{}\n", line(2, 13, "\"n1\"", "ok", "x"));
+    let text = format!(
+        "{ELECTED}\n{{\"index\":1,\"time\":12,\"proc\n{}\n",
+        line(2, 13, "\"n1\"", "ok", "x")
+    );
     let (at, problem, _) = error(&text);
     assert_eq!(at, 2);
     assert!(matches!(problem, Problem::NotARecord(_)));
@@ -160,7 +213,10 @@ fn a_blank_line_between_records_is_an_error_but_trailing_blank_lines_only_warn()
     let (at, problem, _) = error(&format!("{ELECTED}\n\n{}\n", line(1, 20, "\"n1\"", "ok", "x")));
     assert_eq!((at, problem), (2, Problem::Blank));
     let h = read_str(&format!("{ELECTED}\n\n  \n")).unwrap();
-    assert_eq!(h.warnings, vec!["history.jsonl:2: blank lines at the end of the file were ignored"]);
+    assert_eq!(
+        h.warnings,
+        vec!["history.jsonl:2: blank lines at the end of the file were ignored"]
+    );
 }
 
 #[test]
@@ -187,7 +243,10 @@ fn big_history() -> String {
 fn a_history_larger_than_a_block_reads_the_same_as_line_by_line() {
     let text = big_history();
     assert!(text.len() > 5 << 20, "the test needs more than one 4 MiB block");
-    let expected: Vec<_> = text.lines().map(|l| serde_json::from_str::<splitbrain_checkers::Record>(l).unwrap()).collect();
+    let expected: Vec<_> = text
+        .lines()
+        .map(|l| serde_json::from_str::<splitbrain_checkers::Record>(l).unwrap())
+        .collect();
     assert_eq!(read_str(&text).unwrap().records, expected);
 }
 

@@ -14,7 +14,10 @@ fn verdict(name: &str, records: Vec<splitbrain_checkers::Record>) -> (Verdict, V
 
 #[test]
 fn two_nodes_elected_under_one_token_break_election_safety() {
-    let (v, ev, text) = verdict("election-safety", vec![elected("n1", Some(7)), accept("n1", Some(7)), elected("n3", Some(7))]);
+    let (v, ev, text) = verdict(
+        "election-safety",
+        vec![elected("n1", Some(7)), accept("n1", Some(7)), elected("n3", Some(7))],
+    );
     assert_eq!(v, Verdict::Invalid);
     assert_eq!(ev, vec![0, 2]);
     assert_eq!(text, "token 7 was claimed by n1 (line 0, elected) and n3 (line 2, elected)");
@@ -47,7 +50,8 @@ fn an_ok_write_naming_another_leader_under_a_held_token_breaks_election_safety()
 
 #[test]
 fn an_accept_naming_another_node_under_a_held_token_breaks_election_safety() {
-    let (v, ev, _) = verdict("election-safety", vec![elected("n1", Some(4)), accept("n2", Some(4))]);
+    let (v, ev, _) =
+        verdict("election-safety", vec![elected("n1", Some(4)), accept("n2", Some(4))]);
     assert_eq!((v, ev), (Verdict::Invalid, vec![0, 1]));
 }
 
@@ -70,7 +74,10 @@ fn failed_and_unknown_writes_rejects_stepdowns_and_statuses_claim_nothing() {
 
 #[test]
 fn null_tokens_claim_nothing_so_election_safety_has_nothing_to_judge() {
-    let (v, _, text) = verdict("election-safety", vec![elected("n1", None), elected("n2", None), accept("n1", None)]);
+    let (v, _, text) = verdict(
+        "election-safety",
+        vec![elected("n1", None), elected("n2", None), accept("n1", None)],
+    );
     assert_eq!(v, Verdict::Unknown);
     assert!(text.contains("3 elected, write ok or accept records carry no token"), "{text}");
 }
@@ -84,13 +91,25 @@ fn an_empty_history_is_unknown_to_every_safety_checker_never_valid() {
 
 #[test]
 fn rising_and_repeated_tokens_pass_fencing() {
-    let records = vec![accept("n1", Some(1)), accept("n1", Some(1)), accept("n2", Some(2)), reject("n1", Some(1)), accept("n2", Some(2)), accept("n3", Some(5))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        reject("n1", Some(1)),
+        accept("n2", Some(2)),
+        accept("n3", Some(5)),
+    ];
     assert_eq!(verdict("fencing", records).0, Verdict::Valid);
 }
 
 #[test]
 fn an_accept_below_an_earlier_accept_breaks_fencing() {
-    let records = vec![accept("n1", Some(1)), accept("n2", Some(2)), accept("n2", Some(2)), accept("n1", Some(1))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        accept("n2", Some(2)),
+        accept("n1", Some(1)),
+    ];
     let (v, ev, text) = verdict("fencing", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![2, 3]));
     assert!(text.contains("accepted token 1 from n1 (line 3) after it had accepted the higher token 2 from n2 (line 2)"), "{text}");
@@ -118,16 +137,32 @@ fn null_token_decisions_are_skipped_by_fencing() {
 
 #[test]
 fn tenures_taking_turns_are_no_dual_write() {
-    let records = vec![accept("n1", Some(1)), accept("n1", Some(1)), accept("n2", Some(2)), accept("n1", Some(3)), accept("n1", Some(3))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        accept("n1", Some(3)),
+        accept("n1", Some(3)),
+    ];
     assert_eq!(verdict("dual-writer", records).0, Verdict::Valid);
 }
 
 #[test]
 fn an_old_leader_writing_after_the_new_one_began_is_a_dual_write() {
-    let records = vec![accept("n1", Some(1)), accept("n1", Some(1)), accept("n2", Some(2)), accept("n1", Some(1))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        accept("n1", Some(1)),
+    ];
     let (v, ev, text) = verdict("dual-writer", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![1, 2, 3]));
-    assert!(text.starts_with("n1 wrote under token 1 again (line 3) after n2 began a tenure under token 2 (line 2)"), "{text}");
+    assert!(
+        text.starts_with(
+            "n1 wrote under token 1 again (line 3) after n2 began a tenure under token 2 (line 2)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -138,34 +173,63 @@ fn one_node_moving_between_its_own_tokens_is_no_dual_write() {
 
 #[test]
 fn a_resume_after_several_other_tenures_is_still_a_dual_write() {
-    let records = vec![accept("n1", Some(1)), accept("n1", Some(2)), accept("n2", Some(3)), accept("n1", Some(4)), accept("n1", Some(1))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n1", Some(2)),
+        accept("n2", Some(3)),
+        accept("n1", Some(4)),
+        accept("n1", Some(1)),
+    ];
     let (v, ev, _) = verdict("dual-writer", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![0, 2, 4]));
 }
 
 #[test]
 fn without_tokens_a_re_election_begins_a_new_tenure() {
-    let records = vec![elected("n1", None), accept("n1", None), elected("n2", None), accept("n2", None), elected("n1", None), accept("n1", None)];
+    let records = vec![
+        elected("n1", None),
+        accept("n1", None),
+        elected("n2", None),
+        accept("n2", None),
+        elected("n1", None),
+        accept("n1", None),
+    ];
     assert_eq!(verdict("dual-writer", records).0, Verdict::Valid);
 }
 
 #[test]
 fn without_tokens_writing_on_without_a_new_election_is_a_dual_write() {
-    let records = vec![elected("n1", None), accept("n1", None), elected("n2", None), accept("n2", None), accept("n1", None)];
+    let records = vec![
+        elected("n1", None),
+        accept("n1", None),
+        elected("n2", None),
+        accept("n2", None),
+        accept("n1", None),
+    ];
     let (v, ev, text) = verdict("dual-writer", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![1, 3, 4]));
-    assert!(text.contains("under no token"), "{text}");
+    assert!(text.contains("without a token"), "{text}");
 }
 
 #[test]
 fn with_tokens_a_re_election_does_not_excuse_resuming_an_old_token() {
-    let records = vec![accept("n1", Some(1)), accept("n2", Some(2)), elected("n1", Some(1)), accept("n1", Some(1))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        elected("n1", Some(1)),
+        accept("n1", Some(1)),
+    ];
     assert_eq!(verdict("dual-writer", records).0, Verdict::Invalid);
 }
 
 #[test]
 fn rejected_writes_are_no_tenure() {
-    let records = vec![accept("n1", Some(1)), accept("n2", Some(2)), reject("n1", Some(1)), accept("n2", Some(2))];
+    let records = vec![
+        accept("n1", Some(1)),
+        accept("n2", Some(2)),
+        reject("n1", Some(1)),
+        accept("n2", Some(2)),
+    ];
     assert_eq!(verdict("dual-writer", records).0, Verdict::Valid);
 }
 
@@ -175,5 +239,20 @@ fn accepts_that_name_no_node_are_counted_not_judged() {
     anonymous.value = json!({"token": 1, "value": 3});
     let (v, _, text) = verdict("dual-writer", vec![anonymous]);
     assert_eq!(v, Verdict::Unknown);
-    assert!(text.contains("1 accepts name none"), "{text}");
+    assert!(text.contains("1 accept without one"), "{text}");
+}
+
+#[test]
+fn without_tokens_an_election_older_than_the_new_leaders_excuses_nothing() {
+    // n2 re-elected after n1's tenure began, but n1 was elected after that: n2 is the stale one.
+    let records = vec![
+        elected("n2", None),
+        accept("n2", None),
+        accept("n1", None),
+        elected("n2", None),
+        elected("n1", None),
+        accept("n2", None),
+    ];
+    let (v, ev, _) = verdict("dual-writer", records);
+    assert_eq!((v, ev), (Verdict::Invalid, vec![1, 2, 5]));
 }

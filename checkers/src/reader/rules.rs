@@ -21,7 +21,9 @@ pub enum Problem {
     #[error("blank line (a history has exactly one JSON record per line)")]
     Blank,
     /// `index` is not the next number.
-    #[error("index is {found}, expected {expected} (indices run 0, 1, 2, … in file order with no gaps)")]
+    #[error(
+        "index is {found}, expected {expected} (indices run 0, 1, 2, … in file order with no gaps)"
+    )]
     Index {
         /// The index the line has.
         found: u64,
@@ -138,7 +140,12 @@ impl Rules {
         let open_f = &before[i as usize].f;
         if *open_f != r.f {
             let open_f = open_f.clone();
-            return Err(Problem::WrongCompletion { process: p, f: r.f.clone(), open_f, open_line: i + 1 });
+            return Err(Problem::WrongCompletion {
+                process: p,
+                f: r.f.clone(),
+                open_f,
+                open_line: i + 1,
+            });
         }
         if r.kind == Type::Info {
             self.clients.insert(p, Client::Crashed(r.index));

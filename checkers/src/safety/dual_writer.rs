@@ -13,12 +13,13 @@
 //! - Only another *node* matters: one node moving between its own tokens is fencing's business.
 //! - A token names one tenure (tokens only grow from one leader to the next), so with tokens an
 //!   `elected` report between does not excuse a resume. With `"token": null` the token cannot
-//!   tell tenures apart, so a node's `elected` report begins a new tenure: n1, n2, then n1
-//!   again after n1 was elected again is a hand-over, not a dual write. That report must come
-//!   before the accepts it explains in the file.
+//!   tell tenures apart, so a node's `elected` report after the other node's tenure began (and
+//!   after that node's own latest `elected`) makes its next accepts a new tenure: n1, n2, then
+//!   n1 again after n1 was elected again is a hand-over, not a dual write. That report must come
+//!   before the accepts it explains in the file; an older one excuses nothing.
 //! - An accept that names no node cannot be attributed and is counted, not judged.
 
-use super::{decision, token_text, Decision};
+use super::{count, decision, under, Decision};
 use crate::history::{History, Process, Type};
 use crate::registry::Checker;
 use crate::verdict::CheckResult;
@@ -30,12 +31,11 @@ pub struct DualWriter;
 
 const NAME: &str = "dual-writer";
 
-/// A tenure's identity: node, token, and (for null tokens only) the node's election count.
+/// A tenure's identity: node and token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Tenure {
     node: u32,
     token: Option<i64>,
-    epoch: u32,
 }
 
 /// Where a tenure began, by which node.
@@ -49,12 +49,14 @@ struct Start {
 struct Scan<'h> {
     nodes: HashMap<&'h str, u32>,
     names: Vec<&'h str>,
-    epochs: HashMap<&'h str, u32>,
+    /// Each node's latest `elected` report.
+    elected: HashMap<&'h str, usize>,
     current: Option<Tenure>,
     last_accept: HashMap<Tenure, usize>,
     /// The latest tenure start, and the latest by a node other than `newest`'s.
     newest: Option<Start>,
     newest_other: Option<Start>,
+    tenures: u64,
     accepts: u64,
     unattributed: u64,
     dual_writes: u64,
@@ -73,27 +75,42 @@ impl<'h> Scan<'h> {
 
     fn accept(&mut self, i: usize, node: &'h str, token: Option<i64>) {
         self.accepts += 1;
-        let epoch = if token.is_none() { self.epochs.get(node).copied().unwrap_or(0) } else { 0 };
-        let tenure = Tenure { node: self.node_id(node), token, epoch };
+        let tenure = Tenure { node: self.node_id(node), token };
         if self.current != Some(tenure) {
-            self.switch_to(tenure, i);
+            self.switch_to(tenure, i, node);
         }
         self.current = Some(tenure);
         self.last_accept.insert(tenure, i);
     }
 
-    /// A new run of accepts begins at `i`: either a tenure's first, or a resumed one.
-    fn switch_to(&mut self, tenure: Tenure, i: usize) {
+    /// A new run of accepts begins at `i`: a tenure's first, or a resumed one.
+    fn switch_to(&mut self, tenure: Tenure, i: usize, node: &str) {
         let Some(&last) = self.last_accept.get(&tenure) else {
             return self.begin(Start { index: i, tenure });
         };
-        if let Some(other) = self.latest_start_not_by(tenure.node).filter(|s| s.index > last) {
+        let Some(other) = self.latest_start_not_by(tenure.node).filter(|s| s.index > last) else {
+            return; // it resumes with no other node's tenure in between
+        };
+        if tenure.token.is_none() && self.re_elected(node, other) {
+            self.begin(Start { index: i, tenure });
+        } else {
             self.dual_writes += 1;
             self.witness.get_or_insert([last, other.index, i]);
         }
     }
 
+    /// Whether `node` was elected again after `other` began, and after `other`'s node was last
+    /// elected: then its leadership is the newer one and its accepts begin a new tenure.
+    fn re_elected(&self, node: &str, other: Start) -> bool {
+        let other_node = self.names[other.tenure.node as usize];
+        let other_elected = self.elected.get(other_node).copied();
+        self.elected
+            .get(node)
+            .is_some_and(|&e| e > other.index && !matches!(other_elected, Some(o) if e <= o))
+    }
+
     fn begin(&mut self, start: Start) {
+        self.tenures += 1;
         match self.newest {
             Some(n) if n.tenure.node == start.tenure.node => {}
             previous => self.newest_other = previous,
@@ -119,7 +136,7 @@ impl Checker for DualWriter {
         for (i, r) in h.records.iter().enumerate() {
             match (&r.process, decision(r)) {
                 (Process::Node(n), _) if r.is(Type::Ok, "elected") => {
-                    *s.epochs.entry(n.as_str()).or_default() += 1;
+                    s.elected.insert(n.as_str(), i);
                 }
                 (_, Some(Decision::Accept)) => match r.value_node() {
                     Some(node) => s.accept(i, node, r.token()),
@@ -135,19 +152,21 @@ impl Checker for DualWriter {
 fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
     let details = serde_json::json!({
         "accepts": s.accepts,
-        "tenures": s.last_accept.len(),
+        "tenures": s.tenures,
         "dual_writes": s.dual_writes,
         "accepts_without_node": s.unattributed,
     });
     let result = match s.witness {
-        Some(w) => CheckResult::invalid(NAME, witness_text(h, w), w.iter().map(|&i| i as u64).collect()),
+        Some(w) => {
+            CheckResult::invalid(NAME, witness_text(h, w), w.iter().map(|&i| i as u64).collect())
+        }
         None if s.accepts == 0 => CheckResult::unknown(NAME, nothing_to_judge(s.unattributed)),
         None => CheckResult::valid(
             NAME,
             format!(
-                "{} accepts in {} tenures; no tenure resumed after another node's began",
-                s.accepts,
-                s.last_accept.len()
+                "{} in {}; no tenure resumed after another node's began",
+                count(s.accepts, "accept"),
+                count(s.tenures, "tenure")
             ),
         ),
     };
@@ -158,18 +177,22 @@ fn witness_text(h: &History, [last, other, resumed]: [usize; 3]) -> String {
     let (old, new) = (&h.records[resumed], &h.records[other]);
     let old_node = old.value_node().unwrap_or_default();
     format!(
-        "{old_node} wrote under {} again (line {resumed}) after {} began a tenure under {} (line {other}); \
-         {old_node} had last written under it at line {last}: the old leader acted after the new one",
-        token_text(old.token()),
+        "{old_node} wrote {} again (line {resumed}) after {} began a tenure {} (line {other}); \
+         {old_node} had last written so at line {last}: the old leader acted after the new one",
+        under(old.token()),
         new.value_node().unwrap_or_default(),
-        token_text(new.token()),
+        under(new.token()),
     )
 }
 
 fn nothing_to_judge(unattributed: u64) -> String {
     if unattributed > 0 {
-        format!("no accept record names its node ({unattributed} accepts name none): nothing to judge")
+        format!(
+            "no accept record names its node ({} without one): nothing to judge",
+            count(unattributed, "accept")
+        )
     } else {
-        "no accept record (the run had no resource, or no write reached it): nothing to judge".to_string()
+        "no accept record (the run had no resource, or no write reached it): nothing to judge"
+            .to_string()
     }
 }

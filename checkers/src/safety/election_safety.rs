@@ -13,6 +13,7 @@
 //! - The same node claiming its own token again (a re-election, a stepdown then re-election
 //!   under the same token, many writes) is no violation: only two *different* nodes are.
 
+use super::count;
 use crate::history::{History, Process, Record, Type};
 use crate::registry::Checker;
 use crate::verdict::CheckResult;
@@ -101,7 +102,8 @@ fn verdict(t: &Tally<'_>) -> CheckResult {
     } else if t.claims == 0 {
         CheckResult::unknown(NAME, nothing_to_judge(t.tokenless))
     } else {
-        let text = format!("{} claims of {} tokens, each token by one node", t.claims, t.first.len());
+        let tokens = count(t.first.len() as u64, "token");
+        let text = format!("{} of {tokens}, each token by one node", count(t.claims, "claim"));
         CheckResult::valid(NAME, text)
     };
     result.with_details(details)
@@ -114,6 +116,7 @@ fn nothing_to_judge(tokenless: u64) -> String {
              token (the election gives none), so there is nothing to judge; dual-writer judges such runs"
         )
     } else {
-        "no record claims a token (no elected report, ok write or accept): nothing to judge".to_string()
+        "no record claims a token (no elected report, ok write or accept): nothing to judge"
+            .to_string()
     }
 }

@@ -14,7 +14,7 @@
 //! - Decisions with `"token": null` cannot be ordered and are skipped; if no accept carries a
 //!   token there is nothing to judge (`unknown`).
 
-use super::{decision, node_text, Decision};
+use super::{count, decision, node_text, Decision};
 use crate::history::{History, Record};
 use crate::registry::Checker;
 use crate::verdict::CheckResult;
@@ -34,7 +34,7 @@ struct High {
 
 impl High {
     fn raise(high: &mut Option<High>, token: i64, index: usize) {
-        if high.map_or(true, |h| token >= h.token) {
+        if !matches!(high, Some(h) if token < h.token) {
             *high = Some(High { token, index });
         }
     }
@@ -131,8 +131,9 @@ fn verdict(s: Scan) -> CheckResult {
         None => CheckResult::valid(
             NAME,
             format!(
-                "{} accepts in order of rising tokens, none at or below a token refused as stale ({} rejects)",
-                s.accepts, s.rejects
+                "{} in order of rising tokens, none at or below a token refused as stale ({})",
+                count(s.accepts, "accept"),
+                count(s.rejects, "reject")
             ),
         ),
     };

@@ -41,11 +41,21 @@ pub(crate) fn decision(r: &Record) -> Option<Decision> {
     }
 }
 
-/// "token 7", or "no token" for `null`.
-pub(crate) fn token_text(token: Option<i64>) -> String {
+/// "under token 7", or "without a token" for `null`.
+pub(crate) fn under(token: Option<i64>) -> String {
     match token {
-        Some(t) => format!("token {t}"),
-        None => "no token".to_string(),
+        Some(t) => format!("under token {t}"),
+        None => "without a token".to_string(),
+    }
+}
+
+/// "1 accept", "3 accepts": a count with its noun.
+pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -53,7 +53,12 @@ pub mod mk {
 
     /// Node `n` reports it stopped leading under `token`.
     pub fn stepdown(n: &str, token: Option<i64>) -> Record {
-        rec(Process::Node(n.into()), Type::Ok, "stepdown", json!({"token": token, "reason": "test"}))
+        rec(
+            Process::Node(n.into()),
+            Type::Ok,
+            "stepdown",
+            json!({"token": token, "reason": "test"}),
+        )
     }
 
     /// The resource applied a write by `n` under `token`.
@@ -63,7 +68,12 @@ pub mod mk {
 
     /// The resource refused a write by `n` under `token` as stale.
     pub fn reject(n: &str, token: Option<i64>) -> Record {
-        let mut r = rec(Process::Resource, Type::Fail, "reject", json!({"token": token, "node": n, "value": 1}));
+        let mut r = rec(
+            Process::Resource,
+            Type::Fail,
+            "reject",
+            json!({"token": token, "node": n, "value": 1}),
+        );
         r.error = Some("stale-token".into());
         r
     }

@@ -96,7 +96,16 @@ impl Schedule {
     /// A random schedule of `terms` terms with about `ops` operations each.
     pub fn random(seed: u64, terms: usize, ops: usize) -> Schedule {
         let mut rng = Rng(seed);
-        let all = [Op::WriteOk, Op::WriteOk, Op::WriteOk, Op::WriteFail, Op::WriteInfoApplied, Op::WriteInfoLost, Op::Read, Op::Status];
+        let all = [
+            Op::WriteOk,
+            Op::WriteOk,
+            Op::WriteOk,
+            Op::WriteFail,
+            Op::WriteInfoApplied,
+            Op::WriteInfoLost,
+            Op::Read,
+            Op::Status,
+        ];
         let faults = [None, Some(Fault::Partition), Some(Fault::Pause), Some(Fault::Kill)];
         let terms = (0..terms)
             .map(|_| Term {
@@ -126,14 +135,28 @@ struct Builder<'s> {
     free: Vec<i64>,
     value: i64,
     last_written: Option<i64>,
+    /// For each record, the term whose leader it belongs to (accepts only).
+    term_of: Vec<Option<usize>>,
+    term: usize,
 }
 
 impl Builder<'_> {
-    fn push(&mut self, process: Process, kind: Type, f: &str, value: Value, node: Option<String>, error: Option<&str>) -> usize {
+    fn push(
+        &mut self,
+        process: Process,
+        kind: Type,
+        f: &str,
+        value: Value,
+        node: Option<String>,
+        error: Option<&str>,
+    ) -> usize {
         self.time += 1_000_000 + (self.records.len() as u64 * 7919) % 5_000_000;
         let index = self.records.len() as u64;
         let error = error.map(str::to_string);
-        let record = Record { index, time: self.time, process, kind, f: f.to_string(), value, node, error };
+        let record =
+            Record { index, time: self.time, process, kind, f: f.to_string(), value, node, error };
+        let accept = record.process == Process::Resource && kind == Type::Ok;
+        self.term_of.push(accept.then_some(self.term));
         self.records.push(record);
         index as usize
     }
@@ -169,7 +192,8 @@ impl Builder<'_> {
     fn fault_value(&self, fault: Fault, old: usize) -> Value {
         match fault {
             Fault::Partition => {
-                let others: Vec<String> = (0..self.s.nodes).filter(|&i| i != old).map(node).collect();
+                let others: Vec<String> =
+                    (0..self.s.nodes).filter(|&i| i != old).map(node).collect();
                 let mut grudge = serde_json::Map::new();
                 grudge.insert(node(old), json!(others));
                 for o in &others {
@@ -183,26 +207,50 @@ impl Builder<'_> {
     }
 }
 
-const FAULT_NAMES: [(Fault, &str, &str); 3] =
-    [(Fault::Partition, "start-partition", "stop-partition"), (Fault::Pause, "pause", "resume"), (Fault::Kill, "kill", "restart")];
+const FAULT_NAMES: [(Fault, &str, &str); 3] = [
+    (Fault::Partition, "start-partition", "stop-partition"),
+    (Fault::Pause, "pause", "resume"),
+    (Fault::Kill, "kill", "restart"),
+];
 
 fn names(fault: Fault) -> (&'static str, &'static str) {
-    let (_, begin, end) = FAULT_NAMES.iter().find(|(f, _, _)| *f == fault).copied().unwrap_or(FAULT_NAMES[0]);
+    let (_, begin, end) =
+        FAULT_NAMES.iter().find(|(f, _, _)| *f == fault).copied().unwrap_or(FAULT_NAMES[0]);
     (begin, end)
 }
 
 /// The records of a run that follows `s`: a valid history by construction.
 pub fn build(s: &Schedule) -> Vec<Record> {
-    let mut b = Builder { s, records: Vec::new(), time: 0, next_process: 0, free: Vec::new(), value: 0, last_written: None };
+    build_traced(s).0
+}
+
+/// The records of a run that follows `s`, and for each `accept` record the term it belongs to.
+pub fn build_traced(s: &Schedule) -> (Vec<Record>, Vec<Option<usize>>) {
+    let mut b = Builder {
+        s,
+        records: Vec::new(),
+        time: 0,
+        next_process: 0,
+        free: Vec::new(),
+        value: 0,
+        last_written: None,
+        term_of: Vec::new(),
+        term: 0,
+    };
     let mut token = 0i64;
     let mut old: Option<usize> = None;
-    for term in &s.terms {
+    for (k, term) in s.terms.iter().enumerate() {
+        b.term = k;
         let leader = term.leader % s.nodes;
         let prev_token = token;
         token += term.gap.max(1);
         hand_over(&mut b, term, old, leader, prev_token, token);
         if term.rejoin {
-            b.report(leader, "stepdown", json!({"token": b.token(token), "reason": "lease-renewal"}));
+            b.report(
+                leader,
+                "stepdown",
+                json!({"token": b.token(token), "reason": "lease-renewal"}),
+            );
             b.report(leader, "elected", json!({"token": b.token(token)}));
         }
         for batch in term.ops.chunks(s.concurrency.max(1)) {
@@ -211,12 +259,19 @@ pub fn build(s: &Schedule) -> Vec<Record> {
         old = Some(leader);
     }
     finish(&mut b, old, token);
-    b.records
+    (b.records, b.term_of)
 }
 
 /// From the old leader to the new one: stepdown or not, the fault, the election, the old
 /// leader's stale write, the fault's end, and its late stepdown.
-fn hand_over(b: &mut Builder<'_>, term: &Term, old: Option<usize>, leader: usize, prev: i64, token: i64) {
+fn hand_over(
+    b: &mut Builder<'_>,
+    term: &Term,
+    old: Option<usize>,
+    leader: usize,
+    prev: i64,
+    token: i64,
+) {
     let Some(old) = old else {
         b.report(leader, "elected", json!({"token": b.token(token)}));
         return;
@@ -251,7 +306,14 @@ fn stale_write(b: &mut Builder<'_>, old: usize, prev: i64) {
     let v = b.value;
     b.push(Process::Client(p), Type::Invoke, "write", json!({"value": v}), Some(node(old)), None);
     b.resource(Type::Fail, "reject", prev, old, v, Some("stale-token"));
-    b.push(Process::Client(p), Type::Fail, "write", json!({"value": v}), Some(node(old)), Some("stale-token"));
+    b.push(
+        Process::Client(p),
+        Type::Fail,
+        "write",
+        json!({"value": v}),
+        Some(node(old)),
+        Some("stale-token"),
+    );
     b.free.push(p);
 }
 
@@ -289,7 +351,9 @@ fn complete(b: &mut Builder<'_>, p: i64, op: Op, target: usize, v: i64, leader: 
             let value = json!({"value": v, "token": b.token(token), "leader": node(leader)});
             b.push(client, Type::Ok, "write", value, to, None)
         }
-        Op::WriteFail => b.push(client, Type::Fail, "write", json!({"value": v}), to, Some("not-leader")),
+        Op::WriteFail => {
+            b.push(client, Type::Fail, "write", json!({"value": v}), to, Some("not-leader"))
+        }
         Op::WriteInfoApplied | Op::WriteInfoLost => {
             b.push(client, Type::Info, "write", json!({"value": v}), to, Some("timeout"))
         }

@@ -112,7 +112,12 @@ fn read(path: &Path) -> anyhow::Result<History> {
     splitbrain_checkers::reader::read_path(path).map_err(|e| bad_input(e.to_string()))
 }
 
-fn print_human(path: &Path, h: &History, verdict: Verdict, results: &[CheckResult]) -> anyhow::Result<()> {
+fn print_human(
+    path: &Path,
+    h: &History,
+    verdict: Verdict,
+    results: &[CheckResult],
+) -> anyhow::Result<()> {
     for w in &h.warnings {
         eprintln!("warning: {w}");
     }
@@ -126,7 +131,12 @@ fn print_human(path: &Path, h: &History, verdict: Verdict, results: &[CheckResul
     Ok(())
 }
 
-fn print_json(path: &Path, h: &History, verdict: Verdict, results: &[CheckResult]) -> anyhow::Result<()> {
+fn print_json(
+    path: &Path,
+    h: &History,
+    verdict: Verdict,
+    results: &[CheckResult],
+) -> anyhow::Result<()> {
     let report = Report {
         history: path.display().to_string(),
         records: h.records.len(),
