@@ -5,7 +5,7 @@
 mod thirdparty_support;
 
 use libtest_mimic::{Arguments, Trial};
-use thirdparty_support::{etcd_tests, k8s_tests, redis_tests};
+use thirdparty_support::{etcd_tests, k8s_tests, node_tests, redis_tests};
 
 fn main() {
     let args = Arguments::from_args();
@@ -13,6 +13,7 @@ fn main() {
     trials.extend(etcd_tests::trials());
     trials.extend(k8s_tests::trials());
     trials.extend(redis_tests::trials());
+    trials.extend(node_tests::trials());
     libtest_mimic::run(&args, trials).exit();
 }
 

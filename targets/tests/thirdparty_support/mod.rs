@@ -2,6 +2,7 @@
 
 pub mod etcd_tests;
 pub mod k8s_tests;
+pub mod node_tests;
 pub mod redis_tests;
 
 use std::path::{Path, PathBuf};
