@@ -2,7 +2,7 @@
 //! with results.json, junit.xml and report.html, and prints the terminal summary.
 //!
 //! `cargo run -p splitbrain-results --example sample_report -- [STORE_DIR] [--seconds N]
-//! [--ops-per-second N]`; the run goes to `STORE_DIR/<test>/<timestamp>/` (default
+//! [--ops-per-second N] [--clients N] [--seed N] [--fenced]`; the run goes to `STORE_DIR/<test>/<timestamp>/` (default
 //! `/tmp/splitbrain-sample-store`), and the last line printed is the report's path.
 
 use splitbrain_results::sample::{dual_writer_run, SampleOptions};
@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seconds" => opts.seconds = num()?,
             "--ops-per-second" => opts.ops_per_second = num()?,
             "--seed" => opts.seed = num()?,
+            "--clients" => opts.clients = num()? as i64,
+            "--fenced" => opts.fenced = true,
             other if !other.starts_with('-') => store = other.to_string(),
             other => return Err(format!("unknown option {other}").into()),
         }

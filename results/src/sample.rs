@@ -29,11 +29,13 @@ pub struct SampleOptions {
     pub clients: i64,
     /// Seed of every random choice.
     pub seed: u64,
+    /// A fenced resource: it refuses the woken leader's stale token, and the run is valid.
+    pub fenced: bool,
 }
 
 impl Default for SampleOptions {
     fn default() -> SampleOptions {
-        SampleOptions { seconds: 20, ops_per_second: 400, clients: 10, seed: 7 }
+        SampleOptions { seconds: 20, ops_per_second: 400, clients: 10, seed: 7, fenced: false }
     }
 }
 
@@ -124,7 +126,7 @@ pub fn dual_writer_run(o: &SampleOptions) -> Sample {
     let plan = Plan { d: o.seconds.max(5) * 1_000_000_000 };
     let mut b = Builder { events: Vec::new(), seq: 0 };
     let mut rng = Rng(o.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    scenario(&plan, &mut b);
+    scenario(&plan, &mut b, o.fenced);
     clients(&plan, o, &mut rng, &mut b);
     b.events.sort_by_key(|(t, seq, _)| (*t, *seq));
     let mut records: Vec<Record> = b.events.into_iter().map(|e| e.2).collect();
@@ -132,13 +134,14 @@ pub fn dual_writer_run(o: &SampleOptions) -> Sample {
     fill_reads(&mut records);
     let history = History::new(records);
     let checks = checks(&history);
+    let resource = if o.fenced { "fenced" } else { "open" };
     let command = format!(
-        "splitbrain test --target raft --nodes 5 --nemesis partition,pause,kill,clock --resource open --time-limit {} --seed {}",
+        "splitbrain test --target raft --nodes 5 --nemesis partition,pause,kill,clock --resource {resource} --time-limit {} --seed {}",
         o.seconds, o.seed
     );
     let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_777_303_812);
     let mut meta = RunMeta::new(
-        "raft-open-pause",
+        &format!("raft-{resource}-pause"),
         o.seed,
         command.split(' ').map(String::from).collect(),
         started,
@@ -148,17 +151,17 @@ pub fn dual_writer_run(o: &SampleOptions) -> Sample {
     ));
     meta.splitbrain_version = env!("CARGO_PKG_VERSION").to_string();
     meta.versions.insert("splitbrain-node".into(), env!("CARGO_PKG_VERSION").into());
-    meta.options = json!({"target": "raft", "nodes": 5, "nemesis": ["partition", "pause", "kill", "clock"], "resource": "open", "time_limit_s": o.seconds, "concurrency": o.clients});
+    meta.options = json!({"target": "raft", "nodes": 5, "nemesis": ["partition", "pause", "kill", "clock"], "resource": resource, "time_limit_s": o.seconds, "concurrency": o.clients});
     Sample { history, checks, meta }
 }
 
-fn scenario(p: &Plan, b: &mut Builder) {
+fn scenario(p: &Plan, b: &mut Builder, fenced: bool) {
     b.report(p.at(0.015), "n1", "elected", json!({"token": 1, "term": 1}));
     b.nemesis(p.at(0.25), "pause", json!({"nodes": ["n1"]}));
     b.report(p.at(0.31), "n2", "elected", json!({"token": 2, "term": 2}));
     b.nemesis(p.at(0.45), "resume", json!({"nodes": ["n1"]}));
     // The paused leader's write, sent before the pause, lands after it wakes: the dual write.
-    stale_write(p, b);
+    stale_write(p, b, fenced);
     b.report(p.at(0.46), "n1", "stepdown", json!({"token": 1, "reason": "saw term 2"}));
     let grudge = json!({"n3": ["n1", "n2", "n4", "n5"], "n1": ["n3"], "n2": ["n3"], "n4": ["n3"], "n5": ["n3"]});
     b.nemesis(
@@ -183,11 +186,20 @@ fn scenario(p: &Plan, b: &mut Builder) {
     }
 }
 
-fn stale_write(p: &Plan, b: &mut Builder) {
+fn stale_write(p: &Plan, b: &mut Builder, fenced: bool) {
     let proc = Process::Client(899);
     let value = 424_242;
     b.push(p.at(0.25) - 2 * MS, proc.clone(), Type::Invoke, "write", json!({"value": value}))
         .node = Some("n1".into());
+    if fenced {
+        let refused = json!({"token": 1, "node": "n1", "value": value});
+        b.push(p.at(0.45) + 4 * MS, Process::Resource, Type::Fail, "reject", refused).error =
+            Some("stale-token".into());
+        let r = b.push(p.at(0.45) + 6 * MS, proc, Type::Fail, "write", json!({"value": value}));
+        r.node = Some("n1".into());
+        r.error = Some("stale-token".into());
+        return;
+    }
     let accept = json!({"token": 1, "node": "n1", "value": value});
     b.push(p.at(0.45) + 4 * MS, Process::Resource, Type::Ok, "accept", accept);
     let done = json!({"value": value, "token": 1, "leader": "n1"});
@@ -302,11 +314,15 @@ fn checks(h: &History) -> Vec<CheckResult> {
             |pred: &dyn Fn(&Record) -> bool| h.records.iter().find(|r| pred(r)).map(|r| r.index);
         let first2 = find(&|r| r.is(Type::Ok, "accept") && r.token() == Some(2)).unwrap_or(0);
         let stale = find(&|r| r.is(Type::Ok, "accept") && r.token() == Some(1) && r.index > first2);
-        let stale = stale.unwrap_or(0);
+        let at = results.len().saturating_sub(2).min(3);
+        let Some(stale) = stale else {
+            let text = "sample: the fenced resource refused the stale write, so no read saw it";
+            results.insert(at, CheckResult::valid("linearizable", text));
+            return results;
+        };
         let read = find(&|r| {
             r.is(Type::Ok, "read") && r.index > stale && r.payload() == Some(&json!(424_242))
         });
-        let at = results.len().saturating_sub(2).min(3);
         results.insert(at, linearizable(h, stale, read));
     }
     results

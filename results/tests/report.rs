@@ -60,7 +60,8 @@ fn the_page_is_self_contained() {
 
 #[test]
 fn a_long_run_with_100k_operations_stays_light() {
-    let options = SampleOptions { seconds: 60, ops_per_second: 3200, clients: 30, seed: 3 };
+    let options =
+        SampleOptions { seconds: 60, ops_per_second: 3200, clients: 30, seed: 3, fenced: false };
     let s = dual_writer_run(&options);
     let ops = s.history.records.iter().filter(|r| r.is_client() && r.kind == Type::Invoke).count();
     assert!(ops >= 100_000, "the sample has {ops} operations");
@@ -110,4 +111,12 @@ fn odd_histories_and_results_still_render() {
     let html = report::render(&RunResults::new(meta, checks, &h), &h);
     assert!(!html.contains("<script>"), "text is escaped");
     assert!(html.contains("x&lt;script&gt;"));
+}
+
+#[test]
+fn a_valid_run_shows_no_violation_marks() {
+    let (html, results) = render(&SampleOptions { fenced: true, ..SampleOptions::default() });
+    assert_eq!(results.verdict, splitbrain_checkers::Verdict::Valid, "{:?}", results.checks);
+    assert!(html.contains(r#"<div class="verdict valid">VALID</div>"#));
+    assert!(!html.contains(r#"class="vmark""#) && !html.contains("violation-1"));
 }

@@ -102,3 +102,22 @@ fn atomic_writes_replace_the_file_whole() {
         std::fs::read_dir(run.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "only nodes/ and results.json: {names:?}");
 }
+
+#[test]
+fn the_index_page_lists_every_run_with_its_verdict_and_relative_links() {
+    let dir = TempDir::new("store-index");
+    let store = Store::new(dir.path());
+    let a = store.create_run("raft", at(1000)).expect("run");
+    store.create_run("etcd<x>", at(2000)).expect_err("bad name");
+    std::fs::write(a.results(), r#"{"verdict": "valid"}"#).unwrap();
+    std::fs::write(a.report(), "<html></html>").unwrap();
+    store.create_run("bully", at(3000)).expect("run");
+    let html = splitbrain_results::report::index::render("store", &store.runs().unwrap());
+    assert!(
+        html.contains("2 runs · 1 valid · 0 invalid · 0 unknown · 1 without results"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="raft/19700101T001640.000Z/report.html""#));
+    assert!(html.find("bully").unwrap() < html.find("raft").unwrap(), "newest first");
+    assert!(!html.to_lowercase().contains("http"));
+}

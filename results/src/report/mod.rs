@@ -15,6 +15,7 @@
 pub mod details;
 pub mod excerpt;
 pub mod fmt;
+pub mod index;
 pub mod known;
 pub mod latency;
 pub mod model;
@@ -29,7 +30,8 @@ use splitbrain_checkers::History;
 use std::fmt::Write;
 use timeline::View;
 
-const STYLE: &str = include_str!("style.css");
+/// The page style, shared by the report and the store's index page.
+pub(crate) const STYLE: &str = include_str!("style.css");
 
 /// A zoomed view is drawn for a violation when its window is under this share of the run.
 const ZOOM_BELOW: f64 = 0.5;
