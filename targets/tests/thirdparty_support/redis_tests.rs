@@ -26,6 +26,10 @@ pub fn trials() -> Vec<Trial> {
         ),
         t("redis_cas_refuses_to_renew_a_key_it_no_longer_owns_and_tokens_rise", cas_refuses),
         t("a_hosted_redis_cas_candidate_reports_elected_then_stepdown_on_stop", hosted_reports),
+        t(
+            "a_forward_clock_bump_on_the_shimmed_server_hands_a_live_cas_lease_to_another",
+            clock_bump,
+        ),
     ]
 }
 
@@ -172,4 +176,48 @@ fn hosted_reports() -> Result<(), String> {
         format!("{lines:?}"),
     )?;
     ensure(holder(&redis)?.is_none(), "the key outlived the resignation")
+}
+
+/// The clock shim hook: redis-server started with the shim's environment; a forward bump of
+/// its clock expires the key at once, a second candidate acquires it (under a higher token)
+/// while the first still believes it leads, until its next renewal is refused.
+fn clock_bump() -> Result<(), String> {
+    use splitbrain_nemesis::clock::{install_shim, ClockFile, ClockState, ENV_FILE};
+    let scratch = Scratch::new("redis-clock");
+    let shim = install_shim(scratch.path()).map_err(fail)?;
+    let mut clock = ClockFile::create(&scratch.path().join("clock-n1")).map_err(fail)?;
+    let env = [
+        ("LD_PRELOAD".to_string(), shim.display().to_string()),
+        (ENV_FILE.to_string(), clock.path().display().to_string()),
+    ];
+    let server = RedisServer::loopback(scratch.path()).map_err(fail)?;
+    let redis = LocalRedis::start(server, &env, Duration::from_secs(10)).map_err(fail)?;
+    let mut opts = RedisOptions::new(&redis.server.url());
+    opts.ttl = Duration::from_secs(6); // renewals every 2 s: the bump lands between two
+    let mut a = RedisElector::new("a", Recipe::Cas, opts.clone()).map_err(fail)?;
+    let mut b = RedisElector::new("b", Recipe::Cas, opts).map_err(fail)?;
+    ensure(
+        a.campaign(Duration::from_secs(1), &|| never(())).map_err(fail)? == Some(Some(1)),
+        "a leads",
+    )?;
+    let before = server_time(&redis)?;
+    clock.set(ClockState { offset_ns: 30_000_000_000, ..ClockState::default() });
+    let jumped = server_time(&redis)? - before;
+    ensure((29..40).contains(&jumped), format!("the server's TIME moved {jumped} s, not ~30 s"))?;
+    let tb = b.campaign(Duration::from_secs(1), &|| never(())).map_err(fail)?;
+    ensure(
+        tb == Some(Some(2)),
+        format!("b should take the expired key under token 2, got {tb:?}"),
+    )?;
+    ensure(
+        a.lost().is_none(),
+        "a noticed before its renewal: then the window this test shows is gone",
+    )?;
+    let reason = a.wait_lost(Duration::from_secs(3)).ok_or("a never noticed")?;
+    ensure(reason.starts_with("renewal-refused"), reason)
+}
+
+fn server_time(redis: &LocalRedis) -> Result<i64, String> {
+    let (secs, _): (i64, i64) = redis::cmd("TIME").query(&mut raw(redis)?).map_err(fail)?;
+    Ok(secs)
 }
