@@ -6,6 +6,7 @@
 //! a [`exit::BadInput`] anywhere in its chain means 254, anything else 255.
 
 mod cmd;
+mod controller;
 mod exit;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a test: a cluster in a sandbox, clients and faults, a recorded history, a verdict.
+    Test(cmd::test::Args),
+    /// Judge a stored run again and rewrite its results.
+    Analyze(cmd::analyze::Args),
+    /// List the targets, whether each can run here, their bugs and the faults that miss them.
+    Targets(cmd::targets::Args),
+    /// Browse the stored runs over HTTP on 127.0.0.1.
+    Serve(cmd::serve::Args),
+    /// Measure the controller (`bench record`: client operations recorded per second).
+    Bench(cmd::bench::Args),
     /// Check a recorded history and print the verdict of each checker.
     Check(cmd::check::Args),
     /// Open a sandbox with N nodes and run a command (default: a shell) next to them.
@@ -35,6 +46,11 @@ fn main() -> ExitCode {
         Err(e) => return exit::usage(e),
     };
     let outcome = match cli.command {
+        Command::Test(args) => cmd::test::run(args),
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Targets(args) => cmd::targets::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Sandbox(args) => cmd::sandbox::run(args),
         Command::NodeExec(args) => cmd::sandbox::node_exec(args),

@@ -1,0 +1,125 @@
+//! `splitbrain bench record`: how many client operations per second the controller records,
+//! with nothing else in the way: the real client workers and recorder against an in-process
+//! node that answers at once, on loopback. Then the history is read back and every operation
+//! counted, so "without dropping any" is checked, not assumed.
+//!
+//! Neighbours: the workers are `crate::controller::clients`, the recorder
+//! `crate::controller::recorder`; `harness/benches/record.rs` runs this several times and
+//! reports the median.
+
+use crate::controller::clients::{self, Workload};
+use crate::controller::recorder::Recorder;
+use crate::exit::bad_input;
+use serde_json::{json, Value};
+use splitbrain_checkers::{Process, Type};
+use splitbrain_results::HistoryWriter;
+use splitbrain_targets::lines::Timeouts;
+use splitbrain_targets::stop::Stop;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Arguments of `splitbrain bench`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What to measure: `record`.
+    pub what: String,
+    /// Client workers.
+    #[arg(long, default_value_t = 8)]
+    pub workers: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+}
+
+/// Runs `bench`; prints one line of figures, exits 0 when nothing was dropped, 1 otherwise.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.what != "record" {
+        return Err(bad_input(format!("bench {:?}: the only benchmark is `record`", args.what)));
+    }
+    if args.workers == 0 || !(args.seconds > 0.0 && args.seconds < 3600.0) {
+        return Err(bad_input("--workers must be 1 or more, --seconds between 0 and 3600"));
+    }
+    let dir = std::env::temp_dir().join(format!("splitbrain-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let outcome = measure(&args, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let m = outcome?;
+    println!(
+        "record: {} client operations ({} records) in {:.2} s = {:.0} ops/s with {} workers; read back {} completed operations, {} dropped",
+        m.ops, m.records, m.secs, m.ops as f64 / m.secs, args.workers, m.read_back, m.ops - m.read_back
+    );
+    Ok(if m.read_back == m.ops && m.records == 2 * m.ops { 0 } else { 1 })
+}
+
+struct Measured {
+    ops: u64,
+    records: u64,
+    read_back: u64,
+    secs: f64,
+}
+
+fn measure(args: &Args, dir: &std::path::Path) -> anyhow::Result<Measured> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let history = dir.join("history.jsonl");
+    let recorder = Recorder::new(HistoryWriter::create(&history)?, &["n1".into()], args.workers as i64);
+    let workload = Workload {
+        nodes: vec![("n1".into(), addr)],
+        concurrency: args.workers,
+        rate: 0.0,
+        read_share: 0.5,
+        timeouts: Timeouts::ms(1000, 5000),
+        seed: 1,
+    };
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| serve(&listener, &done));
+        let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+        clients::run(&workload, &recorder, until, &Stop::new());
+        done.store(true, Ordering::SeqCst);
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let h = splitbrain_checkers::reader::read_path(&history)?;
+    let completions = |h: &splitbrain_checkers::History| {
+        h.records.iter().filter(|r| matches!(r.process, Process::Client(_)) && r.kind != Type::Invoke).count() as u64
+    };
+    Ok(Measured { ops: recorder.len() / 2, records: recorder.len(), read_back: completions(&h), secs })
+}
+
+/// A node that answers every request at once, one thread per connection.
+fn serve(listener: &TcpListener, done: &AtomicBool) {
+    std::thread::scope(|s| {
+        while !done.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    s.spawn(move || answer(stream));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    });
+}
+
+fn answer(stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut out = stream.try_clone()?;
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream);
+    while reader.read_line(&mut line)? > 0 {
+        let req: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        let reply = match req.get("op").and_then(Value::as_str) {
+            Some("write") => json!({"ok": true, "value": req["value"], "token": 1, "leader": "n1"}),
+            Some("read") => json!({"ok": true, "value": null}),
+            _ => json!({"ok": true, "leader": true, "token": 1, "node": "n1"}),
+        };
+        out.write_all(format!("{reply}\n").as_bytes())?;
+        line.clear();
+    }
+    Ok(())
+}

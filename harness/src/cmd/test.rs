@@ -1,0 +1,211 @@
+//! `splitbrain test`: bring up a cluster in a sandbox, break it on a schedule, record the
+//! history, judge it, and exit with the verdict (0 valid, 1 invalid, 2 unknown).
+//!
+//! Neighbours: the arguments become a [`Plan`] here, checked completely before the sandbox is
+//! entered (bad usage is 254 and starts nothing); `crate::controller::lifecycle` runs it.
+
+use crate::controller::lifecycle;
+use crate::controller::nemesis::FaultKind;
+use crate::controller::options::{default_name, parse_duration, Plan};
+use crate::controller::seed;
+use crate::exit::bad_input;
+use splitbrain_nemesis::{net, Sandbox};
+use splitbrain_targets::launch::{self, NodeTiming};
+use splitbrain_targets::resource::Mode;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `splitbrain test`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The system under test (see `splitbrain targets`).
+    #[arg(long, default_value = "raft")]
+    pub target: String,
+    /// Number of nodes (n1…nN).
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss; or none.
+    #[arg(long, default_value = "partition,pause,kill")]
+    pub nemesis: String,
+    /// Time a fault lasts, and time between faults (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub nemesis_interval: Duration,
+    /// Client workers [default: 2 per node].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Mean client operations per second over all workers (0: as fast as they go).
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// How long clients and faults run (e.g. 60, 60s, 2m).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub time_limit: Duration,
+    /// The seed of every random choice [default: a fresh one, printed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// The test's name (its folder in the store) [default: target-bug-faults].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A planted bug of the target to switch on (see `splitbrain targets`).
+    #[arg(long)]
+    pub bug: Option<String>,
+    /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything).
+    #[arg(long, default_value = "fenced")]
+    pub resource: String,
+    /// Runs to do, each with the next seed; stops at the first run that is not valid.
+    #[arg(long, default_value_t = 1)]
+    pub test_count: u32,
+    /// Time the cluster gets after the final heal before its status is asked.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub settle: Duration,
+    /// After settling, how long the cluster may take to have exactly one leader.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub convergence_bound: Duration,
+    /// How long to wait for the first leader before reporting that none was elected.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_timeout: Duration,
+    /// Longest acceptable failover; with it, liveness gives a verdict.
+    #[arg(long, value_parser = parse_duration)]
+    pub max_failover: Option<Duration>,
+    /// The candidates' election timeout range in ms.
+    #[arg(long, default_value = "150-300", value_name = "MIN-MAX")]
+    pub election_timeout_ms: String,
+    /// The leaders' heartbeat interval in ms.
+    #[arg(long, default_value_t = 50)]
+    pub heartbeat_ms: u64,
+    /// The leaders' own periodic write in ms (0: none).
+    #[arg(long, default_value_t = 100)]
+    pub work_interval_ms: u64,
+    /// Bound of each write of a node to the resource in ms.
+    #[arg(long, default_value_t = 500)]
+    pub resource_timeout_ms: u64,
+    /// Bound of a read's leadership confirmation in ms.
+    #[arg(long, default_value_t = 300)]
+    pub confirm_timeout_ms: u64,
+}
+
+/// Runs `test`: must be called before the process starts any thread.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let plan = plan(&args)?;
+    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
+    splitbrain_targets::stop::install_signal_handlers()?;
+    let mut code = 0;
+    for i in 0..plan.test_count {
+        let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
+        code = outcome.code;
+        if code != 0 || outcome.interrupted {
+            break;
+        }
+    }
+    Ok(code)
+}
+
+/// The resolved options, or a bad-input error naming what is wrong and what to do.
+pub fn plan(a: &Args) -> anyhow::Result<Plan> {
+    let target = launch::find(&a.target).map_err(|e| bad_input(e.to_string()))?;
+    target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
+    if let Some(bug) = &a.bug {
+        let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
+        if !bugs.contains(&bug.as_str()) {
+            let known = if bugs.is_empty() { "none".to_string() } else { bugs.join(", ") };
+            return Err(bad_input(format!("--bug {bug}: target {} has no such bug (its bugs: {known})", a.target)));
+        }
+    }
+    if a.nodes == 0 || a.nodes > net::MAX_NODES {
+        return Err(bad_input(format!("--nodes {}: give 1 to {}", a.nodes, net::MAX_NODES)));
+    }
+    let faults = faults(&a.nemesis)?;
+    let resource: Mode = a.resource.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
+    positive("--time-limit", a.time_limit)?;
+    if !faults.is_empty() {
+        positive("--nemesis-interval", a.nemesis_interval)?;
+    }
+    if !(a.rate.is_finite() && a.rate >= 0.0) {
+        return Err(bad_input(format!("--rate {}: give operations per second, 0 or more", a.rate)));
+    }
+    let concurrency = a.concurrency.unwrap_or(2 * a.nodes);
+    if concurrency == 0 || concurrency > 1000 {
+        return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
+    }
+    if a.test_count == 0 {
+        return Err(bad_input("--test-count 0: give 1 or more runs"));
+    }
+    let name = a.name.clone().unwrap_or_else(|| default_name(&a.target, a.bug.as_deref(), &faults));
+    splitbrain_results::store::check_name("test", &name).map_err(|e| bad_input(format!("--name: {e}")))?;
+    Ok(Plan {
+        target,
+        nodes: a.nodes,
+        faults,
+        interval: a.nemesis_interval,
+        concurrency,
+        rate: a.rate,
+        time_limit: a.time_limit,
+        seed: a.seed.unwrap_or_else(seed::fresh),
+        store: a.store.clone(),
+        name,
+        bug: a.bug.clone(),
+        resource,
+        test_count: a.test_count,
+        settle: a.settle,
+        bound: a.convergence_bound,
+        leader_timeout: a.leader_timeout,
+        max_failover: a.max_failover,
+        timing: timing(a)?,
+    })
+}
+
+fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
+    let names: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if names == ["none"] {
+        return Ok(Vec::new());
+    }
+    let mut kinds = Vec::new();
+    for n in names {
+        let k = FaultKind::parse(n).ok_or_else(|| {
+            bad_input(format!("--nemesis: unknown fault {n:?}; use a comma list of partition, pause, kill, clock, loss, or none"))
+        })?;
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    if kinds.is_empty() {
+        return Err(bad_input("--nemesis: empty; give e.g. partition,pause,kill or none"));
+    }
+    Ok(kinds)
+}
+
+fn positive(flag: &str, d: Duration) -> anyhow::Result<()> {
+    match d.is_zero() {
+        true => Err(bad_input(format!("{flag} 0: give a duration above 0, e.g. 5s"))),
+        false => Ok(()),
+    }
+}
+
+fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
+    let bad = || bad_input(format!("--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX, e.g. 150-300", a.election_timeout_ms));
+    let (lo, hi) = a.election_timeout_ms.split_once('-').ok_or_else(bad)?;
+    let (lo, hi): (u64, u64) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+    if lo == 0 || lo > hi {
+        return Err(bad());
+    }
+    if a.heartbeat_ms == 0 || a.heartbeat_ms >= lo {
+        return Err(bad_input(format!("--heartbeat-ms {}: give a heartbeat above 0 and below the election timeout ({lo} ms)", a.heartbeat_ms)));
+    }
+    Ok(NodeTiming {
+        election_ms: (lo, hi),
+        heartbeat_ms: a.heartbeat_ms,
+        work_interval_ms: a.work_interval_ms,
+        resource_timeout_ms: a.resource_timeout_ms.max(1),
+        confirm_timeout_ms: a.confirm_timeout_ms.max(1),
+    })
+}
+
+/// A nemesis error: the user's to fix (254) or the tool's (255).
+fn sandbox_error(e: splitbrain_nemesis::Error) -> anyhow::Error {
+    match e.is_bad_input() {
+        true => bad_input(e.to_string()),
+        false => anyhow::Error::new(e),
+    }
+}

@@ -1,0 +1,156 @@
+//! Judging a recorded run: read its history back, run the checkers, explain what the options
+//! mean for the verdict, write results.json, junit.xml and report.html, print the summary.
+//! `splitbrain test` calls it at the end of every run, `splitbrain analyze` on a stored one.
+//!
+//! Neighbours: checkers by name from `splitbrain_checkers::registry`; results files through
+//! `splitbrain_results::output`; the run's parameters from [`super::options::Plan`] or, for
+//! `analyze`, from the options stored in results.json.
+//!
+//! Which checkers: the safety checkers, `convergence` (with the run's settle time and bound),
+//! `liveness` (figures; a verdict with `--max-failover`), and `linearizable` on the clients'
+//! register operations whenever the registry has it.
+
+use anyhow::Context;
+use serde_json::Value;
+use splitbrain_checkers::registry::{self, Options};
+use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_results::output::{self, Written};
+use splitbrain_results::terminal::{self, Style};
+use splitbrain_results::{RunDir, RunMeta, RunResults};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// The checkers' parameters of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Time given to settle after the final heal.
+    pub settle: Duration,
+    /// Convergence's bound.
+    pub bound: Duration,
+    /// Liveness's optional bound on failovers.
+    pub max_failover: Option<Duration>,
+}
+
+impl Params {
+    /// The parameters stored in a run's options (results.json), with the defaults where absent.
+    pub fn from_options(options: &Value) -> Params {
+        let secs = |k: &str| options.get(k).and_then(Value::as_f64).map(Duration::from_secs_f64);
+        Params {
+            settle: secs("settle_s").unwrap_or(Duration::ZERO),
+            bound: secs("convergence_bound_s").unwrap_or(Duration::from_secs(10)),
+            max_failover: secs("max_failover_s"),
+        }
+    }
+
+    fn options(&self) -> Options {
+        let mut o = Options::default();
+        o.convergence.settle = self.settle;
+        o.convergence.bound = self.bound;
+        o.liveness.max_failover = self.max_failover;
+        o
+    }
+}
+
+/// The checkers every run gets, in report order.
+pub fn checker_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = registry::safety_defaults().to_vec();
+    names.extend(["convergence", "liveness"]);
+    if registry::names().contains(&"linearizable") {
+        names.push("linearizable");
+    }
+    names
+}
+
+/// The run's history, judged and written: results.json, junit.xml, report.html.
+pub fn judge(run: &RunDir, mut meta: RunMeta, params: &Params) -> anyhow::Result<Judged> {
+    let history = splitbrain_checkers::reader::read_path(run.history())
+        .with_context(|| format!("reading {}", run.history().display()))?;
+    let checkers = registry::build_all(&checker_names(), &params.options())
+        .map_err(|name| anyhow::anyhow!("the checker {name} is not in this build"))?;
+    let checks = registry::run(&checkers, &history);
+    meta.notes.extend(explain(&meta.options, &checks));
+    let results = RunResults::new(meta, checks, &history);
+    let written = output::write_results(run, &results, &history)?;
+    Ok(Judged { results, history, written })
+}
+
+/// A judged run.
+pub struct Judged {
+    /// What results.json now holds.
+    pub results: RunResults,
+    /// The history it was judged on.
+    pub history: History,
+    /// Where the result files are.
+    pub written: Written,
+}
+
+impl Judged {
+    /// Prints the end-of-run summary on stdout.
+    pub fn print_summary(&self) {
+        let style = Style::for_terminal(std::io::stdout().is_terminal());
+        let mut out = std::io::stdout().lock();
+        let report = Some(self.written.report.as_path());
+        let _ = terminal::print_summary(&mut out, &self.results, &self.history, report, style);
+    }
+
+    /// The exit status of the verdict.
+    pub fn exit_code(&self) -> u8 {
+        self.results.verdict.exit_code() as u8
+    }
+}
+
+/// A results.json for a run that has begun: its facts, and an `unknown` verdict until the run
+/// is judged, so that a run killed before the end still says who ran what, and is not taken
+/// for a valid one.
+pub fn placeholder(run: &RunDir, meta: RunMeta) -> anyhow::Result<()> {
+    let pending = CheckResult::unknown(
+        "run",
+        "the run has not ended, or was killed before it was judged: `splitbrain analyze` this folder",
+    );
+    let results = RunResults::new(meta, vec![pending], &History::default());
+    run.write_atomic(splitbrain_results::store::files::RESULTS, results.to_json().as_bytes())?;
+    Ok(())
+}
+
+/// Sentences that say what the run's options mean for what was found.
+pub fn explain(options: &Value, checks: &[CheckResult]) -> Vec<String> {
+    let failed = |name: &str| checks.iter().any(|c| c.checker == name && c.verdict == Verdict::Invalid);
+    let open = options.get("resource").and_then(Value::as_str) == Some("open");
+    let mut notes = Vec::new();
+    if open && (failed("dual-writer") || failed("fencing")) {
+        notes.push(
+            "the resource ran open (--resource open): it accepted every write whatever its token. \
+             A deposed leader (paused or cut off) woke up and wrote after its successor had begun \
+             to write, before it learned that it was deposed. Election alone cannot prevent this; \
+             a fencing token can: with --resource fenced the resource refuses the lower token."
+                .to_string(),
+        );
+    } else if open {
+        notes.push(
+            "the resource ran open (--resource open): nothing was fenced, so this run shows \
+             what the election alone guarantees."
+                .to_string(),
+        );
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_open_resource_with_a_dual_write_is_explained_as_the_case_for_fencing() {
+        let bad = CheckResult::invalid("dual-writer", "n1 wrote after n2", vec![3, 9]);
+        let notes = explain(&json!({"resource": "open"}), &[bad.clone()]);
+        assert!(notes[0].contains("fencing token"), "{notes:?}");
+        assert!(explain(&json!({"resource": "fenced"}), &[bad]).is_empty());
+    }
+
+    #[test]
+    fn parameters_come_back_from_stored_options() {
+        let p = Params::from_options(&json!({"settle_s": 1.5, "convergence_bound_s": 4.0}));
+        assert_eq!((p.settle, p.bound, p.max_failover), (Duration::from_millis(1500), Duration::from_secs(4), None));
+    }
+}

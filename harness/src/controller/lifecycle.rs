@@ -1,0 +1,345 @@
+//! One run of `splitbrain test`, from the run folder to the verdict:
+//!
+//! 1. the run folder, harness.log, a placeholder results.json, the history;
+//! 2. the node network, the fenced resource (in this process, on the controller's bridge
+//!    address), the target's processes;
+//! 3. a first leader, waited for within a bound (no leader at all is a finding, not a hang);
+//! 4. clients and nemesis until the time limit;
+//! 5. the final phase ([`super::finale`]): heal, settle, status until converged, reads;
+//! 6. stop the nodes, the resource and the network; judge ([`super::judge`]); summary.
+//!
+//! A SIGINT or SIGTERM at any moment cuts short the phase in progress and goes straight to the
+//! heal and stop of step 5–6 (no settling, no final status): what was recorded is judged and
+//! written. Every wait has a bound. Everything the run starts is owned here and stopped in one
+//! place ([`Stage::teardown`]); and since the controller lives in the sandbox's PID namespace,
+//! if it dies anyway the kernel ends every process it started.
+
+use super::clients::{self, Workload};
+use super::cluster::Cluster;
+use super::finale;
+use super::judge::{self, Params};
+use super::log::Log;
+use super::nemesis::Nemesis;
+use super::options::Plan;
+use super::recorder::Recorder;
+use super::reports::Readers;
+use super::seed;
+use anyhow::Context;
+use splitbrain_nemesis::{Net, Sandbox};
+use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
+use splitbrain_targets::launch::{self, NodeAddr};
+use splitbrain_targets::lines::Timeouts;
+use splitbrain_targets::resource::{Decision, Resource};
+use splitbrain_targets::stop::{self, Stop};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// The exit status of its verdict.
+    pub code: u8,
+    /// True when a signal cut it short.
+    pub interrupted: bool,
+}
+
+/// What the phases left for the judge.
+#[derive(Default)]
+struct Findings {
+    notes: Vec<String>,
+    versions: std::collections::BTreeMap<String, String>,
+    limit_reached: Option<Instant>,
+    failure: Option<anyhow::Error>,
+}
+
+/// Runs `plan` once inside `sandbox`.
+pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    // Absolute, because the nodes' data directories live in the run folder.
+    let store = std::path::absolute(&plan.store).unwrap_or_else(|_| plan.store.clone());
+    let run = Store::new(store).create_run(&plan.name, started)?;
+    let log = Arc::new(Log::new(t0));
+    log.to_file(&run.harness_log()).context("creating harness.log")?;
+    log.info(format!("{} (seed {}): {}", plan.name, plan.seed, run.path().display()));
+    let mut meta = RunMeta::new(&plan.name, plan.seed, plan.command(), started);
+    meta.splitbrain_version = env!("CARGO_PKG_VERSION").to_string();
+    meta.options = plan.to_json();
+    judge::placeholder(&run, meta.clone())?;
+    let writer = HistoryWriter::create_at(run.history(), t0)?;
+    let names: Vec<String> = (1..=plan.nodes).map(|i| format!("n{i}")).collect();
+    let recorder = Arc::new(Recorder::new(writer, &names, plan.concurrency as i64));
+    let findings = drive(sandbox, plan, &run, &recorder, &log);
+    let _ = recorder.sync();
+    finish(plan, &run, meta, findings, &recorder, &log)
+}
+
+/// Judges what was recorded, writes the results, prints the summary.
+fn finish(
+    plan: &Plan,
+    run: &RunDir,
+    mut meta: RunMeta,
+    f: Findings,
+    recorder: &Recorder,
+    log: &Log,
+) -> anyhow::Result<Outcome> {
+    let interrupted = stop::signalled();
+    meta.notes.extend(f.notes);
+    if let Some(e) = recorder.failure() {
+        meta.notes.push(format!("the history could not be written completely: {e}"));
+    }
+    meta.versions = f.versions;
+    meta.ended = Some(stamp::rfc3339(SystemTime::now()));
+    let params = Params { settle: plan.settle, bound: plan.bound, max_failover: plan.max_failover };
+    let judged = judge::judge(run, meta, &params)?;
+    if let Some(t) = f.limit_reached {
+        log.info(format!(
+            "from the time limit to the verdict: {:.2} s",
+            t.elapsed().as_secs_f64()
+        ));
+    }
+    log.finish();
+    judged.print_summary();
+    if let Some(e) = f.failure {
+        return Err(e.context(format!("the run failed (results in {})", run.path().display())));
+    }
+    let code = if recorder.failure().is_some() { 255 } else { judged.exit_code() };
+    Ok(Outcome { code, interrupted })
+}
+
+/// Everything the run started, in the order it must stop.
+struct Stage {
+    readers: Readers,
+    cluster: Option<Cluster>,
+    resource: Option<Resource>,
+    net: Option<Net>,
+}
+
+impl Stage {
+    /// Stops the nodes (their last reports read), the resource, the network.
+    fn teardown(&mut self, log: &Log) {
+        if let Some(c) = &self.cluster {
+            c.stop(Duration::from_secs(1));
+        }
+        self.readers.join(Duration::from_secs(2));
+        self.cluster = None;
+        self.resource = None;
+        self.net = None;
+        log.debug("torn down: nodes, resource, network");
+    }
+}
+
+/// The phases, under one ticker thread that watches for signals and draws the status line.
+fn drive(
+    sandbox: &Sandbox,
+    plan: &Plan,
+    run: &RunDir,
+    recorder: &Arc<Recorder>,
+    log: &Arc<Log>,
+) -> Findings {
+    let halt = Stop::new();
+    let done = AtomicBool::new(false);
+    let phase = Mutex::new(Some("starting".to_string()));
+    let limit = plan.time_limit;
+    std::thread::scope(|s| {
+        s.spawn(|| tick(&halt, &done, &phase, recorder, log, limit));
+        let mut stage = Stage {
+            readers: Readers::new(recorder.clone(), log.clone()),
+            cluster: None,
+            resource: None,
+            net: None,
+        };
+        let set_phase = |p: Option<&str>| *phase.lock().unwrap_or_else(PoisonError::into_inner) = p.map(str::to_string);
+        let mut findings = Findings::default();
+        if let Err(e) = phases(sandbox, plan, run, recorder, log, &halt, &mut stage, &mut findings, &set_phase) {
+            log.info(format!("error: {e:#}"));
+            findings.failure = Some(e);
+        }
+        set_phase(Some("stopping"));
+        stage.teardown(log);
+        done.store(true, Ordering::SeqCst);
+        findings
+    })
+}
+
+/// Every 50 ms: a signal raises `halt`; the status line is redrawn.
+fn tick(
+    halt: &Stop,
+    done: &AtomicBool,
+    phase: &Mutex<Option<String>>,
+    recorder: &Recorder,
+    log: &Log,
+    limit: Duration,
+) {
+    while !done.load(Ordering::SeqCst) {
+        if stop::signalled() && !halt.is_stopped() {
+            halt.stop();
+            log.info("interrupted: healing, stopping and judging what was recorded");
+        }
+        let mut status = recorder.status(limit);
+        status.phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        log.status(&status);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn phases(
+    sandbox: &Sandbox,
+    plan: &Plan,
+    run: &RunDir,
+    recorder: &Arc<Recorder>,
+    log: &Log,
+    halt: &Stop,
+    stage: &mut Stage,
+    findings: &mut Findings,
+    set_phase: &dyn Fn(Option<&str>),
+) -> anyhow::Result<()> {
+    let net = stage.net.insert(Net::up(sandbox, plan.nodes).context("building the node network")?);
+    log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
+    let sink_recorder = recorder.clone();
+    let resource = Resource::start(
+        SocketAddr::from((net.controller_addr(), 0)),
+        plan.resource,
+        move |d: &Decision| record_decision(&sink_recorder, d),
+    )
+    .context("starting the fenced resource")?;
+    log.debug(format!("resource ({}) at {}", plan.resource, resource.addr()));
+    let config = launch_config(plan, net, resource.addr(), run);
+    stage.resource = Some(resource);
+    let net = stage.net.as_ref().expect("network is up");
+    let cluster = stage
+        .cluster
+        .insert(Cluster::start(net, plan.target, &config, run, &stage.readers, log)?);
+    findings.versions = cluster.versions();
+    set_phase(Some("waiting for a leader"));
+    if !first_leader(plan, recorder, log, halt, findings) {
+        return final_phase(plan, net, cluster, recorder, log, halt, &stage.readers, findings, set_phase);
+    }
+    set_phase(None);
+    log.info(format!(
+        "clients ({}) and nemesis ({}) for {} s",
+        plan.concurrency,
+        plan.nemesis_text(),
+        plan.time_limit.as_secs_f64()
+    ));
+    let until = Instant::now() + plan.time_limit;
+    let workload = workload(plan, cluster);
+    std::thread::scope(|s| {
+        let mut nemesis = Nemesis {
+            net,
+            cluster,
+            recorder,
+            readers: &stage.readers,
+            log,
+            kinds: plan.faults.clone(),
+            interval: plan.interval,
+            rng: seed::stream(plan.seed, "nemesis", 0),
+        };
+        s.spawn(move || nemesis.run(until, halt));
+        clients::run(&workload, recorder, until, halt);
+    });
+    findings.limit_reached = Some(Instant::now());
+    final_phase(plan, net, cluster, recorder, log, halt, &stage.readers, findings, set_phase)
+}
+
+/// Heal; unless interrupted: settle, status rounds, reads.
+#[allow(clippy::too_many_arguments)]
+fn final_phase(
+    plan: &Plan,
+    net: &Net,
+    cluster: &Cluster,
+    recorder: &Recorder,
+    log: &Log,
+    halt: &Stop,
+    readers: &Readers,
+    findings: &mut Findings,
+    set_phase: &dyn Fn(Option<&str>),
+) -> anyhow::Result<()> {
+    set_phase(Some("healing"));
+    finale::heal_all(net, cluster, recorder, readers, log);
+    if halt.is_stopped() {
+        findings.notes.push(format!(
+            "interrupted by a signal {:.1} s into the run: healed and stopped without the final status round",
+            recorder.elapsed().as_secs_f64()
+        ));
+        return Ok(());
+    }
+    set_phase(Some("settling"));
+    let settled = Instant::now() + plan.settle;
+    if halt.sleep_until(settled) {
+        return Ok(());
+    }
+    set_phase(Some("final status"));
+    let nodes = cluster.client_nodes();
+    let timeouts = client_timeouts(plan);
+    let c = finale::status_rounds(&nodes, recorder, timeouts, settled + plan.bound);
+    log.info(match c.ok() {
+        true => format!("converged: {} leads ({} status round(s))", c.leaders[0], c.rounds),
+        false => format!(
+            "not converged after {} status round(s): leaders {:?}, no answer from {:?}",
+            c.rounds, c.leaders, c.silent
+        ),
+    });
+    finale::final_reads(&nodes, recorder, timeouts);
+    Ok(())
+}
+
+/// Waits for the first `elected` report; false (with a note) when none came in time.
+fn first_leader(plan: &Plan, recorder: &Recorder, log: &Log, halt: &Stop, findings: &mut Findings) -> bool {
+    let deadline = Instant::now() + plan.leader_timeout;
+    while recorder.leader().is_none() {
+        if halt.is_stopped() {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            let note = format!(
+                "no node was elected within {} s of the start (--leader-timeout): the run skipped its clients and faults",
+                plan.leader_timeout.as_secs_f64()
+            );
+            log.info(&note);
+            findings.notes.push(note);
+            return false;
+        }
+        halt.sleep(Duration::from_millis(5));
+    }
+    log.info(format!("first leader: {}", recorder.leader().unwrap_or_default()));
+    true
+}
+
+fn record_decision(recorder: &Recorder, d: &Decision) {
+    let mut event = Event::resource(d.kind(), d.f(), d.record_value()).node(d.node.clone());
+    if let Some(e) = d.error() {
+        event = event.error(e);
+    }
+    recorder.record(event);
+}
+
+fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> launch::Cluster {
+    launch::Cluster {
+        nodes: net.nodes().iter().map(|n| NodeAddr { name: n.name.clone(), ip: n.addr.into() }).collect(),
+        port: launch::DEFAULT_PORT,
+        resource,
+        data_root: run.nodes(),
+        bug: plan.bug.clone(),
+        seed: plan.seed,
+        timing: plan.timing,
+    }
+}
+
+fn client_timeouts(plan: &Plan) -> Timeouts {
+    Timeouts::ms(500, plan.timing.client_request_ms())
+}
+
+fn workload(plan: &Plan, cluster: &Cluster) -> Workload {
+    Workload {
+        nodes: cluster.client_nodes(),
+        concurrency: plan.concurrency,
+        rate: plan.rate,
+        read_share: 0.5,
+        timeouts: client_timeouts(plan),
+        seed: plan.seed,
+    }
+}

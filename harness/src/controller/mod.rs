@@ -1,0 +1,26 @@
+//! The controller of `splitbrain test`: one module per role, joined by [`lifecycle`].
+//!
+//! | module | role |
+//! | --- | --- |
+//! | [`options`] | the run's resolved options ([`options::Plan`]) and the command that repeats it |
+//! | [`lifecycle`] | the phases of one run and its one shutdown path |
+//! | [`cluster`] | the target's processes on the nodes (the only target-specific module) |
+//! | [`reports`] | reading each candidate's stdout reports into the history |
+//! | [`recorder`] | the history writer plus the live picture of the run |
+//! | [`clients`] | the operation generator and the client workers |
+//! | [`nemesis`] | the fault schedule and how faults aim |
+//! | [`finale`] | heal, settle, final status and reads |
+//! | [`judge`] | checkers, results files, summary (also for `analyze`) |
+//! | [`log`], [`seed`] | harness.log and the status line; one seed for every random choice |
+
+pub mod clients;
+pub mod cluster;
+pub mod finale;
+pub mod judge;
+pub mod lifecycle;
+pub mod log;
+pub mod nemesis;
+pub mod options;
+pub mod recorder;
+pub mod reports;
+pub mod seed;
