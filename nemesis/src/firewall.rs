@@ -57,18 +57,34 @@ impl Firewall {
         rules
     }
 
-    /// Brings every node's rules to the current state; returns the nodes that changed.
+    /// Brings every node's rules to the current state, all changed nodes at once (one thread
+    /// per node: the kernel applies each node's transaction independently); returns the nodes
+    /// that changed. A node whose change failed keeps its old rules and is retried next time.
     pub fn sync(&mut self, nodes: &[Node]) -> Result<Vec<String>> {
-        let mut changed = Vec::new();
-        for (i, node) in nodes.iter().enumerate().take(self.shells.len()) {
-            let rules = self.rules_for(node, nodes);
-            if rules != self.applied[i] {
-                self.shells[i].set_input_rules(&rules)?;
-                self.applied[i] = rules;
-                changed.push(node.name.clone());
+        let wanted: Vec<Vec<String>> = nodes.iter().map(|n| self.rules_for(n, nodes)).collect();
+        let results: Vec<(usize, Result<()>)> = std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .shells
+                .iter_mut()
+                .zip(&self.applied)
+                .zip(&wanted)
+                .enumerate()
+                .filter(|(_, ((_, applied), want))| applied != want)
+                .map(|(i, ((shell, _), want))| (i, s.spawn(move || shell.set_input_rules(want))))
+                .collect();
+            jobs.into_iter().map(|(i, j)| (i, j.join().expect("nft thread"))).collect()
+        });
+        let (mut changed, mut failure) = (Vec::new(), None);
+        for (i, r) in results {
+            match r {
+                Ok(()) => {
+                    self.applied[i] = wanted[i].clone();
+                    changed.push(nodes[i].name.clone());
+                }
+                Err(e) => failure = failure.or(Some(e)),
             }
         }
-        Ok(changed)
+        failure.map_or(Ok(changed), Err)
     }
 }
 
