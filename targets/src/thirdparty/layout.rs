@@ -230,10 +230,13 @@ mod tests {
         l.candidates.iter().map(|c| c.node.as_str()).collect()
     }
 
+    /// (target, nodes, placement, servers wanted, candidate nodes wanted)
+    type Case = (&'static str, usize, Option<Placement>, usize, &'static [&'static str]);
+
     #[test]
     fn placement_decides_which_nodes_get_candidates() {
         let run = Path::new("/run/t");
-        let table: [(&str, usize, Option<Placement>, usize, &[&str]); 5] = [
+        let table: [Case; 5] = [
             ("etcd", 5, None, 3, &["n1", "n2", "n3", "n4", "n5"]),
             ("etcd", 5, Some(Placement::Separate), 3, &["n4", "n5"]),
             ("k8s-lease", 3, None, 3, &["n1", "n2", "n3"]),
