@@ -123,27 +123,30 @@ impl Timeline {
 
 /// The lane a record belongs to, if it is about one node.
 pub fn lane_of(r: &Record) -> Option<String> {
+    lane_ref(r).map(str::to_string)
+}
+
+fn lane_ref(r: &Record) -> Option<&str> {
     match &r.process {
-        Process::Node(n) => Some(n.clone()),
-        Process::Resource => r.value_node().map(str::to_string).or_else(|| r.node.clone()),
-        Process::Client(_) => r.leader().map(str::to_string).or_else(|| r.node.clone()),
+        Process::Node(n) => Some(n),
+        Process::Resource => r.value_node().or(r.node.as_deref()),
+        Process::Client(_) => r.leader().or(r.node.as_deref()),
         Process::Nemesis => None,
     }
 }
 
 /// Every node the history names, in natural order.
 fn node_names(records: &[Record]) -> Vec<String> {
-    let mut set = BTreeSet::new();
+    let mut set: BTreeSet<&str> = BTreeSet::new();
     for r in records {
-        if let Process::Node(n) = &r.process {
-            set.insert(n.clone());
-        }
-        set.extend(r.node.iter().cloned());
-        if r.process == Process::Resource || r.is_client() {
-            set.extend(lane_of(r));
+        set.extend(r.node.as_deref());
+        // A client's `value.leader` names a node that reported `elected` (or a resource
+        // decision named): reading every client value here would cost a lookup per record.
+        if !r.is_client() {
+            set.extend(lane_ref(r));
         }
     }
-    let mut nodes: Vec<String> = set.into_iter().collect();
+    let mut nodes: Vec<String> = set.into_iter().map(str::to_string).collect();
     nodes.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
     nodes
 }

@@ -95,6 +95,12 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
     }
     if r.checks.is_empty() {
         s.push_str(r#"<li class="unknown"><b>no checks ran</b></li>"#);
+    } else if r.verdict == Verdict::Valid {
+        let _ = write!(
+            s,
+            r#"<li class="valid"><b>✓ all {} checks valid</b> no two leaders were seen acting at once in this history</li>"#,
+            r.checks.len()
+        );
     }
     s.push_str("</ol>");
     s
