@@ -16,6 +16,9 @@
 //! partition or loss, whichever nodes it names); `resume`, `restart` and `clock-reset` end the
 //! fault for the nodes they name, or for all when they name none.
 //!
+//! A fault whose value has `duration_ms` (`clock-strobe`) ends by itself that long after it
+//! began, unless something ends it sooner.
+//!
 //! A partition's `value.grudge` (node → the nodes whose packets it drops) is read into
 //! [`Fault::cut`], so the report can tell a node cut off from the majority from one that only
 //! lost a few peers.
@@ -84,6 +87,8 @@ pub struct Fault {
     pub cut: BTreeMap<String, BTreeSet<String>>,
     /// True for a one-off action with no window.
     pub instant: bool,
+    /// When it ends by itself (`value.duration_ms` after its start), if it does.
+    pub expires: Option<u64>,
 }
 
 impl Fault {
@@ -99,6 +104,12 @@ impl Fault {
         for n in &self.nodes {
             s.push(' ');
             s.push_str(n);
+        }
+        if let Some(ms) = self.value.get("delta_ms").and_then(Value::as_f64) {
+            s.push_str(&format!(" {ms:+} ms"));
+        }
+        if let Some(rate) = self.value.get("rate").and_then(Value::as_f64) {
+            s.push_str(&format!(" ×{rate}"));
         }
         s
     }
@@ -149,6 +160,7 @@ impl FaultTracker {
         if let Process::Node(n) = &r.process {
             self.know(n);
         }
+        self.expire(r.time);
         if r.process != Process::Nemesis {
             return;
         }
@@ -190,11 +202,28 @@ impl FaultTracker {
             value: r.value.clone(),
             cut: cut_sets(&r.value),
             instant,
+            expires: r
+                .value
+                .get("duration_ms")
+                .and_then(Value::as_f64)
+                .map(|ms| r.time + (ms.max(0.0) * 1e6) as u64),
         };
         if !instant {
             self.open.push(self.faults.len());
         }
         self.faults.push(fault);
+    }
+
+    /// Ends the faults that expire by `now`, at their expiry.
+    fn expire(&mut self, now: u64) {
+        let faults = &mut self.faults;
+        self.open.retain(|&i| {
+            let f = &mut faults[i];
+            match f.expires {
+                Some(t) if t <= now => !f.close(&BTreeSet::new(), t, f.start_index),
+                _ => true,
+            }
+        });
     }
 
     fn stop(&mut self, kind: Option<&str>, nodes: &BTreeSet<String>, r: &Record) {
@@ -334,6 +363,20 @@ mod tests {
         assert_eq!(f.end, Some(100));
         assert_eq!(f.cut["n3"], ["n1", "n2"].map(String::from).into_iter().collect());
         assert_eq!(f.cut["n1"].len(), 3);
+    }
+
+    #[test]
+    fn a_strobe_ends_by_itself_after_its_duration() {
+        let strobe =
+            json!({"nodes": ["n2"], "delta_ms": 200.0, "period_ms": 10.0, "duration_ms": 0.00015});
+        let mut t = FaultTracker::new(nodes());
+        t.observe(&nem(0, "clock-strobe", strobe));
+        t.observe(&nem(1, "pause", json!({"nodes": ["n1"]})));
+        assert_eq!(t.open().count(), 2, "the strobe runs until 150 ns");
+        t.observe(&nem(2, "resume", json!({"nodes": ["n1"]})));
+        assert_eq!(t.open().count(), 0);
+        assert_eq!(t.faults()[0].end, Some(150));
+        assert_eq!(t.faults()[0].label(), "clock n2 +200 ms");
     }
 
     #[test]

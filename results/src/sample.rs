@@ -157,7 +157,7 @@ pub fn dual_writer_run(o: &SampleOptions) -> Sample {
 
 fn scenario(p: &Plan, b: &mut Builder, fenced: bool) {
     b.report(p.at(0.015), "n1", "elected", json!({"token": 1, "term": 1}));
-    b.nemesis(p.at(0.25), "pause", json!({"nodes": ["n1"]}));
+    b.nemesis(p.at(0.25), "pause", json!({"nodes": ["n1"], "processes": 1}));
     b.report(p.at(0.31), "n2", "elected", json!({"token": 2, "term": 2}));
     b.nemesis(p.at(0.45), "resume", json!({"nodes": ["n1"]}));
     // The paused leader's write, sent before the pause, lands after it wakes: the dual write.
@@ -170,10 +170,10 @@ fn scenario(p: &Plan, b: &mut Builder, fenced: bool) {
         json!({"shape": "isolate", "nodes": NODES, "grudge": grudge}),
     );
     b.nemesis(p.at(0.68), "stop-partition", json!({"nodes": NODES}));
-    b.nemesis(p.at(0.75), "kill", json!({"nodes": ["n2"], "signal": "KILL"}));
+    b.nemesis(p.at(0.75), "kill", json!({"nodes": ["n2"], "processes": 1}));
     b.report(p.at(0.805), "n3", "elected", json!({"token": 3, "term": 3}));
     b.nemesis(p.at(0.85), "restart", json!({"nodes": ["n2"]}));
-    b.nemesis(p.at(0.9), "clock-bump", json!({"nodes": ["n4"], "offset_ms": 2500}));
+    b.nemesis(p.at(0.9), "clock-bump", json!({"nodes": ["n4"], "delta_ms": 2500.0}));
     b.nemesis(p.at(0.95), "clock-reset", json!({"nodes": ["n4"]}));
     for (k, n) in NODES.iter().enumerate() {
         let t = p.at(0.985) + k as u64 * MS;
