@@ -86,7 +86,7 @@ const REDIS_FAULTS: [FaultNote; 4] = [
     FaultNote {
         fault: "pause, kill",
         reaches: true,
-        note: "on redis-server (a kill loses every key: no persistence) and on candidates",
+        note: "on redis-server and on candidates; a killed redis-server comes back empty (no persistence), so the INCR counter restarts at 1 and a fenced resource refuses the next leaders as stale",
     },
     FaultNote {
         fault: "clock on the Redis server",

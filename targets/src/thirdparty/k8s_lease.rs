@@ -152,6 +152,15 @@ impl Core {
     fn try_once(&mut self) -> bool {
         self.rules.try_acquire_or_renew(&mut self.lock)
     }
+
+    /// One attempt whose requests end by `limit` (client-go runs them under the round's
+    /// renew-deadline context).
+    fn try_within(&mut self, limit: Duration, usual: Duration) -> bool {
+        self.lock.limit = limit.min(usual).max(Duration::from_millis(1));
+        let renewed = self.try_once();
+        self.lock.limit = usual;
+        renewed
+    }
 }
 
 /// A candidate running client-go's election on etcd.
@@ -186,7 +195,10 @@ impl K8sLeaseElector {
         let mut round: Option<Instant> = None;
         let step = move || {
             let started = *round.get_or_insert_with(Instant::now);
-            let renewed = core.lock().unwrap_or_else(|p| p.into_inner()).try_once();
+            let window = opts.renew_deadline.saturating_sub(started.elapsed());
+            let mut core = core.lock().unwrap_or_else(|p| p.into_inner());
+            let renewed = core.try_within(window, opts.request_timeout);
+            drop(core);
             if renewed {
                 round = None;
                 return ControlFlow::Continue(opts.retry_period);
