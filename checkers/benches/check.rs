@@ -11,7 +11,7 @@
 #[path = "../tests/support/schedule.rs"]
 mod schedule;
 
-use splitbrain_checkers::registry::{by_name, names, run_one};
+use splitbrain_checkers::registry::{by_name, names, run, run_one, safety_defaults};
 use splitbrain_checkers::{reader, History};
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,17 @@ fn report(what: &str, records: usize, d: Duration) {
     println!("{what:<18} {:>9.1} ms  {:>7.2} M records/s", d.as_secs_f64() * 1e3, rate / 1e6);
 }
 
+/// The same allocator tuning `splitbrain check` does, so the figures match the binary's.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tuning parameter of the allocator.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
 fn main() {
+    tune_allocator();
     let n = env_usize("SPLITBRAIN_BENCH_RECORDS", 1_000_000);
     let runs = env_usize("SPLITBRAIN_BENCH_RUNS", 5).max(1);
     let text = generate(n);
@@ -71,6 +81,9 @@ fn main() {
         time(runs, || reader::read_path(&path).expect("the generated history reads"));
     report("read", n, d);
     check_each(&history, runs);
+    let safety: Vec<_> = safety_defaults().iter().map(|n| by_name(n).expect("known")).collect();
+    let (d, _) = time(runs, || run(&safety, &history));
+    report("safety, parallel", n, d);
     if std::env::var("SPLITBRAIN_BENCH_KEEP").is_err() {
         let _ = std::fs::remove_file(&path);
     }

@@ -256,3 +256,11 @@ fn without_tokens_an_election_older_than_the_new_leaders_excuses_nothing() {
     let (v, ev, _) = verdict("dual-writer", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![1, 2, 5]));
 }
+
+#[test]
+fn a_lower_token_writing_between_a_leaders_writes_is_a_dual_write_blamed_on_no_one_in_particular() {
+    let records = vec![accept("n1", Some(5)), accept("n2", Some(4)), accept("n1", Some(5))];
+    let (v, ev, text) = verdict("dual-writer", records);
+    assert_eq!((v, ev), (Verdict::Invalid, vec![0, 1, 2]));
+    assert!(text.ends_with("two leaders' writes interleaved"), "{text}");
+}

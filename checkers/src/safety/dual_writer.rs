@@ -174,14 +174,19 @@ fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
 }
 
 fn witness_text(h: &History, [last, other, resumed]: [usize; 3]) -> String {
-    let (old, new) = (&h.records[resumed], &h.records[other]);
-    let old_node = old.value_node().unwrap_or_default();
+    let (back, between) = (&h.records[resumed], &h.records[other]);
+    let node = back.value_node().unwrap_or_default();
+    // Which of the two leaders is the stale one: by token where both have one, else by order.
+    let meaning = match (back.token(), between.token()) {
+        (Some(b), Some(n)) if b > n => "two leaders' writes interleaved",
+        _ => "the old leader acted after the new one",
+    };
     format!(
-        "{old_node} wrote {} again (line {resumed}) after {} began a tenure {} (line {other}); \
-         {old_node} had last written so at line {last}: the old leader acted after the new one",
-        under(old.token()),
-        new.value_node().unwrap_or_default(),
-        under(new.token()),
+        "{node} wrote {} again (line {resumed}) after {} began a tenure {} (line {other}); \
+         {node} had last written so at line {last}: {meaning}",
+        under(back.token()),
+        between.value_node().unwrap_or_default(),
+        under(between.token()),
     )
 }
 
