@@ -87,12 +87,6 @@ pub fn from_reader(input: impl BufRead, name: &str) -> Result<History, ReadError
 /// that a broken line early in a huge file is reported before the rest is parsed.
 const BLOCK_BYTES: usize = 4 << 20;
 
-/// One raw line: its bytes (newline included, if any) and whether a newline ended it.
-struct RawLine<'b> {
-    bytes: &'b [u8],
-    ended: bool,
-}
-
 struct Reader<R> {
     input: R,
     name: String,
@@ -101,6 +95,9 @@ struct Reader<R> {
     history: History,
     blank_at: Option<u64>,
 }
+
+/// A block being parsed on its own thread, and whether its last line ended with a newline.
+type Pending<'s> = (bool, std::thread::ScopedJoinHandle<'s, Vec<parse::Parsed>>);
 
 impl<R: BufRead> Reader<R> {
     fn new(input: R, name: &str) -> Self {
@@ -114,25 +111,41 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    /// Reads block after block; while the rules run over one block, the next is being parsed.
     fn read_all(mut self) -> Result<History, ReadError> {
-        let mut buf = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
-        loop {
-            let eof = self.fill(&mut buf)?;
-            let whole = if eof {
-                buf.len()
-            } else {
-                buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-            };
-            self.take_batch(&split_lines(&buf[..whole]))?;
-            buf.drain(..whole);
-            if eof {
-                break;
+        let mut carry = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
+        std::thread::scope(|s| {
+            let mut pending: Option<Pending<'_>> = None;
+            loop {
+                let (block, eof) = self.next_block(&mut carry)?;
+                let ended = block.last() == Some(&b'\n');
+                let next = (!block.is_empty())
+                    .then(|| (ended, s.spawn(move || parse::parse_block(&block))));
+                if let Some(done) = std::mem::replace(&mut pending, next) {
+                    self.take_block(done)?;
+                }
+                if eof {
+                    return pending.map_or(Ok(()), |done| self.take_block(done));
+                }
             }
-        }
+        })?;
         if let Some(line) = self.blank_at {
             self.warn(line, "blank lines at the end of the file were ignored".to_string());
         }
         Ok(self.history)
+    }
+
+    /// The next block of whole lines (at the end of the input, whatever is left), and whether
+    /// the input has ended.
+    fn next_block(&mut self, carry: &mut Vec<u8>) -> Result<(Vec<u8>, bool), ReadError> {
+        let eof = self.fill(carry)?;
+        let whole = match carry.iter().rposition(|&b| b == b'\n') {
+            _ if eof => carry.len(),
+            Some(i) => i + 1,
+            None => 0,
+        };
+        let rest = carry.split_off(whole);
+        Ok((std::mem::replace(carry, rest), eof))
     }
 
     /// Reads until `buf` holds a block and a newline, or the input ends (then returns true).
@@ -149,40 +162,42 @@ impl<R: BufRead> Reader<R> {
             let n = chunk.len();
             buf.extend_from_slice(chunk);
             self.input.consume(n);
-            if buf.len() >= BLOCK_BYTES && chunk_has_newline(buf, n) {
+            if buf.len() >= BLOCK_BYTES && buf[buf.len() - n..].contains(&b'\n') {
                 return Ok(false);
             }
         }
     }
 
-    /// Parses a batch in parallel, then applies the rules in file order.
-    fn take_batch(&mut self, batch: &[RawLine<'_>]) -> Result<(), ReadError> {
-        let parsed = parse::parse_batch(batch);
-        for (raw, parsed) in batch.iter().zip(parsed) {
+    /// Applies the rules, in file order, to a block parsed on another thread.
+    fn take_block(&mut self, (last_ended, parsing): Pending<'_>) -> Result<(), ReadError> {
+        // A panic in serde_json is a bug of the tool, not of the history: let it propagate.
+        let parsed = parsing.join().expect("parser thread panicked");
+        let n = parsed.len();
+        for (k, line) in parsed.into_iter().enumerate() {
             self.line_no += 1;
-            self.take_line(raw, parsed)?;
+            self.take_line(k + 1 < n || last_ended, line)?;
         }
         Ok(())
     }
 
-    fn take_line(&mut self, raw: &RawLine<'_>, parsed: parse::Parsed) -> Result<(), ReadError> {
+    fn take_line(&mut self, ended: bool, parsed: parse::Parsed) -> Result<(), ReadError> {
         let record = match parsed {
             parse::Parsed::Blank => {
                 self.blank_at.get_or_insert(self.line_no);
                 return Ok(());
             }
+            parse::Parsed::Bad(_) if !ended => return self.drop_residue(),
+            _ if self.blank_at.is_some() => return Err(self.blank_before()),
             parse::Parsed::Record(r) => r,
-            parse::Parsed::Bad(_) if !raw.ended => return self.drop_residue(),
             parse::Parsed::Bad(problem) => return Err(self.rule(problem)),
         };
-        if let Some(blank) = self.blank_at {
-            return Err(ReadError::Rule {
-                file: self.name.clone(),
-                line: blank,
-                problem: Problem::Blank,
-            });
-        }
         self.accept(record)
+    }
+
+    /// A line follows a blank line: the blank line is the first broken rule.
+    fn blank_before(&self) -> ReadError {
+        let line = self.blank_at.unwrap_or(self.line_no);
+        ReadError::Rule { file: self.name.clone(), line, problem: Problem::Blank }
     }
 
     fn accept(&mut self, record: Record) -> Result<(), ReadError> {
@@ -208,24 +223,4 @@ impl<R: BufRead> Reader<R> {
     fn rule(&self, problem: Problem) -> ReadError {
         ReadError::Rule { file: self.name.clone(), line: self.line_no, problem }
     }
-}
-
-/// Whether the last `n` bytes of `buf` hold a newline.
-fn chunk_has_newline(buf: &[u8], n: usize) -> bool {
-    buf[buf.len() - n..].contains(&b'\n')
-}
-
-/// The lines of `block`; only the last can lack its newline (at the end of the input).
-fn split_lines(block: &[u8]) -> Vec<RawLine<'_>> {
-    let mut lines = Vec::with_capacity(block.len() / 100 + 1);
-    let mut rest = block;
-    while !rest.is_empty() {
-        let (bytes, ended) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (&rest[..=i], true),
-            None => (rest, false),
-        };
-        rest = &rest[bytes.len()..];
-        lines.push(RawLine { bytes, ended });
-    }
-    lines
 }

@@ -220,6 +220,12 @@ fn a_blank_line_between_records_is_an_error_but_trailing_blank_lines_only_warn()
 }
 
 #[test]
+fn a_blank_line_before_a_broken_line_is_the_first_broken_rule() {
+    let (at, problem, _) = error(&format!("{ELECTED}\n\n{{oops\n"));
+    assert_eq!((at, problem), (2, Problem::Blank));
+}
+
+#[test]
 fn an_empty_file_is_an_empty_history() {
     let h = read_str("").unwrap();
     assert!(h.records.is_empty() && h.warnings.is_empty());

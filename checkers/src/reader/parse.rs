@@ -1,9 +1,15 @@
-//! Parsing lines into records, a batch at a time on every core the machine offers.
+//! Parsing lines into records, a block at a time on every core the machine offers.
 //!
-//! Neighbours: [`super`] feeds batches of raw lines and applies the rules to what comes back.
+//! Neighbours: [`super`] hands over blocks of whole lines and applies the rules to what comes
+//! back, in file order.
 
-use super::{Problem, RawLine};
+use super::Problem;
 use crate::history::Record;
+
+/// One raw line, newline included if it has one.
+struct RawLine<'b> {
+    bytes: &'b [u8],
+}
 
 /// What one line turned out to be.
 pub(super) enum Parsed {
@@ -18,8 +24,12 @@ pub(super) enum Parsed {
 /// Below this many lines a batch is parsed on the calling thread.
 const PARALLEL_FROM: usize = 2_048;
 
-/// Parses every line of `batch`, keeping file order.
-pub(super) fn parse_batch(batch: &[RawLine<'_>]) -> Vec<Parsed> {
+/// Parses every line of `block`, keeping file order. Only the last line can lack a newline.
+pub(super) fn parse_block(block: &[u8]) -> Vec<Parsed> {
+    parse_batch(&split_lines(block))
+}
+
+fn parse_batch(batch: &[RawLine<'_>]) -> Vec<Parsed> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     if threads < 2 || batch.len() < PARALLEL_FROM {
         return batch.iter().map(parse_line).collect();
@@ -54,4 +64,15 @@ fn describe(e: &serde_json::Error) -> String {
         Some(head) => format!("{head} (column {})", e.column()),
         None => full,
     }
+}
+
+fn split_lines(block: &[u8]) -> Vec<RawLine<'_>> {
+    let mut lines = Vec::with_capacity(block.len() / 100 + 1);
+    let mut rest = block;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        lines.push(RawLine { bytes: &rest[..end] });
+        rest = &rest[end..];
+    }
+    lines
 }
