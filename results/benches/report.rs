@@ -12,8 +12,14 @@ use std::time::Instant;
 const TRIALS: usize = 7;
 
 fn main() {
-    let options =
-        SampleOptions { seconds: 60, ops_per_second: 3200, clients: 30, seed: 3, fenced: false };
+    let options = SampleOptions {
+        seconds: 60,
+        ops_per_second: 3200,
+        clients: 30,
+        seed: 3,
+        fenced: false,
+        linearizable: false,
+    };
     let sample = dual_writer_run(&options);
     let ops = sample
         .history

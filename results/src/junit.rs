@@ -17,6 +17,10 @@ use crate::summary::RunResults;
 use splitbrain_checkers::{History, Verdict};
 use std::fmt::Write;
 
+/// Characters of the witness in a `message` attribute (CI tools show it on one line); the
+/// body has the whole sentence.
+pub const MESSAGE_CHARS: usize = 1000;
+
 /// Evidence lines quoted per failing case; the rest are counted.
 pub const MAX_EVIDENCE_LINES: usize = 50;
 
@@ -81,7 +85,7 @@ fn testcase(x: &mut String, suite: &str, check: &splitbrain_checkers::CheckResul
         Verdict::Unknown => "error",
     };
     let mut body = check.summary.clone();
-    let lines = evidence::lines(h, &check.evidence, MAX_EVIDENCE_LINES);
+    let lines = evidence::lines(h, &evidence::ordered(check), MAX_EVIDENCE_LINES);
     if !lines.is_empty() {
         body.push_str("\n\nevidence (history.jsonl lines):\n");
         body.push_str(&lines.join("\n"));
@@ -89,7 +93,7 @@ fn testcase(x: &mut String, suite: &str, check: &splitbrain_checkers::CheckResul
     let _ = writeln!(
         x,
         ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
-        attr(&check.summary),
+        attr(&crate::report::fmt::cut(&check.summary, MESSAGE_CHARS)),
         check.verdict,
         text(&body),
     );

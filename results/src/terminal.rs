@@ -14,6 +14,9 @@ use splitbrain_checkers::{History, Verdict};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+/// Characters of a witness sentence printed (the whole is in results.json and the report).
+pub const SUMMARY_CHARS: usize = 400;
+
 /// Evidence lines quoted per check on the terminal.
 pub const EVIDENCE_LINES: usize = 6;
 
@@ -98,10 +101,10 @@ pub fn summary_text(
             "  {mark} {:width$}  {:7}  {}\n",
             c.checker,
             style.verdict(c.verdict),
-            c.summary
+            crate::report::fmt::cut(&c.summary, SUMMARY_CHARS)
         );
         if c.verdict != Verdict::Valid {
-            for line in evidence::lines(history, &c.evidence, EVIDENCE_LINES) {
+            for line in evidence::lines(history, &evidence::ordered(c), EVIDENCE_LINES) {
                 s += &format!("       {}\n", style.dim(&line));
             }
         }

@@ -32,12 +32,14 @@ fn each_violation_is_marked_in_the_header_and_on_the_timeline_with_links_to_its_
         let n = k + 1;
         let witness = html.find(&format!(r#"id="violation-{n}""#)).expect("witness in the header");
         assert!(witness < timeline, "violation {n} is in the header, above the timeline");
-        assert!(html[witness..timeline].contains(&splitbrain_results::report::fmt::esc(&c.summary)));
+        let start =
+            splitbrain_results::report::fmt::cut(&c.summary, 200).trim_end_matches('…').to_string();
+        assert!(html[witness..timeline].contains(&splitbrain_results::report::fmt::esc(&start)));
         assert!(
             html[timeline..].contains(&format!(r##"href="#violation-{n}""##)),
             "a flag on the timeline"
         );
-        for i in &c.evidence {
+        for i in splitbrain_results::evidence::ordered(c).iter().take(20) {
             assert!(html.contains(&format!(r#"<tr id="h{i}""#)), "history line {i} is in the page");
             assert!(html.contains(&format!(r##"href="#h{i}""##)), "something links to line {i}");
         }
@@ -60,8 +62,14 @@ fn the_page_is_self_contained() {
 
 #[test]
 fn a_long_run_with_100k_operations_stays_light() {
-    let options =
-        SampleOptions { seconds: 60, ops_per_second: 3200, clients: 30, seed: 3, fenced: false };
+    let options = SampleOptions {
+        seconds: 60,
+        ops_per_second: 3200,
+        clients: 30,
+        seed: 3,
+        fenced: false,
+        linearizable: false,
+    };
     let s = dual_writer_run(&options);
     let ops = s.history.records.iter().filter(|r| r.is_client() && r.kind == Type::Invoke).count();
     assert!(ops >= 100_000, "the sample has {ops} operations");

@@ -49,7 +49,7 @@ pub fn select(history: &History, checks: &[CheckResult]) -> Excerpt {
         } else {
             format!("? {}", c.checker)
         };
-        for &i in c.evidence.iter().take(MAX_EVIDENCE) {
+        for &i in crate::evidence::ordered(c).iter().take(MAX_EVIDENCE) {
             ex.marks.entry(i).or_default().push((label.clone(), c.verdict));
             if ex.lines.len() < MAX_LINES {
                 ex.lines.extend(i.saturating_sub(CONTEXT)..=(i + CONTEXT).min(last));

@@ -13,6 +13,11 @@ use crate::faults::{self, Fault};
 use splitbrain_checkers::{CheckResult, History, Process, Record, Type, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Evidence records marked on the timeline per violation: the first ones, which checkers
+/// list first because they matter most (a linearizability witness lists its culprit, then a
+/// possibly long list of conflicts).
+pub const MAX_MARKS: usize = 24;
+
 /// How a tenure ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenureEnd {
@@ -242,9 +247,9 @@ fn violations(history: &History, checks: &[CheckResult]) -> Vec<Violation> {
             number: i + 1,
             checker: c.checker.clone(),
             summary: c.summary.clone(),
-            marks: c
-                .evidence
+            marks: crate::evidence::ordered(c)
                 .iter()
+                .take(MAX_MARKS)
                 .filter_map(|&ix| crate::evidence::record_at(history, ix))
                 .map(|r| (r.index, r.time, lane_of(r)))
                 .collect(),

@@ -6,7 +6,12 @@
 
 use super::details;
 use super::excerpt::Excerpt;
-use super::fmt::{dur, esc, ms, verdict_class};
+use super::fmt::{cut, dur, esc, ms, verdict_class};
+
+/// Characters of a witness sentence shown in the header and the checks table.
+const WITNESS_CHARS: usize = 400;
+/// Characters of a witness sentence shown at the top of its check's section.
+const SECTION_CHARS: usize = 1200;
 use super::model::Timeline;
 use crate::ops::OpStats;
 use crate::summary::RunResults;
@@ -73,14 +78,18 @@ fn meta_line(r: &RunResults, tl: &Timeline) -> String {
 fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
     let mut s = String::from(r#"<ol class="witness">"#);
     for v in &tl.violations {
-        let ev = r.checks.iter().find(|c| c.checker == v.checker).map_or(&[][..], |c| &c.evidence);
+        let ev = r
+            .checks
+            .iter()
+            .find(|c| c.checker == v.checker)
+            .map_or(Vec::new(), crate::evidence::ordered);
         let _ = write!(
             s,
             r##"<li class="invalid" id="violation-{n}"><b>⚠ {n} {}</b> {} <span class="links"><a href="#timeline">timeline</a> · <a href="#check-{}">details</a> · lines {}</span></li>"##,
             esc(&v.checker),
-            esc(&v.summary),
+            esc(&cut(&v.summary, WITNESS_CHARS)),
             esc(&v.checker),
-            evidence_links(ev, ex, 8),
+            evidence_links(&ev, ex, 8),
             n = v.number,
         );
     }
@@ -89,7 +98,7 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
             s,
             r##"<li class="unknown"><b>? {}</b> could not decide: {} <span class="links"><a href="#check-{}">details</a></span></li>"##,
             esc(&c.checker),
-            esc(&c.summary),
+            esc(&cut(&c.summary, WITNESS_CHARS)),
             esc(&c.checker)
         );
     }
@@ -116,7 +125,7 @@ pub fn checks_table(checks: &[CheckResult]) -> String {
             s,
             r##"<tr><td><a href="#check-{name}">{name}</a></td><td><span class="badge {cls}">{}</span></td><td>{}</td></tr>"##,
             c.verdict,
-            esc(&c.summary),
+            esc(&cut(&c.summary, WITNESS_CHARS)),
             name = esc(&c.checker),
             cls = verdict_class(c.verdict),
         );
@@ -133,8 +142,16 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
         esc(&c.checker),
         c.verdict,
         esc(&c.checker),
-        esc(&c.summary)
+        esc(&cut(&c.summary, SECTION_CHARS))
     );
+    if c.summary.chars().count() > SECTION_CHARS {
+        let _ = write!(
+            s,
+            "<details><summary>the whole sentence ({} characters)</summary><p>{}</p></details>",
+            c.summary.chars().count(),
+            esc(&c.summary)
+        );
+    }
     if !c.evidence.is_empty() {
         s.push_str(r#"<div class="evidence"><h4>evidence</h4>"#);
         for line in evidence_rows(c, history, ex) {
@@ -152,8 +169,7 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
 
 fn evidence_rows(c: &CheckResult, history: &History, ex: &Excerpt) -> Vec<String> {
     const MAX: usize = 40;
-    let mut rows: Vec<String> = c
-        .evidence
+    let mut rows: Vec<String> = crate::evidence::ordered(c)
         .iter()
         .take(MAX)
         .map(|&i| {
