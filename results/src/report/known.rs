@@ -16,6 +16,8 @@ use std::fmt::Write;
 
 /// Linearization steps shown (the last ones: where the search got stuck).
 const MAX_STEPS: usize = 60;
+/// Conflicting operations listed (a witness that is not minimal may name thousands).
+const MAX_CONFLICTS: usize = 30;
 /// Failovers listed.
 const MAX_FAILOVERS: usize = 50;
 
@@ -115,6 +117,17 @@ fn op_row(op: &Value, ex: &Excerpt, extra: &str) -> String {
     )
 }
 
+/// The conflicts whose call is nearest the culprit's, in call order.
+fn nearest<'a>(culprit: &Value, conflicts: &[&'a Value]) -> Vec<&'a Value> {
+    let call = |o: &Value| o.get("call_index").and_then(Value::as_u64).unwrap_or(0);
+    let anchor = call(culprit);
+    let mut near: Vec<&Value> = conflicts.to_vec();
+    near.sort_by_key(|c| call(c).abs_diff(anchor));
+    near.truncate(MAX_CONFLICTS);
+    near.sort_by_key(|c| call(c));
+    near
+}
+
 fn linearizable(v: &Value, ex: &Excerpt) -> Option<String> {
     let culprit = v.get("culprit")?;
     let mut s = String::from(
@@ -125,10 +138,22 @@ fn linearizable(v: &Value, ex: &Excerpt) -> Option<String> {
         ex,
         r#"<td><span class="badge invalid">cannot be placed</span></td>"#,
     ));
-    for c in v.get("conflicts").and_then(Value::as_array).into_iter().flatten() {
+    let all: Vec<&Value> =
+        v.get("conflicts").and_then(Value::as_array).into_iter().flatten().collect();
+    for c in nearest(culprit, &all) {
         s.push_str(&op_row(c, ex, "<td>conflicts</td>"));
     }
     s.push_str("</table>");
+    if all.len() > MAX_CONFLICTS {
+        let _ = write!(
+            s,
+            r#"<p class="dim">The {MAX_CONFLICTS} conflicting operations nearest the culprit, of {}.</p>"#,
+            all.len()
+        );
+    }
+    if v.get("conflicts_minimal") == Some(&Value::Bool(false)) {
+        s.push_str(r#"<p class="dim">Not minimal: the witness search ran out of time before it could drop every operation the conflict does not need.</p>"#);
+    }
     if let Some(steps) = v.get("longest_linearization").and_then(Value::as_array) {
         let skip = steps.len().saturating_sub(MAX_STEPS);
         let _ = write!(

@@ -167,22 +167,32 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
     s
 }
 
+/// Evidence rows, most telling first: [`EVIDENCE_SHOWN`] in view, up to [`EVIDENCE_FOLDED`]
+/// more folded, and a count of the rest (all of it is in results.json).
 fn evidence_rows(c: &CheckResult, history: &History, ex: &Excerpt) -> Vec<String> {
-    const MAX: usize = 40;
-    let mut rows: Vec<String> = crate::evidence::ordered(c)
-        .iter()
-        .take(MAX)
-        .map(|&i| {
-            let text = crate::evidence::record_at(history, i)
-                .map_or_else(|| "(not in the history)".to_string(), super::fmt::describe);
-            let link = ex.href(i).map_or(format!("#{i}"), |h| format!(r#"<a href="{h}">#{i}</a>"#));
-            format!(r#"<div class="evline">{link} <code>{}</code></div>"#, esc(&text))
-        })
-        .collect();
-    if c.evidence.len() > MAX {
+    const EVIDENCE_SHOWN: usize = 12;
+    const EVIDENCE_FOLDED: usize = 48;
+    let ordered = crate::evidence::ordered(c);
+    let row = |&i: &u64| {
+        let text = crate::evidence::record_at(history, i)
+            .map_or_else(|| "(not in the history)".to_string(), super::fmt::describe);
+        let link = ex.href(i).map_or(format!("#{i}"), |h| format!(r#"<a href="{h}">#{i}</a>"#));
+        format!(r#"<div class="evline">{link} <code>{}</code></div>"#, esc(&text))
+    };
+    let mut rows: Vec<String> = ordered.iter().take(EVIDENCE_SHOWN).map(row).collect();
+    let folded: Vec<String> =
+        ordered.iter().skip(EVIDENCE_SHOWN).take(EVIDENCE_FOLDED).map(row).collect();
+    if !folded.is_empty() {
         rows.push(format!(
-            r#"<div class="evline dim">… and {} more</div>"#,
-            c.evidence.len() - MAX
+            "<details><summary>{} more evidence lines</summary>{}</details>",
+            folded.len(),
+            folded.concat()
+        ));
+    }
+    let rest = ordered.len().saturating_sub(EVIDENCE_SHOWN + EVIDENCE_FOLDED);
+    if rest > 0 {
+        rows.push(format!(
+            r#"<div class="evline dim">… and {rest} more (every index is in results.json)</div>"#
         ));
     }
     rows

@@ -482,8 +482,13 @@ fn violations(s: &mut String, tl: &Timeline, view: View, g: &Geometry, ex: &Exce
             })
             .collect();
         marks.sort_by_key(|m| (m.3, m.2));
-        let points: Vec<String> = marks.iter().map(|m| format!("{:.1},{:.1}", m.0, m.1)).collect();
-        let _ = write!(s, r#"<polyline class="vpath" points="{}"/>"#, points.join(" "));
+        // A line through a few marks tells a story (n1, then n2, then n1 again); through
+        // many it is only a scribble.
+        if marks.len() <= 4 {
+            let points: Vec<String> =
+                marks.iter().map(|m| format!("{:.1},{:.1}", m.0, m.1)).collect();
+            let _ = write!(s, r#"<polyline class="vpath" points="{}"/>"#, points.join(" "));
+        }
         for (x, y, index, time) in marks {
             let (open, close) = link(ex, index);
             let _ = write!(
