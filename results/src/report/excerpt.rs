@@ -1,7 +1,7 @@
 //! The history lines a report carries: every evidence line with a few lines of context, then
 //! the node reports and faults the timeline links to, anchored by index (`#h123`).
 //!
-//! Neighbours: [`super::page`] picks the lines once with [`select`] and shows them with
+//! Neighbours: [`super::render`] picks the lines once with [`select`] and shows them with
 //! [`table`]; [`super::timeline`] and [`super::sections`] link only to lines picked here.
 //!
 //! Design: a 60 s run holds ~10⁵ lines, far too many for a page a person opens, and almost all

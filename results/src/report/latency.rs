@@ -1,7 +1,7 @@
 //! Latency of client operations as inline SVG: a scatter over time and a histogram.
 //!
 //! Neighbours: reads [`crate::ops::ClientOp`]s; shades the faults of [`crate::faults`] behind
-//! the scatter so a latency spike lines up with its cause; [`super::page`] places both.
+//! the scatter so a latency spike lines up with its cause; [`super::render`] places both.
 //!
 //! Design: latency spans microseconds to a client's timeout, so both charts use a log scale.
 //! The scatter keeps one point per 2×2-pixel cell per outcome, then at most [`MAX_POINTS`]:

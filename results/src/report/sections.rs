@@ -1,7 +1,7 @@
 //! The report's text sections: the header with the verdict and the witnesses, the checks,
 //! the figures, and the facts of the run.
 //!
-//! Neighbours: [`super::page`] orders these; [`super::details`] renders JSON inside them;
+//! Neighbours: [`super::render`] orders these; [`super::details`] renders JSON inside them;
 //! links point at lines [`super::excerpt`] picked.
 
 use super::details;

@@ -1,6 +1,6 @@
 //! The timeline as inline SVG: one lane per node, a fault row on top, violations flagged.
 //!
-//! Neighbours: draws a [`Timeline`]; [`super::page`] places the whole-run view and one zoomed
+//! Neighbours: draws a [`Timeline`]; [`super::render`] places the whole-run view and one zoomed
 //! view per violation; the hatch patterns it names are defined once per page by [`defs`].
 //!
 //! Design: static SVG with `<title>` tooltips and `<a>` links, so the report needs no script
