@@ -2,8 +2,8 @@
 //!
 //! Neighbours: draws a [`Timeline`]; [`super::render`] places the whole-run view and one zoomed
 //! view per violation; the hatch patterns it names are defined once per page by [`defs`].
-//! [`faults`] draws the fault row and the node states, [`leaders`] the tenures and the
-//! resource's decisions, [`marks`] the violations.
+//! `faults` draws the fault row and the node states, `leaders` the tenures and the
+//! resource's decisions, `marks` the violations.
 //!
 //! Design: static SVG with `<title>` tooltips and `<a>` links, so the report needs no script
 //! to be read. Everything dense is bucketed per pixel column of the view (resource ticks) or
