@@ -8,13 +8,13 @@
 //!
 //! Design: the violation count here is an early warning from two checks that cost O(1) per
 //! record — a token claimed by two different nodes (election safety) and an accept under a
-//! lower token than an earlier accept (fencing). The verdict is the checkers' alone; this
+//! lower token than an earlier accept (fencing), each counted once per node and token. The verdict is the checkers' alone; this
 //! count only tells a person watching that something is already wrong.
 
 use crate::faults::FaultTracker;
 use crate::status::Status;
 use splitbrain_checkers::{Process, Record, Type};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// The state of a run so far.
@@ -26,6 +26,8 @@ pub struct LiveTracker {
     last_elected: Option<String>,
     token_owner: HashMap<i64, String>,
     highest_accept: Option<i64>,
+    /// (node, token) pairs already counted for writing below the highest accepted token.
+    stale_writers: HashSet<(String, i64)>,
     ops: u64,
     violations: u64,
 }
@@ -79,7 +81,10 @@ impl LiveTracker {
             self.claim(t, n);
         }
         if let Some(t) = r.token() {
-            if self.highest_accept.is_some_and(|h| t < h) {
+            let writer = r.value_node().unwrap_or_default().to_string();
+            // A deposed leader writes many times under its old token: count it once.
+            if self.highest_accept.is_some_and(|h| t < h) && self.stale_writers.insert((writer, t))
+            {
                 self.violations += 1;
             }
             self.highest_accept = self.highest_accept.max(Some(t));
@@ -170,6 +175,13 @@ mod tests {
                 json!({"token": 1, "node": "n1", "value": 2}),
             ),
             rec(5, n("n3"), Type::Ok, "elected", json!({"token": 2})),
+            rec(
+                6,
+                Process::Resource,
+                Type::Ok,
+                "accept",
+                json!({"token": 1, "node": "n1", "value": 3}),
+            ),
         ];
         records.iter().take(3).for_each(|r| t.observe(r));
         let s = t.status(Duration::from_secs(5), Duration::from_secs(60));
@@ -177,6 +189,10 @@ mod tests {
         assert_eq!(s.faults, vec!["pause n1".to_string()]);
         assert_eq!(t.leader(), Some("n2"));
         records.iter().skip(3).for_each(|r| t.observe(r));
-        assert_eq!(t.violations(), 2, "a lower accept, then token 2 claimed by n3");
+        assert_eq!(
+            t.violations(),
+            2,
+            "a lower accept (counted once for n1), then token 2 claimed by n3"
+        );
     }
 }

@@ -204,11 +204,13 @@ pub fn histogram(ops: &[ClientOp]) -> String {
     }
     for (name, v) in [("p50", q.p50), ("p99", q.p99), ("max", q.max)] {
         let xx = x(v);
+        // Near the right edge the label goes left of its line, so it is never cut off.
+        let (tx, anchor) =
+            if xx > W - RIGHT - 90.0 { (xx - 3.0, "end") } else { (xx + 3.0, "start") };
         let _ = write!(
             s,
-            r#"<line class="qline" x1="{xx:.1}" x2="{xx:.1}" y1="{TOP}" y2="{}"/><text class="qtext" x="{:.1}" y="{}">{name} {}</text>"#,
+            r#"<line class="qline" x1="{xx:.1}" x2="{xx:.1}" y1="{TOP}" y2="{}"/><text class="qtext" x="{tx:.1}" y="{}" text-anchor="{anchor}">{name} {}</text>"#,
             TOP + ph,
-            xx + 3.0,
             TOP + 10.0,
             esc(&ms(v))
         );
