@@ -111,3 +111,10 @@ fn the_bundled_example_history_is_valid() {
     let out = check(&[&example.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_runs_folder_is_read_through_its_history_file() {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let out = check(&[&folder.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 /// Arguments of `splitbrain check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The history file (history.jsonl).
+    /// The history file (history.jsonl), or a run's folder holding one.
     pub history: PathBuf,
     /// Checkers to run, comma-separated [default: election-safety,fencing,dual-writer].
     /// Known: election-safety, fencing, dual-writer, convergence, liveness.
@@ -113,6 +113,10 @@ fn options(args: &Args) -> Options {
 }
 
 fn read(path: &Path) -> anyhow::Result<History> {
+    let inside = path.join("history.jsonl");
+    if path.is_dir() && inside.is_file() {
+        return read(&inside); // a run's folder
+    }
     if path.is_dir() {
         return Err(bad_input(format!(
             "{}: is a folder; give the history.jsonl file inside it",
