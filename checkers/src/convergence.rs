@@ -106,9 +106,10 @@ fn quiet_point(h: &History, known: &BTreeSet<&str>) -> Result<Quiet, String> {
         beliefs.apply(i, &event(r, known));
         last = Some(i);
     }
-    if let Some((kind, &i)) = beliefs.faults.iter().next() {
+    if let Some((&(kind, node), &i)) = beliefs.faults.iter().min_by_key(|(_, &i)| i) {
+        let what = node.map_or(format!("the {kind} fault"), |n| format!("the {kind} of {n}"));
         return Err(format!(
-            "the {kind} fault begun at line {i} never ended, so the cluster was never free of faults: nothing to judge"
+            "{what} begun at line {i} never ended, so the cluster was never free of faults: nothing to judge"
         ));
     }
     Ok(Quiet { index: last, time: last.map_or(0, |i| h.records[i].time) })

@@ -207,6 +207,10 @@ impl<'h> Walk<'h> {
                     self.pending.entry(n).or_insert(Pending { index: i, time, kind });
                 }
             }
+            // A resume naming its nodes ends only their pauses.
+            Phase::End("pause") if !nodes.is_empty() => {
+                self.pending.retain(|l, p| p.kind != "pause" || !nodes.contains(l))
+            }
             Phase::End(kind) => self.pending.retain(|_, p| p.kind == "kill" || p.kind != kind),
             Phase::EndAll => self.pending.retain(|_, p| p.kind == "kill"),
             Phase::Instant => {}

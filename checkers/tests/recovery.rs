@@ -95,7 +95,7 @@ fn a_fault_that_never_ended_leaves_convergence_unknown() {
     let records = vec![elected("n1", Some(1)), nemesis("pause", json!(["n2"]))];
     let r = converge(with_final(records, [true, false, false]));
     assert_eq!(r.verdict, Verdict::Unknown);
-    assert!(r.summary.contains("the pause fault begun at line 1 never ended"), "{}", r.summary);
+    assert!(r.summary.contains("the pause of n2 begun at line 1 never ended"), "{}", r.summary);
 }
 
 #[test]
@@ -239,4 +239,28 @@ fn liveness_details_carry_the_documented_field_names() {
     ] {
         assert!(r.details.get(field).is_some(), "missing {field}");
     }
+}
+
+#[test]
+fn resuming_one_paused_node_leaves_the_other_paused() {
+    let records = vec![
+        elected("n1", Some(1)),
+        nemesis("pause", json!({"nodes": ["n2"]})),
+        nemesis("pause", json!({"nodes": ["n3"]})),
+        nemesis("resume", json!({"nodes": ["n2"]})),
+    ];
+    let r = converge(with_final(records, [true, false, false]));
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert!(r.summary.contains("the pause of n3 begun at line 2 never ended"), "{}", r.summary);
+}
+
+#[test]
+fn a_resume_of_every_paused_node_ends_the_pauses() {
+    let records = vec![
+        elected("n1", Some(1)),
+        nemesis("pause", json!({"nodes": ["n2"]})),
+        nemesis("pause", json!({"nodes": ["n3"]})),
+        nemesis("resume", json!({"nodes": ["n2", "n3"]})),
+    ];
+    assert_eq!(converge(with_final(records, [true, false, false])).verdict, Verdict::Valid);
 }

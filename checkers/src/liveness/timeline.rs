@@ -10,7 +10,9 @@
 //! - HISTORY.md fixes fault names but not the shape of their `value`, so the nodes a fault
 //!   touches are every string in its value (or key of an object) that names a known node.
 //! - Fault names pair up by kind: `start-X`/`stop-X`, `pause`/`resume`, `kill`/`restart`,
-//!   `clock-…`/`clock-reset`; `heal` and `repair` end every kind. Any other nemesis record is
+//!   `clock-…`/`clock-reset`. Pauses and kills pair per node where their records name nodes
+//!   (a `resume` of n1 leaves n2 paused); the others end as a kind. `heal` and `repair` end
+//!   every kind but a kill (a healed network restarts no process). Any other nemesis record is
 //!   an instant fault that needs no end.
 
 use crate::history::{History, Process, Record, Type};
@@ -107,13 +109,20 @@ fn nodes_in<'h>(v: &'h Value, known: &BTreeSet<&'h str>, out: &mut Vec<&'h str>)
     }
 }
 
+/// A running fault: its kind, and the node it holds where it is a per-process fault (`pause`,
+/// `kill`) that names its nodes.
+pub(crate) type Running<'h> = (&'h str, Option<&'h str>);
+
+/// Faults that stop processes one by one, and are undone one by one (`resume`, `restart`).
+const PER_NODE: [&str; 2] = ["pause", "kill"];
+
 /// The nodes that believe they lead, and the faults still running.
 #[derive(Debug, Default)]
 pub(crate) struct Beliefs<'h> {
     /// Believed leaders, with the index of the report that made each one.
     pub leaders: BTreeMap<&'h str, usize>,
-    /// Running fault kinds, with the index of the record that began each one.
-    pub faults: BTreeMap<&'h str, usize>,
+    /// Running faults, with the index of the record that began each one.
+    pub faults: BTreeMap<Running<'h>, usize>,
 }
 
 impl<'h> Beliefs<'h> {
@@ -132,17 +141,26 @@ impl<'h> Beliefs<'h> {
     }
 
     fn fault(&mut self, i: usize, phase: Phase<'h>, nodes: &[&'h str]) {
+        let per_node = |kind: &str| PER_NODE.contains(&kind) && !nodes.is_empty();
         match phase {
-            Phase::Begin(kind) => {
-                self.faults.entry(kind).or_insert(i);
+            Phase::Begin(kind) if per_node(kind) => {
+                for &n in nodes {
+                    self.faults.entry((kind, Some(n))).or_insert(i);
+                }
                 if kind == "kill" {
                     self.leaders.retain(|n, _| !nodes.contains(n));
                 }
             }
-            Phase::End(kind) => {
-                self.faults.remove(kind);
+            Phase::Begin(kind) => {
+                self.faults.entry((kind, None)).or_insert(i);
             }
-            Phase::EndAll => self.faults.clear(),
+            Phase::End(kind) if per_node(kind) => {
+                self.faults
+                    .retain(|&(k, n), _| k != kind || n.is_some_and(|n| !nodes.contains(&n)));
+            }
+            Phase::End(kind) => self.faults.retain(|&(k, _), _| k != kind),
+            // A generic heal undoes what the network and clocks suffer, not a dead process.
+            Phase::EndAll => self.faults.retain(|&(k, _), _| k == "kill"),
             Phase::Instant => {}
         }
     }
