@@ -5,6 +5,9 @@
 //! Neighbours: [`super::net`] carries the messages, [`super::durable`] the persisted state;
 //! [`super::raft`], [`super::bully`] and [`super::ring`] are the machines.
 //!
+//! With `SPLITBRAIN_TRACE=1` in its environment, a node logs every message it receives and
+//! every action it takes on stderr.
+//!
 //! Threads: [`Elector::run`] runs the loop on the caller's thread and one receiving thread in a
 //! scope, so both have ended when it returns. Confirmations from the node core's threads enter
 //! the loop through its channel.
@@ -41,12 +44,16 @@ pub struct OwnElector<M: Machine> {
     net: PeerNet,
     durable: DurableFile,
     inbox: Mutex<Option<Sender<Event<M::Msg>>>>,
+    trace: bool,
+    started: Instant,
 }
 
 impl<M: Machine> OwnElector<M> {
     /// An elector running `machine` (built from the state `durable` held) over `net`.
     pub fn new(machine: M, net: PeerNet, durable: DurableFile) -> OwnElector<M> {
-        OwnElector { machine: Mutex::new(Some(machine)), net, durable, inbox: Mutex::new(None) }
+        let trace = std::env::var_os("SPLITBRAIN_TRACE").is_some_and(|v| v == "1");
+        let (machine, inbox) = (Mutex::new(Some(machine)), Mutex::new(None));
+        OwnElector { machine, net, durable, inbox, trace, started: Instant::now() }
     }
 
     fn event_loop(
@@ -60,7 +67,12 @@ impl<M: Machine> OwnElector<M> {
         while !stop.is_stopped() {
             let wait = machine.next_wake().saturating_duration_since(Instant::now()).min(POLL);
             let actions = match rx.recv_timeout(wait) {
-                Ok(Event::Msg(from, msg)) => machine.receive(Instant::now(), &from, msg),
+                Ok(Event::Msg(from, msg)) => {
+                    if self.trace {
+                        eprintln!("trace {:?} <- {from}: {msg:?}", self.started.elapsed());
+                    }
+                    machine.receive(Instant::now(), &from, msg)
+                }
                 Ok(Event::Confirm(token, deadline, reply)) => {
                     let (confirm, actions) = machine.confirm(Instant::now(), token);
                     match confirm {

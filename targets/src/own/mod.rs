@@ -18,6 +18,8 @@ pub mod net;
 pub mod raft;
 pub mod rank;
 pub mod ring;
+#[cfg(test)]
+pub mod sim;
 
 use crate::elector::Unconfirmed;
 use crate::seat::Token;

@@ -16,6 +16,9 @@
 //!   that reaches nobody is a ring of one, and wins its own election.
 //! - The leader sends `Alive` to every node every heartbeat interval; a node that hears none
 //!   for an election timeout (or whose election produced no result in that time) starts one.
+//!   Only `Alive` restarts that timer: an Elected message proves nothing about its leader, who
+//!   may have died since. A node forwards a given Elected once, so one whose leader no longer
+//!   answers dies out after one round instead of circling forever.
 //! - A leader drops a lower node's Election and sends it `Alive` instead (no new token for
 //!   nothing).
 //! - When a partition heals, two leaders hear each other's `Alive`: the one with the later
@@ -247,11 +250,18 @@ impl Ring {
         if leader == self.cfg.me {
             return;
         }
-        if self.leader.as_ref().is_some_and(|(n, e)| supersedes((n, *e), (&leader, epoch))) {
+        let known = self.leader.as_ref();
+        if known.is_some_and(|(n, e)| {
+            *n == leader && *e == epoch || supersedes((n, *e), (&leader, epoch))
+        }) {
+            // Seen already (it went round past a leader that no longer answers), or older.
             return;
         }
         self.participant = false;
-        self.follow(now, &leader, epoch, "superseded");
+        if self.tenure.take().is_some() {
+            self.out.push(Action::StepDown("superseded"));
+        }
+        self.leader = Some((leader.clone(), epoch));
         self.forward(now, RingMsg::Elected { leader, epoch, id: 0 });
     }
 
@@ -269,6 +279,7 @@ impl Ring {
         }
     }
 
+    /// Follows `leader` on its own heartbeat, the only thing that proves it alive.
     fn follow(&mut self, now: Instant, leader: &str, epoch: u64, reason: &'static str) {
         if self.tenure.take().is_some() {
             self.out.push(Action::StepDown(reason));

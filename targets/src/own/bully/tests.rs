@@ -190,3 +190,56 @@ fn a_follower_without_announcements_holds_an_election() {
     b.tick(now + 401 * MS);
     assert_eq!(b.phase(), Phase::Electing { answered: false });
 }
+
+mod simulated {
+    use super::*;
+    use crate::own::sim::Sim;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    fn cluster(n: usize, seed: u64) -> Sim<Bully> {
+        Sim::new(n, seed, |cfg, now| Bully::new(cfg, None, now))
+    }
+
+    #[test]
+    fn the_highest_id_leads_and_after_it_dies_the_next_highest_with_a_higher_epoch() {
+        for seed in 0..50 {
+            let mut sim = cluster(4, seed);
+            assert!(
+                sim.run_until(SEC, |s| s.leaders() == ["n4"]),
+                "seed {seed}: {:?}",
+                sim.leaders()
+            );
+            sim.run_for(Duration::from_millis(300));
+            assert_eq!(sim.leaders(), ["n4"], "seed {seed}: stable");
+            let before = sim.elections.last().unwrap().1;
+            sim.dead.insert("n4".into());
+            assert!(
+                sim.run_until(SEC, |s| s.leaders() == ["n3"]),
+                "seed {seed}: {:?}",
+                sim.leaders()
+            );
+            assert!(sim.elections.last().unwrap().1 > before, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn each_side_of_a_partition_elects_its_highest_node_and_one_leader_stays_after_healing() {
+        for seed in 0..50 {
+            let mut sim = cluster(5, seed);
+            assert!(sim.run_until(SEC, |s| s.leaders() == ["n5"]), "seed {seed}");
+            sim.partition(&["n1", "n2"], &["n3", "n4", "n5"]);
+            let split = sim.run_until(2 * SEC, |s| s.leaders() == ["n2", "n5"]);
+            assert!(split, "seed {seed}: two leaders: {:?}", sim.leaders());
+            sim.cut.clear();
+            assert!(
+                sim.run_until(2 * SEC, |s| s.leaders() == ["n5"]),
+                "seed {seed}: {:?}",
+                sim.leaders()
+            );
+            let last = sim.elections.last().unwrap();
+            let highest = sim.elections.iter().map(|e| e.1).max().unwrap();
+            assert_eq!(last.1, highest, "seed {seed}: the leader holds the newest epoch");
+        }
+    }
+}

@@ -294,3 +294,79 @@ fn bug_no_stepdown_a_leader_ignores_a_higher_term_and_goes_on_leading() {
     assert!(!actions.iter().any(|a| matches!(a, Action::StepDown(_))));
     assert!(raft.leads(Some(1)));
 }
+
+mod simulated {
+    use super::*;
+    use crate::own::sim::Sim;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    fn cluster(n: usize, seed: u64, bugs: Bugs) -> Sim<Raft> {
+        Sim::new(n, seed, move |cfg, now| Raft::new(cfg, bugs.clone(), None, now))
+    }
+
+    /// The terms claimed by more than one node (election safety, on the Elected actions).
+    fn terms_claimed_twice(sim: &Sim<Raft>) -> Vec<u64> {
+        let mut owners: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+        for (node, term) in &sim.elections {
+            owners.entry(*term).or_default().insert(node.clone());
+        }
+        owners.into_iter().filter(|(_, o)| o.len() > 1).map(|(t, _)| t).collect()
+    }
+
+    #[test]
+    fn five_nodes_elect_one_leader_and_after_it_dies_another_with_a_higher_term() {
+        for seed in 0..50 {
+            let mut sim = cluster(5, seed, Bugs::none());
+            assert!(sim.run_until(SEC, |s| s.leaders().len() == 1), "seed {seed}");
+            sim.run_for(Duration::from_millis(500));
+            let leaders = sim.leaders();
+            assert_eq!(leaders.len(), 1, "seed {seed}: one stable leader");
+            let old_term = sim.elections.last().unwrap().1;
+            sim.dead.insert(leaders[0].clone());
+            let ok = sim.run_until(SEC, |s| s.leaders().len() == 1);
+            assert!(ok, "seed {seed}: a new leader within 1 s");
+            assert!(sim.elections.last().unwrap().1 > old_term, "seed {seed}");
+            assert!(terms_claimed_twice(&sim).is_empty(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_partitioned_minority_never_elects_and_the_majority_does_in_a_later_term() {
+        for seed in 0..30 {
+            let mut sim = cluster(5, seed, Bugs::none());
+            assert!(sim.run_until(SEC, |s| s.leaders().len() == 1), "seed {seed}");
+            let old = sim.leaders()[0].clone();
+            let others: Vec<String> =
+                sim.nodes.iter().map(|(n, _)| n.clone()).filter(|n| *n != old).collect();
+            let minority = [old.as_str(), others[0].as_str()];
+            let majority: Vec<&str> = others[1..].iter().map(String::as_str).collect();
+            sim.partition(&minority, &majority);
+            let elected = sim.elections.len();
+            sim.run_for(3 * SEC);
+            let later = &sim.elections[elected..];
+            assert!(
+                later.iter().all(|(n, _)| majority.contains(&n.as_str())),
+                "seed {seed}: {later:?}"
+            );
+            assert!(!later.is_empty(), "seed {seed}: the majority elects");
+            sim.cut.clear();
+            assert!(
+                sim.run_until(SEC, |s| s.leaders().len() == 1),
+                "seed {seed}: one leader after healing"
+            );
+            assert!(terms_claimed_twice(&sim).is_empty(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn bug_small_quorum_lets_both_sides_of_a_partition_lead_the_same_term() {
+        let hits = (0..30).filter(|&seed| {
+            let mut sim = cluster(5, seed, Bugs::of([Bug::SmallQuorum]));
+            sim.partition(&["n1", "n2"], &["n3", "n4", "n5"]);
+            sim.run_for(5 * SEC);
+            !terms_claimed_twice(&sim).is_empty()
+        });
+        assert!(hits.count() > 0, "some seed shows two leaders of one term");
+    }
+}

@@ -184,3 +184,66 @@ fn a_follower_without_heartbeats_starts_an_election() {
         ("n3".into(), RingMsg::Election { candidate: "n2".into(), epoch: 1, id: 1 })
     );
 }
+
+mod simulated {
+    use super::super::*;
+    use crate::own::sim::Sim;
+    use std::time::Duration;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    fn cluster(n: usize, seed: u64) -> Sim<Ring> {
+        Sim::new(n, seed, |cfg, now| Ring::new(cfg, None, now))
+    }
+
+    #[test]
+    fn the_highest_id_leads_and_after_it_dies_the_next_highest_with_a_higher_epoch() {
+        for seed in 0..50 {
+            let mut sim = cluster(4, seed);
+            assert!(
+                sim.run_until(SEC, |s| s.leaders() == ["n4"]),
+                "seed {seed}: {:?}",
+                sim.leaders()
+            );
+            sim.run_for(Duration::from_millis(200));
+            assert_eq!(sim.leaders(), ["n4"], "seed {seed}: stable");
+            let before = sim.elections.last().unwrap().1;
+            sim.dead.insert("n4".into());
+            let ok = sim.run_until(SEC, |s| s.leaders() == ["n3"]);
+            assert!(
+                ok,
+                "seed {seed}: n3 leads after n4 died: {:?} {:?}",
+                sim.leaders(),
+                sim.elections
+            );
+            assert!(sim.elections.last().unwrap().1 > before, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_leader_that_dies_while_its_election_result_goes_round_is_replaced() {
+        for seed in 0..50 {
+            let mut sim = cluster(4, seed);
+            assert!(sim.run_until(SEC, |s| !s.elections.is_empty()), "seed {seed}");
+            let (first, _) = sim.elections[0].clone();
+            sim.dead.insert(first.clone());
+            let replaced = sim.run_until(SEC, |s| s.leaders().iter().any(|l| *l != first));
+            assert!(replaced, "seed {seed}: {first} died at once; leaders {:?}", sim.leaders());
+        }
+    }
+
+    #[test]
+    fn each_side_of_a_partition_elects_its_highest_node_and_the_newest_leader_stays_after_healing()
+    {
+        for seed in 0..50 {
+            let mut sim = cluster(5, seed);
+            assert!(sim.run_until(SEC, |s| s.leaders() == ["n5"]), "seed {seed}");
+            sim.partition(&["n1", "n2"], &["n3", "n4", "n5"]);
+            let split = sim.run_until(2 * SEC, |s| s.leaders() == ["n2", "n5"]);
+            assert!(split, "seed {seed}: two leaders: {:?}", sim.leaders());
+            sim.cut.clear();
+            let healed = sim.run_until(2 * SEC, |s| s.leaders().len() == 1);
+            assert!(healed, "seed {seed}: one leader after healing: {:?}", sim.leaders());
+        }
+    }
+}
