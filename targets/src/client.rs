@@ -208,10 +208,12 @@ mod tests {
         Reply(map)
     }
 
+    type Row = (Result<Reply, ClientError>, Type, Value, Option<&'static str>);
+
     #[test]
     fn each_outcome_maps_onto_its_history_completion() {
         let write = Request::Write { value: json!(3) };
-        let table: Vec<(Result<Reply, ClientError>, Type, Value, Option<&str>)> = vec![
+        let table: Vec<Row> = vec![
             (
                 Ok(reply(json!({"ok":true,"value":3,"token":5,"leader":"n2"}))),
                 Type::Ok,

@@ -163,7 +163,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match args.config().map_err(NodeError::BadConfig).and_then(|cfg| run(cfg)) {
+    match args.config().map_err(NodeError::BadConfig).and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("splitbrain-node: {e}");

@@ -54,11 +54,12 @@ pub fn info(name: &str) -> Option<&'static ElectorInfo> {
 /// after checking the options it depends on.
 pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
     if crate::thirdparty::build::is_elector(&cfg.elector) {
-        return crate::thirdparty::build::build(&cfg.elector, &cfg.id, &cfg.elector_opts)
-            .map_err(|e| match e {
+        return crate::thirdparty::build::build(&cfg.elector, &cfg.id, &cfg.elector_opts).map_err(
+            |e| match e {
                 ElectorError::BadConfig(m) => NodeError::BadConfig(m),
                 other => NodeError::Elector(other),
-            });
+            },
+        );
     }
     check(cfg)?;
     let now = Instant::now();

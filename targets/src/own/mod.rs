@@ -53,6 +53,9 @@ pub enum Confirm {
     Round(u64),
 }
 
+/// The actions of one step of machine `M`.
+pub type Steps<M> = Vec<Action<<M as Machine>::Msg, <M as Machine>::Durable>>;
+
 /// An election protocol as a pure state machine. See the module docs.
 pub trait Machine: Send + 'static {
     /// The messages between nodes.
@@ -61,22 +64,13 @@ pub trait Machine: Send + 'static {
     type Durable: Serialize + DeserializeOwned + Send;
 
     /// Runs the timers due at `now`.
-    fn tick(&mut self, now: Instant) -> Vec<Action<Self::Msg, Self::Durable>>;
+    fn tick(&mut self, now: Instant) -> Steps<Self>;
     /// Handles `msg` from the peer `from`.
-    fn receive(
-        &mut self,
-        now: Instant,
-        from: &str,
-        msg: Self::Msg,
-    ) -> Vec<Action<Self::Msg, Self::Durable>>;
+    fn receive(&mut self, now: Instant, from: &str, msg: Self::Msg) -> Steps<Self>;
     /// When [`Machine::tick`] must next be called.
     fn next_wake(&self) -> Instant;
     /// Starts confirming that this node leads under `token`.
-    fn confirm(
-        &mut self,
-        now: Instant,
-        token: Option<Token>,
-    ) -> (Confirm, Vec<Action<Self::Msg, Self::Durable>>);
+    fn confirm(&mut self, now: Instant, token: Option<Token>) -> (Confirm, Steps<Self>);
     /// The highest confirmation round a quorum has acknowledged (0 for none).
     fn confirmed(&self) -> u64;
     /// True when this node leads under `token` now.

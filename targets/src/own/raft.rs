@@ -104,7 +104,7 @@ pub fn quorum(n: usize, small: bool) -> usize {
 /// Whether a node holding `hard` (already brought up to the request's term if it was higher)
 /// grants its vote in `term` to `candidate`: same term, and no vote yet or the same one again.
 pub fn may_grant(hard: &HardState, term: u64, candidate: &str) -> bool {
-    term == hard.term && hard.voted_for.as_deref().map_or(true, |v| v == candidate)
+    term == hard.term && hard.voted_for.as_deref().is_none_or(|v| v == candidate)
 }
 
 /// The highest round acknowledged by `quorum` nodes, the leader's own `round` included.

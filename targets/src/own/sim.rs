@@ -97,7 +97,8 @@ impl<M: Machine> Sim<M> {
 
     fn step(&mut self) {
         let now = self.now;
-        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.queue).into_iter().partition(|m| m.0 <= now);
+        let (due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.queue).into_iter().partition(|m| m.0 <= now);
         self.queue = later;
         for (_, from, to, msg) in due {
             if self.dead.contains(&to) || self.cut.contains(&(from.clone(), to.clone())) {
