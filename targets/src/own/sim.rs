@@ -18,6 +18,8 @@ pub struct Sim<M: Machine> {
     pub cut: BTreeSet<(String, String)>,
     /// Every `Elected` so far: (node, token).
     pub elections: Vec<(String, Token)>,
+    /// What each node last persisted (by node index), for restarts.
+    pub disk: Vec<Option<M::Durable>>,
     queue: Vec<(Instant, String, String, M::Msg)>,
     /// Simulated time now.
     pub now: Instant,
@@ -42,7 +44,8 @@ impl<M: Machine> Sim<M> {
         let start = Instant::now();
         let nodes = (1..=n).map(|i| (format!("n{i}"), make(config(i, n, seed), start))).collect();
         let (dead, cut, elections, queue) = Default::default();
-        Sim { nodes, dead, cut, elections, queue, now: start, start }
+        let disk = (0..n).map(|_| None).collect();
+        Sim { nodes, dead, cut, elections, disk, queue, now: start, start }
     }
 
     /// Time since the simulation began.
@@ -126,7 +129,8 @@ impl<M: Machine> Sim<M> {
             match action {
                 Action::Send(to, msg) => self.queue.push((self.now + LATENCY, me.clone(), to, msg)),
                 Action::Elected(token, _) => self.elections.push((me.clone(), token)),
-                Action::Persist(_) | Action::StepDown(_) => {}
+                Action::Persist(state) => self.disk[i] = Some(state),
+                Action::StepDown(_) => {}
             }
         }
     }

@@ -370,3 +370,55 @@ mod simulated {
         assert!(hits.count() > 0, "some seed shows two leaders of one term");
     }
 }
+
+mod crash_restarts {
+    use super::*;
+    use crate::own::sim::{config, Sim};
+    use rand::{Rng, SeedableRng};
+
+    /// Crash-restarts of random nodes (down 0–300 ms, one every 100–400 ms) for `secs`
+    /// simulated seconds; the terms that two nodes led.
+    fn run(seed: u64, bugs: Bugs, secs: u64) -> usize {
+        let mut sim: Sim<Raft> =
+            Sim::new(5, seed, |cfg, now| Raft::new(cfg, bugs.clone(), None, now));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut down: Vec<(usize, Instant)> = Vec::new();
+        let end = sim.now + Duration::from_secs(secs);
+        while sim.now < end {
+            sim.run_for(Duration::from_millis(rng.gen_range(100..400)));
+            let victim = rng.gen_range(0..5);
+            if !down.iter().any(|(i, _)| *i == victim) {
+                sim.dead.insert(sim.nodes[victim].0.clone());
+                down.push((victim, sim.now + Duration::from_millis(rng.gen_range(0..300))));
+            }
+            let now = sim.now;
+            for (i, _) in down.iter().filter(|(_, at)| *at <= now) {
+                let cfg = config(i + 1, 5, seed + *i as u64);
+                let restarted = Raft::new(cfg, bugs.clone(), sim.disk[*i].clone(), now);
+                let name = sim.nodes[*i].0.clone();
+                sim.replace(&name, restarted);
+            }
+            down.retain(|(_, at)| *at > now);
+        }
+        let mut owners: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+        for (node, term) in &sim.elections {
+            owners.entry(*term).or_default().insert(node.clone());
+        }
+        owners.values().filter(|o| o.len() > 1).count()
+    }
+
+    #[test]
+    fn correct_raft_never_has_two_leaders_in_a_term_under_crash_restarts() {
+        for seed in 0..10 {
+            assert_eq!(run(seed, Bugs::none(), 60), 0, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn bug_forget_vote_gives_two_leaders_in_a_term_under_crash_restarts() {
+        let runs: Vec<usize> =
+            (0..10).map(|seed| run(seed, Bugs::of([Bug::ForgetVote]), 60)).collect();
+        eprintln!("forget-vote: terms led twice per 60 s run: {runs:?}");
+        assert!(runs.iter().filter(|n| **n > 0).count() >= 2, "{runs:?}");
+    }
+}
