@@ -193,8 +193,8 @@ impl Reader<'_> {
                 }
                 Some(_) => items.push(self.value()?),
                 None => {
-                    let what = format!("'{}' opened on line {line} is never closed", open_of(close));
-                    return self.err(what);
+                    let what = format!("'{}' opened here is never closed", open_of(close));
+                    return Err(FormatError { line, what });
                 }
             }
         }

@@ -1,0 +1,233 @@
+//! The checker agrees with brute force: on many random small histories of a register and a
+//! compare-and-set register, with and without operations of unknown outcome, the search says
+//! linearizable exactly when some order of the operations (each between its call and return,
+//! unknown ones anywhere after their call or not at all) is legal for the model.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use splitbrain_checkers::linear::{
+    check_operations, from_history, verdict, FailedCas, Model, Operation, Options, Register,
+};
+use splitbrain_checkers::{History, Process, Record, Type, Verdict};
+
+/// A small deterministic generator (SplitMix64), seeded by proptest.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+#[derive(Clone)]
+struct Pending {
+    process: i64,
+    f: &'static str,
+    arg: Value,
+    result: Option<Value>,
+    applied: bool,
+}
+
+fn value(rng: &mut Rng) -> Value {
+    match rng.below(4) {
+        0 => Value::Null,
+        v => json!(v),
+    }
+}
+
+/// A random history: clients run operations against a true register, each taking effect at a
+/// random moment between its invocation and completion; some outputs are then corrupted, some
+/// operations end `info` (taking effect later or never) or never complete.
+fn history(seed: u64, cas: bool, info: bool) -> History {
+    let mut rng = Rng(seed);
+    let mut truth = Value::Null;
+    let mut records: Vec<Record> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut ghosts: Vec<Pending> = Vec::new();
+    let mut budget = 1 + rng.below(7);
+    let mut next_process = 0i64;
+    let mut idle: Vec<i64> = (0..1 + rng.below(3) as i64).collect();
+    next_process += idle.len() as i64;
+    let push = |records: &mut Vec<Record>, process: i64, kind: Type, f: &str, v: Value| {
+        let index = records.len() as u64;
+        records.push(Record { index, time: index, process: Process::Client(process), kind, f: f.into(), value: v, node: None, error: None });
+    };
+    while budget > 0 || !pending.is_empty() {
+        match rng.below(4) {
+            0 if budget > 0 && !idle.is_empty() => {
+                budget -= 1;
+                let process = idle.swap_remove(rng.below(idle.len() as u64) as usize);
+                let (f, arg) = match rng.below(if cas { 3 } else { 2 }) {
+                    0 => ("read", Value::Null),
+                    1 => ("write", value(&mut rng)),
+                    _ => ("cas", json!([value(&mut rng), value(&mut rng)])),
+                };
+                let shown = if f == "write" { json!({ "value": arg }) } else { arg.clone() };
+                push(&mut records, process, Type::Invoke, f, shown);
+                pending.push(Pending { process, f, arg, result: None, applied: false });
+            }
+            1 if !pending.is_empty() => {
+                let i = rng.below(pending.len() as u64) as usize;
+                if !pending[i].applied {
+                    let p = &mut pending[i];
+                    p.result = Some(apply(&mut truth, p.f, &p.arg));
+                    p.applied = true;
+                }
+            }
+            2 if !ghosts.is_empty() => {
+                let g = ghosts.swap_remove(rng.below(ghosts.len() as u64) as usize);
+                if rng.chance(50) {
+                    apply(&mut truth, g.f, &g.arg);
+                }
+            }
+            _ if !pending.is_empty() => {
+                let i = rng.below(pending.len() as u64) as usize;
+                if info && rng.chance(25) {
+                    let p = pending.swap_remove(i);
+                    // Sometimes it never completes at all; either way its thread goes on under
+                    // a new process number.
+                    if rng.chance(70) {
+                        push(&mut records, p.process, Type::Info, p.f, Value::Null);
+                    }
+                    if !p.applied {
+                        ghosts.push(p);
+                    }
+                    idle.push(next_process);
+                    next_process += 1;
+                } else if pending[i].applied {
+                    let p = pending.swap_remove(i);
+                    complete(&mut rng, &mut records, &p, &push);
+                    idle.push(p.process);
+                }
+            }
+            _ => {}
+        }
+    }
+    History::new(records)
+}
+
+type Push = dyn Fn(&mut Vec<Record>, i64, Type, &str, Value);
+
+fn complete(rng: &mut Rng, records: &mut Vec<Record>, p: &Pending, push: &Push) {
+    let mut result = p.result.clone().unwrap_or(Value::Null);
+    if rng.chance(30) {
+        result = match p.f {
+            "read" => value(rng),
+            "cas" => json!(rng.chance(50)),
+            _ => result,
+        };
+    }
+    match p.f {
+        "read" => push(records, p.process, Type::Ok, "read", json!({ "value": result })),
+        "write" => push(records, p.process, Type::Ok, "write", json!({ "value": p.arg })),
+        _ if result == json!(true) => push(records, p.process, Type::Ok, "cas", p.arg.clone()),
+        _ => push(records, p.process, Type::Fail, "cas", p.arg.clone()),
+    }
+}
+
+/// Applies an operation to the true register; what it returns (`true`/`false` for a cas).
+fn apply(truth: &mut Value, f: &str, arg: &Value) -> Value {
+    match f {
+        "read" => truth.clone(),
+        "write" => {
+            *truth = arg.clone();
+            Value::Null
+        }
+        _ if *truth == arg[0] => {
+            *truth = arg[1].clone();
+            json!(true)
+        }
+        _ => json!(false),
+    }
+}
+
+/// Brute force: tries every order in which each next operation is one whose predecessors in
+/// real time are placed; operations of unknown outcome may also never be placed.
+fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> bool {
+    fn go<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>], placed: &mut Vec<bool>, s: M::State) -> bool {
+        if ops.iter().zip(placed.iter()).all(|(o, &p)| p || !o.is_required()) {
+            return true;
+        }
+        for j in 0..ops.len() {
+            let ready = !placed[j]
+                && (0..ops.len()).all(|k| placed[k] || !ops[k].is_required() || ops[k].return_time >= ops[j].call);
+            if !ready {
+                continue;
+            }
+            if let Some(next) = model.step(s, &ops[j].input, ops[j].output.as_ref()) {
+                placed[j] = true;
+                let ok = go(model, ops, placed, next);
+                placed[j] = false;
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let init = model.init();
+    go(model, ops, &mut vec![false; ops.len()], init)
+}
+
+fn agree(seed: u64, cas: bool, info: bool) -> Result<(), TestCaseError> {
+    let h = history(seed, cas, info);
+    let mut model = if cas { Register::with_cas(FailedCas::FoundOtherValue) } else { Register::plain() };
+    let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let want = if brute(&mut model, &ops) { Verdict::Valid } else { Verdict::Invalid };
+    let fast = verdict(&mut model, &ops, None);
+    prop_assert_eq!(fast, want, "verdict() on {:#?}", ops);
+    if ops.iter().any(|o| o.is_required()) {
+        let full = check_operations(&mut model, &ops, &Options::default());
+        prop_assert_eq!(full.verdict, want, "check_operations() on {:#?}", ops);
+        if want == Verdict::Invalid {
+            prop_assert!(!full.evidence.is_empty() && full.summary.contains("cannot be linearized"));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn the_register_checker_agrees_with_brute_force(seed in any::<u64>()) {
+        agree(seed, false, false)?;
+    }
+
+    #[test]
+    fn the_register_checker_agrees_with_brute_force_with_unknown_outcomes(seed in any::<u64>()) {
+        agree(seed, false, true)?;
+    }
+
+    #[test]
+    fn the_cas_register_checker_agrees_with_brute_force(seed in any::<u64>()) {
+        agree(seed, true, false)?;
+    }
+
+    #[test]
+    fn the_cas_register_checker_agrees_with_brute_force_with_unknown_outcomes(seed in any::<u64>()) {
+        agree(seed, true, true)?;
+    }
+}
+
+#[test]
+fn the_random_histories_are_both_valid_and_invalid_often() {
+    let mut counts = [0usize; 2];
+    for seed in 0..2000 {
+        let h = history(seed, true, true);
+        let mut model = Register::with_cas(FailedCas::FoundOtherValue);
+        let ops = from_history(&mut model, &h).unwrap();
+        counts[brute(&mut model, &ops) as usize] += 1;
+    }
+    assert!(counts[0] > 200 && counts[1] > 200, "invalid/valid: {counts:?}");
+}
