@@ -4,7 +4,7 @@
 //!
 //! Neighbours: the node core ([`crate::node`]) runs one elector on a thread of its own, reads
 //! what it decided from the [`Seat`], and calls [`Elector::confirm`] before serving a read.
-//! [`crate::node::build_elector`] maps `--elector NAME` to an implementation.
+//! [`crate::node::electors::build`] maps `--elector NAME` to an implementation.
 //!
 //! Design: an elector only elects. It never talks to clients or to the fenced resource, so a
 //! new election backend is one file that implements two methods:

@@ -90,6 +90,20 @@
 //! Key `"register"` holds the clients' register, key `"work"` the leaders' periodic work
 //! (values `"n2:17"`, every `--work-interval-ms` while leading).
 //!
+//! # Standalone resource
+//!
+//! `splitbrain-resource --listen IP:PORT [--mode fenced|open]` runs the same resource as a process
+//! and prints each decision on stdout as `{"type":"ok","f":"accept","value":{…}}` (or
+//! `{"type":"fail","f":"reject","error":"stale-token","value":{…}}`), in serial order.
+//!
+//! # Adding an election backend
+//!
+//! Implement [`Elector`] (see [`elector`] for the contract), add an entry to
+//! [`node::electors::ELECTORS`] (name, one-line doc, the bugs it accepts) and an arm to
+//! [`node::electors::build`]; to make it a `--target`, implement [`launch::Target`] (server
+//! processes per node, the candidate's arguments, `available()`) and list it in
+//! [`launch::targets`].
+//!
 //! # Writing a compatible node
 //!
 //! A node of your own takes part in a splitbrain test if it serves the client protocol above,
