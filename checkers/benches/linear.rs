@@ -1,0 +1,215 @@
+//! Benchmark of the `linearizable` checker on Porcupine's public test histories and on a
+//! generated 100,000-operation key-value history: `cargo bench -p splitbrain-checkers --bench
+//! linear`. Prints medians over several runs; times the check alone (files are read and
+//! converted to operations before the clock starts), single-threaded.
+//!
+//! Reference (shared/porcupine-data/README.md): Porcupine checks the 102 Jepsen etcd histories
+//! in about 0.6 s in total, etcd_002 alone in about 0.2 s; its kv c50 files in 0.14–0.22 s (ok)
+//! and 15–26 ms (bad).
+
+use splitbrain_checkers::formats::{parse, Format};
+use splitbrain_checkers::linear::{
+    check_operations, from_history, verdict, FailedCas, Kv, Model, Options, OpsOf, Register,
+};
+use splitbrain_checkers::{History, Process, Record, Type, Verdict};
+use serde_json::json;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 11;
+
+fn data() -> PathBuf {
+    let shared = std::env::var_os("SPLITBRAIN_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let dir = shared.join("porcupine-data");
+    assert!(dir.is_dir(), "Porcupine's test data is missing: expected {}", dir.display());
+    dir
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// The median time of `f` over `runs` runs.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut out = None;
+    let times = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            out = Some(black_box(f()));
+            t.elapsed()
+        })
+        .collect();
+    (median(times), out.expect("at least one run"))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+struct Case<M: Model> {
+    name: String,
+    model: M,
+    ops: OpsOf<M>,
+}
+
+fn etcd() -> Vec<Case<Register>> {
+    let dir = data().join("jepsen");
+    let expected = std::fs::read_to_string(dir.join("EXPECTED")).expect("EXPECTED");
+    expected
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).expect("an etcd log");
+            let history = parse(Format::JepsenLog, &text).expect("a Jepsen log");
+            let mut model = Register::with_cas(FailedCas::FoundOtherValue);
+            let ops = from_history(&mut model, &history).expect("cas-register operations");
+            Case { name: name.to_string(), model, ops }
+        })
+        .collect()
+}
+
+fn kv_case(name: &str, history: &History) -> Case<Kv> {
+    let mut model = Kv::new();
+    let ops = from_history(&mut model, history).expect("kv operations");
+    Case { name: name.to_string(), model, ops }
+}
+
+fn bench_etcd() {
+    let cases = etcd();
+    let mut per: Vec<(Duration, &str, Verdict)> = Vec::new();
+    let mut totals = vec![Duration::ZERO; RUNS];
+    for case in &cases {
+        let mut times = Vec::new();
+        let mut v = Verdict::Unknown;
+        for total in totals.iter_mut() {
+            let mut model = case.model.clone();
+            let t = Instant::now();
+            v = black_box(verdict(&mut model, &case.ops, None));
+            let d = t.elapsed();
+            *total += d;
+            times.push(d);
+        }
+        per.push((median(times), &case.name, v));
+    }
+    per.sort_by(|a, b| b.0.cmp(&a.0));
+    let valid = per.iter().filter(|p| p.2 == Verdict::Valid).count();
+    println!(
+        "jepsen etcd: {} histories ({valid} linearizable, {} not), verdicts: total {} (median of {RUNS} runs)",
+        cases.len(),
+        per.len() - valid,
+        ms(median(totals))
+    );
+    let slowest: Vec<String> = per.iter().take(8).map(|(d, n, v)| format!("{n} {} ({v})", ms(*d))).collect();
+    println!("  slowest (medians): {}", slowest.join(", "));
+    let (with_witness, _) = time(RUNS.min(5), || {
+        cases.iter().map(|c| check_operations(&mut c.model.clone(), &c.ops, &Options::default()).verdict).count()
+    });
+    println!("  with witnesses for the invalid ones (check_operations): total {}", ms(with_witness));
+}
+
+fn bench_kv_files() {
+    let dir = data().join("kv");
+    for name in ["c50-ok", "c50-bad"] {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).expect("a kv log");
+        let case = kv_case(name, &parse(Format::PorcupineKv, &text).expect("a kv log"));
+        let (d, v) = time(RUNS, || verdict(&mut case.model.clone(), &case.ops, None));
+        let (w, _) = time(RUNS.min(5), || check_operations(&mut case.model.clone(), &case.ops, &Options::default()));
+        println!("kv {name}: {} ops, {v} in {} (with witness {})", case.ops.len(), ms(d), ms(w));
+    }
+}
+
+/// A linearizable key-value history: `clients` clients run `ops` operations on `keys` keys of
+/// a true map, each taking effect at a random moment between its invocation and completion.
+fn generate_kv(ops: usize, clients: usize, keys: usize, seed: u64) -> History {
+    let mut x = seed;
+    let mut rnd = move |n: u64| {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n
+    };
+    let mut map = vec![String::new(); keys];
+    // Per client: 0 idle, 1 invoked, 2 applied; with the op (f, key, arg, result).
+    let mut stage = vec![0u8; clients];
+    let mut op: Vec<(&str, usize, String, String)> = vec![("get", 0, String::new(), String::new()); clients];
+    let mut records = Vec::with_capacity(ops * 2);
+    let (mut started, mut done) = (0, 0);
+    while done < ops {
+        let c = rnd(clients as u64) as usize;
+        let record = |kind, f: &str, key: usize, v: &str| {
+            let value = json!({"key": key.to_string(), "value": if f == "get" && kind == Type::Invoke { serde_json::Value::Null } else { json!(v) }});
+            (Process::Client(c as i64), kind, f.to_string(), value)
+        };
+        match stage[c] {
+            0 if started < ops => {
+                let key = rnd(keys as u64) as usize;
+                let f = match rnd(10) {
+                    0..=3 => "get",
+                    4..=5 => "put",
+                    _ => "append",
+                };
+                let arg = format!("{c}.{started};");
+                records.push(record(Type::Invoke, f, key, &arg));
+                op[c] = (f, key, arg, String::new());
+                started += 1;
+                stage[c] = 1;
+            }
+            1 => {
+                let (f, key, arg, result) = &mut op[c];
+                match *f {
+                    "get" => *result = map[*key].clone(),
+                    "put" => map[*key] = arg.clone(),
+                    _ => map[*key].push_str(arg),
+                }
+                stage[c] = 2;
+            }
+            2 => {
+                let (f, key, arg, result) = &op[c];
+                let v = if *f == "get" { result } else { arg };
+                records.push(record(Type::Ok, f, *key, v));
+                done += 1;
+                stage[c] = 0;
+            }
+            _ => {}
+        }
+    }
+    let records = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, (process, kind, f, value))| Record { index: i as u64, time: i as u64, process, kind, f, value, node: None, error: None })
+        .collect();
+    History::new(records)
+}
+
+fn bench_generated_kv() {
+    let t = Instant::now();
+    let history = generate_kv(100_000, 10, 100, 7);
+    let made = t.elapsed();
+    let t = Instant::now();
+    let case = kv_case("generated", &history);
+    let converted = t.elapsed();
+    let (d, v) = time(5, || verdict(&mut case.model.clone(), &case.ops, None));
+    println!(
+        "generated kv: {} ops, 10 clients, 100 keys: {v} in {} (median of 5; generating {}, reading into operations {})",
+        case.ops.len(),
+        ms(d),
+        ms(made),
+        ms(converted)
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs this once quickly; `cargo bench` passes --bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("linear bench: run with `cargo bench -p splitbrain-checkers --bench linear`");
+        return;
+    }
+    bench_etcd();
+    bench_kv_files();
+    bench_generated_kv();
+}
