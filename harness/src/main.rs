@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a test: a cluster in a sandbox, clients and faults, a recorded history, a verdict.
-    Test(cmd::test::Args),
+    Test(Box<cmd::test::Args>),
     /// Judge a stored run again and rewrite its results.
     Analyze(cmd::analyze::Args),
     /// List the targets, whether each can run here, their bugs and the faults that miss them.
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         Err(e) => return exit::usage(e),
     };
     let outcome = match cli.command {
-        Command::Test(args) => cmd::test::run(args),
+        Command::Test(args) => cmd::test::run(*args),
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Targets(args) => cmd::targets::run(args),
         Command::Serve(args) => cmd::serve::run(args),

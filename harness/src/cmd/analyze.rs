@@ -21,7 +21,9 @@ pub struct Args {
 /// Runs `analyze`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let run = RunDir::open(&args.dir).map_err(|e| {
-        bad_input(format!("{e}; give a run folder such as store/latest or store/<test>/<timestamp>"))
+        bad_input(format!(
+            "{e}; give a run folder such as store/latest or store/<test>/<timestamp>"
+        ))
     })?;
     if !run.history().is_file() {
         return Err(bad_input(format!("{}: no history.jsonl to analyze", run.path().display())));
@@ -30,10 +32,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // Notes derived from the checks are made again by the judge; keep only the run's own.
     meta.notes.retain(|n| !n.starts_with("the resource ran open"));
     let params = Params::from_options(&meta.options);
-    let judged = judge::judge(&run, meta, &params).map_err(|e| match e.downcast_ref::<splitbrain_checkers::reader::ReadError>() {
-        Some(_) => bad_input(format!("{e:#}")),
-        None => e,
-    })?;
+    let judged =
+        judge::judge(&run, meta, &params).map_err(|e| match e
+            .downcast_ref::<splitbrain_checkers::reader::ReadError>()
+        {
+            Some(_) => bad_input(format!("{e:#}")),
+            None => e,
+        })?;
     judged.print_summary();
     Ok(judged.exit_code())
 }
@@ -49,6 +54,7 @@ fn meta_of(run: &RunDir) -> RunMeta {
         .and_then(|p| p.file_name())
         .map_or("unknown".into(), |n| n.to_string_lossy().into_owned());
     let mut meta = RunMeta::new(&test, 0, Vec::new(), SystemTime::now());
-    meta.notes.push("results.json was missing: the seed and the command of this run are unknown".into());
+    meta.notes
+        .push("results.json was missing: the seed and the command of this run are unknown".into());
     meta
 }

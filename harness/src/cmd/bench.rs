@@ -65,7 +65,8 @@ fn measure(args: &Args, dir: &std::path::Path) -> anyhow::Result<Measured> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let history = dir.join("history.jsonl");
-    let recorder = Recorder::new(HistoryWriter::create(&history)?, &["n1".into()], args.workers as i64);
+    let recorder =
+        Recorder::new(HistoryWriter::create(&history)?, &["n1".into()], args.workers as i64);
     let workload = Workload {
         nodes: vec![("n1".into(), addr)],
         concurrency: args.workers,
@@ -85,9 +86,17 @@ fn measure(args: &Args, dir: &std::path::Path) -> anyhow::Result<Measured> {
     let secs = started.elapsed().as_secs_f64();
     let h = splitbrain_checkers::reader::read_path(&history)?;
     let completions = |h: &splitbrain_checkers::History| {
-        h.records.iter().filter(|r| matches!(r.process, Process::Client(_)) && r.kind != Type::Invoke).count() as u64
+        h.records
+            .iter()
+            .filter(|r| matches!(r.process, Process::Client(_)) && r.kind != Type::Invoke)
+            .count() as u64
     };
-    Ok(Measured { ops: recorder.len() / 2, records: recorder.len(), read_back: completions(&h), secs })
+    Ok(Measured {
+        ops: recorder.len() / 2,
+        records: recorder.len(),
+        read_back: completions(&h),
+        secs,
+    })
 }
 
 /// A node that answers every request at once, one thread per connection.

@@ -1,7 +1,8 @@
 //! `splitbrain serve`: a small HTTP server on 127.0.0.1 to browse the stored runs: a list of
 //! runs with their verdicts, and every file of every run (report.html opens as is).
 //!
-//! Neighbours: runs are listed by `splitbrain_results::Store::runs`.
+//! Neighbours: runs are listed by `splitbrain_results::Store::runs` and the index page is
+//! `splitbrain_results::report::index::render`.
 //!
 //! Design: std's `TcpListener`, one connection at a time, each bounded (5 s to read the
 //! request, 30 s to send), GET only, paths confined to the store (no `..`, no links out).
@@ -37,13 +38,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         )));
     }
     let root = std::fs::canonicalize(&args.store)?;
-    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
-        .map_err(|e| bad_input(format!("--port {}: {e}; give another port, or 0 for any", args.port)))?;
+    let listener =
+        TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).map_err(|e| {
+            bad_input(format!("--port {}: {e}; give another port, or 0 for any", args.port))
+        })?;
     listener.set_nonblocking(true)?;
     splitbrain_targets::stop::install_signal_handlers()?;
     println!("splitbrain: serving {} at http://{}/", root.display(), listener.local_addr()?);
     let deadline = args.for_secs.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    while !splitbrain_targets::stop::signalled() && deadline.map_or(true, |d| Instant::now() < d) {
+    while !splitbrain_targets::stop::signalled() && deadline.is_none_or(|d| Instant::now() < d) {
         match listener.accept() {
             Ok((stream, _)) => {
                 let _ = serve_one(stream, &root);
@@ -79,9 +82,13 @@ fn serve_one(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     match path.as_str() {
         "/" => respond(&mut out, 200, "text/html; charset=utf-8", index(root).as_bytes(), head),
         p => match resolve(root, p.trim_start_matches('/')) {
-            Some(f) if f.is_dir() => {
-                respond(&mut out, 200, "text/html; charset=utf-8", listing(root, &f).as_bytes(), head)
-            }
+            Some(f) if f.is_dir() => respond(
+                &mut out,
+                200,
+                "text/html; charset=utf-8",
+                listing(root, &f).as_bytes(),
+                head,
+            ),
             Some(f) => match std::fs::read(&f) {
                 Ok(bytes) => respond(&mut out, 200, content_type(&f), &bytes, head),
                 Err(_) => respond(&mut out, 404, "text/plain", b"not found\n", head),
@@ -91,7 +98,13 @@ fn serve_one(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
 }
 
-fn respond(out: &mut TcpStream, code: u16, ctype: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+fn respond(
+    out: &mut TcpStream,
+    code: u16,
+    ctype: &str,
+    body: &[u8],
+    head: bool,
+) -> std::io::Result<()> {
     let reason = match code {
         200 => "OK",
         404 => "Not Found",
@@ -118,21 +131,10 @@ fn resolve(root: &Path, rel: &str) -> Option<PathBuf> {
     full.starts_with(root).then_some(full)
 }
 
+/// The store's index page (the results crate renders it; its links are relative to the root).
 fn index(root: &Path) -> String {
     let runs = Store::new(root).runs().unwrap_or_default();
-    let mut rows = String::new();
-    for r in &runs {
-        let verdict = r.verdict().map_or("—".to_string(), |v| v.to_string());
-        let base = format!("/{}/{}", esc(&r.test), esc(&r.stamp));
-        rows += &format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td><a href=\"{base}/report.html\">report</a> · <a href=\"{base}/results.json\">results.json</a> · <a href=\"{base}/history.jsonl\">history</a> · <a href=\"{base}/harness.log\">log</a> · <a href=\"{base}/\">files</a></td></tr>\n",
-            esc(&r.test), esc(&r.stamp)
-        );
-    }
-    page(
-        "splitbrain runs",
-        &format!("<p>{} run(s) in {}</p><table><tr><th>test</th><th>run</th><th>verdict</th><th></th></tr>\n{rows}</table>", runs.len(), esc(&root.display().to_string())),
-    )
+    splitbrain_results::report::index::render(&root.display().to_string(), &runs)
 }
 
 fn listing(root: &Path, dir: &Path) -> String {
@@ -150,7 +152,11 @@ fn listing(root: &Path, dir: &Path) -> String {
         .iter()
         .map(|(n, d)| {
             let slash = if *d { "/" } else { "" };
-            let href = if base.is_empty() { format!("/{n}{slash}") } else { format!("/{base}/{n}{slash}") };
+            let href = if base.is_empty() {
+                format!("/{n}{slash}")
+            } else {
+                format!("/{base}/{n}{slash}")
+            };
             format!("<li><a href=\"{}\">{}{slash}</a></li>", esc(&href), esc(n))
         })
         .collect();

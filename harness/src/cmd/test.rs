@@ -110,7 +110,10 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
         if !bugs.contains(&bug.as_str()) {
             let known = if bugs.is_empty() { "none".to_string() } else { bugs.join(", ") };
-            return Err(bad_input(format!("--bug {bug}: target {} has no such bug (its bugs: {known})", a.target)));
+            return Err(bad_input(format!(
+                "--bug {bug}: target {} has no such bug (its bugs: {known})",
+                a.target
+            )));
         }
     }
     if a.nodes == 0 || a.nodes > net::MAX_NODES {
@@ -132,8 +135,11 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     if a.test_count == 0 {
         return Err(bad_input("--test-count 0: give 1 or more runs"));
     }
-    let name = a.name.clone().unwrap_or_else(|| default_name(&a.target, a.bug.as_deref(), &faults));
-    splitbrain_results::store::check_name("test", &name).map_err(|e| bad_input(format!("--name: {e}")))?;
+    let name = a.name.clone().unwrap_or_else(|| {
+        default_name(&a.target, a.bug.as_deref(), resource == Mode::Open, &faults)
+    });
+    splitbrain_results::store::check_name("test", &name)
+        .map_err(|e| bad_input(format!("--name: {e}")))?;
     Ok(Plan {
         target,
         nodes: a.nodes,
@@ -184,14 +190,23 @@ fn positive(flag: &str, d: Duration) -> anyhow::Result<()> {
 }
 
 fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
-    let bad = || bad_input(format!("--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX, e.g. 150-300", a.election_timeout_ms));
+    let bad = || {
+        bad_input(format!(
+            "--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX, e.g. 150-300",
+            a.election_timeout_ms
+        ))
+    };
     let (lo, hi) = a.election_timeout_ms.split_once('-').ok_or_else(bad)?;
-    let (lo, hi): (u64, u64) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+    let (lo, hi): (u64, u64) =
+        (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
     if lo == 0 || lo > hi {
         return Err(bad());
     }
     if a.heartbeat_ms == 0 || a.heartbeat_ms >= lo {
-        return Err(bad_input(format!("--heartbeat-ms {}: give a heartbeat above 0 and below the election timeout ({lo} ms)", a.heartbeat_ms)));
+        return Err(bad_input(format!(
+            "--heartbeat-ms {}: give a heartbeat above 0 and below the election timeout ({lo} ms)",
+            a.heartbeat_ms
+        )));
     }
     Ok(NodeTiming {
         election_ms: (lo, hi),

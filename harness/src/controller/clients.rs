@@ -85,11 +85,17 @@ impl<'a> Session<'a> {
 
     /// Invokes `req` on `node`, recording before and after; an `info` outcome moves the session
     /// to a fresh process number. Returns the outcome.
-    pub fn call(&mut self, node: &str, addr: SocketAddr, req: &Request) -> Result<Reply, ClientError> {
+    pub fn call(
+        &mut self,
+        node: &str,
+        addr: SocketAddr,
+        req: &Request,
+    ) -> Result<Reply, ClientError> {
         let f = req.f();
         self.recorder.record(Event::invoke(self.process, f, req.invoked_value()).node(node));
         let timeouts = self.timeouts;
-        let client = self.conns.entry(node.to_string()).or_insert_with(|| Client::new(addr, timeouts));
+        let client =
+            self.conns.entry(node.to_string()).or_insert_with(|| Client::new(addr, timeouts));
         let outcome = client.request(req);
         let c = completion(req, &outcome);
         let mut event = Event::complete(self.process, c.kind, f, c.value).node(node);
@@ -165,7 +171,8 @@ impl<'a> Worker<'a> {
         match outcome {
             Ok(r) if r.error() == Some("not-leader") => {
                 let hint = r.leader_name();
-                self.target = match self.w.nodes.iter().position(|(n, _)| Some(n.as_str()) == hint) {
+                self.target = match self.w.nodes.iter().position(|(n, _)| Some(n.as_str()) == hint)
+                {
                     Some(i) => i,
                     None => (self.target + 1) % self.w.nodes.len(),
                 };

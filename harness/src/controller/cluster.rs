@@ -115,7 +115,8 @@ impl Cluster {
     /// Stops every process: SIGTERM to the candidates (so a leader reports its stepdown), then
     /// to the servers, each group given `limit` before SIGKILL.
     pub fn stop(&self, limit: Duration) {
-        let candidates: Vec<&Proc> = self.members.iter().filter_map(|m| m.candidate.as_ref()).collect();
+        let candidates: Vec<&Proc> =
+            self.members.iter().filter_map(|m| m.candidate.as_ref()).collect();
         terminate(&candidates, limit);
         let servers: Vec<&Proc> = self.members.iter().flat_map(|m| &m.servers).collect();
         terminate(&servers, limit);
@@ -157,7 +158,8 @@ fn spawn(net: &Net, spec: &ProcessSpec, dir: &Path, candidate: bool) -> anyhow::
     if spec.clock_shim {
         ps = ps.clock_shim();
     }
-    net.spawn(&spec.node, ps).with_context(|| format!("starting the {} on {}", spec.role, spec.node))
+    net.spawn(&spec.node, ps)
+        .with_context(|| format!("starting the {} on {}", spec.role, spec.node))
 }
 
 /// Waits until `spec.ready_addr` accepts a connection.
@@ -221,7 +223,8 @@ fn version_of(program: &Path) -> Option<String> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .ok()?;
-    let status = splitbrain_nemesis::tools::wait_bounded(&mut child, Duration::from_secs(2)).ok()??;
+    let status =
+        splitbrain_nemesis::tools::wait_bounded(&mut child, Duration::from_secs(2)).ok()??;
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
     let line = out.lines().next()?.trim().to_string();

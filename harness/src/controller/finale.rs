@@ -13,11 +13,9 @@
 //! converges (a deposed leader that never learns) is asked until the bound and caught.
 
 use super::clients::Session;
-use super::cluster::Cluster;
-use super::log::Log;
+use super::nemesis::Parts;
 use super::recorder::Recorder;
-use super::reports::Readers;
-use splitbrain_nemesis::{crash, heal, Net};
+use splitbrain_nemesis::{crash, heal};
 use splitbrain_results::Event;
 use splitbrain_targets::client::{ClientError, Reply};
 use splitbrain_targets::lines::Timeouts;
@@ -29,7 +27,8 @@ use std::time::{Duration, Instant};
 const ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// Ends every fault in force and starts again every process that is down; records each end.
-pub fn heal_all(net: &Net, cluster: &Cluster, recorder: &Recorder, readers: &Readers, log: &Log) {
+pub fn heal_all(parts: Parts<'_>) {
+    let Parts { net, cluster, recorder, readers, log } = parts;
     match heal::all(net) {
         Ok(events) => events.into_iter().for_each(|ev| {
             log.info(format!("heal: {} {}", ev.f, ev.value));
@@ -118,7 +117,9 @@ fn round(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(Err(ClientError::Protocol("client thread panicked".into()))))
+            .map(|h| {
+                h.join().unwrap_or(Err(ClientError::Protocol("client thread panicked".into())))
+            })
             .collect()
     })
 }

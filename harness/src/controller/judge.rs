@@ -114,7 +114,8 @@ pub fn placeholder(run: &RunDir, meta: RunMeta) -> anyhow::Result<()> {
 
 /// Sentences that say what the run's options mean for what was found.
 pub fn explain(options: &Value, checks: &[CheckResult]) -> Vec<String> {
-    let failed = |name: &str| checks.iter().any(|c| c.checker == name && c.verdict == Verdict::Invalid);
+    let failed =
+        |name: &str| checks.iter().any(|c| c.checker == name && c.verdict == Verdict::Invalid);
     let open = options.get("resource").and_then(Value::as_str) == Some("open");
     let mut notes = Vec::new();
     if open && (failed("dual-writer") || failed("fencing")) {
@@ -143,7 +144,7 @@ mod tests {
     #[test]
     fn an_open_resource_with_a_dual_write_is_explained_as_the_case_for_fencing() {
         let bad = CheckResult::invalid("dual-writer", "n1 wrote after n2", vec![3, 9]);
-        let notes = explain(&json!({"resource": "open"}), &[bad.clone()]);
+        let notes = explain(&json!({"resource": "open"}), std::slice::from_ref(&bad));
         assert!(notes[0].contains("fencing token"), "{notes:?}");
         assert!(explain(&json!({"resource": "fenced"}), &[bad]).is_empty());
     }
@@ -151,6 +152,9 @@ mod tests {
     #[test]
     fn parameters_come_back_from_stored_options() {
         let p = Params::from_options(&json!({"settle_s": 1.5, "convergence_bound_s": 4.0}));
-        assert_eq!((p.settle, p.bound, p.max_failover), (Duration::from_millis(1500), Duration::from_secs(4), None));
+        assert_eq!(
+            (p.settle, p.bound, p.max_failover),
+            (Duration::from_millis(1500), Duration::from_secs(4), None)
+        );
     }
 }

@@ -19,11 +19,10 @@ use super::cluster::Cluster;
 use super::finale;
 use super::judge::{self, Params};
 use super::log::Log;
-use super::nemesis::Nemesis;
+use super::nemesis::{Nemesis, Parts};
 use super::options::Plan;
 use super::recorder::Recorder;
 use super::reports::Readers;
-use super::seed;
 use anyhow::Context;
 use splitbrain_nemesis::{Net, Sandbox};
 use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
@@ -95,10 +94,7 @@ fn finish(
     let params = Params { settle: plan.settle, bound: plan.bound, max_failover: plan.max_failover };
     let judged = judge::judge(run, meta, &params)?;
     if let Some(t) = f.limit_reached {
-        log.info(format!(
-            "from the time limit to the verdict: {:.2} s",
-            t.elapsed().as_secs_f64()
-        ));
+        log.info(format!("from the time limit to the verdict: {:.2} s", t.elapsed().as_secs_f64()));
     }
     log.finish();
     judged.print_summary();
@@ -151,9 +147,13 @@ fn drive(
             resource: None,
             net: None,
         };
-        let set_phase = |p: Option<&str>| *phase.lock().unwrap_or_else(PoisonError::into_inner) = p.map(str::to_string);
+        let set_phase = |p: Option<&str>| {
+            *phase.lock().unwrap_or_else(PoisonError::into_inner) = p.map(str::to_string)
+        };
         let mut findings = Findings::default();
-        if let Err(e) = phases(sandbox, plan, run, recorder, log, &halt, &mut stage, &mut findings, &set_phase) {
+        if let Err(e) =
+            phases(sandbox, plan, run, recorder, log, &halt, &mut stage, &mut findings, &set_phase)
+        {
             log.info(format!("error: {e:#}"));
             findings.failure = Some(e);
         }
@@ -210,13 +210,14 @@ fn phases(
     let config = launch_config(plan, net, resource.addr(), run);
     stage.resource = Some(resource);
     let net = stage.net.as_ref().expect("network is up");
-    let cluster = stage
-        .cluster
-        .insert(Cluster::start(net, plan.target, &config, run, &stage.readers, log)?);
+    let cluster =
+        stage.cluster.insert(Cluster::start(net, plan.target, &config, run, &stage.readers, log)?);
     findings.versions = cluster.versions();
     set_phase(Some("waiting for a leader"));
+    let parts = Parts { net, cluster, recorder, readers: &stage.readers, log };
+    let mut nemesis = Nemesis::new(parts, plan.faults.clone(), plan.interval, plan.seed);
     if !first_leader(plan, recorder, log, halt, findings) {
-        return final_phase(plan, net, cluster, recorder, log, halt, &stage.readers, findings, set_phase);
+        return final_phase(plan, &mut nemesis, recorder, log, halt, findings, set_phase);
     }
     set_phase(None);
     log.info(format!(
@@ -228,38 +229,27 @@ fn phases(
     let until = Instant::now() + plan.time_limit;
     let workload = workload(plan, cluster);
     std::thread::scope(|s| {
-        let mut nemesis = Nemesis {
-            net,
-            cluster,
-            recorder,
-            readers: &stage.readers,
-            log,
-            kinds: plan.faults.clone(),
-            interval: plan.interval,
-            rng: seed::stream(plan.seed, "nemesis", 0),
-        };
-        s.spawn(move || nemesis.run(until, halt));
+        s.spawn(|| nemesis.run(until, halt));
         clients::run(&workload, recorder, until, halt);
     });
     findings.limit_reached = Some(Instant::now());
-    final_phase(plan, net, cluster, recorder, log, halt, &stage.readers, findings, set_phase)
+    final_phase(plan, &mut nemesis, recorder, log, halt, findings, set_phase)
 }
 
 /// Heal; unless interrupted: settle, status rounds, reads.
-#[allow(clippy::too_many_arguments)]
 fn final_phase(
     plan: &Plan,
-    net: &Net,
-    cluster: &Cluster,
+    nemesis: &mut Nemesis<'_>,
     recorder: &Recorder,
     log: &Log,
     halt: &Stop,
-    readers: &Readers,
     findings: &mut Findings,
     set_phase: &dyn Fn(Option<&str>),
 ) -> anyhow::Result<()> {
     set_phase(Some("healing"));
-    finale::heal_all(net, cluster, recorder, readers, log);
+    nemesis.end_active();
+    let cluster = nemesis.parts().cluster;
+    finale::heal_all(nemesis.parts());
     if halt.is_stopped() {
         findings.notes.push(format!(
             "interrupted by a signal {:.1} s into the run: healed and stopped without the final status round",
@@ -288,7 +278,13 @@ fn final_phase(
 }
 
 /// Waits for the first `elected` report; false (with a note) when none came in time.
-fn first_leader(plan: &Plan, recorder: &Recorder, log: &Log, halt: &Stop, findings: &mut Findings) -> bool {
+fn first_leader(
+    plan: &Plan,
+    recorder: &Recorder,
+    log: &Log,
+    halt: &Stop,
+    findings: &mut Findings,
+) -> bool {
     let deadline = Instant::now() + plan.leader_timeout;
     while recorder.leader().is_none() {
         if halt.is_stopped() {
@@ -319,7 +315,11 @@ fn record_decision(recorder: &Recorder, d: &Decision) {
 
 fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> launch::Cluster {
     launch::Cluster {
-        nodes: net.nodes().iter().map(|n| NodeAddr { name: n.name.clone(), ip: n.addr.into() }).collect(),
+        nodes: net
+            .nodes()
+            .iter()
+            .map(|n| NodeAddr { name: n.name.clone(), ip: n.addr.into() })
+            .collect(),
         port: launch::DEFAULT_PORT,
         resource,
         data_root: run.nodes(),

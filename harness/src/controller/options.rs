@@ -133,11 +133,14 @@ fn secs(d: Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
 
-/// The default test name: the target, the bug, the faults (`raft-partition-pause-kill`,
-/// `raft-forget-vote-kill`).
-pub fn default_name(target: &str, bug: Option<&str>, faults: &[FaultKind]) -> String {
+/// The default test name: the target, the bug, an open resource, the faults
+/// (`raft-partition-pause-kill`, `raft-forget-vote-kill`, `raft-open-pause`).
+pub fn default_name(target: &str, bug: Option<&str>, open: bool, faults: &[FaultKind]) -> String {
     let mut parts = vec![target.to_string()];
     parts.extend(bug.map(str::to_string));
+    if open {
+        parts.push("open".into());
+    }
     match faults.is_empty() {
         true => parts.push("no-faults".into()),
         false => parts.extend(faults.iter().map(|k| k.name().to_string())),
@@ -159,7 +162,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("{s:?}: give a duration such as 5, 5s, 500ms or 2m")),
     };
     match num.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 && x * scale < 1e9 => Ok(Duration::from_secs_f64(x * scale)),
+        Ok(x) if x.is_finite() && x >= 0.0 && x * scale < 1e9 => {
+            Ok(Duration::from_secs_f64(x * scale))
+        }
         _ => Err(format!("{s:?}: give a duration such as 5, 5s, 500ms or 2m")),
     }
 }
@@ -180,7 +185,11 @@ mod tests {
     #[test]
     fn the_default_name_says_target_bug_and_faults() {
         let f = [FaultKind::Partition, FaultKind::Kill];
-        assert_eq!(default_name("raft", None, &f), "raft-partition-kill");
-        assert_eq!(default_name("raft", Some("forget-vote"), &[]), "raft-forget-vote-no-faults");
+        assert_eq!(default_name("raft", None, false, &f), "raft-partition-kill");
+        assert_eq!(
+            default_name("raft", Some("forget-vote"), false, &[]),
+            "raft-forget-vote-no-faults"
+        );
+        assert_eq!(default_name("raft", None, true, &f[..1]), "raft-open-partition");
     }
 }

@@ -62,7 +62,8 @@ impl Readers {
     pub fn join(&self, limit: Duration) {
         self.stop.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + limit;
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
         for h in threads {
             while !h.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));

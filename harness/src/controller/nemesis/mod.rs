@@ -1,26 +1,39 @@
-//! The nemesis schedule: every interval it alternates between starting one fault and ending it,
-//! choosing the kind of fault and its nodes from the seed, and records each start and end in
-//! the history (process `"nemesis"`, type `info`).
+//! The nemesis schedule: every interval it alternates between starting one fault and ending
+//! it, and records each start and end in the history (process `"nemesis"`, type `info`).
 //!
 //! Neighbours: the faults themselves are `splitbrain_nemesis`'s (`partition`, `pause`,
 //! `crash`, `clock`, `loss`); "the leader" comes from [`super::recorder::Recorder::leader`]; a
 //! restarted node's reports are read again through [`super::cluster::Cluster::restarted`];
-//! [`super::finale`] ends whatever fault is still in force at the end.
+//! [`super::finale`] heals whatever is still in force at the end. [`deck`] deals the choices,
+//! [`shapes`] makes the partitions, [`aim`] picks the nodes of the other faults.
 //!
-//! Aims (how a fault picks its nodes): `leader` (the node that most recently reported
-//! `elected`), `minority` (a random set of fewer than half), `majority` (a random set of more
-//! than half), `random` (for a partition, a random shape; otherwise one random node). The
-//! leader is aimed at more often than the rest, because a fault that misses the leader rarely
-//! shows anything about an election.
+//! Choices come from the run's seed, dealt from shuffled decks so that even a short run covers
+//! every kind of fault, every partition shape and every aim:
+//! - aims (pause, kill, clock, loss): `leader` (the node that most recently reported
+//!   `elected`), `random` (one node), `minority`, `majority` (random sets);
+//! - partitions: isolate the leader, the leader in a minority, three sides, random halves,
+//!   majorities ring, bridge ([`shapes::Cut`]);
+//! - kills: held (the nodes stay down for the interval, then restart with their data) or a
+//!   crash storm ([`storm`]: for the interval every node crash-loops on its own, as under a
+//!   supervisor that restarts it at once). The storm is what exposes a node that does not
+//!   persist what it promised: nodes come back in the middle of elections, some with a stale
+//!   term, and meet voters that restarted since they voted.
+
+pub mod aim;
+pub mod deck;
+pub mod shapes;
+pub mod storm;
 
 use super::cluster::Cluster;
 use super::log::Log;
 use super::recorder::Recorder;
 use super::reports::Readers;
-use rand::seq::SliceRandom;
+use aim::Aim;
+use deck::Deck;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use splitbrain_nemesis::partition::Shape;
+use serde_json::json;
+use shapes::Cut;
 use splitbrain_nemesis::{clock, crash, loss, partition, pause, Event, Net};
 use splitbrain_results::Event as Record;
 use splitbrain_targets::stop::Stop;
@@ -33,7 +46,7 @@ pub enum FaultKind {
     Partition,
     /// SIGSTOP a node's processes, later SIGCONT.
     Pause,
-    /// SIGKILL a node's processes, later start them again with the same data.
+    /// SIGKILL a node's processes, and start them again with the same data.
     Kill,
     /// Jump, strobe or skew a node's wall clock.
     Clock,
@@ -43,8 +56,13 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind, in `--nemesis` order.
-    pub const ALL: [FaultKind; 5] =
-        [FaultKind::Partition, FaultKind::Pause, FaultKind::Kill, FaultKind::Clock, FaultKind::Loss];
+    pub const ALL: [FaultKind; 5] = [
+        FaultKind::Partition,
+        FaultKind::Pause,
+        FaultKind::Kill,
+        FaultKind::Clock,
+        FaultKind::Loss,
+    ];
 
     /// The name `--nemesis` takes.
     pub fn name(self) -> &'static str {
@@ -63,17 +81,13 @@ impl FaultKind {
     }
 }
 
-/// How a fault picks its nodes.
+/// How a kill window goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Aim {
-    /// The node that most recently reported `elected`.
-    Leader,
-    /// A random shape (partitions) or one random node.
-    Random,
-    /// Fewer than half of the nodes, at random.
-    Minority,
-    /// More than half of the nodes, at random.
-    Majority,
+enum KillMode {
+    /// Down for the whole interval.
+    Hold,
+    /// Every node crash-loops on its own during the interval.
+    Storm,
 }
 
 /// A fault in force, and how to end it.
@@ -81,12 +95,14 @@ enum Active {
     Partition,
     Pause(Vec<String>),
     Kill(Vec<String>),
+    Storm,
     Clock(Vec<String>),
     Loss,
 }
 
-/// The fault injector of one run.
-pub struct Nemesis<'a> {
+/// What a nemesis acts on and reports to.
+#[derive(Clone, Copy)]
+pub struct Parts<'a> {
     /// The node network.
     pub net: &'a Net,
     /// The target's processes.
@@ -97,158 +113,198 @@ pub struct Nemesis<'a> {
     pub readers: &'a Readers,
     /// The controller's log.
     pub log: &'a Log,
-    /// The kinds to choose from.
-    pub kinds: Vec<FaultKind>,
-    /// Time between a fault's start and its end, and between its end and the next start.
-    pub interval: Duration,
-    /// The nemesis's own stream of the run's seed.
-    pub rng: ChaCha8Rng,
 }
 
-impl Nemesis<'_> {
-    /// Runs the schedule until `until` or `stop`; a fault in force then is left for the final
-    /// heal.
-    pub fn run(&mut self, until: Instant, stop: &Stop) {
-        if self.kinds.is_empty() {
-            return;
+/// The fault injector of one run.
+pub struct Nemesis<'a> {
+    parts: Parts<'a>,
+    interval: Duration,
+    rng: ChaCha8Rng,
+    kinds: Deck<FaultKind>,
+    cuts: Deck<Cut>,
+    aims: Deck<Aim>,
+    kills: Deck<KillMode>,
+    active: Option<Active>,
+}
+
+impl<'a> Nemesis<'a> {
+    /// A nemesis dealing faults of `kinds`, one per `interval`, from the run's `seed`.
+    pub fn new(
+        parts: Parts<'a>,
+        kinds: Vec<FaultKind>,
+        interval: Duration,
+        seed: u64,
+    ) -> Nemesis<'a> {
+        Nemesis {
+            parts,
+            interval,
+            rng: super::seed::stream(seed, "nemesis", 0),
+            kinds: Deck::new(kinds),
+            cuts: Deck::new(Cut::ALL.to_vec()),
+            aims: Deck::new(Aim::ALL.to_vec()),
+            // Storms twice as often as held kills: a storm is what finds lost writes to disk,
+            // and a 60 s run has only three kill windows.
+            kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
+            active: None,
         }
+    }
+
+    /// What it acts on.
+    pub fn parts(&self) -> Parts<'a> {
+        self.parts
+    }
+
+    /// Runs the schedule until `until` or `stop`; a fault in force then stays in force until
+    /// [`Nemesis::end_active`].
+    pub fn run(&mut self, until: Instant, stop: &Stop) {
         let mut next = Instant::now();
         loop {
             next += self.interval;
             if stop.sleep_until(next.min(until)) || Instant::now() >= until {
                 return;
             }
-            let active = self.start();
+            let Some(kind) = self.kinds.deal(&mut self.rng) else { return };
+            self.active = self.start(kind);
             next += self.interval;
-            if stop.sleep_until(next.min(until)) || Instant::now() >= until {
+            let window_end = next.min(until);
+            if matches!(self.active, Some(Active::Storm)) {
+                storm::run(self.parts, window_end, stop, &mut self.rng);
+            }
+            if stop.sleep_until(window_end) || Instant::now() >= until {
                 return;
             }
-            if let Some(a) = active {
-                self.end(a);
-            }
+            self.end_active();
         }
     }
 
-    /// Starts one fault of a kind chosen from the seed.
-    fn start(&mut self) -> Option<Active> {
-        let kind = *self.kinds.choose(&mut self.rng)?;
-        let aim = self.aim();
+    /// Ends the fault in force, if any, and records its end.
+    pub fn end_active(&mut self) {
+        let Some(a) = self.active.take() else { return };
+        let net = self.parts.net;
+        let result = match a {
+            Active::Partition => partition::heal(net),
+            Active::Pause(nodes) => pause::resume(net, &nodes),
+            Active::Kill(nodes) => self.restart(&nodes),
+            Active::Storm => return,
+            Active::Clock(nodes) => clock::reset(net, &nodes),
+            Active::Loss => loss::stop(net),
+        };
+        match result {
+            Ok(ev) => self.record(ev),
+            Err(e) => self.parts.log.info(format!("ending a fault failed: {e}")),
+        }
+    }
+
+    /// Starts one fault of `kind`.
+    fn start(&mut self, kind: FaultKind) -> Option<Active> {
         let result = match kind {
-            FaultKind::Partition => self.partition(aim),
-            FaultKind::Pause => self.on_nodes(aim, |net, n| pause::pause(net, n), Active::Pause),
-            FaultKind::Kill => self.on_nodes(aim, |net, n| crash::kill(net, n), Active::Kill),
-            FaultKind::Clock => self.clock(aim),
-            FaultKind::Loss => self.loss(aim),
+            FaultKind::Partition => self.partition(),
+            FaultKind::Pause => self.on_nodes(pause::pause, Active::Pause),
+            FaultKind::Kill => match self.kills.deal(&mut self.rng) {
+                Some(KillMode::Storm) => Ok(Active::Storm),
+                _ => self.on_nodes(crash::kill, Active::Kill),
+            },
+            FaultKind::Clock => self.clock(),
+            FaultKind::Loss => self.loss(),
         };
         match result {
             Ok(active) => Some(active),
             Err(e) => {
-                self.log.info(format!("{} fault failed: {e}", kind.name()));
+                self.parts.log.info(format!("{} fault failed: {e}", kind.name()));
                 None
             }
         }
     }
 
-    /// Ends the fault `a`.
-    fn end(&mut self, a: Active) {
-        let result = match a {
-            Active::Partition => partition::heal(self.net),
-            Active::Pause(nodes) => pause::resume(self.net, &nodes),
-            Active::Kill(nodes) => crash::restart(self.net, &nodes).inspect(|_| {
-                self.cluster.restarted(&nodes, self.readers);
-            }),
-            Active::Clock(nodes) => clock::reset(self.net, &nodes),
-            Active::Loss => loss::stop(self.net),
-        };
-        match result {
-            Ok(ev) => self.record(ev),
-            Err(e) => self.log.info(format!("ending a fault failed: {e}")),
+    /// The nodes the next aim picks.
+    fn pick(&mut self) -> Vec<String> {
+        let aim = self.aims.deal(&mut self.rng).unwrap_or(Aim::Random);
+        let leader = self.parts.recorder.leader();
+        aim.pick(&self.parts.cluster.names(), leader.as_deref(), &mut self.rng)
+    }
+
+    fn partition(&mut self) -> splitbrain_nemesis::Result<Active> {
+        let nodes = self.parts.cluster.names();
+        if nodes.len() < 2 {
+            return Err(splitbrain_nemesis::Error::BadInput(
+                "one node cannot be partitioned".into(),
+            ));
         }
-    }
-
-    fn aim(&mut self) -> Aim {
-        const AIMS: [(Aim, u32); 4] =
-            [(Aim::Leader, 4), (Aim::Random, 2), (Aim::Minority, 2), (Aim::Majority, 1)];
-        AIMS.choose_weighted(&mut self.rng, |(_, w)| *w).map_or(Aim::Random, |(a, _)| *a)
-    }
-
-    /// The nodes `aim` picks (never empty while there are nodes).
-    fn pick(&mut self, aim: Aim) -> Vec<String> {
-        let mut names = self.cluster.names();
-        let n = names.len();
-        names.shuffle(&mut self.rng);
-        let leader = self.recorder.leader().filter(|l| names.contains(l));
-        let size = match aim {
-            Aim::Leader if leader.is_some() => return vec![leader.unwrap_or_default()],
-            Aim::Leader | Aim::Random => 1,
-            Aim::Minority => self.rng.gen_range(1..=((n.max(2) - 1) / 2).max(1)),
-            Aim::Majority => self.rng.gen_range(n / 2 + 1..=n.max(1)),
-        };
-        names.truncate(size.min(n));
-        names.sort_by_key(|s| (s.len(), s.clone()));
-        names
-    }
-
-    fn partition(&mut self, aim: Aim) -> splitbrain_nemesis::Result<Active> {
-        let shape = match aim {
-            Aim::Random => {
-                let shapes =
-                    [Shape::RandomHalves, Shape::MajoritiesRing, Shape::Bridge, Shape::Isolate(None)];
-                shapes.choose(&mut self.rng).cloned().unwrap_or(Shape::RandomHalves)
-            }
-            _ => Shape::Set(self.pick(aim)),
-        };
-        let ev = partition::start(self.net, &shape, &mut self.rng)?;
-        self.record(ev);
+        let cut = self.cuts.deal(&mut self.rng).unwrap_or(Cut::RandomHalves);
+        let leader = self.parts.recorder.leader();
+        let grudge = cut.grudge(&nodes, leader.as_deref(), &mut self.rng);
+        partition::apply(self.parts.net, grudge.clone())?;
+        let value = json!({"shape": cut.name(), "nodes": nodes, "grudge": grudge});
+        self.record(Event { f: "start-partition", value });
         Ok(Active::Partition)
     }
 
     fn on_nodes(
         &mut self,
-        aim: Aim,
         fault: impl Fn(&Net, &[String]) -> splitbrain_nemesis::Result<Event>,
         active: impl Fn(Vec<String>) -> Active,
     ) -> splitbrain_nemesis::Result<Active> {
-        let nodes = self.pick(aim);
-        let ev = fault(self.net, &nodes)?;
+        let nodes = self.pick();
+        let ev = fault(self.parts.net, &nodes)?;
         self.record(ev);
         Ok(active(nodes))
     }
 
-    fn clock(&mut self, aim: Aim) -> splitbrain_nemesis::Result<Active> {
-        let nodes = self.pick(aim);
+    fn restart(&self, nodes: &[String]) -> splitbrain_nemesis::Result<Event> {
+        restart(self.parts, nodes)
+    }
+
+    fn clock(&mut self) -> splitbrain_nemesis::Result<Active> {
+        let nodes = self.pick();
+        let net = self.parts.net;
         let ms = |r: &mut ChaCha8Rng, lo: i64, hi: i64| r.gen_range(lo..=hi) * 1_000_000;
         let ev = match self.rng.gen_range(0..3) {
             0 => {
                 let sign = if self.rng.gen_bool(0.5) { 1 } else { -1 };
-                clock::bump(self.net, &nodes, sign * ms(&mut self.rng, 200, 30_000))?
+                clock::bump(net, &nodes, sign * ms(&mut self.rng, 200, 30_000))?
             }
             1 => {
                 let delta = ms(&mut self.rng, 200, 10_000);
                 let period = Duration::from_millis(self.rng.gen_range(10..=500));
-                clock::strobe(self.net, &nodes, delta, period, self.interval)?
+                clock::strobe(net, &nodes, delta, period, self.interval)?
             }
-            _ => clock::drift(self.net, &nodes, self.rng.gen_range(0.25..4.0))?,
+            _ => clock::drift(net, &nodes, self.rng.gen_range(0.25..4.0))?,
         };
         self.record(ev);
         Ok(Active::Clock(nodes))
     }
 
-    fn loss(&mut self, aim: Aim) -> splitbrain_nemesis::Result<Active> {
-        let nodes = self.pick(aim);
-        let all = self.cluster.names();
+    fn loss(&mut self) -> splitbrain_nemesis::Result<Active> {
+        let nodes = self.pick();
+        let all = self.parts.cluster.names();
         let rate = self.rng.gen_range(20..=60) as f64 / 100.0;
-        let ev = loss::start(self.net, &nodes, &all, rate)?;
+        let ev = loss::start(self.parts.net, &nodes, &all, rate)?;
         self.record(ev);
-        let back = loss::start(self.net, &all, &nodes, rate)?;
+        let back = loss::start(self.parts.net, &all, &nodes, rate)?;
         self.record(back);
         Ok(Active::Loss)
     }
 
     fn record(&self, ev: Event) {
-        self.log.info(format!("nemesis: {} {}", ev.f, ev.value));
-        self.recorder.record(Record::nemesis(ev.f, ev.value));
+        record(self.parts, ev, true);
     }
+}
+
+/// Starts the processes of `nodes` again and reads their new reports.
+fn restart(parts: Parts<'_>, nodes: &[String]) -> splitbrain_nemesis::Result<Event> {
+    let ev = crash::restart(parts.net, nodes)?;
+    parts.cluster.restarted(nodes, parts.readers);
+    Ok(ev)
+}
+
+/// Records a fault event; logs it on stderr too when `loud`, else in harness.log only.
+fn record(parts: Parts<'_>, ev: Event, loud: bool) {
+    let line = format!("nemesis: {} {}", ev.f, ev.value);
+    match loud {
+        true => parts.log.info(line),
+        false => parts.log.debug(line),
+    }
+    parts.recorder.record(Record::nemesis(ev.f, ev.value));
 }
 
 #[cfg(test)]

@@ -1,0 +1,61 @@
+//! How a fault picks its nodes: the leader, one random node, a random minority, a random
+//! majority (never every node: a fault on all nodes at once tests nothing an election decides).
+//!
+//! Neighbours: [`super::Nemesis`] deals the aims from a [`super::deck::Deck`]; the leader is
+//! the node that most recently reported `elected` ([`crate::controller::recorder::Recorder::leader`]).
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// Which nodes a fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aim {
+    /// The node that most recently reported `elected` (one random node when none has).
+    Leader,
+    /// One node at random.
+    Random,
+    /// Fewer than half of the nodes, at random.
+    Minority,
+    /// More than half of the nodes but not all, at random.
+    Majority,
+}
+
+impl Aim {
+    /// Every aim, one of each in a deck.
+    pub const ALL: [Aim; 4] = [Aim::Leader, Aim::Random, Aim::Minority, Aim::Majority];
+
+    /// The nodes this aim picks among `nodes` (never none while there are nodes), sorted.
+    pub fn pick(self, nodes: &[String], leader: Option<&str>, rng: &mut ChaCha8Rng) -> Vec<String> {
+        let n = nodes.len();
+        if let (Aim::Leader, Some(l)) = (self, leader.filter(|l| nodes.iter().any(|n| n == l))) {
+            return vec![l.to_string()];
+        }
+        let size = match self {
+            Aim::Leader | Aim::Random => 1,
+            Aim::Minority => rng.gen_range(1..=(n.saturating_sub(1) / 2).max(1)),
+            Aim::Majority => rng.gen_range(n / 2 + 1..=(n - 1).max(n / 2 + 1)),
+        };
+        let mut picked: Vec<String> = nodes.choose_multiple(rng, size.min(n)).cloned().collect();
+        picked.sort_by_key(|s| (s.len(), s.clone()));
+        picked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn each_aim_picks_the_size_it_promises() {
+        let nodes: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for _ in 0..50 {
+            assert_eq!(Aim::Leader.pick(&nodes, Some("n4"), &mut rng), ["n4"]);
+            assert_eq!(Aim::Random.pick(&nodes, None, &mut rng).len(), 1);
+            assert!((1..=2).contains(&Aim::Minority.pick(&nodes, None, &mut rng).len()));
+            assert!((3..=4).contains(&Aim::Majority.pick(&nodes, None, &mut rng).len()));
+        }
+    }
+}
