@@ -1,0 +1,300 @@
+//! End-to-end runs of `splitbrain test` on this machine: a correct Raft cluster is judged valid,
+//! a planted bug is caught, and a controller killed with SIGKILL (or interrupted with SIGINT)
+//! leaves nothing running behind and a history that can still be judged.
+//!
+//! Each trial runs the real `splitbrain` binary in a child process (the sandbox must be entered
+//! by a process without threads). A trial is ignored, with the reason printed, where the machine
+//! cannot build a sandbox (no `ip`/`nft`, no user namespaces when not root). Trials run one at a
+//! time: two clusters on two cores would make each other's timing the thing under test.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn main() {
+    let args = Arguments::from_args();
+    let reason = ignore_reason();
+    if let Some(r) = &reason {
+        eprintln!("test_e2e: ignoring the end-to-end trials: {r}");
+    }
+    let trial = |name: &'static str, f: fn() -> Result<(), Failed>| {
+        Trial::test(name, move || {
+            let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+            f()
+        })
+        .with_ignored_flag(reason.is_some())
+    };
+    let trials = vec![
+        trial("a_short_correct_raft_run_with_every_fault_is_valid", correct_raft_is_valid),
+        trial("a_leader_that_never_steps_down_is_caught_by_convergence", planted_bug_is_invalid),
+        trial("a_sigkilled_controller_leaves_nothing_running_and_a_judgeable_history", sigkill),
+        trial("an_interrupted_run_heals_stops_and_judges_what_it_recorded", sigint),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Why this machine cannot run a sandbox, if it cannot.
+fn ignore_reason() -> Option<String> {
+    if let Err(e) = node_binary() {
+        return Some(e);
+    }
+    let out = Command::new(bin())
+        .args(["sandbox", "--nodes", "1", "--", "true"])
+        .stdin(Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!(
+            "`splitbrain sandbox` cannot run here: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Some(format!("cannot run splitbrain: {e}")),
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_splitbrain")
+}
+
+/// `splitbrain-node` next to `splitbrain`, built when missing (the controller starts it).
+fn node_binary() -> Result<(), String> {
+    let node = Path::new(bin()).with_file_name("splitbrain-node");
+    if node.is_file() {
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "-p", "splitbrain-targets", "--bin", "splitbrain-node"])
+        .status();
+    match built {
+        Ok(s) if s.success() && node.is_file() => Ok(()),
+        _ => Err(format!("{} is missing and could not be built", node.display())),
+    }
+}
+
+/// A fresh store folder for one trial.
+fn store(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("splitbrain-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn test_cmd(store: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("test").arg("--store").arg(store).args(extra).stdin(Stdio::null());
+    c
+}
+
+/// Runs a test to its end (bounded: a hang is a failure).
+fn run_test(store: &Path, extra: &[&str], limit: Duration) -> Result<Output, Failed> {
+    let mut child = test_cmd(store, extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let deadline = Instant::now() + limit;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(
+                format!("splitbrain test did not finish within {} s", limit.as_secs()).into()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(child.wait_with_output()?)
+}
+
+fn results(store: &Path) -> Result<Value, Failed> {
+    let path = store.join("latest").join("results.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn verdicts(r: &Value) -> String {
+    let checks = r["checks"].as_array().cloned().unwrap_or_default();
+    checks
+        .iter()
+        .map(|c| format!("{} {}: {}", c["checker"], c["verdict"], c["summary"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn correct_raft_is_valid() -> Result<(), Failed> {
+    let store = store("valid");
+    let args = [
+        "--time-limit",
+        "15",
+        "--nemesis",
+        "partition,pause,kill",
+        "--nemesis-interval",
+        "2s",
+        "--seed",
+        "3",
+    ];
+    let out = run_test(&store, &args, Duration::from_secs(90))?;
+    let r = results(&store)?;
+    let code = out.status.code();
+    let _ = std::fs::remove_dir_all(&store);
+    if code != Some(0) || r["verdict"] != "valid" {
+        return Err(format!("exit {code:?}, verdict {}:\n{}", r["verdict"], verdicts(&r)).into());
+    }
+    let names: Vec<&str> =
+        r["checks"].as_array().unwrap().iter().filter_map(|c| c["checker"].as_str()).collect();
+    for must in ["election-safety", "fencing", "dual-writer", "convergence", "liveness"] {
+        if !names.contains(&must) {
+            return Err(format!("{must} did not run: {names:?}").into());
+        }
+    }
+    Ok(())
+}
+
+fn planted_bug_is_invalid() -> Result<(), Failed> {
+    let store = store("bug");
+    let args = [
+        "--time-limit",
+        "12",
+        "--bug",
+        "no-stepdown",
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "2s",
+        "--convergence-bound",
+        "3s",
+        "--seed",
+        "5",
+    ];
+    let out = run_test(&store, &args, Duration::from_secs(90))?;
+    let r = results(&store)?;
+    let code = out.status.code();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&store);
+    let convergence = r["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["checker"] == "convergence"))
+        .cloned();
+    match convergence {
+        Some(c) if code == Some(1) && c["verdict"] == "invalid" && stdout.contains("INVALID") => {
+            Ok(())
+        }
+        _ => Err(format!("exit {code:?}, verdict {}:\n{}", r["verdict"], verdicts(&r)).into()),
+    }
+}
+
+/// Starts a 60 s test and waits until its history shows a leader and some client operations.
+fn start_and_wait_for_work(store: &Path) -> Result<(Child, PathBuf), Failed> {
+    let child = test_cmd(store, &["--time-limit", "60", "--seed", "11"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(history) = history_with_work(store) {
+            return Ok((child, history));
+        }
+        if Instant::now() > deadline {
+            return Err("the run never recorded a leader and client operations within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn history_with_work(store: &Path) -> Option<PathBuf> {
+    let run = std::fs::read_dir(store).ok()?.flatten().find(|e| e.path().is_dir())?.path();
+    let run = std::fs::read_dir(&run).ok()?.flatten().find(|e| e.path().is_dir())?.path();
+    let history = run.join("history.jsonl");
+    let text = std::fs::read_to_string(&history).ok()?;
+    (text.contains("\"elected\"") && text.matches("\"invoke\"").count() > 50).then_some(history)
+}
+
+/// The pids of processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// Waits until no process mentions `needle` (bounded).
+fn nothing_left(needle: &str) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_mentioning(needle);
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("still running after the controller ended: pids {left:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sigkill() -> Result<(), Failed> {
+    let store = store("sigkill");
+    let (mut child, history) = start_and_wait_for_work(&store)?;
+    let needle = store.display().to_string();
+    if processes_mentioning(&needle).len() < 2 {
+        return Err("expected the controller and its nodes to be running".into());
+    }
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    nothing_left(&needle)?;
+    let check = Command::new(bin()).arg("check").arg(&history).output()?;
+    let analyze = Command::new(bin()).arg("analyze").arg(history.parent().unwrap()).output()?;
+    let _ = std::fs::remove_dir_all(&store);
+    for (what, o) in [("check", check), ("analyze", analyze)] {
+        if !matches!(o.status.code(), Some(0..=2)) {
+            return Err(format!(
+                "{what} of the killed run's history: exit {:?}: {}",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr)
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn sigint() -> Result<(), Failed> {
+    let store = store("sigint");
+    let (mut child, _) = start_and_wait_for_work(&store)?;
+    let needle = store.display().to_string();
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("the controller did not end within 20 s of SIGINT".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    nothing_left(&needle)?;
+    let r = results(&store)?;
+    let _ = std::fs::remove_dir_all(&store);
+    let notes = r["notes"].to_string();
+    let judged =
+        r["checks"].as_array().is_some_and(|c| c.iter().any(|c| c["checker"] == "election-safety"));
+    if !judged || !notes.contains("interrupted") || !matches!(status.code(), Some(0..=2)) {
+        return Err(
+            format!("exit {:?}, notes {notes}, checks:\n{}", status.code(), verdicts(&r)).into()
+        );
+    }
+    Ok(())
+}
