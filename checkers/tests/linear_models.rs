@@ -182,18 +182,20 @@ fn a_completion_without_an_invocation_is_an_error_naming_its_index() {
 
 #[test]
 fn a_zero_budget_gives_unknown_never_valid() {
+    // Forty cas operations of unknown outcome that never apply from nil: 2^40 configurations
+    // to exhaust before the impossible read is known to be impossible.
     let mut lines = Vec::new();
     for i in 0..40 {
-        lines.push(format!("{i} invoke write {i}"));
+        lines.push(format!("{i} invoke cas [{i} {}]", i + 1));
     }
     for i in 0..40 {
-        lines.push(format!("{i} info write"));
+        lines.push(format!("{i} info cas"));
     }
     lines.push("99 invoke read".into());
     lines.push("99 ok read 1000".into());
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let options = Options { budget: Some(std::time::Duration::ZERO), ..Options::default() };
-    let r = check_history(&h(&refs), ModelKind::Register, FailedCas::DidNotHappen, &options).unwrap();
+    let r = check_history(&h(&refs), ModelKind::CasRegister, FailedCas::DidNotHappen, &options).unwrap();
     assert_eq!(r.verdict, Verdict::Unknown, "{}", r.summary);
 }
 

@@ -54,7 +54,7 @@ fn history(seed: u64, cas: bool, info: bool) -> History {
     let mut records: Vec<Record> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     let mut ghosts: Vec<Pending> = Vec::new();
-    let mut budget = 1 + rng.below(7);
+    let mut budget = 1 + rng.below(8);
     let mut next_process = 0i64;
     let mut idle: Vec<i64> = (0..1 + rng.below(3) as i64).collect();
     next_process += idle.len() as i64;
@@ -197,7 +197,7 @@ fn agree(seed: u64, cas: bool, info: bool) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(4000))]
 
     #[test]
     fn the_register_checker_agrees_with_brute_force(seed in any::<u64>()) {

@@ -103,6 +103,10 @@ impl Model for Kv {
         input.op == KvOp::Get && matches!(out, Some(Some(_)))
     }
 
+    fn is_blind(&self, input: &KvInput) -> bool {
+        input.op == KvOp::Put
+    }
+
     fn partition(&self, input: &KvInput) -> u32 {
         input.key
     }

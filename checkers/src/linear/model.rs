@@ -21,7 +21,7 @@ pub trait Model {
     /// The object's state; small and `Copy` (intern anything bigger).
     type State: Copy + Eq + Hash + Debug;
     /// What an operation asks for.
-    type Input: Clone + Debug;
+    type Input: Clone + Debug + PartialEq;
     /// What an operation returned.
     type Output: Clone + Debug;
 
@@ -43,6 +43,14 @@ pub trait Model {
     /// True when this operation, with this output, never changes any state (a read, a cas
     /// that found another value): the search may then place it as soon as the state allows.
     fn is_read_only(&self, _input: &Self::Input, _output: Option<&Self::Output>) -> bool {
+        false
+    }
+
+    /// True when this input, whatever its output, is allowed in every state and leaves a state
+    /// that does not depend on the state before it (a write, a put): an operation of unknown
+    /// outcome placed just before it then changed nothing anyone saw, so the search need not
+    /// try that order.
+    fn is_blind(&self, _input: &Self::Input) -> bool {
         false
     }
 

@@ -129,6 +129,10 @@ impl Model for Register {
         )
     }
 
+    fn is_blind(&self, input: &RegisterInput) -> bool {
+        matches!(input, RegisterInput::Write(_))
+    }
+
     fn describe_op(&self, input: &RegisterInput, out: Option<&RegisterOutput>) -> String {
         let v = |id: u32| self.values.show(id);
         match (input, out) {

@@ -14,6 +14,23 @@
 //! linearized: operations of unknown outcome return at +∞, after every known return, so the
 //! walk never meets their returns and they may be left out. Nodes are `u32`s in one array, the
 //! list has head and tail sentinels, and nothing is allocated in the loop but cache growth.
+//!
+//! Beyond Porcupine, three rules cut the orders tried without losing any verdict. Each keeps
+//! at least one linearization when there is one:
+//! - Forced reads: a read-only operation ([`Model::is_read_only`]) that can go next and that
+//!   the state allows is placed at once, with no alternatives: moving it to the front of any
+//!   linearization from here keeps that linearization legal.
+//! - Twins: operations of unknown outcome with equal inputs are placed only in call order
+//!   (exchanging two of them keeps a linearization legal).
+//! - Erased unknowns: a blind operation ([`Model::is_blind`]) never goes right after an
+//!   operation of unknown outcome placed by choice: that one's effect is erased unseen, and
+//!   leaving it out is as good. Whether the last move was such a choice is part of the cached
+//!   configuration, since it changes which moves may follow.
+//!
+//! So the search looks only for linearizations in a canonical form (no unknown operation right
+//! before a blind one, twins in call order); one exists whenever any linearization does,
+//! because dropping such unknowns and exchanging twins turns any into one. The property tests
+//! check the whole against brute force.
 
 use super::cache::{fx, mix, zobrist, Cache};
 use super::model::Model;
@@ -135,10 +152,16 @@ pub struct Search<'a, M: Model> {
     /// Operations that must be linearized (known outcome, not droppable).
     need: Vec<bool>,
     read_only: Vec<bool>,
+    blind: Vec<bool>,
+    /// For an operation of unknown outcome, the earlier-called one with the same input, if
+    /// any: twins are interchangeable, so they are linearized only in call order.
+    twin: Vec<u32>,
     call_node: Vec<u32>,
     list: List,
     zob: Vec<u64>,
-    cache: Cache<M::State>,
+    /// Configurations seen: (set, (state, whether the last move was a free choice of an
+    /// operation of unknown outcome)); that flag changes which moves may come next.
+    cache: Cache<(M::State, bool)>,
     set: Vec<u64>,
     set_hash: u64,
     stack: Vec<Frame<M::State>>,
@@ -172,6 +195,8 @@ impl<'a, M: Model> Search<'a, M> {
         }
         let at = list.nodes[HEAD as usize].next;
         Search {
+            twin: twins(ops),
+            blind: ops.iter().map(|o| model.is_blind(&o.input)).collect(),
             ops,
             need,
             read_only,
@@ -246,10 +271,18 @@ impl<'a, M: Model> Search<'a, M> {
     #[inline]
     fn try_linearize(&mut self, model: &mut M, k: u32, forced: bool) -> bool {
         let id = self.list.nodes[k as usize].op as usize;
+        let twin = self.twin[id];
+        if twin != NIL && self.set[twin as usize / 64] & (1 << (twin % 64)) == 0 {
+            return false;
+        }
+        if self.blind[id] && self.overwrites_unknown() {
+            return false;
+        }
         let op = &self.ops[id];
         let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else { return false };
-        let h = mix(self.set_hash ^ self.zob[id], fx(&next));
-        if !self.cache.insert(h, next, &self.set, id) {
+        let key = (next, !forced && !op.is_required());
+        let h = mix(self.set_hash ^ self.zob[id], fx(&key));
+        if !self.cache.insert(h, key, &self.set, id) {
             return false;
         }
         self.stack.push(Frame { call: k, before: self.state, forced });
@@ -271,8 +304,9 @@ impl<'a, M: Model> Search<'a, M> {
     /// At the return of a droppable operation not linearized: it did not happen. The only way
     /// on from here, so undoing it goes further back. False when that configuration was seen.
     fn drop(&mut self, id: usize) -> bool {
-        let h = mix(self.set_hash ^ self.zob[id], fx(&self.state));
-        if !self.cache.insert(h, self.state, &self.set, id) {
+        let key = (self.state, false);
+        let h = mix(self.set_hash ^ self.zob[id], fx(&key));
+        if !self.cache.insert(h, key, &self.set, id) {
             return false;
         }
         let call = self.call_node[id];
@@ -283,6 +317,16 @@ impl<'a, M: Model> Search<'a, M> {
         self.at = self.list.nodes[HEAD as usize].next;
         self.fresh = true;
         true
+    }
+
+    /// True when the last move placed an operation of unknown outcome by free choice: a blind
+    /// operation right after it erases its effect, an order no better than leaving it out.
+    #[inline]
+    fn overwrites_unknown(&self) -> bool {
+        self.stack.last().is_some_and(|f| {
+            let id = self.list.nodes[f.call as usize].op as usize;
+            !f.forced && !self.ops[id].is_required()
+        })
     }
 
     /// Undoes moves up to and including the last free choice, and goes on after it.
@@ -314,6 +358,21 @@ impl<'a, M: Model> Search<'a, M> {
             f.state = Some(self.state);
         }
     }
+}
+
+/// For each operation of unknown outcome, the last one called before it with the same input.
+/// Swapping two such twins in a linearization keeps it legal (same effect, and the earlier-called
+/// one may go wherever the later one went), so the search only uses them in call order.
+fn twins<I: PartialEq, O>(ops: &[Operation<I, O>]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..ops.len()).filter(|&i| !ops[i].is_required()).collect();
+    order.sort_by_key(|&i| ops[i].call);
+    let mut twin = vec![NIL; ops.len()];
+    for (n, &i) in order.iter().enumerate() {
+        if let Some(&j) = order[..n].iter().rev().find(|&&j| ops[j].input == ops[i].input) {
+            twin[i] = j as u32;
+        }
+    }
+    twin
 }
 
 /// Searches for a linearization of `ops` under `model`, giving up at `deadline`; records the
