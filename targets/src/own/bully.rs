@@ -14,9 +14,13 @@
 //! - The coordinator repeats its announcement every heartbeat interval; a follower that hears
 //!   none for an election timeout holds an election. A node also waits one election timeout at
 //!   start, listening, before it campaigns (a restarted high node learns the epoch first).
-//! - A follower echoes each announcement with `Alive` and the highest epoch it has seen, so a
-//!   leader whose epoch fell behind (it led a minority side while the other side moved on)
-//!   learns it and announces again above it.
+//! - When a partition heals, the higher of two leaders may hold the older epoch (it led a
+//!   minority side while the other side moved on), so the resource would refuse its token. A
+//!   leader therefore announces again, above every epoch seen, when a competing leader shows
+//!   it a later epoch directly: by an announcement of a lower node, or by `Yield`, which a
+//!   leader sends to the higher node it gives way to. Epochs only relayed through followers
+//!   never do: under overlapping partitions (a majorities ring) two leaders that cannot reach
+//!   each other would otherwise outbid each other every heartbeat.
 //! - A leader answers a lower node's Election and repeats its announcement to it, instead of
 //!   holding a new election (which would change the token for nothing).
 //! - "No answer" means none within two heartbeat intervals.
@@ -52,9 +56,9 @@ pub enum BullyMsg {
         /// The coordinator's epoch (its token).
         epoch: u64,
     },
-    /// A follower's echo of a Coordinator message.
-    Alive {
-        /// The follower's highest epoch seen.
+    /// A leader that yields to a higher node's announcement tells it the epoch it led under.
+    Yield {
+        /// The epoch of the tenure given up.
         epoch: u64,
     },
 }
@@ -65,7 +69,7 @@ impl BullyMsg {
             BullyMsg::Election { epoch }
             | BullyMsg::Answer { epoch }
             | BullyMsg::Coordinator { epoch }
-            | BullyMsg::Alive { epoch } => *epoch,
+            | BullyMsg::Yield { epoch } => *epoch,
         }
     }
 }
@@ -209,14 +213,21 @@ impl Bully {
     }
 
     fn follow(&mut self, now: Instant, leader: &str) {
-        if self.phase == Phase::Leader {
+        if let Some(epoch) = self.tenure.take() {
             self.out.push(Action::StepDown("higher-coordinator"));
-            self.tenure = None;
+            self.send(leader, BullyMsg::Yield { epoch });
         }
         self.phase = Phase::Follower;
         self.leader = Some(leader.to_string());
         self.wait_for_coordinator(now);
-        self.send(leader, BullyMsg::Alive { epoch: self.seen });
+    }
+
+    /// A competing leader showed this leader an epoch later than its own: announce above it.
+    fn outbid(&mut self, now: Instant, epoch: u64) {
+        if self.phase == Phase::Leader && self.tenure < Some(epoch) {
+            // The seat reports the old tenure's end as "new-tenure".
+            self.announce(now);
+        }
     }
 
     fn on_election(&mut self, now: Instant, from: &str) {
@@ -241,13 +252,16 @@ impl Bully {
         }
     }
 
-    fn on_coordinator(&mut self, now: Instant, from: &str) {
+    fn on_coordinator(&mut self, now: Instant, from: &str, epoch: u64) {
         if outranks(from, &self.cfg.me) {
             return self.follow(now, from);
         }
-        // A lower node claims to coordinate: bully it, unless already leading or electing.
-        if self.phase == Phase::Follower {
-            self.start_election(now);
+        // A lower node claims to coordinate: bully it (a leader by outbidding its epoch if it
+        // must; it yields on this leader's next announcement).
+        match self.phase {
+            Phase::Follower => self.start_election(now),
+            Phase::Leader => self.outbid(now, epoch),
+            Phase::Electing { .. } => {}
         }
     }
 }
@@ -272,13 +286,8 @@ impl Machine for Bully {
         match msg {
             BullyMsg::Election { .. } => self.on_election(now, from),
             BullyMsg::Answer { .. } => self.on_answer(now, from),
-            BullyMsg::Coordinator { .. } => self.on_coordinator(now, from),
-            BullyMsg::Alive { .. } => {}
-        }
-        if self.phase == Phase::Leader && self.tenure < Some(self.seen) {
-            // Someone has seen a later epoch than this leader's: take one above it (the seat
-            // reports the old tenure's end as "new-tenure").
-            self.announce(now);
+            BullyMsg::Coordinator { epoch } => self.on_coordinator(now, from, epoch),
+            BullyMsg::Yield { epoch } => self.outbid(now, epoch),
         }
         self.finish()
     }

@@ -247,3 +247,33 @@ mod simulated {
         }
     }
 }
+
+mod overlapping_partitions {
+    use super::super::*;
+    use crate::own::sim::Sim;
+    use std::time::Duration;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_majorities_ring_partition_settles_and_heals_to_one_leader() {
+        for seed in 0..20 {
+            let mut sim: Sim<Ring> = Sim::new(5, seed, |cfg, now| Ring::new(cfg, None, now));
+            assert!(sim.run_until(SEC, |s| s.leaders() == ["n5"]), "seed {seed}");
+            sim.run_for(Duration::from_millis(200));
+            for (a, b) in [("n1", "n3"), ("n1", "n5"), ("n2", "n3"), ("n2", "n4"), ("n4", "n5")] {
+                sim.partition(&[a], &[b]);
+            }
+            let before = sim.elections.len();
+            sim.run_for(5 * SEC);
+            let during = sim.elections.len() - before;
+            assert!(during <= 10, "seed {seed}: {during} elections in 5 s");
+            sim.cut.clear();
+            assert!(
+                sim.run_until(2 * SEC, |s| s.leaders().len() == 1),
+                "seed {seed}: {:?}",
+                sim.leaders()
+            );
+        }
+    }
+}
