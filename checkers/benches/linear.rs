@@ -7,12 +7,12 @@
 //! in about 0.6 s in total, etcd_002 alone in about 0.2 s; its kv c50 files in 0.14–0.22 s (ok)
 //! and 15–26 ms (bad).
 
+use serde_json::json;
 use splitbrain_checkers::formats::{parse, Format};
 use splitbrain_checkers::linear::{
-    check_operations, from_history, verdict, FailedCas, Kv, Model, Options, OpsOf, Register,
+    check_operations, from_history, verdict, FailedCas, Kv, Model, OpsOf, Options, Register,
 };
 use splitbrain_checkers::{History, Process, Record, Type, Verdict};
-use serde_json::json;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ fn bench_etcd() {
         }
         per.push((median(times), &case.name, v));
     }
-    per.sort_by(|a, b| b.0.cmp(&a.0));
+    per.sort_by_key(|p| std::cmp::Reverse(p.0));
     let valid = per.iter().filter(|p| p.2 == Verdict::Valid).count();
     println!(
         "jepsen etcd: {} histories ({valid} linearizable, {} not), verdicts: total {} (median of {RUNS} runs)",
@@ -103,12 +103,20 @@ fn bench_etcd() {
         per.len() - valid,
         ms(median(totals))
     );
-    let slowest: Vec<String> = per.iter().take(8).map(|(d, n, v)| format!("{n} {} ({v})", ms(*d))).collect();
+    let slowest: Vec<String> =
+        per.iter().take(8).map(|(d, n, v)| format!("{n} {} ({v})", ms(*d))).collect();
     println!("  slowest (medians): {}", slowest.join(", "));
-    let (with_witness, _) = time(RUNS.min(5), || {
-        cases.iter().map(|c| check_operations(&mut c.model.clone(), &c.ops, &Options::default()).verdict).count()
+    let (with_witness, invalid) = time(RUNS.min(5), || {
+        let check = |c: &Case<Register>| {
+            check_operations(&mut c.model.clone(), &c.ops, &Options::default())
+        };
+        cases.iter().filter(|c| check(c).verdict == Verdict::Invalid).count()
     });
-    println!("  with witnesses for the invalid ones (check_operations): total {}", ms(with_witness));
+    assert_eq!(invalid, per.len() - valid, "check_operations and verdict disagree");
+    println!(
+        "  with witnesses for the invalid ones (check_operations): total {}",
+        ms(with_witness)
+    );
 }
 
 fn bench_kv_files() {
@@ -117,7 +125,9 @@ fn bench_kv_files() {
         let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).expect("a kv log");
         let case = kv_case(name, &parse(Format::PorcupineKv, &text).expect("a kv log"));
         let (d, v) = time(RUNS, || verdict(&mut case.model.clone(), &case.ops, None));
-        let (w, _) = time(RUNS.min(5), || check_operations(&mut case.model.clone(), &case.ops, &Options::default()));
+        let (w, _) = time(RUNS.min(5), || {
+            check_operations(&mut case.model.clone(), &case.ops, &Options::default())
+        });
         println!("kv {name}: {} ops, {v} in {} (with witness {})", case.ops.len(), ms(d), ms(w));
     }
 }
@@ -136,7 +146,8 @@ fn generate_kv(ops: usize, clients: usize, keys: usize, seed: u64) -> History {
     let mut map = vec![String::new(); keys];
     // Per client: 0 idle, 1 invoked, 2 applied; with the op (f, key, arg, result).
     let mut stage = vec![0u8; clients];
-    let mut op: Vec<(&str, usize, String, String)> = vec![("get", 0, String::new(), String::new()); clients];
+    let mut op: Vec<(&str, usize, String, String)> =
+        vec![("get", 0, String::new(), String::new()); clients];
     let mut records = Vec::with_capacity(ops * 2);
     let (mut started, mut done) = (0, 0);
     while done < ops {
@@ -181,7 +192,16 @@ fn generate_kv(ops: usize, clients: usize, keys: usize, seed: u64) -> History {
     let records = records
         .into_iter()
         .enumerate()
-        .map(|(i, (process, kind, f, value))| Record { index: i as u64, time: i as u64, process, kind, f, value, node: None, error: None })
+        .map(|(i, (process, kind, f, value))| Record {
+            index: i as u64,
+            time: i as u64,
+            process,
+            kind,
+            f,
+            value,
+            node: None,
+            error: None,
+        })
         .collect();
     History::new(records)
 }

@@ -10,6 +10,7 @@
 
 use crate::convergence::{Convergence, ConvergenceConfig};
 use crate::history::History;
+use crate::linear::{LinearConfig, Linearizable};
 use crate::liveness::{Liveness, LivenessConfig};
 use crate::safety::{DualWriter, ElectionSafety, Fencing};
 use crate::verdict::CheckResult;
@@ -24,7 +25,7 @@ pub trait Checker: Send + Sync {
 
 /// Every checker name [`build`] knows, in the order `check` lists them.
 pub const NAMES: &[&str] =
-    &["election-safety", "fencing", "dual-writer", "convergence", "liveness"];
+    &["election-safety", "fencing", "dual-writer", "convergence", "liveness", "linearizable"];
 
 /// The checkers `splitbrain check` runs when none are named: the safety properties.
 pub const SAFETY_DEFAULTS: &[&str] = &["election-safety", "fencing", "dual-writer"];
@@ -46,6 +47,8 @@ pub struct Options {
     pub convergence: ConvergenceConfig,
     /// The optional bounds of `liveness`.
     pub liveness: LivenessConfig,
+    /// The model and budgets of `linearizable`.
+    pub linear: LinearConfig,
 }
 
 /// The checker called `name`, with default parameters.
@@ -61,6 +64,7 @@ pub fn build(name: &str, options: &Options) -> Option<Box<dyn Checker>> {
         "dual-writer" => Box::new(DualWriter),
         "convergence" => Box::new(Convergence(options.convergence.clone())),
         "liveness" => Box::new(Liveness(options.liveness.clone())),
+        "linearizable" => Box::new(Linearizable(options.linear.clone())),
         _ => return None,
     })
 }

@@ -30,7 +30,14 @@ fn verdict(model: ModelKind, lines: &[&str]) -> Verdict {
 #[test]
 fn a_read_sees_the_last_completed_write() {
     let ok = ["0 invoke write 1", "0 ok write 1", "1 invoke read", "1 ok read 1"];
-    let stale = ["0 invoke write 1", "0 ok write 1", "0 invoke write 2", "0 ok write 2", "1 invoke read", "1 ok read 1"];
+    let stale = [
+        "0 invoke write 1",
+        "0 ok write 1",
+        "0 invoke write 2",
+        "0 ok write 2",
+        "1 invoke read",
+        "1 ok read 1",
+    ];
     assert_eq!(verdict(ModelKind::Register, &ok), Verdict::Valid);
     assert_eq!(verdict(ModelKind::Register, &stale), Verdict::Invalid);
 }
@@ -58,7 +65,14 @@ fn a_failed_write_did_not_happen() {
 
 #[test]
 fn a_write_of_unknown_outcome_may_take_effect_later_or_never() {
-    let later = ["0 invoke write 1", "0 info write", "1 invoke read", "1 ok read nil", "1 invoke read", "1 ok read 1"];
+    let later = [
+        "0 invoke write 1",
+        "0 info write",
+        "1 invoke read",
+        "1 ok read nil",
+        "1 invoke read",
+        "1 ok read 1",
+    ];
     let never = ["0 invoke write 1", "0 info write", "1 invoke read", "1 ok read nil"];
     let unfinished = ["0 invoke write 1", "1 invoke read", "1 ok read 1"];
     for lines in [&later[..], &never[..], &unfinished[..]] {
@@ -75,13 +89,26 @@ fn a_write_of_unknown_outcome_never_takes_effect_before_its_call() {
 #[test]
 fn a_read_that_failed_or_timed_out_constrains_nothing() {
     for end in ["1 fail read 7", "1 info read"] {
-        assert_eq!(verdict(ModelKind::Register, &["0 invoke write 1", "0 ok write 1", "1 invoke read", end]), Verdict::Valid);
+        assert_eq!(
+            verdict(
+                ModelKind::Register,
+                &["0 invoke write 1", "0 ok write 1", "1 invoke read", end]
+            ),
+            Verdict::Valid
+        );
     }
 }
 
 #[test]
 fn a_cas_applies_only_when_the_register_holds_its_from_value() {
-    let applied = ["0 invoke write 1", "0 ok write 1", "0 invoke cas [1 2]", "0 ok cas [1 2]", "0 invoke read", "0 ok read 2"];
+    let applied = [
+        "0 invoke write 1",
+        "0 ok write 1",
+        "0 invoke cas [1 2]",
+        "0 ok cas [1 2]",
+        "0 invoke read",
+        "0 ok read 2",
+    ];
     let impossible = ["0 invoke write 1", "0 ok write 1", "0 invoke cas [3 2]", "0 ok cas [3 2]"];
     assert_eq!(verdict(ModelKind::CasRegister, &applied), Verdict::Valid);
     assert_eq!(verdict(ModelKind::CasRegister, &impossible), Verdict::Invalid);
@@ -91,7 +118,9 @@ fn a_cas_applies_only_when_the_register_holds_its_from_value() {
 fn a_failed_cas_found_another_value_only_when_the_log_says_so() {
     let lines = ["0 invoke write 1", "0 ok write 1", "0 invoke cas [1 2]", "0 fail cas [1 2]"];
     let history = h(&lines);
-    let run = |f| check_history(&history, ModelKind::CasRegister, f, &Options::default()).unwrap().verdict;
+    let run = |f| {
+        check_history(&history, ModelKind::CasRegister, f, &Options::default()).unwrap().verdict
+    };
     assert_eq!(run(FailedCas::DidNotHappen), Verdict::Valid);
     assert_eq!(run(FailedCas::FoundOtherValue), Verdict::Invalid);
 }
@@ -105,8 +134,22 @@ fn the_plain_register_refuses_cas_records_as_not_its_operations() {
 #[test]
 fn a_mutex_is_never_held_twice() {
     let twice = ["0 invoke acquire", "0 ok acquire", "1 invoke acquire", "1 ok acquire"];
-    let handed_over = ["0 invoke acquire", "0 ok acquire", "1 invoke acquire", "0 invoke release", "0 ok release", "1 ok acquire"];
-    let unknown_release = ["0 invoke acquire", "0 ok acquire", "0 invoke release", "0 info release", "1 invoke acquire", "1 ok acquire"];
+    let handed_over = [
+        "0 invoke acquire",
+        "0 ok acquire",
+        "1 invoke acquire",
+        "0 invoke release",
+        "0 ok release",
+        "1 ok acquire",
+    ];
+    let unknown_release = [
+        "0 invoke acquire",
+        "0 ok acquire",
+        "0 invoke release",
+        "0 info release",
+        "1 invoke acquire",
+        "1 ok acquire",
+    ];
     assert_eq!(verdict(ModelKind::Mutex, &twice), Verdict::Invalid);
     assert_eq!(verdict(ModelKind::Mutex, &handed_over), Verdict::Valid);
     assert_eq!(verdict(ModelKind::Mutex, &unknown_release), Verdict::Valid);
@@ -115,7 +158,9 @@ fn a_mutex_is_never_held_twice() {
 fn kv(lines: &[&str]) -> Verdict {
     let text = lines.join("\n");
     let history = parse(Format::PorcupineKv, &text).unwrap();
-    check_history(&history, ModelKind::Kv, FailedCas::DidNotHappen, &Options::default()).unwrap().verdict
+    check_history(&history, ModelKind::Kv, FailedCas::DidNotHappen, &Options::default())
+        .unwrap()
+        .verdict
 }
 
 #[test]
@@ -157,10 +202,21 @@ fn kv_a_put_equals_the_same_string_built_by_appends() {
 
 #[test]
 fn the_witness_names_the_stale_read_and_the_write_it_missed() {
-    let lines = ["0 invoke write 1", "0 ok write 1", "0 invoke write 2", "0 ok write 2", "1 invoke read", "1 ok read 1"];
+    let lines = [
+        "0 invoke write 1",
+        "0 ok write 1",
+        "0 invoke write 2",
+        "0 ok write 2",
+        "1 invoke read",
+        "1 ok read 1",
+    ];
     let r = check(ModelKind::Register, &lines);
     assert_eq!(r.verdict, Verdict::Invalid);
-    assert!(r.summary.starts_with("read of 1 by process 1 (index 4) cannot be linearized"), "{}", r.summary);
+    assert!(
+        r.summary.starts_with("read of 1 by process 1 (index 4) cannot be linearized"),
+        "{}",
+        r.summary
+    );
     assert!(r.summary.contains("write 2 by process 0 (index 2)"), "{}", r.summary);
     assert_eq!(r.evidence, vec![2, 3, 4, 5]);
     assert_eq!(r.details["culprit"]["call_index"], 4);
@@ -175,8 +231,13 @@ fn a_history_with_no_operations_of_the_model_is_unknown_not_valid() {
 
 #[test]
 fn a_completion_without_an_invocation_is_an_error_naming_its_index() {
-    let e = check_history(&h(&["0 invoke read", "0 ok read nil", "0 ok write 1"]), ModelKind::Register, FailedCas::DidNotHappen, &Options::default())
-        .unwrap_err();
+    let e = check_history(
+        &h(&["0 invoke read", "0 ok read nil", "0 ok write 1"]),
+        ModelKind::Register,
+        FailedCas::DidNotHappen,
+        &Options::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.index, 2);
 }
 
@@ -195,7 +256,8 @@ fn a_zero_budget_gives_unknown_never_valid() {
     lines.push("99 ok read 1000".into());
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let options = Options { budget: Some(std::time::Duration::ZERO), ..Options::default() };
-    let r = check_history(&h(&refs), ModelKind::CasRegister, FailedCas::DidNotHappen, &options).unwrap();
+    let r = check_history(&h(&refs), ModelKind::CasRegister, FailedCas::DidNotHappen, &options)
+        .unwrap();
     assert_eq!(r.verdict, Verdict::Unknown, "{}", r.summary);
 }
 
@@ -213,9 +275,19 @@ fn format_errors_name_the_line_and_what_is_wrong() {
     let cases: [(Format, &str, usize, &str); 5] = [
         (Format::JepsenLog, "INFO  jepsen.util - 1\t:invoke\n", 1, "expected <process>"),
         (Format::JepsenLog, "\nINFO  jepsen.util - 1 :begin :read nil\n", 2, ":type must be"),
-        (Format::JepsenEdn, "{:process 0, :type :invoke, :f :read}\n{:process 0, :f :read}\n", 2, "no :type"),
+        (
+            Format::JepsenEdn,
+            "{:process 0, :type :invoke, :f :read}\n{:process 0, :f :read}\n",
+            2,
+            "no :type",
+        ),
         (Format::JepsenEdn, "{:process 0, :type :invoke, :f :read\n", 1, "never closed"),
-        (Format::PorcupineKv, "{:process 0, :type :invoke, :f :get, :value nil}\n", 1, "needs a :key"),
+        (
+            Format::PorcupineKv,
+            "{:process 0, :type :invoke, :f :get, :value nil}\n",
+            1,
+            "needs a :key",
+        ),
     ];
     for (format, text, line, what) in cases {
         let e = parse(format, text).unwrap_err();

@@ -60,7 +60,16 @@ fn history(seed: u64, cas: bool, info: bool) -> History {
     next_process += idle.len() as i64;
     let push = |records: &mut Vec<Record>, process: i64, kind: Type, f: &str, v: Value| {
         let index = records.len() as u64;
-        records.push(Record { index, time: index, process: Process::Client(process), kind, f: f.into(), value: v, node: None, error: None });
+        records.push(Record {
+            index,
+            time: index,
+            process: Process::Client(process),
+            kind,
+            f: f.into(),
+            value: v,
+            node: None,
+            error: None,
+        });
     };
     while budget > 0 || !pending.is_empty() {
         match rng.below(4) {
@@ -154,13 +163,20 @@ fn apply(truth: &mut Value, f: &str, arg: &Value) -> Value {
 /// Brute force: tries every order in which each next operation is one whose predecessors in
 /// real time are placed; operations of unknown outcome may also never be placed.
 fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> bool {
-    fn go<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>], placed: &mut Vec<bool>, s: M::State) -> bool {
+    fn go<M: Model>(
+        model: &mut M,
+        ops: &[Operation<M::Input, M::Output>],
+        placed: &mut Vec<bool>,
+        s: M::State,
+    ) -> bool {
         if ops.iter().zip(placed.iter()).all(|(o, &p)| p || !o.is_required()) {
             return true;
         }
         for j in 0..ops.len() {
             let ready = !placed[j]
-                && (0..ops.len()).all(|k| placed[k] || !ops[k].is_required() || ops[k].return_time >= ops[j].call);
+                && (0..ops.len()).all(|k| {
+                    placed[k] || !ops[k].is_required() || ops[k].return_time >= ops[j].call
+                });
             if !ready {
                 continue;
             }
@@ -181,7 +197,8 @@ fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> boo
 
 fn agree(seed: u64, cas: bool, info: bool) -> Result<(), TestCaseError> {
     let h = history(seed, cas, info);
-    let mut model = if cas { Register::with_cas(FailedCas::FoundOtherValue) } else { Register::plain() };
+    let mut model =
+        if cas { Register::with_cas(FailedCas::FoundOtherValue) } else { Register::plain() };
     let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let want = if brute(&mut model, &ops) { Verdict::Valid } else { Verdict::Invalid };
     let fast = verdict(&mut model, &ops, None);
@@ -190,7 +207,9 @@ fn agree(seed: u64, cas: bool, info: bool) -> Result<(), TestCaseError> {
         let full = check_operations(&mut model, &ops, &Options::default());
         prop_assert_eq!(full.verdict, want, "check_operations() on {:#?}", ops);
         if want == Verdict::Invalid {
-            prop_assert!(!full.evidence.is_empty() && full.summary.contains("cannot be linearized"));
+            prop_assert!(
+                !full.evidence.is_empty() && full.summary.contains("cannot be linearized")
+            );
         }
     }
     Ok(())

@@ -36,7 +36,10 @@ impl Edn {
     /// The value under keyword `key`, when this is a map that has it.
     pub fn get(&self, key: &str) -> Option<&Edn> {
         match self {
-            Edn::Map(entries) => entries.iter().find(|(k, _)| matches!(k, Edn::Keyword(n) if n == key)).map(|(_, v)| v),
+            Edn::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| matches!(k, Edn::Keyword(n) if n == key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -52,9 +55,9 @@ impl Edn {
             Edn::Float(f) => Value::from(*f),
             Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => Value::String(s.clone()),
             Edn::Seq(items) => Value::Array(items.iter().map(Edn::to_json).collect()),
-            Edn::Map(entries) => Value::Object(
-                entries.iter().map(|(k, v)| (k.as_text(), v.to_json())).collect(),
-            ),
+            Edn::Map(entries) => {
+                Value::Object(entries.iter().map(|(k, v)| (k.as_text(), v.to_json())).collect())
+            }
         }
     }
 
@@ -115,7 +118,9 @@ impl Reader<'_> {
 
     fn value(&mut self) -> Result<Edn, FormatError> {
         self.skip_space();
-        let Some(c) = self.peek() else { return self.err("the text ends where a value was expected") };
+        let Some(c) = self.peek() else {
+            return self.err("the text ends where a value was expected");
+        };
         match c {
             b'{' => self.map(),
             b'[' => self.seq(b']'),
@@ -145,9 +150,10 @@ impl Reader<'_> {
             "nil" => Edn::Nil,
             "true" => Edn::Bool(true),
             "false" => Edn::Bool(false),
-            _ if looks_numeric(&t) => {
-                number(&t).ok_or_else(|| FormatError { line: self.line, what: format!("{t:?} is not a number") })?
-            }
+            _ if looks_numeric(&t) => number(&t).ok_or_else(|| FormatError {
+                line: self.line,
+                what: format!("{t:?} is not a number"),
+            })?,
             _ => Edn::Symbol(t),
         })
     }
@@ -177,7 +183,10 @@ impl Reader<'_> {
                 _ => out.push(c),
             }
         }
-        Err(FormatError { line, what: "a string starting here never ends (no closing '\"')".into() })
+        Err(FormatError {
+            line,
+            what: "a string starting here never ends (no closing '\"')".into(),
+        })
     }
 
     fn items(&mut self, close: u8) -> Result<Vec<Edn>, FormatError> {

@@ -31,17 +31,26 @@ pub fn parse(text: &str, need_key: bool) -> Result<History, FormatError> {
 
 /// The record of one op map, given its index.
 pub fn record(index: u64, op: &Edn) -> Result<Record, String> {
-    let Edn::Map(entries) = op else { return Err(format!("expected an op map {{:type …}}, found {}", op.to_json())) };
+    let Edn::Map(entries) = op else {
+        return Err(format!("expected an op map {{:type …}}, found {}", op.to_json()));
+    };
     let kind = match op.get("type") {
         Some(Edn::Keyword(t)) => type_of(t)?,
-        Some(other) => return Err(format!(":type must be :invoke, :ok, :fail or :info, not {}", other.to_json())),
+        Some(other) => {
+            return Err(format!(
+                ":type must be :invoke, :ok, :fail or :info, not {}",
+                other.to_json()
+            ))
+        }
         None => return Err("the op map has no :type".into()),
     };
     let f = op.get("f").ok_or("the op map has no :f")?.as_text();
     let process = process_of(op.get("process").ok_or("the op map has no :process")?)?;
     let time = match op.get("time") {
         Some(Edn::Int(t)) if *t >= 0 => *t as u64,
-        Some(other) => return Err(format!(":time must be a non-negative integer, not {}", other.to_json())),
+        Some(other) => {
+            return Err(format!(":time must be a non-negative integer, not {}", other.to_json()))
+        }
         None => index,
     };
     let mut value = op.get("value").map(Edn::to_json).unwrap_or(Value::Null);

@@ -20,7 +20,8 @@ pub fn parse(text: &str) -> Result<History, FormatError> {
     for (n, line) in text.lines().enumerate() {
         let Some(at) = line.find(MARK) else { continue };
         let index = records.len() as u64;
-        let r = record(index, &line[at + MARK.len()..]).map_err(|what| FormatError { line: n + 1, what })?;
+        let r = record(index, &line[at + MARK.len()..])
+            .map_err(|what| FormatError { line: n + 1, what })?;
         records.push(r);
     }
     Ok(History::new(records))
@@ -38,7 +39,9 @@ fn record(index: u64, fields: &str) -> Result<Record, String> {
     let process = process_of(&one(process)?)?;
     let kind = match one(kind)? {
         Edn::Keyword(t) => type_of(&t)?,
-        other => return Err(format!("the type must be a keyword like :ok, not {}", other.to_json())),
+        other => {
+            return Err(format!("the type must be a keyword like :ok, not {}", other.to_json()))
+        }
     };
     let f = one(f)?.as_text();
     let value = one(&value)?.to_json();

@@ -40,7 +40,9 @@ impl FromStr for Format {
             "jepsen-log" => Ok(Format::JepsenLog),
             "jepsen-edn" => Ok(Format::JepsenEdn),
             "porcupine-kv" => Ok(Format::PorcupineKv),
-            _ => Err(format!("unknown format {s:?}: use history, jepsen-log, jepsen-edn or porcupine-kv")),
+            _ => Err(format!(
+                "unknown format {s:?}: use history, jepsen-log, jepsen-edn or porcupine-kv"
+            )),
         }
     }
 }

@@ -89,7 +89,14 @@ impl<S: Copy + Eq> Cache<S> {
     /// An empty cache for sets of `n` operations.
     pub(crate) fn new(n: usize) -> Cache<S> {
         let words = n.div_ceil(64).max(1);
-        Cache { words, slots: vec![0; 1024], shift: 64 - 10, hashes: vec![], states: vec![], bits: vec![] }
+        Cache {
+            words,
+            slots: vec![0; 1024],
+            shift: 64 - 10,
+            hashes: vec![],
+            states: vec![],
+            bits: vec![],
+        }
     }
 
     /// Records (`set` ∪ {`add`}, `state`) with hash `h`; false when it was already there.
@@ -126,7 +133,11 @@ impl<S: Copy + Eq> Cache<S> {
     fn same_set(&self, e: usize, set: &[u64], add: usize) -> bool {
         let stored = &self.bits[e * self.words..(e + 1) * self.words];
         let (aw, ab) = (add / 64, 1u64 << (add % 64));
-        stored.iter().zip(set).enumerate().all(|(w, (&s, &c))| s == if w == aw { c | ab } else { c })
+        stored
+            .iter()
+            .zip(set)
+            .enumerate()
+            .all(|(w, (&s, &c))| s == if w == aw { c | ab } else { c })
     }
 
     fn grow(&mut self) {

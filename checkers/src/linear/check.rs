@@ -39,10 +39,7 @@ impl Default for Options {
 pub type Part<M> = (u32, OpsOf<M>);
 
 /// The operations of each partition, in order of the partition's first operation.
-pub fn partitions<M: Model>(
-    model: &M,
-    ops: &[Operation<M::Input, M::Output>],
-) -> Vec<Part<M>> {
+pub fn partitions<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Part<M>> {
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut parts: Vec<(u32, Vec<_>)> = Vec::new();
     for op in ops {
@@ -69,11 +66,7 @@ enum Parts {
 /// Searches every partition, a slice of steps each in turn with slices that double, so that
 /// one partition that fails quickly ends the check even when another would take long (as
 /// Porcupine's goroutine per partition does, on one thread).
-fn search_parts<M: Model>(
-    model: &mut M,
-    parts: &[Part<M>],
-    deadline: Option<Instant>,
-) -> Parts {
+fn search_parts<M: Model>(model: &mut M, parts: &[Part<M>], deadline: Option<Instant>) -> Parts {
     let mut open: Vec<(usize, Search<'_, M>)> =
         parts.iter().enumerate().map(|(i, (_, ops))| (i, Search::new(model, ops))).collect();
     let mut slice = 1u64 << 12;
@@ -137,7 +130,10 @@ pub fn check_operations<M: Model>(
         "seconds": start.elapsed().as_secs_f64(),
     });
     if let Some(&first) = timed_out.first() {
-        let part = model.describe_partition(parts[first].0).map(|k| format!(" (first: key {k:?})")).unwrap_or_default();
+        let part = model
+            .describe_partition(parts[first].0)
+            .map(|k| format!(" (first: key {k:?})"))
+            .unwrap_or_default();
         let why = format!(
             "the search ran out of its {:?} budget on {} of {} partitions{part}; no verdict",
             options.budget.unwrap_or_default(),
@@ -146,11 +142,14 @@ pub fn check_operations<M: Model>(
         );
         return CheckResult::unknown(NAME, why).with_details(figures);
     }
+    let parts_note = match parts.len() {
+        1 => String::new(),
+        n => format!(", checked as {n} independent partitions"),
+    };
     let summary = format!(
-        "{} operations have a linearization under the {} model ({} partitions)",
+        "{} operations have a linearization under the {} model{parts_note}",
         ops.len(),
-        model.name(),
-        parts.len()
+        model.name()
     );
     CheckResult::valid(NAME, summary).with_details(figures)
 }

@@ -13,9 +13,9 @@
 //! however long the strings grow.
 
 use super::model::{ConvertError, Converted, FromHistory, Model};
+use super::strings::Strings;
 use super::values::{key_of, payload, text_of, Values};
 use crate::{Record, Type};
-use super::strings::Strings;
 
 /// What a key-value operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,9 +141,14 @@ impl FromHistory for Kv {
         matches!(f, "get" | "put" | "append")
     }
 
-    fn convert(&mut self, inv: &Record, done: Option<&Record>) -> Result<Converted<Self>, ConvertError> {
-        let key = key_of(inv)
-            .ok_or_else(|| ConvertError::new(inv.index, format!("a {} needs a value.key", inv.f)))?;
+    fn convert(
+        &mut self,
+        inv: &Record,
+        done: Option<&Record>,
+    ) -> Result<Converted<Self>, ConvertError> {
+        let key = key_of(inv).ok_or_else(|| {
+            ConvertError::new(inv.index, format!("a {} needs a value.key", inv.f))
+        })?;
         let op = match inv.f.as_str() {
             "get" => KvOp::Get,
             "put" => KvOp::Put,

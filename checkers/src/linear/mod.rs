@@ -16,6 +16,7 @@
 
 pub mod cache;
 pub mod check;
+pub mod checker;
 pub mod kv;
 pub mod model;
 pub mod mutex;
@@ -27,6 +28,7 @@ pub mod values;
 pub mod witness;
 
 pub use check::{check_operations, partitions, verdict, Options, NAME};
+pub use checker::{LinearConfig, Linearizable};
 pub use kv::Kv;
 pub use model::{ConvertError, FromHistory, Model};
 pub use mutex::Mutex;
@@ -62,9 +64,11 @@ impl ModelKind {
 impl FromStr for ModelKind {
     type Err = String;
     fn from_str(s: &str) -> Result<ModelKind, String> {
-        ModelKind::ALL.iter().find(|(n, _)| *n == s).map(|(_, m)| *m).ok_or_else(|| {
-            format!("unknown model {s:?}: use register, cas-register, kv or mutex")
-        })
+        ModelKind::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| format!("unknown model {s:?}: use register, cas-register, kv or mutex"))
     }
 }
 
@@ -85,7 +89,11 @@ pub fn check_history(
     })
 }
 
-fn run<M: FromHistory>(mut model: M, history: &History, options: &Options) -> Result<CheckResult, ConvertError> {
+fn run<M: FromHistory>(
+    mut model: M,
+    history: &History,
+    options: &Options,
+) -> Result<CheckResult, ConvertError> {
     let ops = from_history(&mut model, history)?;
     Ok(check_operations(&mut model, &ops, options))
 }

@@ -67,7 +67,11 @@ impl FromHistory for Mutex {
         matches!(f, "acquire" | "release")
     }
 
-    fn convert(&mut self, inv: &Record, done: Option<&Record>) -> Result<Converted<Self>, ConvertError> {
+    fn convert(
+        &mut self,
+        inv: &Record,
+        done: Option<&Record>,
+    ) -> Result<Converted<Self>, ConvertError> {
         let input = if inv.f == "acquire" { MutexInput::Acquire } else { MutexInput::Release };
         Ok(match done.map(|d| d.kind) {
             Some(Type::Ok) => Some((input, Some(()))),

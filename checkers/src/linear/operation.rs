@@ -74,7 +74,10 @@ pub fn from_history<M: FromHistory>(
             ConvertError::new(r.index, format!("process {p} completes a {} it never invoked", r.f))
         })?;
         if inv.f != r.f {
-            let what = format!("process {p} completes {} but invoked {} at index {}", r.f, inv.f, inv.index);
+            let what = format!(
+                "process {p} completes {} but invoked {} at index {}",
+                r.f, inv.f, inv.index
+            );
             return Err(ConvertError::new(r.index, what));
         }
         push(model, &mut ops, p, inv, Some(r))?;

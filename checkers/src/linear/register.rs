@@ -125,7 +125,8 @@ impl Model for Register {
     fn is_read_only(&self, input: &RegisterInput, out: Option<&RegisterOutput>) -> bool {
         matches!(
             (input, out),
-            (RegisterInput::Read, Some(RegisterOutput::Read(_))) | (RegisterInput::Cas { .. }, Some(RegisterOutput::Cas(false)))
+            (RegisterInput::Read, Some(RegisterOutput::Read(_)))
+                | (RegisterInput::Cas { .. }, Some(RegisterOutput::Cas(false)))
         )
     }
 
@@ -165,7 +166,11 @@ impl FromHistory for Register {
         matches!(f, "read" | "write") || (self.cas && f == "cas")
     }
 
-    fn convert(&mut self, inv: &Record, done: Option<&Record>) -> Result<Converted<Self>, ConvertError> {
+    fn convert(
+        &mut self,
+        inv: &Record,
+        done: Option<&Record>,
+    ) -> Result<Converted<Self>, ConvertError> {
         let kind = done.map(|d| d.kind).unwrap_or(Type::Info);
         let read_value = done.map(payload).unwrap_or(&Value::Null);
         let input = match inv.f.as_str() {
@@ -178,7 +183,9 @@ impl FromHistory for Register {
                 Some((input, Some(RegisterOutput::Read(self.values.id(read_value)))))
             }
             (RegisterInput::Read, _) => None,
-            (RegisterInput::Cas { .. }, Type::Fail) if self.failed_cas == FailedCas::FoundOtherValue => {
+            (RegisterInput::Cas { .. }, Type::Fail)
+                if self.failed_cas == FailedCas::FoundOtherValue =>
+            {
                 Some((input, Some(RegisterOutput::Cas(false))))
             }
             (_, Type::Fail) => None,

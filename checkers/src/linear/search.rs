@@ -182,12 +182,22 @@ impl<'a, M: Model> Search<'a, M> {
 
     /// A search where the operations marked in `droppable` (by position; missing means false)
     /// may also not have happened: if one is not linearized by its return, it is dropped.
-    pub fn with_droppable(model: &mut M, ops: &'a [Operation<M::Input, M::Output>], droppable: &[bool]) -> Search<'a, M> {
-        let need: Vec<bool> =
-            ops.iter().enumerate().map(|(i, o)| o.is_required() && !droppable.get(i).copied().unwrap_or(false)).collect();
+    pub fn with_droppable(
+        model: &mut M,
+        ops: &'a [Operation<M::Input, M::Output>],
+        droppable: &[bool],
+    ) -> Search<'a, M> {
+        let need: Vec<bool> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| o.is_required() && !droppable.get(i).copied().unwrap_or(false))
+            .collect();
         let required = need.iter().filter(|&&n| n).count();
-        let read_only =
-            ops.iter().zip(&need).map(|(o, &n)| n && model.is_read_only(&o.input, o.output.as_ref())).collect();
+        let read_only = ops
+            .iter()
+            .zip(&need)
+            .map(|(o, &n)| n && model.is_read_only(&o.input, o.output.as_ref()))
+            .collect();
         let list = List::new(ops);
         let mut call_node = vec![NIL; ops.len()];
         for (k, node) in list.nodes.iter().enumerate().filter(|(_, n)| n.mate != NIL) {
@@ -217,7 +227,12 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// Runs up to `steps` more iterations; the outcome once there is one.
-    pub fn run(&mut self, model: &mut M, steps: u64, mut furthest: Option<&mut Furthest<M::State>>) -> Option<Found> {
+    pub fn run(
+        &mut self,
+        model: &mut M,
+        steps: u64,
+        mut furthest: Option<&mut Furthest<M::State>>,
+    ) -> Option<Found> {
         let end = self.steps + steps;
         while self.done.is_none() && self.steps < end {
             self.steps += 1;
@@ -279,7 +294,9 @@ impl<'a, M: Model> Search<'a, M> {
             return false;
         }
         let op = &self.ops[id];
-        let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else { return false };
+        let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else {
+            return false;
+        };
         let key = (next, !forced && !op.is_required());
         let h = mix(self.set_hash ^ self.zob[id], fx(&key));
         if !self.cache.insert(h, key, &self.set, id) {

@@ -67,7 +67,13 @@ impl Strings {
             hash = addmod(mulmod(hash, BASE), b as u64 + 1);
             pow = mulmod(pow, BASE);
         }
-        let node = Node { hash, len: text.len() as u64, pow, shape: Shape::Leaf(self.texts.len() as u32), same: u32::MAX };
+        let node = Node {
+            hash,
+            len: text.len() as u64,
+            pow,
+            shape: Shape::Leaf(self.texts.len() as u32),
+            same: u32::MAX,
+        };
         if let Some(id) = self.find(&node, text.as_bytes()) {
             return id;
         }

@@ -8,9 +8,9 @@
 //! sorted), so `3` and `"3"` are different values, as they are to the system under test.
 //! In a JSON interner ([`Values::default`]) id 0 is `null` (nil), the register's initial value.
 
+use super::cache::{fx, FxBuild};
 use crate::Record;
 use serde_json::Value;
-use super::cache::{fx, FxBuild};
 use std::collections::HashMap;
 
 /// An interner of values: id 0 is `null`. Texts are stored once; the map goes from a text's

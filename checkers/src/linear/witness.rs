@@ -46,10 +46,14 @@ pub struct Explanation {
 /// is kept (relaxed operations may take effect at any time, which can make the search long).
 const ATTEMPT_STEPS: u64 = 20_000;
 
-
 /// Explains why `ops` (one partition, known not linearizable) cannot be linearized, working
 /// until `deadline` at most.
-pub fn explain<M: Model>(model: &mut M, part: u32, ops: &[Operation<M::Input, M::Output>], deadline: Instant) -> Explanation {
+pub fn explain<M: Model>(
+    model: &mut M,
+    part: u32,
+    ops: &[Operation<M::Input, M::Output>],
+    deadline: Instant,
+) -> Explanation {
     let events = event_order(ops);
     let (end, shortest) = shortest_failing_prefix(model, ops, &events, deadline);
     let (prefix, culprit) = prefix(ops, &events, end);
@@ -82,8 +86,11 @@ pub fn explain<M: Model>(model: &mut M, part: u32, ops: &[Operation<M::Input, M:
 
 /// The call and return events in the order the search walks them: (time, is_return, op).
 fn event_order<I, O>(ops: &[Operation<I, O>]) -> Vec<(u64, bool, usize)> {
-    let mut ev: Vec<(u64, bool, usize)> =
-        ops.iter().enumerate().flat_map(|(i, o)| [(o.call, false, i), (o.return_time, true, i)]).collect();
+    let mut ev: Vec<(u64, bool, usize)> = ops
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| [(o.call, false, i), (o.return_time, true, i)])
+        .collect();
     ev.sort_unstable();
     ev
 }
@@ -124,7 +131,8 @@ fn prefix<I: Clone, O: Clone>(
             called[i] = true;
         }
     }
-    let last = events[..k].iter().rev().find(|e| e.1 && e.0 != NEVER).map_or(events[k - 1].2, |e| e.2);
+    let last =
+        events[..k].iter().rev().find(|e| e.1 && e.0 != NEVER).map_or(events[k - 1].2, |e| e.2);
     let mut out = Vec::new();
     let mut culprit = 0;
     for (i, op) in ops.iter().enumerate().filter(|(i, _)| called[*i]) {
@@ -148,7 +156,12 @@ fn relax<I, O>(op: &mut Operation<I, O>) {
 /// The operations (positions) that must have happened for the prefix to fail: each other
 /// one in turn is made droppable (it may not have happened), and stays so when the prefix still
 /// fails. Also whether every one was tried in full before the deadline.
-fn minimise<M: Model>(model: &mut M, prefix: &Ops<M>, culprit: usize, deadline: Instant) -> (Vec<usize>, bool) {
+fn minimise<M: Model>(
+    model: &mut M,
+    prefix: &Ops<M>,
+    culprit: usize,
+    deadline: Instant,
+) -> (Vec<usize>, bool) {
     let mut droppable = vec![false; prefix.len()];
     let mut minimal = true;
     for i in 0..prefix.len() {
@@ -156,7 +169,8 @@ fn minimise<M: Model>(model: &mut M, prefix: &Ops<M>, culprit: usize, deadline: 
             continue;
         }
         droppable[i] = true;
-        let found = Search::with_droppable(model, prefix, &droppable).run(model, ATTEMPT_STEPS, None);
+        let found =
+            Search::with_droppable(model, prefix, &droppable).run(model, ATTEMPT_STEPS, None);
         if found != Some(Found::NotLinearizable) {
             droppable[i] = false;
             minimal &= found.is_some();

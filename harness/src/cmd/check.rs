@@ -8,11 +8,14 @@
 
 use crate::exit::bad_input;
 use serde::Serialize;
+use splitbrain_checkers::formats::Format;
+use splitbrain_checkers::linear::{FailedCas, ModelKind};
 use splitbrain_checkers::registry::{self, Options};
 use splitbrain_checkers::verdict::merge_all;
 use splitbrain_checkers::{CheckResult, History, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 /// Arguments of `splitbrain check`.
@@ -20,8 +23,9 @@ use std::time::Duration;
 pub struct Args {
     /// The history file (history.jsonl), or a run's folder holding one.
     pub history: PathBuf,
-    /// Checkers to run, comma-separated [default: election-safety,fencing,dual-writer].
-    /// Known: election-safety, fencing, dual-writer, convergence, liveness.
+    /// Checkers to run, comma-separated [default: election-safety,fencing,dual-writer; with
+    /// --model or a foreign --format: linearizable].
+    /// Known: election-safety, fencing, dual-writer, convergence, liveness, linearizable.
     #[arg(long = "checker", value_delimiter = ',')]
     pub checkers: Vec<String>,
     /// Print the whole result as one JSON object.
@@ -33,9 +37,41 @@ pub struct Args {
     /// convergence: seconds after settling within which some node must be elected.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
     pub bound: f64,
+    /// linearizable: the model of the client operations: register, cas-register, kv or mutex
+    /// [default: register].
+    #[arg(long, value_parser = ModelKind::from_str)]
+    pub model: Option<ModelKind>,
+    /// The file's format: history (history.jsonl), jepsen-log, jepsen-edn or porcupine-kv.
+    #[arg(long, default_value = "history", value_parser = format)]
+    pub format: InputFormat,
     /// liveness: longest acceptable failover in seconds (without it liveness gives figures only).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub max_failover: Option<f64>,
+}
+
+/// The format of the file `check` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// splitbrain's history.jsonl.
+    History,
+    /// Another tool's history, read by `splitbrain_checkers::formats`.
+    Foreign(Format),
+}
+
+impl InputFormat {
+    fn foreign(self) -> Option<Format> {
+        match self {
+            InputFormat::History => None,
+            InputFormat::Foreign(f) => Some(f),
+        }
+    }
+}
+
+fn format(s: &str) -> Result<InputFormat, String> {
+    if s == "history" {
+        return Ok(InputFormat::History);
+    }
+    Format::from_str(s).map(InputFormat::Foreign)
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -64,7 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             registry::names().join(", ")
         ))
     })?;
-    let history = read(&args.history)?;
+    let history = match args.format.foreign() {
+        Some(format) => read_foreign(&args.history, format)?,
+        None => read(&args.history)?,
+    };
     let results = registry::run(&checkers, &history);
     let verdict = merge_all(&results);
     if args.json {
@@ -85,6 +124,9 @@ fn chosen(args: &Args) -> Vec<&str> {
         if !names.contains(&n) {
             names.push(n);
         }
+    }
+    if names.is_empty() && (args.model.is_some() || args.format.foreign().is_some()) {
+        names.push(splitbrain_checkers::linear::NAME);
     }
     if names.is_empty() {
         names.extend(registry::safety_defaults());
@@ -109,7 +151,19 @@ fn options(args: &Args) -> Options {
     o.convergence.settle = Duration::from_secs_f64(args.settle);
     o.convergence.bound = Duration::from_secs_f64(args.bound);
     o.liveness.max_failover = args.max_failover.map(Duration::from_secs_f64);
+    o.linear.model = args.model.unwrap_or(ModelKind::Register);
+    // Jepsen's etcd client reports a cas that compared and found another value as :fail.
+    if args.format.foreign() == Some(Format::JepsenLog) {
+        o.linear.failed_cas = FailedCas::FoundOtherValue;
+    }
     o
+}
+
+fn read_foreign(path: &Path, format: Format) -> anyhow::Result<History> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad_input(format!("{}: cannot read it: {e}", path.display())))?;
+    splitbrain_checkers::formats::parse(format, &text)
+        .map_err(|e| bad_input(format!("{}: {e}", path.display())))
 }
 
 fn read(path: &Path) -> anyhow::Result<History> {
