@@ -18,6 +18,7 @@ pub mod cache;
 pub mod check;
 pub mod checker;
 pub mod kv;
+mod list;
 pub mod model;
 pub mod mutex;
 pub mod operation;

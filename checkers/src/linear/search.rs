@@ -1,7 +1,7 @@
 //! The search: Wing & Gong's depth-first search for a linearization, with Lowe's cache of
 //! configurations, done the way Porcupine does it.
 //!
-//! Neighbours: [`super::cache`] remembers configurations; [`super::check`] runs one search per
+//! Neighbours: [`super::cache`] remembers configurations; [`super::list`] holds the events; [`super::check`] runs one search per
 //! partition; [`super::witness`] runs it again on prefixes, and asks for the furthest partial
 //! linearization.
 //!
@@ -12,8 +12,8 @@
 //! had to be linearized before this point and was not, so it undoes the last choice and tries
 //! the next call after it. It succeeds when every operation with a known outcome is
 //! linearized: operations of unknown outcome return at +∞, after every known return, so the
-//! walk never meets their returns and they may be left out. Nodes are `u32`s in one array, the
-//! list has head and tail sentinels, and nothing is allocated in the loop but cache growth.
+//! walk never meets their returns and they may be left out. The list is [`super::list`]'s;
+//! nothing is allocated in the loop but cache growth.
 //!
 //! Beyond Porcupine, three rules cut the orders tried without losing any verdict. Each keeps
 //! at least one linearization when there is one:
@@ -33,12 +33,10 @@
 //! check the whole against brute force.
 
 use super::cache::{fx, mix, zobrist, Cache};
+use super::list::{List, HEAD, NIL};
 use super::model::Model;
 use super::operation::Operation;
 use std::time::Instant;
-
-const NIL: u32 = u32::MAX;
-const HEAD: u32 = 0;
 
 /// What a search found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,74 +63,6 @@ pub struct Furthest<S> {
 impl<S> Default for Furthest<S> {
     fn default() -> Furthest<S> {
         Furthest { order: Vec::new(), state: None, placed: 0 }
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Node {
-    next: u32,
-    prev: u32,
-    op: u32,
-    /// The return node of a call; NIL for a return (and the sentinels).
-    mate: u32,
-}
-
-struct List {
-    nodes: Vec<Node>,
-}
-
-impl List {
-    fn new<I, O>(ops: &[Operation<I, O>]) -> List {
-        let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(ops.len() * 2);
-        for (i, o) in ops.iter().enumerate() {
-            events.push((o.call, false, i as u32));
-            events.push((o.return_time, true, i as u32));
-        }
-        events.sort_unstable();
-        let len = events.len() as u32;
-        let node = |k: u32, op: u32| Node { next: k + 1, prev: k.wrapping_sub(1), op, mate: NIL };
-        let mut nodes: Vec<Node> = Vec::with_capacity(events.len() + 2);
-        nodes.push(node(0, NIL));
-        let mut ret_node = vec![NIL; ops.len()];
-        for (k, &(_, is_return, op)) in events.iter().enumerate() {
-            nodes.push(node(k as u32 + 1, op));
-            if is_return {
-                ret_node[op as usize] = k as u32 + 1;
-            }
-        }
-        nodes.push(Node { next: NIL, prev: len, op: NIL, mate: NIL });
-        for (k, node) in nodes.iter_mut().enumerate().skip(1).take(len as usize) {
-            if ret_node[node.op as usize] != k as u32 {
-                node.mate = ret_node[node.op as usize];
-            }
-        }
-        List { nodes }
-    }
-
-    #[inline]
-    fn unlink(&mut self, k: u32) {
-        let Node { next, prev, .. } = self.nodes[k as usize];
-        self.nodes[prev as usize].next = next;
-        self.nodes[next as usize].prev = prev;
-    }
-
-    #[inline]
-    fn relink(&mut self, k: u32) {
-        let Node { next, prev, .. } = self.nodes[k as usize];
-        self.nodes[prev as usize].next = k;
-        self.nodes[next as usize].prev = k;
-    }
-
-    #[inline]
-    fn lift(&mut self, call: u32) {
-        self.unlink(call);
-        self.unlink(self.nodes[call as usize].mate);
-    }
-
-    #[inline]
-    fn unlift(&mut self, call: u32) {
-        self.relink(self.nodes[call as usize].mate);
-        self.relink(call);
     }
 }
 
