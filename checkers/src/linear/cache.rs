@@ -1,7 +1,7 @@
 //! The search's memory of configurations already explored: pairs of (set of linearized
 //! operations, model state), as in Lowe's improvement of Wing & Gong's algorithm.
 //!
-//! Neighbours: [`super::search`] asks [`Cache::insert`] before it linearizes an operation.
+//! Neighbours: [`super::search`] asks `Cache::insert` before it linearizes an operation.
 //!
 //! Design, for speed: the set is a fixed-width bitset stored in one arena (`words` u64s per
 //! entry), the table is open addressing over `u64` slots that hold a 32-bit tag of the hash

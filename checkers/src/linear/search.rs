@@ -1,7 +1,7 @@
 //! The search: Wing & Gong's depth-first search for a linearization, with Lowe's cache of
 //! configurations, done the way Porcupine does it.
 //!
-//! Neighbours: [`super::cache`] remembers configurations; [`super::list`] holds the events; [`super::check`] runs one search per
+//! Neighbours: [`super::cache`] remembers configurations; `list` holds the events; [`super::check`] runs one search per
 //! partition; [`super::witness`] runs it again on prefixes, and asks for the furthest partial
 //! linearization.
 //!
@@ -12,7 +12,7 @@
 //! had to be linearized before this point and was not, so it undoes the last choice and tries
 //! the next call after it. It succeeds when every operation with a known outcome is
 //! linearized: operations of unknown outcome return at +∞, after every known return, so the
-//! walk never meets their returns and they may be left out. The list is [`super::list`]'s;
+//! walk never meets their returns and they may be left out. The list is in the `list` module;
 //! nothing is allocated in the loop but cache growth.
 //!
 //! Beyond Porcupine, three rules cut the orders tried without losing any verdict. Each keeps
