@@ -203,8 +203,7 @@ fn start_and_wait_for_work(store: &Path) -> Result<(Child, PathBuf), Failed> {
 }
 
 fn history_with_work(store: &Path) -> Option<PathBuf> {
-    let run = std::fs::read_dir(store).ok()?.flatten().find(|e| e.path().is_dir())?.path();
-    let run = std::fs::read_dir(&run).ok()?.flatten().find(|e| e.path().is_dir())?.path();
+    let run = std::fs::canonicalize(store.join("latest")).ok()?;
     let history = run.join("history.jsonl");
     let text = std::fs::read_to_string(&history).ok()?;
     (text.contains("\"elected\"") && text.matches("\"invoke\"").count() > 50).then_some(history)

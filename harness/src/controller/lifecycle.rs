@@ -30,6 +30,7 @@ use splitbrain_targets::launch::{self, NodeAddr};
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Resource};
 use splitbrain_targets::stop::{self, Stop};
+use splitbrain_targets::thirdparty::catalog;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -66,6 +67,10 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
     let mut meta = RunMeta::new(&plan.name, plan.seed, plan.command(), started);
     meta.splitbrain_version = env!("CARGO_PKG_VERSION").to_string();
     meta.options = plan.to_json();
+    for note in unreachable_faults(plan) {
+        log.info(&note);
+        meta.notes.push(note);
+    }
     judge::placeholder(&run, meta.clone())?;
     let writer = HistoryWriter::create_at(run.history(), t0)?;
     let names: Vec<String> = (1..=plan.nodes).map(|i| format!("n{i}")).collect();
@@ -303,6 +308,15 @@ fn first_leader(
     }
     log.info(format!("first leader: {}", recorder.leader().unwrap_or_default()));
     true
+}
+
+/// What the faults asked for cannot do to this target (a Go server's clock, …), one line each.
+fn unreachable_faults(plan: &Plan) -> Vec<String> {
+    let Some(tp) = catalog::by_name(plan.target.name()) else { return Vec::new() };
+    tp.unreachable_faults()
+        .filter(|f| plan.faults.iter().any(|k| f.fault.contains(k.name())))
+        .map(|f| format!("{} does not reach {}: {}", f.fault, tp.name, f.note))
+        .collect()
 }
 
 fn record_decision(recorder: &Recorder, d: &Decision) {
