@@ -8,6 +8,7 @@
 //! beside the entry number, so a miss rarely touches an entry. The set's hash is Zobrist's: the
 //! XOR of one random word per operation in the set, kept up to date by the search with one XOR
 //! per linearize or undo, so hashing never walks the bitset. The state's hash is FxHash's.
+//! Sets wider than 1024 operations are stored run-length encoded (see `RAW_WORDS`).
 
 use std::hash::{Hash, Hasher};
 
@@ -83,6 +84,43 @@ pub(crate) struct Cache<S> {
     hashes: Vec<u64>,
     states: Vec<S>,
     bits: Vec<u64>,
+    /// Sets of more than [`RAW_WORDS`] words are stored run-length encoded: entry `e`'s code
+    /// is `bits[starts[e]..starts[e + 1]]`.
+    starts: Vec<usize>,
+    scratch: Vec<u64>,
+}
+
+/// The widest set stored word for word (1024 operations); wider ones are encoded, since a
+/// set is mostly a run of ones (the operations long done) and a run of zeros (those to come),
+/// and storing them whole would take memory quadratic in the length of the history.
+const RAW_WORDS: usize = 16;
+
+/// Writes the canonical run-length code of `set` ∪ {bit `add`} into `out`: maximal runs of
+/// all-zero or all-one words as one header each (bit 62 set, bit 63 the run's bit, the low
+/// bits its length), other words as a header (bit 62 clear, the count) and the words.
+fn encode(set: &[u64], add: usize, out: &mut Vec<u64>) {
+    out.clear();
+    let (aw, ab) = (add / 64, 1u64 << (add % 64));
+    let word = |i: usize| if i == aw { set[i] | ab } else { set[i] };
+    let special = |w: u64| w == 0 || w == !0;
+    let mut i = 0;
+    while i < set.len() {
+        let w = word(i);
+        let mut j = i + 1;
+        if special(w) {
+            while j < set.len() && word(j) == w {
+                j += 1;
+            }
+            out.push(((w & 1) << 63) | (1 << 62) | (j - i) as u64);
+        } else {
+            while j < set.len() && !special(word(j)) {
+                j += 1;
+            }
+            out.push((j - i) as u64);
+            out.extend((i..j).map(word));
+        }
+        i = j;
+    }
 }
 
 impl<S: Copy + Eq> Cache<S> {
@@ -96,12 +134,18 @@ impl<S: Copy + Eq> Cache<S> {
             hashes: vec![],
             states: vec![],
             bits: vec![],
+            starts: vec![0],
+            scratch: vec![],
         }
     }
 
     /// Records (`set` ∪ {`add`}, `state`) with hash `h`; false when it was already there.
     #[inline]
     pub(crate) fn insert(&mut self, h: u64, state: S, set: &[u64], add: usize) -> bool {
+        let encoded = self.words > RAW_WORDS;
+        if encoded {
+            encode(set, add, &mut self.scratch);
+        }
         let tag = h << 32;
         let mask = self.slots.len() - 1;
         let mut i = (h >> self.shift) as usize;
@@ -112,7 +156,11 @@ impl<S: Copy + Eq> Cache<S> {
             }
             if slot & 0xffff_ffff_0000_0000 == tag {
                 let e = (slot as u32 - 1) as usize;
-                if self.states[e] == state && self.same_set(e, set, add) {
+                let same = match encoded {
+                    true => self.bits[self.starts[e]..self.starts[e + 1]] == self.scratch[..],
+                    false => self.same_set(e, set, add),
+                };
+                if self.states[e] == state && same {
                     return false;
                 }
             }
@@ -122,8 +170,13 @@ impl<S: Copy + Eq> Cache<S> {
         self.slots[i] = tag | (e as u64 + 1);
         self.hashes.push(h);
         self.states.push(state);
-        self.bits.extend_from_slice(set);
-        self.bits[e * self.words + add / 64] |= 1 << (add % 64);
+        if encoded {
+            self.bits.extend_from_slice(&self.scratch);
+            self.starts.push(self.bits.len());
+        } else {
+            self.bits.extend_from_slice(set);
+            self.bits[e * self.words + add / 64] |= 1 << (add % 64);
+        }
         if self.states.len() * 2 > self.slots.len() {
             self.grow();
         }

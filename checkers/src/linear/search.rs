@@ -87,6 +87,9 @@ pub struct Search<'a, M: Model> {
     /// any: twins are interchangeable, so they are linearized only in call order.
     twin: Vec<u32>,
     call_node: Vec<u32>,
+    /// Each operation's bit in `set`: known outcomes first in call order, then unknown ones,
+    /// so the set is a run of ones, a short mixed stretch and zeros (it stores compactly).
+    bit: Vec<u32>,
     list: List,
     zob: Vec<u64>,
     /// Configurations seen: (set, (state, whether the last move was a free choice of an
@@ -136,6 +139,7 @@ impl<'a, M: Model> Search<'a, M> {
         let at = list.nodes[HEAD as usize].next;
         Search {
             twin: twins(ops),
+            bit: bits(ops),
             blind: ops.iter().map(|o| model.is_blind(&o.input)).collect(),
             ops,
             need,
@@ -217,7 +221,7 @@ impl<'a, M: Model> Search<'a, M> {
     fn try_linearize(&mut self, model: &mut M, k: u32, forced: bool) -> bool {
         let id = self.list.nodes[k as usize].op as usize;
         let twin = self.twin[id];
-        if twin != NIL && self.set[twin as usize / 64] & (1 << (twin % 64)) == 0 {
+        if twin != NIL && !self.has(self.bit[twin as usize]) {
             return false;
         }
         if self.blind[id] && self.overwrites_unknown() {
@@ -227,14 +231,14 @@ impl<'a, M: Model> Search<'a, M> {
         let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else {
             return false;
         };
-        let key = (next, !forced && !op.is_required());
+        let key = (next, !forced && !self.need[id]);
         let h = mix(self.set_hash ^ self.zob[id], fx(&key));
-        if !self.cache.insert(h, key, &self.set, id) {
+        if !self.cache.insert(h, key, &self.set, self.bit[id] as usize) {
             return false;
         }
         self.stack.push(Frame { call: k, before: self.state, forced });
         self.state = next;
-        self.set[id / 64] |= 1 << (id % 64);
+        self.flip(self.bit[id]);
         self.set_hash ^= self.zob[id];
         self.list.lift(k);
         if self.need[id] {
@@ -253,12 +257,12 @@ impl<'a, M: Model> Search<'a, M> {
     fn drop(&mut self, id: usize) -> bool {
         let key = (self.state, false);
         let h = mix(self.set_hash ^ self.zob[id], fx(&key));
-        if !self.cache.insert(h, key, &self.set, id) {
+        if !self.cache.insert(h, key, &self.set, self.bit[id] as usize) {
             return false;
         }
         let call = self.call_node[id];
         self.stack.push(Frame { call, before: self.state, forced: true });
-        self.set[id / 64] |= 1 << (id % 64);
+        self.flip(self.bit[id]);
         self.set_hash ^= self.zob[id];
         self.list.lift(call);
         self.at = self.list.nodes[HEAD as usize].next;
@@ -266,13 +270,24 @@ impl<'a, M: Model> Search<'a, M> {
         true
     }
 
-    /// True when the last move placed an operation of unknown outcome by free choice: a blind
-    /// operation right after it erases its effect, an order no better than leaving it out.
+    #[inline]
+    fn has(&self, bit: u32) -> bool {
+        self.set[bit as usize / 64] & (1 << (bit % 64)) != 0
+    }
+
+    #[inline]
+    fn flip(&mut self, bit: u32) {
+        self.set[bit as usize / 64] ^= 1 << (bit % 64);
+    }
+
+    /// True when the last move placed, by free choice, an operation that may also not have
+    /// happened (unknown outcome, or droppable): a blind operation right after it erases its
+    /// effect, an order no better than leaving it out.
     #[inline]
     fn overwrites_unknown(&self) -> bool {
         self.stack.last().is_some_and(|f| {
             let id = self.list.nodes[f.call as usize].op as usize;
-            !f.forced && !self.ops[id].is_required()
+            !f.forced && !self.need[id]
         })
     }
 
@@ -281,7 +296,7 @@ impl<'a, M: Model> Search<'a, M> {
         while let Some(Frame { call, before, forced }) = self.stack.pop() {
             let id = self.list.nodes[call as usize].op as usize;
             self.state = before;
-            self.set[id / 64] &= !(1 << (id % 64));
+            self.flip(self.bit[id]);
             self.set_hash ^= self.zob[id];
             if self.need[id] {
                 self.required += 1;
@@ -305,6 +320,17 @@ impl<'a, M: Model> Search<'a, M> {
             f.state = Some(self.state);
         }
     }
+}
+
+/// Each operation's bit: those of known outcome first, in call order, then the others.
+fn bits<I, O>(ops: &[Operation<I, O>]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (!ops[i].is_required(), ops[i].call, i));
+    let mut bit = vec![0; ops.len()];
+    for (b, &i) in order.iter().enumerate() {
+        bit[i] = b as u32;
+    }
+    bit
 }
 
 /// For each operation of unknown outcome, the last one called before it with the same input.

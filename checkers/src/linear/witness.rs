@@ -8,8 +8,9 @@
 //! Method. A prefix of the history is its first k call/return events, with the operations
 //! still open at the cut treated as of unknown outcome; "prefix k cannot be linearized" only
 //! grows with k, so a binary search finds the shortest, and its last event is the return of the
-//! culprit. Then every other operation in it is made droppable in turn (it may also not have
-//! happened at all); that stays when the prefix still cannot be linearized. Dropping only adds
+//! culprit. Then the other operations in it are made droppable (they may also not have
+//! happened at all), in halving chunks as delta debugging does; that stays when the prefix
+//! still cannot be linearized. Dropping only adds
 //! freedom, so the operations left are ones that cannot all have happened as recorded, whatever
 //! the others did within their own call and return.
 //!
@@ -42,9 +43,11 @@ pub struct Explanation {
     pub details: Value,
 }
 
-/// The steps one relaxation may take to show the prefix still fails; past them the operation
-/// is kept (relaxed operations may take effect at any time, which can make the search long).
+/// The steps one try may take to show the prefix still fails, plus as many per operation;
+/// past them the operations tried are kept (each droppable one doubles what may have happened,
+/// which can make a search long).
 const ATTEMPT_STEPS: u64 = 20_000;
+const ATTEMPT_STEPS_PER_OP: u64 = 200;
 
 /// Explains why `ops` (one partition, known not linearizable) cannot be linearized, working
 /// until `deadline` at most.
@@ -153,9 +156,10 @@ fn relax<I, O>(op: &mut Operation<I, O>) {
     op.return_time = NEVER;
 }
 
-/// The operations (positions) that must have happened for the prefix to fail: each other
-/// one in turn is made droppable (it may not have happened), and stays so when the prefix still
-/// fails. Also whether every one was tried in full before the deadline.
+/// The operations (positions) that must have happened for the prefix to fail: the others are
+/// made droppable (they may not have happened), in chunks that halve down to one operation (as
+/// delta debugging does), each kept droppable when the prefix still fails. Also whether every
+/// try finished before the deadline.
 fn minimise<M: Model>(
     model: &mut M,
     prefix: &Ops<M>,
@@ -164,24 +168,46 @@ fn minimise<M: Model>(
 ) -> (Vec<usize>, bool) {
     let mut droppable = vec![false; prefix.len()];
     let mut minimal = true;
-    for i in 0..prefix.len() {
-        if i == culprit || !prefix[i].is_required() {
-            continue;
+    let candidates = |d: &[bool]| -> Vec<usize> {
+        (0..prefix.len()).filter(|&i| i != culprit && prefix[i].is_required() && !d[i]).collect()
+    };
+    let mut chunk = candidates(&droppable).len().div_ceil(4).max(1);
+    loop {
+        for group in candidates(&droppable).chunks(chunk) {
+            group.iter().for_each(|&i| droppable[i] = true);
+            let found = still_fails(model, prefix, &droppable);
+            if found != Some(Found::NotLinearizable) {
+                group.iter().for_each(|&i| droppable[i] = false);
+                minimal &= found.is_some();
+            }
+            if Instant::now() >= deadline {
+                return (required(prefix, &droppable), false);
+            }
         }
-        droppable[i] = true;
-        let found =
-            Search::with_droppable(model, prefix, &droppable).run(model, ATTEMPT_STEPS, None);
-        if found != Some(Found::NotLinearizable) {
-            droppable[i] = false;
-            minimal &= found.is_some();
+        if chunk == 1 {
+            return (required(prefix, &droppable), minimal);
         }
-        if Instant::now() >= deadline {
-            minimal = false;
-            break;
-        }
+        chunk = chunk.div_ceil(2);
     }
-    let core = (0..prefix.len()).filter(|&i| prefix[i].is_required() && !droppable[i]).collect();
-    (core, minimal)
+}
+
+/// Whether the prefix still cannot be linearized when the marked operations may not have
+/// happened (`None`: the try ran out of steps). Droppable reads are simply left out: a read
+/// that need not have happened constrains nothing.
+fn still_fails<M: Model>(model: &mut M, prefix: &Ops<M>, droppable: &[bool]) -> Option<Found> {
+    let keep: Vec<usize> = (0..prefix.len())
+        .filter(|&i| {
+            !(droppable[i] && model.is_read_only(&prefix[i].input, prefix[i].output.as_ref()))
+        })
+        .collect();
+    let ops: Ops<M> = keep.iter().map(|&i| prefix[i].clone()).collect();
+    let drop: Vec<bool> = keep.iter().map(|&i| droppable[i]).collect();
+    let steps = ATTEMPT_STEPS + ATTEMPT_STEPS_PER_OP * ops.len() as u64;
+    Search::with_droppable(model, &ops, &drop).run(model, steps, None)
+}
+
+fn required<I, O>(ops: &[Operation<I, O>], droppable: &[bool]) -> Vec<usize> {
+    (0..ops.len()).filter(|&i| ops[i].is_required() && !droppable[i]).collect()
 }
 
 fn who<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> String {
