@@ -57,8 +57,9 @@ pub struct Args {
     /// Runs to do, each with the next seed; stops at the first run that is not valid.
     #[arg(long, default_value_t = 1)]
     pub test_count: u32,
-    /// Time the cluster gets after the final heal before its status is asked.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    /// Time the cluster gets after the final heal before its status is asked (then it is asked
+    /// until exactly one node leads, within --convergence-bound).
+    #[arg(long, default_value = "0.5s", value_parser = parse_duration)]
     pub settle: Duration,
     /// After settling, how long the cluster may take to have exactly one leader.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
