@@ -32,7 +32,7 @@ use splitbrain_targets::resource::{Decision, Resource};
 use splitbrain_targets::stop::{self, Stop};
 use splitbrain_targets::thirdparty::catalog;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -132,6 +132,47 @@ impl Stage {
     }
 }
 
+/// What every phase shares: the run's options and folder, the recorder, the log, the halt
+/// flag a signal raises, and what the status line shows.
+struct Ctl<'a> {
+    plan: &'a Plan,
+    run: &'a RunDir,
+    recorder: &'a Arc<Recorder>,
+    log: &'a Arc<Log>,
+    halt: Stop,
+    phase: Mutex<Option<String>>,
+    /// When the status line's countdown ends, in ms of the history's clock.
+    limit_ms: AtomicU64,
+}
+
+impl Ctl<'_> {
+    fn set_phase(&self, p: Option<&str>) {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner) = p.map(str::to_string);
+    }
+
+    /// Every 50 ms until `done`: a signal raises `halt`; the status line is redrawn.
+    fn tick(&self, done: &AtomicBool) {
+        while !done.load(Ordering::SeqCst) {
+            if stop::signalled() && !self.halt.is_stopped() {
+                self.halt.stop();
+                self.log.info("interrupted: healing, stopping and judging what was recorded");
+            }
+            let limit = Duration::from_millis(self.limit_ms.load(Ordering::Relaxed));
+            let mut status = self.recorder.status(limit);
+            status.phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            self.log.status(&status);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn interrupted(&self, findings: &mut Findings, what: &str) {
+        findings.notes.push(format!(
+            "interrupted by a signal {:.1} s into the run: healed and stopped {what}",
+            self.recorder.elapsed().as_secs_f64()
+        ));
+    }
+}
+
 /// The phases, under one ticker thread that watches for signals and draws the status line.
 fn drive(
     sandbox: &Sandbox,
@@ -140,68 +181,44 @@ fn drive(
     recorder: &Arc<Recorder>,
     log: &Arc<Log>,
 ) -> Findings {
-    let halt = Stop::new();
+    let ctl = Ctl {
+        plan,
+        run,
+        recorder,
+        log,
+        halt: Stop::new(),
+        phase: Mutex::new(Some("starting".to_string())),
+        limit_ms: AtomicU64::new(plan.time_limit.as_millis() as u64),
+    };
     let done = AtomicBool::new(false);
-    let phase = Mutex::new(Some("starting".to_string()));
-    let limit = plan.time_limit;
     std::thread::scope(|s| {
-        s.spawn(|| tick(&halt, &done, &phase, recorder, log, limit));
+        s.spawn(|| ctl.tick(&done));
         let mut stage = Stage {
             readers: Readers::new(recorder.clone(), log.clone()),
             cluster: None,
             resource: None,
             net: None,
         };
-        let set_phase = |p: Option<&str>| {
-            *phase.lock().unwrap_or_else(PoisonError::into_inner) = p.map(str::to_string)
-        };
         let mut findings = Findings::default();
-        if let Err(e) =
-            phases(sandbox, plan, run, recorder, log, &halt, &mut stage, &mut findings, &set_phase)
-        {
+        if let Err(e) = phases(&ctl, sandbox, &mut stage, &mut findings) {
             log.info(format!("error: {e:#}"));
             findings.failure = Some(e);
         }
-        set_phase(Some("stopping"));
+        ctl.set_phase(Some("stopping"));
         stage.teardown(log);
         done.store(true, Ordering::SeqCst);
         findings
     })
 }
 
-/// Every 50 ms: a signal raises `halt`; the status line is redrawn.
-fn tick(
-    halt: &Stop,
-    done: &AtomicBool,
-    phase: &Mutex<Option<String>>,
-    recorder: &Recorder,
-    log: &Log,
-    limit: Duration,
-) {
-    while !done.load(Ordering::SeqCst) {
-        if stop::signalled() && !halt.is_stopped() {
-            halt.stop();
-            log.info("interrupted: healing, stopping and judging what was recorded");
-        }
-        let mut status = recorder.status(limit);
-        status.phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        log.status(&status);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
+/// Network, resource, target, first leader, clients and nemesis, final phase.
 fn phases(
+    ctl: &Ctl<'_>,
     sandbox: &Sandbox,
-    plan: &Plan,
-    run: &RunDir,
-    recorder: &Arc<Recorder>,
-    log: &Log,
-    halt: &Stop,
     stage: &mut Stage,
     findings: &mut Findings,
-    set_phase: &dyn Fn(Option<&str>),
 ) -> anyhow::Result<()> {
+    let (plan, log, recorder) = (ctl.plan, ctl.log.as_ref(), ctl.recorder);
     let net = stage.net.insert(Net::up(sandbox, plan.nodes).context("building the node network")?);
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
     let sink_recorder = recorder.clone();
@@ -212,62 +229,59 @@ fn phases(
     )
     .context("starting the fenced resource")?;
     log.debug(format!("resource ({}) at {}", plan.resource, resource.addr()));
-    let config = launch_config(plan, net, resource.addr(), run);
+    let config = launch_config(plan, net, resource.addr(), ctl.run);
     stage.resource = Some(resource);
     let net = stage.net.as_ref().expect("network is up");
-    let cluster =
-        stage.cluster.insert(Cluster::start(net, plan.target, &config, run, &stage.readers, log)?);
+    let cluster = Cluster::start(net, plan.target, &config, ctl.run, &stage.readers, log)?;
+    let cluster = stage.cluster.insert(cluster);
     findings.versions = cluster.versions();
-    set_phase(Some("waiting for a leader"));
+    ctl.set_phase(Some("waiting for a leader"));
     let parts = Parts { net, cluster, recorder, readers: &stage.readers, log };
     let mut nemesis = Nemesis::new(parts, plan.faults.clone(), plan.interval, plan.seed);
-    if !first_leader(plan, recorder, log, halt, findings) {
-        return final_phase(plan, &mut nemesis, recorder, log, halt, findings, set_phase);
+    if !first_leader(ctl, findings) {
+        return final_phase(ctl, &mut nemesis, findings);
     }
-    set_phase(None);
+    ctl.set_phase(None);
     log.info(format!(
         "clients ({}) and nemesis ({}) for {} s",
         plan.concurrency,
         plan.nemesis_text(),
         plan.time_limit.as_secs_f64()
     ));
+    let limit = recorder.elapsed() + plan.time_limit;
+    ctl.limit_ms.store(limit.as_millis() as u64, Ordering::Relaxed);
     let until = Instant::now() + plan.time_limit;
     let workload = workload(plan, cluster);
     std::thread::scope(|s| {
-        s.spawn(|| nemesis.run(until, halt));
-        clients::run(&workload, recorder, until, halt);
+        s.spawn(|| nemesis.run(until, &ctl.halt));
+        clients::run(&workload, recorder, until, &ctl.halt);
     });
     findings.limit_reached = Some(Instant::now());
-    final_phase(plan, &mut nemesis, recorder, log, halt, findings, set_phase)
+    final_phase(ctl, &mut nemesis, findings)
 }
 
 /// Heal; unless interrupted: settle, status rounds, reads.
 fn final_phase(
-    plan: &Plan,
+    ctl: &Ctl<'_>,
     nemesis: &mut Nemesis<'_>,
-    recorder: &Recorder,
-    log: &Log,
-    halt: &Stop,
     findings: &mut Findings,
-    set_phase: &dyn Fn(Option<&str>),
 ) -> anyhow::Result<()> {
-    set_phase(Some("healing"));
+    let (plan, log, recorder) = (ctl.plan, ctl.log, ctl.recorder);
+    ctl.set_phase(Some("healing"));
     nemesis.end_active();
     let cluster = nemesis.parts().cluster;
     finale::heal_all(nemesis.parts());
-    if halt.is_stopped() {
-        findings.notes.push(format!(
-            "interrupted by a signal {:.1} s into the run: healed and stopped without the final status round",
-            recorder.elapsed().as_secs_f64()
-        ));
+    if ctl.halt.is_stopped() {
+        ctl.interrupted(findings, "without the final status round");
         return Ok(());
     }
-    set_phase(Some("settling"));
+    ctl.set_phase(Some("settling"));
     let settled = Instant::now() + plan.settle;
-    if halt.sleep_until(settled) {
+    if ctl.halt.sleep_until(settled) {
+        ctl.interrupted(findings, "while settling, without the final status round");
         return Ok(());
     }
-    set_phase(Some("final status"));
+    ctl.set_phase(Some("final status"));
     let nodes = cluster.client_nodes();
     let timeouts = client_timeouts(plan);
     let c = finale::status_rounds(&nodes, recorder, timeouts, settled + plan.bound);
@@ -283,13 +297,8 @@ fn final_phase(
 }
 
 /// Waits for the first `elected` report; false (with a note) when none came in time.
-fn first_leader(
-    plan: &Plan,
-    recorder: &Recorder,
-    log: &Log,
-    halt: &Stop,
-    findings: &mut Findings,
-) -> bool {
+fn first_leader(ctl: &Ctl<'_>, findings: &mut Findings) -> bool {
+    let (plan, recorder, log, halt) = (ctl.plan, ctl.recorder, ctl.log, &ctl.halt);
     let deadline = Instant::now() + plan.leader_timeout;
     while recorder.leader().is_none() {
         if halt.is_stopped() {
