@@ -206,20 +206,91 @@ fn generate_kv(ops: usize, clients: usize, keys: usize, seed: u64) -> History {
     History::new(records)
 }
 
-fn bench_generated_kv() {
+fn bench_generated_kv(keys: usize) {
     let t = Instant::now();
-    let history = generate_kv(100_000, 10, 100, 7);
+    let history = generate_kv(100_000, 10, keys, 7);
     let made = t.elapsed();
     let t = Instant::now();
     let case = kv_case("generated", &history);
     let converted = t.elapsed();
     let (d, v) = time(5, || verdict(&mut case.model.clone(), &case.ops, None));
     println!(
-        "generated kv: {} ops, 10 clients, 100 keys: {v} in {} (median of 5; generating {}, reading into operations {})",
+        "generated kv: {} ops, 10 clients, {keys} key(s): {v} in {} (median of 5; generating {}, reading into operations {})",
         case.ops.len(),
         ms(d),
         ms(made),
         ms(converted)
+    );
+}
+
+/// A linearizable register history: `clients` clients write values 1–5 and read, each
+/// operation taking effect at a random moment between its invocation and completion.
+fn generate_register(ops: usize, clients: usize, seed: u64) -> History {
+    let mut x = seed | 1;
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let (mut truth, mut stage, mut op) =
+        (0u64, vec![0u8; clients], vec![(false, 0u64, 0u64); clients]);
+    let (mut records, mut started, mut done) = (Vec::with_capacity(ops * 2), 0, 0);
+    while done < ops {
+        let c = rnd(clients as u64) as usize;
+        let mut push = |kind, f: &str, value| {
+            let index = records.len() as u64;
+            let process = Process::Client(c as i64);
+            records.push(Record {
+                index,
+                time: index,
+                process,
+                kind,
+                f: f.into(),
+                value,
+                node: None,
+                error: None,
+            });
+        };
+        match stage[c] {
+            0 if started < ops => {
+                op[c] = (rnd(2) == 0, 1 + rnd(5), 0);
+                match op[c].0 {
+                    true => push(Type::Invoke, "write", json!({ "value": op[c].1 })),
+                    false => push(Type::Invoke, "read", serde_json::Value::Null),
+                }
+                (started, stage[c]) = (started + 1, 1);
+            }
+            1 => {
+                match op[c].0 {
+                    true => truth = op[c].1,
+                    false => op[c].2 = truth,
+                }
+                stage[c] = 2;
+            }
+            2 => {
+                let read = if op[c].2 == 0 { serde_json::Value::Null } else { json!(op[c].2) };
+                match op[c].0 {
+                    true => push(Type::Ok, "write", json!({ "value": op[c].1 })),
+                    false => push(Type::Ok, "read", json!({ "value": read })),
+                }
+                (done, stage[c]) = (done + 1, 0);
+            }
+            _ => {}
+        }
+    }
+    History::new(records)
+}
+
+fn bench_generated_register() {
+    let history = generate_register(100_000, 10, 7);
+    let mut model = Register::plain();
+    let ops = from_history(&mut model, &history).expect("register operations");
+    let (d, v) = time(5, || verdict(&mut model.clone(), &ops, None));
+    println!(
+        "generated register: {} ops, 10 clients, one register: {v} in {} (median of 5)",
+        ops.len(),
+        ms(d)
     );
 }
 
@@ -231,5 +302,6 @@ fn main() {
     }
     bench_etcd();
     bench_kv_files();
-    bench_generated_kv();
+    bench_generated_kv(100);
+    bench_generated_register();
 }
