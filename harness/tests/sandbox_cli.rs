@@ -9,13 +9,16 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_splitbrain");
 
+/// One CLI check; the runner marks it ignored when the machine cannot open a sandbox.
+type Check = fn() -> Result<(), Failed>;
+
 fn main() {
     let args = Arguments::from_args();
     let reason = ignore_reason();
     if let Some(r) = &reason {
         eprintln!("ignoring the sandbox CLI tests: {r}");
     }
-    let tests: [(&str, fn() -> Result<(), Failed>); 3] = [
+    let tests: [(&str, Check); 3] = [
         ("nodes_resolve_by_name_and_reach_each_other_through_node_exec", nodes_reach_each_other),
         ("the_sandbox_exits_with_its_commands_status", exit_status),
         ("bad_node_counts_and_unknown_nodes_exit_254", bad_input),
