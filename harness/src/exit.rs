@@ -40,12 +40,35 @@ pub fn status(outcome: anyhow::Result<u8>) -> ExitCode {
     }
 }
 
-/// Help and version go to stdout with status 0; any other parse error is bad usage.
+/// Help and version go to stdout with status 0; any other parse error is bad usage, told in
+/// one line (clap's own message, without its usage block).
 pub fn usage(e: clap::Error) -> ExitCode {
-    let _ = e.print();
-    if e.use_stderr() {
-        ExitCode::from(BAD_INPUT)
-    } else {
-        ExitCode::SUCCESS
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("splitbrain: {}", one_line(&e.render().to_string()));
+    ExitCode::from(BAD_INPUT)
+}
+
+/// The first paragraph of a clap message on one line, with a pointer to `--help`.
+fn one_line(message: &str) -> String {
+    let first: Vec<&str> = message.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let text = first.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    format!("{text} (see --help)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clap_error_becomes_one_line() {
+        let msg = "error: the following required arguments were not provided:\n  <HISTORY>\n\nUsage: splitbrain check <HISTORY>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(msg),
+            "the following required arguments were not provided: <HISTORY> (see --help)"
+        );
     }
 }

@@ -32,7 +32,11 @@ fn main() {
     let trials = vec![
         trial("a_short_correct_raft_run_with_every_fault_is_valid", correct_raft_is_valid),
         trial("a_leader_that_never_steps_down_is_caught_by_convergence", planted_bug_is_invalid),
-        trial("a_sigkilled_controller_leaves_nothing_running_and_a_judgeable_history", sigkill),
+        trial("a_sigkilled_run_leaves_nothing_running_and_a_judgeable_history", sigkill_outer),
+        trial(
+            "a_sigkilled_inner_controller_leaves_nothing_running_and_a_judgeable_history",
+            sigkill_controller,
+        ),
         trial("an_interrupted_run_heals_stops_and_judges_what_it_recorded", sigint),
     ];
     libtest_mimic::run(&args, trials).exit();
@@ -240,17 +244,89 @@ fn nothing_left(needle: &str) -> Result<(), Failed> {
     }
 }
 
-fn sigkill() -> Result<(), Failed> {
-    let store = store("sigkill");
+/// The network and mount namespaces of `pid` (None for a process gone meanwhile).
+fn namespaces_of(pid: u32) -> Option<[String; 2]> {
+    let ns = |kind: &str| std::fs::read_link(format!("/proc/{pid}/ns/{kind}")).ok();
+    Some([ns("net")?.display().to_string(), ns("mnt")?.display().to_string()])
+}
+
+/// The namespaces the run made: those of its processes that this test process is not in.
+fn run_namespaces(pids: &[u32]) -> Vec<String> {
+    let ours = namespaces_of(std::process::id()).unwrap_or_default();
+    let mut found: Vec<String> = pids
+        .iter()
+        .filter_map(|&p| namespaces_of(p))
+        .flatten()
+        .filter(|n| !ours.contains(n))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The processes of the whole machine that are inside any of `namespaces`.
+fn processes_in(namespaces: &[String]) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            namespaces_of(pid).is_some_and(|ns| ns.iter().any(|n| namespaces.contains(n)))
+        })
+        .collect()
+}
+
+/// The pid of the controller itself: the child of the sandbox's init (the child of `outer`)
+/// that runs the same program.
+fn inner_controller(outer: u32) -> Option<u32> {
+    let children = |pid: u32| -> Vec<u32> {
+        let path = format!("/proc/{pid}/task/{pid}/children");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.split_whitespace().filter_map(|p| p.parse().ok()).collect()
+    };
+    let init = *children(outer).first()?;
+    let exe = std::fs::read_link(format!("/proc/{outer}/exe")).ok()?;
+    children(init)
+        .into_iter()
+        .find(|&c| std::fs::read_link(format!("/proc/{c}/exe")).is_ok_and(|e| e == exe))
+}
+
+/// SIGKILL to the process the user started (the sandbox's outer process).
+fn sigkill_outer() -> Result<(), Failed> {
+    sigkill("sigkill-outer", |outer| Some(outer))
+}
+
+/// SIGKILL to the controller inside the sandbox (PID 2 there), as the OOM killer might.
+fn sigkill_controller() -> Result<(), Failed> {
+    sigkill("sigkill-controller", inner_controller)
+}
+
+fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
+    let store = store(name);
     let (mut child, history) = start_and_wait_for_work(&store)?;
     let needle = store.display().to_string();
-    if processes_mentioning(&needle).len() < 2 {
-        return Err("expected the controller and its nodes to be running".into());
+    let running = processes_mentioning(&needle);
+    // The sandbox's own network and mount namespaces, and one network namespace per node.
+    let namespaces = run_namespaces(&running);
+    if running.len() < 2 || namespaces.len() < 3 {
+        return Err(format!(
+            "expected the controller and its nodes to be running in their namespaces: pids {running:?}, namespaces {namespaces:?}"
+        )
+        .into());
     }
-    // SAFETY: a plain kill(2) of our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    let _ = child.wait();
+    let pid = victim(child.id()).ok_or("could not find the process to kill")?;
+    // SAFETY: a plain kill(2) of a process this test started (or its descendant).
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let status = child.wait()?;
     nothing_left(&needle)?;
+    let inside = processes_in(&namespaces);
+    if !inside.is_empty() {
+        return Err(format!("processes still inside the run's namespaces: {inside:?}").into());
+    }
+    if status.success() {
+        return Err(format!("a SIGKILLed run exited {status}, as if it had passed").into());
+    }
     let check = Command::new(bin()).arg("check").arg(&history).output()?;
     let analyze = Command::new(bin()).arg("analyze").arg(history.parent().unwrap()).output()?;
     let _ = std::fs::remove_dir_all(&store);

@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub time_limit: Duration,
     /// The seed of every random choice [default: a fresh one, printed].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Where runs are stored.
     #[arg(long, default_value = "store")]
@@ -110,11 +110,17 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     if let Some(bug) = &a.bug {
         let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
         if !bugs.contains(&bug.as_str()) {
-            let known = if bugs.is_empty() { "none".to_string() } else { bugs.join(", ") };
-            return Err(bad_input(format!(
-                "--bug {bug}: target {} has no such bug (its bugs: {known})",
-                a.target
-            )));
+            return Err(bad_input(match bugs.is_empty() {
+                true => format!(
+                    "--bug {bug}: target {} has no planted bugs; leave out --bug, or pick a target with bugs (see `splitbrain targets`)",
+                    a.target
+                ),
+                false => format!(
+                    "--bug {bug}: target {} has no such bug; use one of {}",
+                    a.target,
+                    bugs.join(", ")
+                ),
+            }));
         }
     }
     if a.nodes == 0 || a.nodes > net::MAX_NODES {
@@ -216,6 +222,13 @@ fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
         resource_timeout_ms: a.resource_timeout_ms.max(1),
         confirm_timeout_ms: a.confirm_timeout_ms.max(1),
     })
+}
+
+/// A seed: a whole number from 0 to 2^64 - 1.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: give a whole number from 0 to {}, e.g. 7", u64::MAX))
 }
 
 /// A nemesis error: the user's to fix (254) or the tool's (255).
