@@ -294,7 +294,7 @@ fn inner_controller(outer: u32) -> Option<u32> {
 
 /// SIGKILL to the process the user started (the sandbox's outer process).
 fn sigkill_outer() -> Result<(), Failed> {
-    sigkill("sigkill-outer", |outer| Some(outer))
+    sigkill("sigkill-outer", Some)
 }
 
 /// SIGKILL to the controller inside the sandbox (PID 2 there), as the OOM killer might.

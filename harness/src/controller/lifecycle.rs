@@ -253,14 +253,23 @@ fn phases(
     let until = Instant::now() + plan.time_limit;
     let workload = workload(plan, cluster);
     std::thread::scope(|s| {
-        s.spawn(|| nemesis.run(until, &ctl.halt));
+        // Healed the moment the time limit passes, while the clients finish their operations
+        // in flight: a request to a paused or cut-off node then gets its answer at once
+        // instead of running into its timeout, which would delay the verdict.
+        s.spawn(|| {
+            nemesis.run(until, &ctl.halt);
+            nemesis.end_active();
+            finale::heal_all(nemesis.parts());
+        });
         clients::run(&workload, recorder, until, &ctl.halt);
     });
-    findings.limit_reached = Some(Instant::now());
+    if !ctl.halt.is_stopped() {
+        findings.limit_reached = Some(until);
+    }
     final_phase(ctl, &mut nemesis, findings)
 }
 
-/// Heal; unless interrupted: settle, status rounds, reads.
+/// Heal (whatever is still in force); unless interrupted: settle, status rounds, reads.
 fn final_phase(
     ctl: &Ctl<'_>,
     nemesis: &mut Nemesis<'_>,
