@@ -17,6 +17,40 @@ pub struct ThirdParty {
     pub token: &'static str,
     /// Each fault, whether it reaches this target, and how.
     pub faults: &'static [FaultNote],
+    /// How many nodes, from the first, run its servers (etcd members, the redis-server).
+    pub servers: usize,
+    /// Whose clock decides when a lease ends, so whom a clock fault is aimed at.
+    pub clock_aim: ClockAim,
+}
+
+/// Where a clock fault on a target changes anything, and so where the nemesis aims it.
+///
+/// Design: a clock fault aimed at random nodes of a third-party target mostly lands where
+/// nothing reads the clock (a candidate that times its lease on the monotonic clock), and then
+/// a run "with clock faults" has tested nothing. The catalog knows whose clock decides each
+/// lease; the nemesis aims there and says so in the run's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockAim {
+    /// The server nodes: the server's clock decides when a lease ends (Redis's `PX` expiry).
+    Servers,
+    /// The candidates that are not leading: each judges the holder's lease expired on its own
+    /// clock (client-go). Held through the next fault, so that a fast follower meets a leader
+    /// whose renewals have stopped (paused, or cut off from the servers).
+    Followers,
+    /// Nowhere: no clock that decides a lease can be moved (etcd: a Go server, and candidates
+    /// timing their leases on the monotonic clock). Clock faults are not applied.
+    Nowhere,
+}
+
+impl ClockAim {
+    /// One line for `splitbrain targets` and the run's log.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ClockAim::Servers => "clock faults aim at the server node(s): the server's clock decides when a lease expires",
+            ClockAim::Followers => "clock faults aim at the candidates that are not leading (they judge the holder's lease on their own clock) and stay in force through the next fault",
+            ClockAim::Nowhere => "clock faults are not applied: no clock that decides a lease can be moved here",
+        }
+    }
 }
 
 /// Whether one kind of fault reaches a target, and why.
@@ -113,6 +147,8 @@ pub const ALL: [ThirdParty; 4] = [
         needs: ETCD,
         token: "the leader key's create revision",
         faults: &ETCD_SERVER_FAULTS,
+        servers: 3,
+        clock_aim: ClockAim::Nowhere,
     },
     ThirdParty {
         name: "k8s-lease",
@@ -120,6 +156,8 @@ pub const ALL: [ThirdParty; 4] = [
         needs: ETCD,
         token: "the record's leaderTransitions",
         faults: &K8S_FAULTS,
+        servers: 3,
+        clock_aim: ClockAim::Followers,
     },
     ThirdParty {
         name: "redis-naive",
@@ -127,6 +165,8 @@ pub const ALL: [ThirdParty; 4] = [
         needs: REDIS,
         token: "none (null): the lease gives no token",
         faults: &REDIS_FAULTS,
+        servers: 1,
+        clock_aim: ClockAim::Servers,
     },
     ThirdParty {
         name: "redis-cas",
@@ -134,6 +174,8 @@ pub const ALL: [ThirdParty; 4] = [
         needs: REDIS,
         token: "an INCR counter taken at each acquisition",
         faults: &REDIS_FAULTS,
+        servers: 1,
+        clock_aim: ClockAim::Servers,
     },
 ];
 
@@ -163,6 +205,11 @@ impl ThirdParty {
         let packages: Vec<&str> = self.needs.iter().map(|(_, pkg)| *pkg).collect();
         let install = format!("apt-get install {} (or run scripts/setup)", packages.join(" "));
         Availability::Missing { programs: missing, install }
+    }
+
+    /// The nodes among `nodes` (in node order) that run its servers.
+    pub fn server_nodes(&self, nodes: &[String]) -> Vec<String> {
+        nodes.iter().take(self.servers).cloned().collect()
     }
 
     /// The faults that cannot reach it, one line each, for the run's log and `splitbrain targets`.

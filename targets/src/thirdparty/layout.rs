@@ -282,6 +282,17 @@ mod tests {
     }
 
     #[test]
+    fn the_catalog_names_the_nodes_the_layout_puts_servers_on() {
+        let names: Vec<String> = nodes(5).into_iter().map(|(n, _)| n).collect();
+        for tp in &super::super::catalog::ALL {
+            let l = layout(tp.name, &nodes(5), Path::new("/r"), &LayoutOptions::default()).unwrap();
+            let mut on: Vec<String> = l.servers.iter().map(|s| s.node.clone()).collect();
+            on.dedup();
+            assert_eq!(on, tp.server_nodes(&names), "{}", tp.name);
+        }
+    }
+
+    #[test]
     fn too_few_nodes_is_a_clear_error() {
         let o = LayoutOptions { placement: Some(Placement::Separate), lease: None };
         let err = layout("etcd", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
