@@ -147,7 +147,9 @@ fn correct_raft_is_valid() -> Result<(), Failed> {
     }
     let names: Vec<&str> =
         r["checks"].as_array().unwrap().iter().filter_map(|c| c["checker"].as_str()).collect();
-    for must in ["election-safety", "fencing", "dual-writer", "convergence", "liveness"] {
+    for must in
+        ["election-safety", "fencing", "dual-writer", "convergence", "liveness", "linearizable"]
+    {
         if !names.contains(&must) {
             return Err(format!("{must} did not run: {names:?}").into());
         }

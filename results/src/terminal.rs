@@ -149,8 +149,11 @@ fn op_text(o: &crate::ops::OpStats) -> String {
 /// `7 elections · failover p50 1.20 s, p99 3.10 s, max 3.40 s · no leader 4.20 s (7.0%) · writes ok 93.1%`
 fn liveness_line(f: &Figures) -> String {
     let d = |v: Option<u64>| v.map_or("—".to_string(), dur);
-    let mut parts =
-        vec![format!("{} elections", f.elections.map_or("?".into(), |e| e.to_string()))];
+    let mut parts = vec![match f.elections {
+        Some(1) => "1 election".to_string(),
+        Some(e) => format!("{e} elections"),
+        None => "? elections".to_string(),
+    }];
     if f.failovers.is_empty() {
         parts.push("no failover".to_string());
     } else {
