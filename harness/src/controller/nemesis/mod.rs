@@ -18,8 +18,11 @@
 //!   supervisor that restarts it at once). The storm is what exposes a node that does not
 //!   persist what it promised: nodes come back in the middle of elections, some with a stale
 //!   term, and meet voters that restarted since they voted.
+//! - clocks of a third-party target: where its catalog says the clock decides a lease
+//!   ([`clocks`]); for client-go's followers the clock fault is held through the next fault.
 
 pub mod aim;
+pub mod clocks;
 pub mod deck;
 pub mod shapes;
 pub mod storm;
@@ -29,6 +32,7 @@ use super::log::Log;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use aim::Aim;
+use clocks::ClockTargets;
 use deck::Deck;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -124,7 +128,10 @@ pub struct Nemesis<'a> {
     cuts: Deck<Cut>,
     aims: Deck<Aim>,
     kills: Deck<KillMode>,
+    clocks: ClockTargets,
     active: Option<Active>,
+    /// A clock fault kept in force through the current window ([`ClockTargets::held`]).
+    held: Option<Active>,
 }
 
 impl<'a> Nemesis<'a> {
@@ -145,8 +152,20 @@ impl<'a> Nemesis<'a> {
             // Storms twice as often as held kills: a storm is what finds lost writes to disk,
             // and a 60 s run has only three kill windows.
             kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
+            clocks: ClockTargets::anywhere(),
             active: None,
+            held: None,
         }
+    }
+
+    /// Aims clock faults where target `name` judges its leases (a third-party target's
+    /// catalog entry), and says so in the log.
+    pub fn for_target(mut self, name: &str) -> Nemesis<'a> {
+        self.clocks = ClockTargets::for_target(name, &self.parts.cluster.names());
+        if let Some(line) = self.clocks.describe() {
+            self.parts.log.info(format!("nemesis: {line}"));
+        }
+        self
     }
 
     /// What it acts on.
@@ -164,6 +183,9 @@ impl<'a> Nemesis<'a> {
                 return;
             }
             let Some(kind) = self.kinds.deal(&mut self.rng) else { return };
+            if kind == FaultKind::Clock {
+                self.end_held();
+            }
             self.active = self.start(kind);
             next += self.interval;
             let window_end = next.min(until);
@@ -173,13 +195,28 @@ impl<'a> Nemesis<'a> {
             if stop.sleep_until(window_end) || Instant::now() >= until {
                 return;
             }
-            self.end_active();
+            match self.active {
+                Some(Active::Clock(_)) if self.clocks.held() => self.held = self.active.take(),
+                _ => self.end_active(),
+            }
         }
     }
 
-    /// Ends the fault in force, if any, and records its end.
+    /// Ends the faults in force (a held clock fault too), if any, and records their ends.
     pub fn end_active(&mut self) {
-        let Some(a) = self.active.take() else { return };
+        if let Some(a) = self.active.take() {
+            self.end(a);
+        }
+        self.end_held();
+    }
+
+    fn end_held(&mut self) {
+        if let Some(a) = self.held.take() {
+            self.end(a);
+        }
+    }
+
+    fn end(&mut self, a: Active) {
         let net = self.parts.net;
         let result = match a {
             Active::Partition => partition::heal(net),
@@ -209,6 +246,10 @@ impl<'a> Nemesis<'a> {
         };
         match result {
             Ok(active) => Some(active),
+            Err(e) if kind == FaultKind::Clock && self.clocks.skips() => {
+                self.parts.log.info(format!("nemesis: no clock fault this window: {e}"));
+                None
+            }
             Err(e) => {
                 self.parts.log.info(format!("{} fault failed: {e}", kind.name()));
                 None
@@ -255,7 +296,16 @@ impl<'a> Nemesis<'a> {
     }
 
     fn clock(&mut self) -> splitbrain_nemesis::Result<Active> {
-        let nodes = self.pick();
+        let dealt = self.pick();
+        let leader = self.parts.recorder.leader();
+        let candidates: Vec<String> =
+            self.parts.cluster.client_nodes().into_iter().map(|(n, _)| n).collect();
+        let Some(nodes) = self.clocks.pick(dealt, &candidates, leader.as_deref()) else {
+            let why = self.clocks.describe().unwrap_or_default();
+            return Err(splitbrain_nemesis::Error::BadInput(why));
+        };
+        // A held fault lasts the gap and the next window too: a strobe ends on its own.
+        let lasts = if self.clocks.held() { self.interval * 3 } else { self.interval };
         let net = self.parts.net;
         let ms = |r: &mut ChaCha8Rng, lo: i64, hi: i64| r.gen_range(lo..=hi) * 1_000_000;
         let ev = match self.rng.gen_range(0..3) {
@@ -266,7 +316,7 @@ impl<'a> Nemesis<'a> {
             1 => {
                 let delta = ms(&mut self.rng, 200, 10_000);
                 let period = Duration::from_millis(self.rng.gen_range(10..=500));
-                clock::strobe(net, &nodes, delta, period, self.interval)?
+                clock::strobe(net, &nodes, delta, period, lasts)?
             }
             _ => clock::drift(net, &nodes, self.rng.gen_range(0.25..4.0))?,
         };

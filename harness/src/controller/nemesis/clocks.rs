@@ -1,0 +1,112 @@
+//! Where a run's clock faults go: anywhere the aim deck says for the own electors, and for a
+//! third-party target wherever its catalog entry says the clock decides a lease
+//! (`splitbrain_targets::thirdparty::catalog::ClockAim`): the server nodes (Redis expires keys
+//! on its own clock), the candidates that are not leading (client-go judges the holder's lease
+//! on each candidate's clock), or nowhere (etcd), where a clock fault is not applied at all.
+//!
+//! Why held: a fast follower under client-go takes over early only once the record stops
+//! changing, that is while the leader cannot renew. A clock fault that ends before the next
+//! fault starts never meets that moment, so for such targets it stays in force through the
+//! next fault window.
+//!
+//! Neighbours: [`super::Nemesis`] asks [`ClockTargets::pick`] before each clock fault; the
+//! catalog lives in `splitbrain_targets::thirdparty::catalog`.
+
+use splitbrain_targets::thirdparty::catalog::{self, ClockAim};
+
+/// Where this run's clock faults go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockTargets {
+    /// The target's declared aim; `None` for the own electors (the aim deck decides).
+    aim: Option<ClockAim>,
+    /// Its server nodes (for [`ClockAim::Servers`]).
+    servers: Vec<String>,
+}
+
+impl ClockTargets {
+    /// Clock faults aimed by the deck, as for the own electors.
+    pub fn anywhere() -> ClockTargets {
+        ClockTargets { aim: None, servers: Vec::new() }
+    }
+
+    /// The aim of target `name` on `nodes` (the deck's, if it is not a third-party target).
+    pub fn for_target(name: &str, nodes: &[String]) -> ClockTargets {
+        match catalog::by_name(name) {
+            Some(tp) => ClockTargets { aim: Some(tp.clock_aim), servers: tp.server_nodes(nodes) },
+            None => ClockTargets::anywhere(),
+        }
+    }
+
+    /// Whether clock faults are not applied at all on this target.
+    pub fn skips(&self) -> bool {
+        self.aim == Some(ClockAim::Nowhere)
+    }
+
+    /// Whether a clock fault stays in force through the next fault window.
+    pub fn held(&self) -> bool {
+        self.aim == Some(ClockAim::Followers)
+    }
+
+    /// The line for the run's log, for a third-party target.
+    pub fn describe(&self) -> Option<String> {
+        let aim = self.aim?;
+        let on = match aim {
+            ClockAim::Servers => format!(" ({})", self.servers.join(" ")),
+            _ => String::new(),
+        };
+        Some(format!("{}{on}", aim.describe()))
+    }
+
+    /// The nodes of one clock fault: `dealt` (the deck's pick) for the own electors, the
+    /// servers, or the `candidates` other than `leader`; `None` when it is not to be applied.
+    pub fn pick(
+        &self,
+        dealt: Vec<String>,
+        candidates: &[String],
+        leader: Option<&str>,
+    ) -> Option<Vec<String>> {
+        match self.aim {
+            None => Some(dealt),
+            Some(ClockAim::Servers) => Some(self.servers.clone()),
+            Some(ClockAim::Nowhere) => None,
+            Some(ClockAim::Followers) => {
+                let followers: Vec<String> =
+                    candidates.iter().filter(|c| Some(c.as_str()) != leader).cloned().collect();
+                Some(if followers.is_empty() { dealt } else { followers })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("n{i}")).collect()
+    }
+
+    #[test]
+    fn each_target_aims_its_clock_faults_where_the_lease_is_judged() {
+        let dealt = vec!["n2".to_string()];
+        let all = names(4);
+        let candidates = &all[1..];
+        let pick =
+            |t: &str| ClockTargets::for_target(t, &all).pick(dealt.clone(), candidates, Some("n3"));
+        assert_eq!(pick("raft"), Some(dealt.clone()));
+        assert_eq!(pick("redis-cas"), Some(vec!["n1".to_string()]));
+        assert_eq!(pick("k8s-lease"), Some(vec!["n2".to_string(), "n4".to_string()]));
+        assert_eq!(pick("etcd"), None);
+    }
+
+    #[test]
+    fn only_the_followers_aim_holds_and_every_third_party_aim_is_described() {
+        let all = names(3);
+        assert!(ClockTargets::for_target("k8s-lease", &all).held());
+        assert!(!ClockTargets::for_target("redis-naive", &all).held());
+        assert_eq!(ClockTargets::anywhere().describe(), None);
+        let redis = ClockTargets::for_target("redis-naive", &all).describe().unwrap();
+        assert!(redis.ends_with("(n1)"), "{redis}");
+        assert!(ClockTargets::for_target("etcd", &all).describe().unwrap().contains("not applied"));
+    }
+}
