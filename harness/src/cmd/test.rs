@@ -96,11 +96,34 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     for i in 0..plan.test_count {
         let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
         code = outcome.code;
+        if plan.test_count > 1 {
+            eprintln!("splitbrain: {}", tally(&plan, i, outcome));
+        }
         if code != 0 || outcome.interrupted {
             break;
         }
     }
     Ok(code)
+}
+
+/// After run `i` of `--test-count`: how many passed, and why the series stops, if it does.
+fn tally(plan: &Plan, i: u32, outcome: lifecycle::Outcome) -> String {
+    let verdict = match outcome.code {
+        0 => "valid",
+        1 => "invalid",
+        2 => "unknown",
+        _ => "failed",
+    };
+    let seed = plan.nth(i).seed;
+    let done = format!("run {} of {} (seed {seed}) {verdict}", i + 1, plan.test_count);
+    match (outcome.code, outcome.interrupted) {
+        (_, true) => format!("{done}; interrupted: no further runs"),
+        (0, _) if i + 1 == plan.test_count => format!("{done}; all {} runs valid", plan.test_count),
+        (0, _) => done,
+        _ => format!(
+            "{done}; stopping at the first run that is not valid (replay with --seed {seed})"
+        ),
+    }
 }
 
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
