@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use splitbrain_checkers::linear::{
-    check_operations, from_history, verdict, FailedCas, Model, Operation, Options, Register,
+    check_operations, from_history, verdict, FailedCas, Fate, Model, Operation, Options, Register,
 };
 use splitbrain_checkers::{History, Process, Record, Type, Verdict};
 
@@ -38,18 +38,38 @@ struct Pending {
     applied: bool,
 }
 
-fn value(rng: &mut Rng) -> Value {
-    match rng.below(4) {
-        0 => Value::Null,
-        v => json!(v),
+/// The values a history draws from: a few shared ones, or (as splitbrain's clients write)
+/// a fresh one per write, so that a read names the write it saw.
+struct Values {
+    unique: bool,
+    written: u64,
+}
+
+impl Values {
+    /// A value to write (or to set by cas).
+    fn write(&mut self, rng: &mut Rng) -> Value {
+        if !self.unique {
+            return self.any(rng);
+        }
+        self.written += 1;
+        json!(self.written)
+    }
+
+    /// A value to expect or to return wrongly: nil or one written so far (or soon).
+    fn any(&self, rng: &mut Rng) -> Value {
+        match rng.below(if self.unique { self.written + 2 } else { 4 }) {
+            0 => Value::Null,
+            v => json!(v),
+        }
     }
 }
 
 /// A random history: clients run operations against a true register, each taking effect at a
 /// random moment between its invocation and completion; some outputs are then corrupted, some
 /// operations end `info` (taking effect later or never) or never complete.
-fn history(seed: u64, cas: bool, info: bool) -> History {
+fn history(seed: u64, cas: bool, info: bool, unique: bool) -> History {
     let mut rng = Rng(seed);
+    let mut values = Values { unique, written: 0 };
     let mut truth = Value::Null;
     let mut records: Vec<Record> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
@@ -78,8 +98,8 @@ fn history(seed: u64, cas: bool, info: bool) -> History {
                 let process = idle.swap_remove(rng.below(idle.len() as u64) as usize);
                 let (f, arg) = match rng.below(if cas { 3 } else { 2 }) {
                     0 => ("read", Value::Null),
-                    1 => ("write", value(&mut rng)),
-                    _ => ("cas", json!([value(&mut rng), value(&mut rng)])),
+                    1 => ("write", values.write(&mut rng)),
+                    _ => ("cas", json!([values.any(&mut rng), values.write(&mut rng)])),
                 };
                 let shown = if f == "write" { json!({ "value": arg }) } else { arg.clone() };
                 push(&mut records, process, Type::Invoke, f, shown);
@@ -115,7 +135,7 @@ fn history(seed: u64, cas: bool, info: bool) -> History {
                     next_process += 1;
                 } else if pending[i].applied {
                     let p = pending.swap_remove(i);
-                    complete(&mut rng, &mut records, &p, &push);
+                    complete(&mut rng, &values, &mut records, &p, &push);
                     idle.push(p.process);
                 }
             }
@@ -127,11 +147,11 @@ fn history(seed: u64, cas: bool, info: bool) -> History {
 
 type Push = dyn Fn(&mut Vec<Record>, i64, Type, &str, Value);
 
-fn complete(rng: &mut Rng, records: &mut Vec<Record>, p: &Pending, push: &Push) {
+fn complete(rng: &mut Rng, values: &Values, records: &mut Vec<Record>, p: &Pending, push: &Push) {
     let mut result = p.result.clone().unwrap_or(Value::Null);
     if rng.chance(30) {
         result = match p.f {
-            "read" => value(rng),
+            "read" => values.any(rng),
             "cas" => json!(rng.chance(50)),
             _ => result,
         };
@@ -195,8 +215,8 @@ fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> boo
     go(model, ops, &mut vec![false; ops.len()], init)
 }
 
-fn agree(seed: u64, cas: bool, info: bool) -> Result<(), TestCaseError> {
-    let h = history(seed, cas, info);
+fn agree(seed: u64, cas: bool, info: bool, unique: bool) -> Result<(), TestCaseError> {
+    let h = history(seed, cas, info, unique);
     let mut model =
         if cas { Register::with_cas(FailedCas::FoundOtherValue) } else { Register::plain() };
     let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -220,22 +240,32 @@ proptest! {
 
     #[test]
     fn the_register_checker_agrees_with_brute_force(seed in any::<u64>()) {
-        agree(seed, false, false)?;
+        agree(seed, false, false, false)?;
     }
 
     #[test]
     fn the_register_checker_agrees_with_brute_force_with_unknown_outcomes(seed in any::<u64>()) {
-        agree(seed, false, true)?;
+        agree(seed, false, true, false)?;
     }
 
     #[test]
     fn the_cas_register_checker_agrees_with_brute_force(seed in any::<u64>()) {
-        agree(seed, true, false)?;
+        agree(seed, true, false, false)?;
     }
 
     #[test]
     fn the_cas_register_checker_agrees_with_brute_force_with_unknown_outcomes(seed in any::<u64>()) {
-        agree(seed, true, true)?;
+        agree(seed, true, true, false)?;
+    }
+
+    #[test]
+    fn the_register_checker_agrees_with_brute_force_on_unique_values_with_unknown_writes(seed in any::<u64>()) {
+        agree(seed, false, true, true)?;
+    }
+
+    #[test]
+    fn the_cas_register_checker_agrees_with_brute_force_on_unique_values_with_unknown_outcomes(seed in any::<u64>()) {
+        agree(seed, true, true, true)?;
     }
 }
 
@@ -243,10 +273,33 @@ proptest! {
 fn the_random_histories_are_both_valid_and_invalid_often() {
     let mut counts = [0usize; 2];
     for seed in 0..2000 {
-        let h = history(seed, true, true);
+        let h = history(seed, true, true, false);
         let mut model = Register::with_cas(FailedCas::FoundOtherValue);
         let ops = from_history(&mut model, &h).unwrap();
         counts[brute(&mut model, &ops) as usize] += 1;
     }
     assert!(counts[0] > 200 && counts[1] > 200, "invalid/valid: {counts:?}");
+}
+
+/// The unique-value histories exercise both fates of writes of unknown outcome (left out
+/// unseen; bound by the read that saw them) and give both verdicts.
+#[test]
+fn unique_value_histories_exercise_every_fate_of_an_unknown_write() {
+    let (mut unseen, mut bound, mut verdicts) = (0, 0, [0usize; 2]);
+    for seed in 0..2000 {
+        let h = history(seed, false, true, true);
+        let mut model = Register::plain();
+        let ops = from_history(&mut model, &h).unwrap();
+        for fate in model.fates(&ops) {
+            match fate {
+                Fate::Unseen => unseen += 1,
+                Fate::By(_) => bound += 1,
+                Fate::Open => {}
+            }
+        }
+        verdicts[brute(&mut model, &ops) as usize] += 1;
+    }
+    assert!(unseen > 200 && bound > 100, "unseen {unseen}, bound {bound}");
+    eprintln!("unseen {unseen}, bound {bound}, invalid/valid {verdicts:?}");
+    assert!(verdicts[0] > 200 && verdicts[1] > 200, "invalid/valid: {verdicts:?}");
 }

@@ -7,7 +7,7 @@
 //! Design: the verdict is `invalid` as soon as one part cannot be linearized; `unknown` when a
 //! part ran out of time (never `valid`) or there was nothing to check; `valid` otherwise.
 
-use super::model::Model;
+use super::model::{Fate, Model};
 use super::operation::{Operation, OpsOf};
 use super::search::{Found, Search};
 use super::witness::explain;
@@ -38,7 +38,9 @@ impl Default for Options {
 /// A partition: its key and its operations.
 pub type Part<M> = (u32, OpsOf<M>);
 
-/// The operations of each partition, in order of the partition's first operation.
+/// The operations of each partition, in order of the partition's first operation, with what
+/// the model knows of those of unknown outcome applied ([`Model::fates`]): the unseen are left
+/// out, the observed get a return.
 pub fn partitions<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Part<M>> {
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut parts: Vec<(u32, Vec<_>)> = Vec::new();
@@ -50,7 +52,24 @@ pub fn partitions<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -
         });
         parts[at].1.push(op.clone());
     }
+    for (_, part) in &mut parts {
+        settle(model, part);
+    }
     parts
+}
+
+/// Applies the model's fates to the operations of one partition.
+pub(crate) fn settle<M: Model>(model: &M, ops: &mut OpsOf<M>) {
+    let fates = model.fates(ops);
+    let mut fate = fates.iter();
+    ops.retain_mut(|op| match fate.next() {
+        Some(Fate::Unseen) => false,
+        Some(&Fate::By(t)) => {
+            op.return_time = t;
+            true
+        }
+        _ => true,
+    });
 }
 
 /// How the search of all partitions ended.
@@ -127,6 +146,7 @@ pub fn check_operations<M: Model>(
         "model": model.name(),
         "operations": ops.len(),
         "partitions": parts.len(),
+        "unseen_unknowns_left_out": ops.len() - parts.iter().map(|p| p.1.len()).sum::<usize>(),
         "seconds": start.elapsed().as_secs_f64(),
     });
     if let Some(&first) = timed_out.first() {

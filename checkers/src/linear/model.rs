@@ -12,6 +12,7 @@
 //! never-completed operation): the model must then accept every effect the operation could have
 //! had, and return the state it leaves if it took effect.
 
+use super::operation::Operation;
 use crate::Record;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -54,6 +55,14 @@ pub trait Model {
         false
     }
 
+    /// What the other operations of one partition say about each operation of unknown
+    /// outcome in `ops` (one entry per operation; known ones are [`Fate::Open`]). Each fate
+    /// must keep the verdict exact: a history has a linearization exactly when it has one with
+    /// the fates applied. Nothing is said unless overridden.
+    fn fates(&self, ops: &[Operation<Self::Input, Self::Output>]) -> Vec<Fate> {
+        vec![Fate::Open; ops.len()]
+    }
+
     /// The independent part of the object this input touches (P-compositionality: the history
     /// is linearizable when each part's sub-history is). One part unless overridden.
     fn partition(&self, _input: &Self::Input) -> u32 {
@@ -75,6 +84,24 @@ pub trait Model {
     fn object(&self, _part: u32) -> String {
         "the object".to_string()
     }
+}
+
+/// What is known of an operation of unknown outcome from the operations around it, so the
+/// search need not try every moment it might have taken effect.
+///
+/// Design: a register's writes carry unique values in most tests (splitbrain's clients write
+/// each value once), so a read names the one write it saw. A timed-out write that no read saw
+/// changed nothing anyone observed and may be left out; one that a read saw took effect before
+/// that read returned, so it becomes an operation with a known return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Nothing more is known: it took effect at some time after its call, or never.
+    Open,
+    /// No operation could have observed its effect: leaving it out loses no linearization.
+    Unseen,
+    /// It took effect no later than this position in real-time order (the return of an
+    /// operation that observed it).
+    By(u64),
 }
 
 /// The result of reading one operation out of its records: its input and output (`None` when

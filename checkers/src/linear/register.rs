@@ -14,10 +14,15 @@
 //! Records (HISTORY.md): `write` invoke `{"value": V}`; `read` invoke `null`, ok `{"value": V}`;
 //! `cas` invoke `{"from": A, "to": B}` or `[A, B]`. Bare values (Jepsen's) are read too.
 
-use super::model::{ConvertError, Converted, FromHistory, Model};
+use super::model::{ConvertError, Converted, Fate, FromHistory, Model};
+use super::operation::{Operation, NEVER};
 use super::values::{payload, Values};
 use crate::{Record, Type};
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// The id of nil, the register's initial value.
+const NIL: u32 = 0;
 
 /// What a `fail` completion of a `cas` means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +139,25 @@ impl Model for Register {
         matches!(input, RegisterInput::Write(_))
     }
 
+    /// Writes of unknown outcome, by what the reads say of their values (see [`Fate`]):
+    /// - no operation observes the value (no read returns it, no `ok` cas expects it), and no
+    ///   cas in the partition is failed or unknown: [`Fate::Unseen`]. In any linearization the
+    ///   operation right after such a write can only be another write (every other one needs
+    ///   a different state), which erases it unseen.
+    /// - its value is written by no other operation and is not the initial nil, and completed
+    ///   operations observe it: [`Fate::By`] the first of their returns. Each needs the state
+    ///   only this write makes, so it came first; anything called after that return comes
+    ///   after the write.
+    fn fates(&self, ops: &[Operation<RegisterInput, RegisterOutput>]) -> Vec<Fate> {
+        let seen = Sightings::of(ops);
+        ops.iter()
+            .map(|op| match (op.input, &op.output) {
+                (RegisterInput::Write(v), None) => seen.fate(v, op.call),
+                _ => Fate::Open,
+            })
+            .collect()
+    }
+
     fn describe_op(&self, input: &RegisterInput, out: Option<&RegisterOutput>) -> String {
         let v = |id: u32| self.values.show(id);
         match (input, out) {
@@ -193,5 +217,61 @@ impl FromHistory for Register {
             (RegisterInput::Write(_), Type::Ok) => Some((input, Some(RegisterOutput::Written))),
             (RegisterInput::Cas { .. }, Type::Ok) => Some((input, Some(RegisterOutput::Cas(true)))),
         })
+    }
+}
+
+/// Who writes and who observes each value, in one partition of register operations.
+#[derive(Default)]
+struct Sightings {
+    /// Operations that may set the value: writes and cas ops not known to have failed.
+    makers: HashMap<u32, usize>,
+    /// For each value some operation observes, the first return of a completed observer
+    /// (`NEVER` when only operations of unknown outcome observe it).
+    first_seen: HashMap<u32, u64>,
+    /// A failed or unknown cas: it observes a state by inequality, which the rules above do
+    /// not follow, so no write is left out.
+    uncertain_cas: bool,
+}
+
+impl Sightings {
+    fn of(ops: &[Operation<RegisterInput, RegisterOutput>]) -> Sightings {
+        let mut s = Sightings::default();
+        for op in ops {
+            match (op.input, &op.output) {
+                (RegisterInput::Write(v), _) => s.made(v),
+                (RegisterInput::Read, Some(RegisterOutput::Read(v))) => s.seen(*v, op.return_time),
+                (RegisterInput::Cas { from, to }, Some(RegisterOutput::Cas(true))) => {
+                    s.made(to);
+                    s.seen(from, op.return_time);
+                }
+                (RegisterInput::Cas { to, .. }, out) => {
+                    s.uncertain_cas = true;
+                    if out.is_none() {
+                        s.made(to);
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn made(&mut self, v: u32) {
+        *self.makers.entry(v).or_default() += 1;
+    }
+
+    fn seen(&mut self, v: u32, at: u64) {
+        let first = self.first_seen.entry(v).or_insert(NEVER);
+        *first = (*first).min(at);
+    }
+
+    fn fate(&self, v: u32, call: u64) -> Fate {
+        match self.first_seen.get(&v) {
+            None if !self.uncertain_cas => Fate::Unseen,
+            Some(&t) if v != NIL && self.makers.get(&v) == Some(&1) && t != NEVER && t > call => {
+                Fate::By(t)
+            }
+            _ => Fate::Open,
+        }
     }
 }

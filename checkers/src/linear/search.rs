@@ -102,6 +102,11 @@ pub struct Search<'a, M: Model> {
     at: u32,
     fresh: bool,
     required: usize,
+    /// How many operations must be linearized in all.
+    need_total: usize,
+    /// The least depth of the stack since the furthest linearization was last copied: only
+    /// the frames above it need copying at the next (amortised constant time per move).
+    low: usize,
     done: Option<Found>,
     /// Loop iterations so far.
     pub steps: u64,
@@ -155,6 +160,8 @@ impl<'a, M: Model> Search<'a, M> {
             at,
             fresh: true,
             required,
+            need_total: required,
+            low: 0,
             done: (required == 0).then_some(Found::Linearizable),
             steps: 0,
         }
@@ -302,6 +309,7 @@ impl<'a, M: Model> Search<'a, M> {
                 self.required += 1;
             }
             self.list.unlift(call);
+            self.low = self.low.min(self.stack.len());
             if !forced {
                 self.at = self.list.nodes[call as usize].next;
                 self.fresh = false;
@@ -311,13 +319,16 @@ impl<'a, M: Model> Search<'a, M> {
         self.done = Some(Found::NotLinearizable);
     }
 
-    fn track(&self, furthest: Option<&mut Furthest<M::State>>) {
+    fn track(&mut self, furthest: Option<&mut Furthest<M::State>>) {
         let Some(f) = furthest else { return };
-        let placed = self.need.iter().filter(|&&n| n).count() - self.required;
+        let placed = self.need_total - self.required;
         if placed > f.placed || f.state.is_none() {
             f.placed = placed;
-            f.order = self.stack.iter().map(|fr| self.list.nodes[fr.call as usize].op).collect();
+            f.order.truncate(self.low);
+            let above = &self.stack[self.low.min(self.stack.len())..];
+            f.order.extend(above.iter().map(|fr| self.list.nodes[fr.call as usize].op));
             f.state = Some(self.state);
+            self.low = self.stack.len();
         }
     }
 }
