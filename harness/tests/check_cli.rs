@@ -118,3 +118,47 @@ fn a_runs_folder_is_read_through_its_history_file() {
     let out = check(&[&folder.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// Porcupine's test data (shared/ beside the repository, or `SPLITBRAIN_SHARED`).
+fn porcupine(name: &str) -> String {
+    let shared = std::env::var_os("SPLITBRAIN_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let path = shared.join("porcupine-data").join(name);
+    assert!(path.is_file(), "Porcupine's test data is missing: {}", path.display());
+    path.display().to_string()
+}
+
+#[test]
+fn a_jepsen_log_and_a_porcupine_kv_log_get_porcupines_verdicts() {
+    let etcd = porcupine("jepsen/etcd_000.log");
+    let out = check(&[&etcd, "--model", "cas-register", "--format", "jepsen-log"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let kv = porcupine("kv/c10-ok.txt");
+    let out = check(&[&kv, "--model", "kv", "--format", "porcupine-kv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn bad_linearizability_input_exits_254_with_one_line_naming_what_to_do() {
+    let (etcd, kv) = (porcupine("jepsen/etcd_000.log"), porcupine("kv/c01-ok.txt"));
+    let lin = ["--checker", "linearizable"];
+    let cases: [(Vec<&str>, &str); 6] = [
+        (vec![&etcd, "--model", "regsiter"], "use register, cas-register, kv or mutex"),
+        (
+            vec![&etcd, "--format", "jepsen-lg"],
+            "use history, jepsen-log, jepsen-edn or porcupine-kv",
+        ),
+        (vec![&kv, "--format", "jepsen-log"], "is --format right?"),
+        (vec![&etcd, "--format", "porcupine-kv", "--model", "cas-register"], "is --format right?"),
+        (vec![&kv, "--format", "porcupine-kv"], "give --model kv"),
+        (vec![&etcd, "--format", "jepsen-log"], "give --model cas-register"),
+    ];
+    for (args, hint) in cases {
+        let out = check(&[&lin[..], &args].concat());
+        assert_eq!(out.status.code(), Some(254), "{args:?}: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(hint), "{args:?}: {err}");
+    }
+}

@@ -4,7 +4,8 @@
 //! Neighbours: [`super::edn`] reads each field; the records go to [`crate::linear`].
 //!
 //! Lines without `jepsen.util - ` (other log output) are skipped; a line with it that is not an
-//! operation is an error. The value is kept as Jepsen wrote it (`[1 4]` → `[1, 4]`,
+//! operation is an error, and so is a file with text but no such line (another format). An
+//! empty file is an empty history. The value is kept as Jepsen wrote it (`[1 4]` → `[1, 4]`,
 //! `:timed-out` → `"timed-out"`); time is the line's position.
 
 use super::edn::{read_all, Edn};
@@ -23,6 +24,10 @@ pub fn parse(text: &str) -> Result<History, FormatError> {
         let r = record(index, &line[at + MARK.len()..])
             .map_err(|what| FormatError { line: n + 1, what })?;
         records.push(r);
+    }
+    if records.is_empty() && !text.trim().is_empty() {
+        let what = "no Jepsen log operation lines (`INFO  jepsen.util - <process> <type> <f> <value>`) in the file".to_string();
+        return Err(FormatError { line: 1, what });
     }
     Ok(History::new(records))
 }

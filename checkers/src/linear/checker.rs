@@ -6,7 +6,7 @@
 
 use super::check::{Options, NAME};
 use super::register::FailedCas;
-use super::{check_history, ModelKind};
+use super::{check_history, name_of, ModelKind};
 use crate::registry::Checker;
 use crate::{CheckResult, History};
 
@@ -47,12 +47,8 @@ impl Checker for Linearizable {
         check_history(h, c.model, c.failed_cas, &c.options).unwrap_or_else(|e| {
             CheckResult::unknown(
                 NAME,
-                format!("cannot read the operations of the {} model: {e}", model_name(c.model)),
+                format!("cannot read the operations of the {} model: {e}", name_of(c.model)),
             )
         })
     }
-}
-
-fn model_name(kind: ModelKind) -> &'static str {
-    ModelKind::ALL.iter().find(|(_, k)| *k == kind).map_or("?", |(n, _)| n)
 }

@@ -75,6 +75,74 @@ impl FromStr for ModelKind {
     }
 }
 
+/// The model that reads more of a history's client operations than the one chosen, when
+/// there is one: a sign that `--model` is missing or wrong (a plain register would leave a
+/// history's `cas` operations out, and a key-value history has no register operations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misfit {
+    /// The model chosen.
+    pub chosen: ModelKind,
+    /// The model that reads the most.
+    pub better: ModelKind,
+    /// How many client invocations it reads.
+    pub better_reads: usize,
+    /// How many the chosen model reads.
+    pub chosen_reads: usize,
+    /// The operation names (`f`) the better model reads and the chosen one does not.
+    pub missed: Vec<String>,
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (better, chosen) = (name_of(self.better), name_of(self.chosen));
+        write!(
+            f,
+            "{} client operations fit the {better} model but only {} the {chosen} model, which has no {} operations: give --model {better}",
+            self.better_reads,
+            self.chosen_reads,
+            self.missed.join(", "),
+        )
+    }
+}
+
+/// A model's `--model` name.
+pub fn name_of(kind: ModelKind) -> &'static str {
+    ModelKind::ALL.iter().find(|(_, k)| *k == kind).map_or("?", |(n, _)| n)
+}
+
+fn accepts(kind: ModelKind, f: &str) -> bool {
+    match kind {
+        ModelKind::Register => Register::plain().accepts(f),
+        ModelKind::CasRegister => Register::with_cas(FailedCas::DidNotHappen).accepts(f),
+        ModelKind::Kv => Kv::new().accepts(f),
+        ModelKind::Mutex => Mutex.accepts(f),
+    }
+}
+
+/// The model that reads more of `history`'s client invocations than `kind` does, if any.
+pub fn misfit(history: &History, kind: ModelKind) -> Option<Misfit> {
+    let mut fs: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in history.records.iter().filter(|r| r.kind == crate::Type::Invoke) {
+        if matches!(r.process, crate::Process::Client(_)) {
+            *fs.entry(r.f.as_str()).or_default() += 1;
+        }
+    }
+    let reads = |k: ModelKind| fs.iter().filter(|(f, _)| accepts(k, f)).map(|(_, n)| n).sum();
+    let chosen_reads: usize = reads(kind);
+    // On a tie the first model named wins (`max_by_key` keeps the last of equals).
+    let (better, better_reads) =
+        ModelKind::ALL.iter().rev().map(|&(_, k)| (k, reads(k))).max_by_key(|&(_, n)| n)?;
+    let missed = fs.keys().filter(|f| accepts(better, f) && !accepts(kind, f));
+    let missed: Vec<String> = missed.map(|f| f.to_string()).collect();
+    (better_reads > chosen_reads).then_some(Misfit {
+        chosen: kind,
+        better,
+        better_reads,
+        chosen_reads,
+        missed,
+    })
+}
+
 /// Checks the client operations of `history` under a model. `failed_cas` says what a `fail`
 /// cas means for the cas-register (HISTORY.md: it did not happen; Jepsen's etcd logs: it found
 /// another value).

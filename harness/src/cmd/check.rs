@@ -100,10 +100,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             registry::names().join(", ")
         ))
     })?;
+    let linear = chosen(&args).contains(&splitbrain_checkers::linear::NAME);
     let history = match args.format.foreign() {
         Some(format) => read_foreign(&args.history, format)?,
-        None => read(&args.history)?,
+        None => read(&args.history).map_err(|e| format_hint(e, linear))?,
     };
+    if linear {
+        fits_model(&args, &history)?;
+    }
     let results = registry::run(&checkers, &history);
     let verdict = merge_all(&results);
     if args.json {
@@ -162,8 +166,33 @@ fn options(args: &Args) -> Options {
 fn read_foreign(path: &Path, format: Format) -> anyhow::Result<History> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad_input(format!("{}: cannot read it: {e}", path.display())))?;
-    splitbrain_checkers::formats::parse(format, &text)
-        .map_err(|e| bad_input(format!("{}: {e}", path.display())))
+    splitbrain_checkers::formats::parse(format, &text).map_err(|e| {
+        bad_input(format!(
+            "{}: {e} (is --format right? history, jepsen-log, jepsen-edn or porcupine-kv)",
+            path.display()
+        ))
+    })
+}
+
+/// A history.jsonl that does not read, checked for linearizability: perhaps another tool's.
+fn format_hint(e: anyhow::Error, linear: bool) -> anyhow::Error {
+    let text = format!("{e:#}");
+    match linear && text.contains("not a history record") {
+        true => bad_input(format!(
+            "{text} (another tool's history? give --format jepsen-log, jepsen-edn or porcupine-kv)"
+        )),
+        false => e,
+    }
+}
+
+/// The linearizable checker's model reads the history's client operations as well as any
+/// model does: else `--model` is missing or wrong (bad input, naming the one to give).
+fn fits_model(args: &Args, h: &History) -> anyhow::Result<()> {
+    let kind = options(args).linear.model;
+    match splitbrain_checkers::linear::misfit(h, kind) {
+        Some(m) => Err(bad_input(format!("{}: {m}", args.history.display()))),
+        None => Ok(()),
+    }
 }
 
 fn read(path: &Path) -> anyhow::Result<History> {
