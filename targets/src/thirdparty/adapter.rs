@@ -6,6 +6,7 @@
 //! Neighbours: the node core ([`crate::node`]) runs [`Elector::run`] on its elector thread;
 //! [`super::build`] makes a [`Hosted`] from `--elector NAME`.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -81,9 +82,13 @@ impl Hosted {
         }
     }
 
+    /// Logs each note and reports it on stdout, where the node's reports go (the controller
+    /// records it as this node's `info` record).
     fn log_notes(&self, e: &mut dyn ThirdPartyElector) {
         for note in e.notes() {
-            eprintln!("{}: {note}", self.me);
+            eprintln!("{}: {}", self.me, note.text);
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", note.report()).and_then(|()| out.flush());
         }
     }
 

@@ -34,7 +34,8 @@ pub enum ClockAim {
     /// The server nodes: the server's clock decides when a lease ends (Redis's `PX` expiry).
     Servers,
     /// The candidates that are not leading: each judges the holder's lease expired on its own
-    /// clock (client-go). Held through the next fault, so that a fast follower meets a leader
+    /// clock (client-go), by how long the record stayed unchanged, so only the clock's rate
+    /// matters: drifts, held through the next fault, so that a fast follower meets a leader
     /// whose renewals have stopped (paused, or cut off from the servers).
     Followers,
     /// Nowhere: no clock that decides a lease can be moved (etcd: a Go server, and candidates
@@ -47,7 +48,7 @@ impl ClockAim {
     pub fn describe(self) -> &'static str {
         match self {
             ClockAim::Servers => "clock faults aim at the server node(s): the server's clock decides when a lease expires",
-            ClockAim::Followers => "clock faults aim at the candidates that are not leading (they judge the holder's lease on their own clock) and stay in force through the next fault",
+            ClockAim::Followers => "clock faults are drifts of the candidates that are not leading (each judges the holder's lease on its own clock), held through the next fault",
             ClockAim::Nowhere => "clock faults are not applied: no clock that decides a lease can be moved here",
         }
     }

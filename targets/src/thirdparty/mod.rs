@@ -61,9 +61,9 @@ pub trait ThirdPartyElector: Send {
     /// does) and stops renewing. Bounded; a failure still leaves the candidate not leading.
     fn resign(&mut self) -> Result<()>;
 
-    /// Things worth a line in the node's log since the last call (e.g. `redis-naive`: "renewal
-    /// overwrote the key held by n2").
-    fn notes(&mut self) -> Vec<String> {
+    /// What it did since the last call that the history should show besides `elected` and
+    /// `stepdown` (e.g. `redis-naive`'s renewal over the key another candidate holds).
+    fn notes(&mut self) -> Vec<Note> {
         Vec::new()
     }
 
@@ -92,6 +92,26 @@ pub trait Confirmer: Send + Sync {
     /// The leader's identity and token by a fresh read (linearizable where the service has
     /// such reads), or `None` when nobody holds the election; bounded by `limit`.
     fn leader(&self, limit: Duration) -> Result<Option<(String, Token)>>;
+}
+
+/// Something a candidate did that the history should show: the node reports it as an `info`
+/// record of its own (`{"type":"info","f":F,"value":V}`), which checkers pass over and a report
+/// shows next to the dual writes it explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// The record's `f`, e.g. `"renew"`.
+    pub f: &'static str,
+    /// The record's value, e.g. `{"token": null, "key": "splitbrain:leader", "overwrote": "n2"}`.
+    pub value: serde_json::Value,
+    /// One line for the node's log.
+    pub text: String,
+}
+
+impl Note {
+    /// The report line the node prints on stdout.
+    pub fn report(&self) -> serde_json::Value {
+        serde_json::json!({"type": "info", "f": self.f, "value": self.value})
+    }
 }
 
 /// A [`Token`] from a service's signed integer (revisions and counters are never negative).

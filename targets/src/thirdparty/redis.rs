@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::belief::{Loss, Renewer};
 use super::error::{Error, Result};
-use super::{nap, token, Confirmer, ThirdPartyElector, Token};
+use super::{nap, token, Confirmer, Note, ThirdPartyElector, Token};
 
 /// Renew only while the value is ours (`redis-cas`).
 const RENEW_IF_OURS: &str = r"
@@ -138,7 +138,7 @@ pub struct RedisElector {
     recipe: Recipe,
     opts: RedisOptions,
     conn: Arc<Mutex<Conn>>,
-    notes: Arc<Mutex<Vec<String>>>,
+    notes: Arc<Mutex<Vec<Note>>>,
     tenure: Option<Tenure>,
 }
 
@@ -217,7 +217,7 @@ struct Renewal {
     id: String,
     opts: RedisOptions,
     conn: Arc<Mutex<Conn>>,
-    notes: Arc<Mutex<Vec<String>>>,
+    notes: Arc<Mutex<Vec<Note>>>,
     deadline: Arc<Mutex<Instant>>,
 }
 
@@ -268,8 +268,7 @@ impl Renewal {
                     .clone();
                 let old: Option<String> = conn.run(|c| set.query(c))?;
                 if let Some(other) = old.as_ref().filter(|v| *v != id) {
-                    lock(&self.notes)
-                        .push(format!("redis-naive: renewal overwrote the key held by {other}"));
+                    lock(&self.notes).push(overwrote(key, other));
                 }
                 Ok(old.is_some())
             }
@@ -318,7 +317,7 @@ impl ThirdPartyElector for RedisElector {
         self.release()
     }
 
-    fn notes(&mut self) -> Vec<String> {
+    fn notes(&mut self) -> Vec<Note> {
         std::mem::take(&mut *lock(&self.notes))
     }
 
@@ -343,6 +342,15 @@ impl Confirmer for RedisConfirmer {
         let (holder, counter): (Option<String>, Option<i64>) = conn.run(|c| mget.query(c))?;
         let counter = counter.and_then(token).filter(|_| self.recipe == Recipe::Cas);
         Ok(holder.map(|h| (h, counter)))
+    }
+}
+
+/// `redis-naive`'s renewal found `other`'s value in `key` and replaced it with its own.
+fn overwrote(key: &str, other: &str) -> Note {
+    Note {
+        f: "renew",
+        value: serde_json::json!({"token": null, "key": key, "overwrote": other}),
+        text: format!("redis-naive: renewal overwrote the key held by {other}"),
     }
 }
 

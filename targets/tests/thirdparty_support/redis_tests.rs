@@ -108,7 +108,7 @@ fn naive_overwrites() -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(600));
     let notes = a.notes();
     ensure(
-        notes.iter().any(|n| n.contains("overwrote the key held by b")),
+        notes.iter().any(|n| n.f == "renew" && n.value["overwrote"] == "b"),
         format!("a's notes: {notes:?}"),
     )?;
     ensure(

@@ -4,10 +4,11 @@
 //! on its own clock), the candidates that are not leading (client-go judges the holder's lease
 //! on each candidate's clock), or nowhere (etcd), where a clock fault is not applied at all.
 //!
-//! Why held: a fast follower under client-go takes over early only once the record stops
-//! changing, that is while the leader cannot renew. A clock fault that ends before the next
-//! fault starts never meets that moment, so for such targets it stays in force through the
-//! next fault window.
+//! Why held, and why drift: a follower under client-go measures how long the record has stayed
+//! unchanged, so only its clock's rate matters (a jump or a strobe is forgotten at the next
+//! change it observes), and a fast follower takes over early only once the record stops
+//! changing, that is while the leader cannot renew. So for such targets a clock fault is a
+//! drift, and it stays in force through the next fault window, to meet a pause or a cut.
 //!
 //! Neighbours: [`super::Nemesis`] asks [`ClockTargets::pick`] before each clock fault; the
 //! catalog lives in `splitbrain_targets::thirdparty::catalog`.
@@ -42,7 +43,7 @@ impl ClockTargets {
         self.aim == Some(ClockAim::Nowhere)
     }
 
-    /// Whether a clock fault stays in force through the next fault window.
+    /// Whether a clock fault is a drift that stays in force through the next fault window.
     pub fn held(&self) -> bool {
         self.aim == Some(ClockAim::Followers)
     }

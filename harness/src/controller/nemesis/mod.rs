@@ -304,11 +304,13 @@ impl<'a> Nemesis<'a> {
             let why = self.clocks.describe().unwrap_or_default();
             return Err(splitbrain_nemesis::Error::BadInput(why));
         };
-        // A held fault lasts the gap and the next window too: a strobe ends on its own.
-        let lasts = if self.clocks.held() { self.interval * 3 } else { self.interval };
         let net = self.parts.net;
         let ms = |r: &mut ChaCha8Rng, lo: i64, hi: i64| r.gen_range(lo..=hi) * 1_000_000;
-        let ev = match self.rng.gen_range(0..3) {
+        let kind = match self.rng.gen_range(0..3) {
+            _ if self.clocks.held() => 2,
+            k => k,
+        };
+        let ev = match kind {
             0 => {
                 let sign = if self.rng.gen_bool(0.5) { 1 } else { -1 };
                 clock::bump(net, &nodes, sign * ms(&mut self.rng, 200, 30_000))?
@@ -316,7 +318,7 @@ impl<'a> Nemesis<'a> {
             1 => {
                 let delta = ms(&mut self.rng, 200, 10_000);
                 let period = Duration::from_millis(self.rng.gen_range(10..=500));
-                clock::strobe(net, &nodes, delta, period, lasts)?
+                clock::strobe(net, &nodes, delta, period, self.interval)?
             }
             _ => clock::drift(net, &nodes, self.rng.gen_range(0.25..4.0))?,
         };
