@@ -69,7 +69,11 @@ pub fn select(history: &History, checks: &[CheckResult]) -> Excerpt {
 fn draws_timeline(r: &Record) -> bool {
     match &r.process {
         Process::Nemesis => true,
-        Process::Node(_) => r.is(Type::Ok, "elected") || r.is(Type::Ok, "stepdown"),
+        // A node's own `info` records are rare notes that explain a finding (e.g. redis-naive's
+        // renewal over the key another node held): shown like its elections.
+        Process::Node(_) => {
+            r.is(Type::Ok, "elected") || r.is(Type::Ok, "stepdown") || r.kind == Type::Info
+        }
         _ => false,
     }
 }
@@ -127,4 +131,28 @@ fn row(s: &mut String, r: &Record, marks: Option<&Vec<(String, Verdict)>>) {
         esc(r.error.as_deref().unwrap_or("")),
         i = r.index,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(i: u64, process: Process, kind: Type, f: &str) -> Record {
+        let (f, value, node, error) = (f.into(), json!(null), None, None);
+        Record { index: i, time: i, process, kind, f, value, node, error }
+    }
+
+    #[test]
+    fn a_nodes_own_info_note_is_shown_with_its_elections_and_client_lines_are_not() {
+        let n = |s: &str| Process::Node(s.into());
+        let h = History::new(vec![
+            rec(0, n("n1"), Type::Ok, "elected"),
+            rec(1, Process::Client(0), Type::Invoke, "write"),
+            rec(2, n("n1"), Type::Info, "renew"),
+            rec(3, Process::Client(0), Type::Ok, "write"),
+        ]);
+        let ex = select(&h, &[]);
+        assert_eq!(ex.lines.iter().copied().collect::<Vec<_>>(), [0, 2]);
+    }
 }
