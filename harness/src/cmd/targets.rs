@@ -55,6 +55,7 @@ fn fault_notes(out: &mut dyn Write, name: &str) -> std::io::Result<()> {
         writeln!(out, "    missing: {} — {install}", programs.join(", "))?;
     }
     writeln!(out, "    token: {}", tp.token)?;
+    writeln!(out, "    {}", tp.clock_aim.describe())?;
     for f in tp.unreachable_faults() {
         writeln!(out, "    does not reach it: {}: {}", f.fault, f.note)?;
     }
