@@ -48,7 +48,7 @@ impl ClockAim {
     pub fn describe(self) -> &'static str {
         match self {
             ClockAim::Servers => "clock faults aim at the server node(s): the server's clock decides when a lease expires",
-            ClockAim::Followers => "clock faults are drifts of the candidates that are not leading (each judges the holder's lease on its own clock), held through the next fault",
+            ClockAim::Followers => "clock faults are fast drifts (2-4x) of the candidates that are not leading (each judges the holder's lease on its own clock), held through the next fault, which is then aimed at the leader",
             ClockAim::Nowhere => "clock faults are not applied: no clock that decides a lease can be moved here",
         }
     }

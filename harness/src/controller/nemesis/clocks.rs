@@ -8,7 +8,9 @@
 //! unchanged, so only its clock's rate matters (a jump or a strobe is forgotten at the next
 //! change it observes), and a fast follower takes over early only once the record stops
 //! changing, that is while the leader cannot renew. So for such targets a clock fault is a
-//! drift, and it stays in force through the next fault window, to meet a pause or a cut.
+//! fast drift (2–4×: a slow follower only delays a takeover), and it stays in force through
+//! the next fault window, whose fault is then aimed at the leader (a pause of it, a cut of it
+//! alone) to meet it.
 //!
 //! Neighbours: [`super::Nemesis`] asks [`ClockTargets::pick`] before each clock fault; the
 //! catalog lives in `splitbrain_targets::thirdparty::catalog`.

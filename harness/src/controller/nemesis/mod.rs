@@ -130,7 +130,9 @@ pub struct Nemesis<'a> {
     kills: Deck<KillMode>,
     clocks: ClockTargets,
     active: Option<Active>,
-    /// A clock fault kept in force through the current window ([`ClockTargets::held`]).
+    /// A clock fault kept in force through the current window ([`ClockTargets::held`]); while
+    /// it is, the window's fault is aimed at the leader (a pause of it, a cut of it alone), the
+    /// moment a fast follower's early takeover needs.
     held: Option<Active>,
 }
 
@@ -260,6 +262,7 @@ impl<'a> Nemesis<'a> {
     /// The nodes the next aim picks.
     fn pick(&mut self) -> Vec<String> {
         let aim = self.aims.deal(&mut self.rng).unwrap_or(Aim::Random);
+        let aim = if self.held.is_some() { Aim::Leader } else { aim };
         let leader = self.parts.recorder.leader();
         aim.pick(&self.parts.cluster.names(), leader.as_deref(), &mut self.rng)
     }
@@ -272,6 +275,7 @@ impl<'a> Nemesis<'a> {
             ));
         }
         let cut = self.cuts.deal(&mut self.rng).unwrap_or(Cut::RandomHalves);
+        let cut = if self.held.is_some() { Cut::IsolateLeader } else { cut };
         let leader = self.parts.recorder.leader();
         let grudge = cut.grudge(&nodes, leader.as_deref(), &mut self.rng);
         partition::apply(self.parts.net, grudge.clone())?;
@@ -320,6 +324,8 @@ impl<'a> Nemesis<'a> {
                 let period = Duration::from_millis(self.rng.gen_range(10..=500));
                 clock::strobe(net, &nodes, delta, period, self.interval)?
             }
+            // A slow follower only delays a takeover (liveness); fast ones test safety.
+            _ if self.clocks.held() => clock::drift(net, &nodes, self.rng.gen_range(2.0..4.0))?,
             _ => clock::drift(net, &nodes, self.rng.gen_range(0.25..4.0))?,
         };
         self.record(ev);
