@@ -77,7 +77,7 @@ enum Parts {
     /// Every partition is linearizable.
     Linearizable,
     /// This partition is not.
-    Fails(usize),
+    Fails(usize, Option<u32>),
     /// Time ran out with these partitions undecided.
     OutOfTime(Vec<usize>),
 }
@@ -95,7 +95,7 @@ fn search_parts<M: Model>(model: &mut M, parts: &[Part<M>], deadline: Option<Ins
             match open[k].1.run(model, slice, None) {
                 None => k += 1,
                 Some(Found::Linearizable) => drop(open.swap_remove(k)),
-                Some(_) => return Parts::Fails(open[k].0),
+                Some(_) => return Parts::Fails(open[k].0, open[k].1.frontier),
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Parts::OutOfTime(open.iter().map(|(i, _)| *i).collect());
@@ -115,7 +115,7 @@ pub fn verdict<M: Model>(
     let parts = partitions(model, ops);
     match search_parts(model, &parts, deadline) {
         Parts::Linearizable => Verdict::Valid,
-        Parts::Fails(_) => Verdict::Invalid,
+        Parts::Fails(..) => Verdict::Invalid,
         Parts::OutOfTime(_) => Verdict::Unknown,
     }
 }
@@ -136,9 +136,9 @@ pub fn check_operations<M: Model>(
     let timed_out = match search_parts(model, &parts, deadline) {
         Parts::Linearizable => Vec::new(),
         Parts::OutOfTime(open) => open,
-        Parts::Fails(i) => {
+        Parts::Fails(i, frontier) => {
             let (key, part) = &parts[i];
-            let w = explain(model, *key, part, Instant::now() + options.witness_budget);
+            let w = explain(model, *key, part, frontier, Instant::now() + options.witness_budget);
             return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
         }
     };

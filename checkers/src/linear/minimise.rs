@@ -44,9 +44,18 @@ pub(crate) struct Narrowed<M: Model> {
 }
 
 /// Narrows `ops` (known not linearizable) down, working until `deadline` at most.
-pub(crate) fn narrow<M: Model>(model: &mut M, ops: &Ops<M>, deadline: Instant) -> Narrowed<M> {
+/// `frontier` is the failed search's, when known.
+pub(crate) fn narrow<M: Model>(
+    model: &mut M,
+    ops: &Ops<M>,
+    frontier: Option<u32>,
+    deadline: Instant,
+) -> Narrowed<M> {
     let events = event_order(ops);
-    let (end, shortest) = shortest_failing_prefix(model, ops, &events, deadline);
+    let frontier = frontier.or_else(|| frontier_of(model, ops, deadline));
+    let end = frontier.and_then(|op| events.iter().position(|e| e.1 && e.2 == op as usize));
+    let (end, shortest) =
+        shortest_failing_prefix(model, ops, &events, end.map(|at| at + 1), deadline);
     let (prefix, culprit) = prefix(model, ops, &events, end);
     let (required, minimal) = minimise(model, &prefix, culprit, deadline);
     Narrowed { prefix, culprit, required, shortest, minimal }
@@ -69,9 +78,24 @@ fn shortest_failing_prefix<M: Model>(
     model: &mut M,
     ops: &Ops<M>,
     events: &[(u64, bool, usize)],
+    likely: Option<usize>,
     deadline: Instant,
 ) -> (usize, bool) {
     let (mut lo, mut hi) = (0, events.len());
+    // The full search's frontier names the likely end: probe it and the event before it first,
+    // so a long history usually needs two searches of its prefixes, not one per halving.
+    if let Some(end) = likely {
+        for k in [end, end - 1] {
+            if k <= lo || k >= hi {
+                continue;
+            }
+            match search(model, &prefix(model, ops, events, k).0, Some(deadline), None) {
+                Found::Linearizable => lo = k,
+                Found::NotLinearizable => hi = k,
+                Found::OutOfTime => return (hi, false),
+            }
+        }
+    }
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
         match search(model, &prefix(model, ops, events, mid).0, Some(deadline), None) {
@@ -81,6 +105,19 @@ fn shortest_failing_prefix<M: Model>(
         }
     }
     (hi, true)
+}
+
+/// The full search's frontier (see [`Search::frontier`]): every prefix ending before its
+/// return is linearizable (a configuration linearized all that returned before it), so that
+/// return is the likely end of the shortest prefix that is not.
+fn frontier_of<M: Model>(model: &mut M, ops: &Ops<M>, deadline: Instant) -> Option<u32> {
+    let mut s = Search::new(model, ops);
+    while s.run(model, 1 << 14, None).is_none() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+    }
+    s.frontier
 }
 
 /// The operations called within the first `k` events (those not returned by then relaxed), and

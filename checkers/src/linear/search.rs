@@ -110,6 +110,10 @@ pub struct Search<'a, M: Model> {
     done: Option<Found>,
     /// Loop iterations so far.
     pub steps: u64,
+    /// The operation with the latest return the walk has stopped at: in some configuration
+    /// every operation returning before it was linearized (a hint for the witness, which
+    /// looks for the shortest prefix that cannot be).
+    pub frontier: Option<u32>,
 }
 
 impl<'a, M: Model> Search<'a, M> {
@@ -164,6 +168,7 @@ impl<'a, M: Model> Search<'a, M> {
             low: 0,
             done: (required == 0).then_some(Found::Linearizable),
             steps: 0,
+            frontier: None,
         }
     }
 
@@ -186,6 +191,7 @@ impl<'a, M: Model> Search<'a, M> {
             }
             let node = self.list.nodes[self.at as usize];
             if node.mate == NIL {
+                self.reach(node.op);
                 if node.op == NIL || self.need[node.op as usize] || !self.drop(node.op as usize) {
                     self.backtrack();
                 } else {
@@ -198,6 +204,15 @@ impl<'a, M: Model> Search<'a, M> {
             }
         }
         self.done
+    }
+
+    /// Notes that the walk stopped at the return of `op`.
+    #[inline]
+    fn reach(&mut self, op: u32) {
+        let later = |f: u32| self.ops[op as usize].return_time > self.ops[f as usize].return_time;
+        if op != NIL && self.frontier.is_none_or(later) {
+            self.frontier = Some(op);
+        }
     }
 
     /// At a new configuration, linearizes a read that the state allows, if one can go next:

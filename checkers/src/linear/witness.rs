@@ -60,9 +60,16 @@ const OP_CHARS: usize = 40;
 const DETAIL_CHARS: usize = 200;
 
 /// Explains why `ops` (one partition, known not linearizable) cannot be linearized, working
-/// until `deadline` at most.
-pub fn explain<M: Model>(model: &mut M, part: u32, ops: &Ops<M>, deadline: Instant) -> Explanation {
-    let n = narrow(model, ops, deadline);
+/// until `deadline` at most. `frontier` is the failed search's [`Search::frontier`](super::search::Search::frontier),
+/// when known (it is found again otherwise).
+pub fn explain<M: Model>(
+    model: &mut M,
+    part: u32,
+    ops: &Ops<M>,
+    frontier: Option<u32>,
+    deadline: Instant,
+) -> Explanation {
+    let n = narrow(model, ops, frontier, deadline);
     let (prefix, culprit) = (&n.prefix, n.culprit);
     let mut furthest = Furthest::default();
     search(model, prefix, Some(deadline), Some(&mut furthest));
