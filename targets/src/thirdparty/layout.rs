@@ -8,7 +8,10 @@
 //! server on the first node. [`Placement::Shared`] runs a candidate on every node (a candidate
 //! on an etcd node talks to its local member only, as in Jepsen's etcd test; others talk to all
 //! members); [`Placement::Separate`] runs candidates only on the nodes without a server, so a
-//! pause or partition of a candidate's node touches no server.
+//! pause or partition of a candidate's node touches no server. Defaults: `etcd` shared (as
+//! Jepsen ran it), Redis separate, `k8s-lease` separate once there are nodes for two candidates
+//! of their own (5 or more), as Kubernetes' controllers talk to an API server rather than run
+//! inside etcd; shared on fewer nodes.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -26,7 +29,7 @@ pub const ETCD_MEMBERS: usize = 3;
 /// Whether candidates share nodes with the servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
-    /// A candidate on every node (the default for etcd and k8s-lease).
+    /// A candidate on every node (the default for etcd, and for k8s-lease on 3 or 4 nodes).
     Shared,
     /// Candidates only on nodes without a server (the default for Redis).
     Separate,
@@ -101,7 +104,9 @@ fn etcd_layout(
     run_dir: &Path,
     o: &LayoutOptions,
 ) -> Result<Layout> {
-    let placement = o.placement.unwrap_or(Placement::Shared);
+    let own_nodes = target == "k8s-lease" && nodes.len() >= ETCD_MEMBERS + 2;
+    let fits = if own_nodes { Placement::Separate } else { Placement::Shared };
+    let placement = o.placement.unwrap_or(fits);
     let hosts = enough(target, nodes, ETCD_MEMBERS, placement)?;
     let cluster = EtcdCluster::on_nodes(&nodes[..ETCD_MEMBERS], &run_dir.join("etcd"));
     let all = cluster.client_endpoints().join(",");
@@ -236,10 +241,11 @@ mod tests {
     #[test]
     fn placement_decides_which_nodes_get_candidates() {
         let run = Path::new("/run/t");
-        let table: [Case; 5] = [
+        let table: [Case; 6] = [
             ("etcd", 5, None, 3, &["n1", "n2", "n3", "n4", "n5"]),
             ("etcd", 5, Some(Placement::Separate), 3, &["n4", "n5"]),
             ("k8s-lease", 3, None, 3, &["n1", "n2", "n3"]),
+            ("k8s-lease", 5, None, 3, &["n4", "n5"]),
             ("redis-cas", 4, None, 1, &["n2", "n3", "n4"]),
             ("redis-naive", 2, Some(Placement::Shared), 1, &["n1", "n2"]),
         ];
