@@ -95,31 +95,89 @@ pub(crate) struct Cache<S> {
 /// and storing them whole would take memory quadratic in the length of the history.
 const RAW_WORDS: usize = 16;
 
+/// A set of operations as a bitset that knows its shape: the words before `full` are all ones
+/// and those from `used` on all zeros (a search's set is mostly a run of ones, the operations
+/// long done, and a run of zeros, those to come), so encoding it looks only at the words
+/// between.
+pub(crate) struct BitSet {
+    pub(crate) words: Vec<u64>,
+    full: usize,
+    used: usize,
+}
+
+impl BitSet {
+    /// The empty set of `n` operations.
+    pub(crate) fn new(n: usize) -> BitSet {
+        BitSet { words: vec![0; n.div_ceil(64).max(1)], full: 0, used: 0 }
+    }
+
+    #[inline]
+    pub(crate) fn has(&self, bit: u32) -> bool {
+        self.words[bit as usize / 64] & (1 << (bit % 64)) != 0
+    }
+
+    /// Adds or removes `bit`, keeping `full` and `used` exact.
+    #[inline]
+    pub(crate) fn flip(&mut self, bit: u32) {
+        let w = bit as usize / 64;
+        self.words[w] ^= 1 << (bit % 64);
+        let x = self.words[w];
+        if x != !0 && w < self.full {
+            self.full = w;
+        }
+        while self.full < self.words.len() && self.words[self.full] == !0 {
+            self.full += 1;
+        }
+        if x != 0 && w >= self.used {
+            self.used = w + 1;
+        }
+        while self.used > 0 && self.words[self.used - 1] == 0 {
+            self.used -= 1;
+        }
+    }
+}
+
 /// Writes the canonical run-length code of `set` ∪ {bit `add`} into `out`: maximal runs of
 /// all-zero or all-one words as one header each (bit 62 set, bit 63 the run's bit, the low
-/// bits its length), other words as a header (bit 62 clear, the count) and the words.
-fn encode(set: &[u64], add: usize, out: &mut Vec<u64>) {
+/// bits its length), other words as a header (bit 62 clear, the count) and the words. Only
+/// the words between the set's leading ones and trailing zeros are read.
+fn encode(set: &BitSet, add: usize, out: &mut Vec<u64>) {
     out.clear();
+    let words = &set.words;
     let (aw, ab) = (add / 64, 1u64 << (add % 64));
-    let word = |i: usize| if i == aw { set[i] | ab } else { set[i] };
+    let word = |i: usize| if i == aw { words[i] | ab } else { words[i] };
     let special = |w: u64| w == 0 || w == !0;
-    let mut i = 0;
-    while i < set.len() {
+    let run = |bit: u64, len: usize| (bit << 63) | (1 << 62) | len as u64;
+    let mut i = set.full.min(aw);
+    while i < words.len() && word(i) == !0 {
+        i += 1;
+    }
+    if i > 0 {
+        out.push(run(1, i));
+    }
+    let end = set.used.max(aw + 1).max(i);
+    while i < end {
         let w = word(i);
         let mut j = i + 1;
         if special(w) {
-            while j < set.len() && word(j) == w {
+            while j < end && word(j) == w {
                 j += 1;
             }
-            out.push(((w & 1) << 63) | (1 << 62) | (j - i) as u64);
+            if w == 0 && j == end {
+                break; // joins the trailing zeros
+            }
+            out.push(run(w & 1, j - i));
         } else {
-            while j < set.len() && !special(word(j)) {
+            while j < end && !special(word(j)) {
                 j += 1;
             }
             out.push((j - i) as u64);
             out.extend((i..j).map(word));
         }
         i = j;
+    }
+    if i < words.len() {
+        out.push(run(0, words.len() - i));
     }
 }
 
@@ -141,7 +199,7 @@ impl<S: Copy + Eq> Cache<S> {
 
     /// Records (`set` ∪ {`add`}, `state`) with hash `h`; false when it was already there.
     #[inline]
-    pub(crate) fn insert(&mut self, h: u64, state: S, set: &[u64], add: usize) -> bool {
+    pub(crate) fn insert(&mut self, h: u64, state: S, set: &BitSet, add: usize) -> bool {
         let encoded = self.words > RAW_WORDS;
         if encoded {
             encode(set, add, &mut self.scratch);
@@ -158,7 +216,7 @@ impl<S: Copy + Eq> Cache<S> {
                 let e = (slot as u32 - 1) as usize;
                 let same = match encoded {
                     true => self.bits[self.starts[e]..self.starts[e + 1]] == self.scratch[..],
-                    false => self.same_set(e, set, add),
+                    false => self.same_set(e, &set.words, add),
                 };
                 if self.states[e] == state && same {
                     return false;
@@ -174,7 +232,7 @@ impl<S: Copy + Eq> Cache<S> {
             self.bits.extend_from_slice(&self.scratch);
             self.starts.push(self.bits.len());
         } else {
-            self.bits.extend_from_slice(set);
+            self.bits.extend_from_slice(&set.words);
             self.bits[e * self.words + add / 64] |= 1 << (add % 64);
         }
         if self.states.len() * 2 > self.slots.len() {
@@ -204,5 +262,66 @@ impl<S: Copy + Eq> Cache<S> {
             }
             self.slots[i] = (h << 32) | (e as u64 + 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code of `set` ∪ {`add`}, reading every word (what `encode` must equal).
+    fn reference(set: &[u64], add: usize) -> Vec<u64> {
+        let mut all = set.to_vec();
+        all[add / 64] |= 1 << (add % 64);
+        let mut out = Vec::new();
+        let special = |w: u64| w == 0 || w == !0;
+        let mut i = 0;
+        while i < all.len() {
+            let mut j = i + 1;
+            if special(all[i]) {
+                while j < all.len() && all[j] == all[i] {
+                    j += 1;
+                }
+                out.push(((all[i] & 1) << 63) | (1 << 62) | (j - i) as u64);
+            } else {
+                while j < all.len() && !special(all[j]) {
+                    j += 1;
+                }
+                out.push((j - i) as u64);
+                out.extend_from_slice(&all[i..j]);
+            }
+            i = j;
+        }
+        out
+    }
+
+    #[test]
+    fn the_shape_aware_code_equals_the_code_of_every_word() {
+        let n = 64 * 24;
+        let mut set = BitSet::new(n);
+        let mut plain = vec![0u64; n / 64];
+        let (mut x, mut out, mut leading_ones) = (0x2545_f491_4f6c_dd1d_u64, Vec::new(), 0);
+        for step in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly near a moving frontier, as a search's sets are; sometimes anywhere.
+            let front = (step as usize / 100) % n;
+            let fill = (1..=15).contains(&(x % 32));
+            let bit = match x % 32 {
+                0 => (x >> 8) as usize % n,
+                _ if fill => (x >> 8) as usize % (front + 1), // fills in behind the frontier
+                _ => (front + (x >> 8) as usize % 130).saturating_sub(65).min(n - 1),
+            };
+            if !fill || !set.has(bit as u32) {
+                set.flip(bit as u32);
+                plain[bit / 64] ^= 1 << (bit % 64);
+            }
+            let add = (x >> 32) as usize % n;
+            encode(&set, add, &mut out);
+            assert_eq!(out, reference(&plain, add), "step {step}");
+            leading_ones += (out[0] >> 62 == 3 && out[0] & 0xffff > 2) as usize;
+        }
+        assert!(leading_ones > 1_000, "the sets rarely had a run of ones first: {leading_ones}");
     }
 }

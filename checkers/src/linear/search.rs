@@ -32,7 +32,7 @@
 //! because dropping such unknowns and exchanging twins turns any into one. The property tests
 //! check the whole against brute force.
 
-use super::cache::{fx, mix, zobrist, Cache};
+use super::cache::{fx, mix, zobrist, BitSet, Cache};
 use super::list::{List, HEAD, NIL};
 use super::model::Model;
 use super::operation::Operation;
@@ -95,7 +95,7 @@ pub struct Search<'a, M: Model> {
     /// Configurations seen: (set, (state, whether the last move was a free choice of an
     /// operation of unknown outcome)); that flag changes which moves may come next.
     cache: Cache<(M::State, bool)>,
-    set: Vec<u64>,
+    set: BitSet,
     set_hash: u64,
     stack: Vec<Frame<M::State>>,
     state: M::State,
@@ -157,7 +157,7 @@ impl<'a, M: Model> Search<'a, M> {
             list,
             zob: zobrist(ops.len()),
             cache: Cache::new(ops.len()),
-            set: vec![0; ops.len().div_ceil(64).max(1)],
+            set: BitSet::new(ops.len()),
             set_hash: 0,
             stack: Vec::with_capacity(ops.len()),
             state: model.init(),
@@ -294,12 +294,12 @@ impl<'a, M: Model> Search<'a, M> {
 
     #[inline]
     fn has(&self, bit: u32) -> bool {
-        self.set[bit as usize / 64] & (1 << (bit % 64)) != 0
+        self.set.has(bit)
     }
 
     #[inline]
     fn flip(&mut self, bit: u32) {
-        self.set[bit as usize / 64] ^= 1 << (bit % 64);
+        self.set.flip(bit);
     }
 
     /// True when the last move placed, by free choice, an operation that may also not have
