@@ -30,7 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let mut meta = meta_of(&run);
     // Notes derived from the checks are made again by the judge; keep only the run's own.
-    meta.notes.retain(|n| !n.starts_with("the resource ran open"));
+    meta.notes.retain(|n| !judge::is_derived(n));
     let params = Params::from_options(&meta.options);
     let judged =
         judge::judge(&run, meta, &params).map_err(|e| match e

@@ -10,6 +10,7 @@
 //! `liveness` (figures; a verdict with `--max-failover`), and `linearizable` on the clients'
 //! register operations whenever the registry has it.
 
+use super::story;
 use anyhow::Context;
 use serde_json::Value;
 use splitbrain_checkers::registry::{self, Options};
@@ -68,7 +69,7 @@ pub fn judge(run: &RunDir, mut meta: RunMeta, params: &Params) -> anyhow::Result
     let checkers = registry::build_all(&checker_names(), &params.options())
         .map_err(|name| anyhow::anyhow!("the checker {name} is not in this build"))?;
     let checks = registry::run(&checkers, &history);
-    meta.notes.extend(explain(&meta.options, &checks));
+    meta.notes.extend(explain(&meta.options, &checks, &history));
     let results = RunResults::new(meta, checks, &history);
     let written = output::write_results(run, &results, &history)?;
     Ok(Judged { results, history, written })
@@ -112,28 +113,66 @@ pub fn placeholder(run: &RunDir, meta: RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sentences that say what the run's options mean for what was found.
-pub fn explain(options: &Value, checks: &[CheckResult]) -> Vec<String> {
+/// How the notes [`explain`] derives from the checks begin (`analyze` drops them before it
+/// judges again, so they are not doubled).
+pub const DERIVED_NOTES: [&str; 2] = ["the resource ran open", "how the dual write happened:"];
+
+/// True for a note [`explain`] made (as opposed to one about the run itself).
+pub fn is_derived(note: &str) -> bool {
+    DERIVED_NOTES.iter().any(|p| note.starts_with(p))
+}
+
+/// Sentences that say what the run's options mean for what was found, and how the first dual
+/// write came about ([`super::story`]).
+pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Vec<String> {
     let failed =
-        |name: &str| checks.iter().any(|c| c.checker == name && c.verdict == Verdict::Invalid);
+        |name: &str| checks.iter().find(|c| c.checker == name && c.verdict == Verdict::Invalid);
     let open = options.get("resource").and_then(Value::as_str) == Some("open");
+    let story = failed("dual-writer").and_then(|c| story::dual_write(history, c));
     let mut notes = Vec::new();
-    if open && (failed("dual-writer") || failed("fencing")) {
-        notes.push(
-            "the resource ran open (--resource open): it accepted every write whatever its token. \
-             A deposed leader (paused or cut off) woke up and wrote after its successor had begun \
-             to write, before it learned that it was deposed. Election alone cannot prevent this; \
-             a fencing token can: with --resource fenced the resource refuses the lower token."
-                .to_string(),
-        );
-    } else if open {
-        notes.push(
+    match (open, story) {
+        (true, Some(story)) => notes.push(format!(
+            "the resource ran open (--resource open) and accepted every write whatever its \
+             token: {story} {}",
+            fencing_moral(checks)
+        )),
+        (true, None) if failed("dual-writer").is_some() || failed("fencing").is_some() => notes
+            .push(
+                "the resource ran open (--resource open): it accepted every write whatever its \
+                 token. A deposed leader (paused or cut off) wrote after its successor had begun \
+                 to write, before it learned that it was deposed. Election alone cannot prevent \
+                 this; a fencing token can: with --resource fenced the resource refuses the \
+                 lower token."
+                    .to_string(),
+            ),
+        (true, None) => notes.push(
             "the resource ran open (--resource open): nothing was fenced, so this run shows \
              what the election alone guarantees."
                 .to_string(),
-        );
+        ),
+        (false, Some(story)) => notes.push(format!("how the dual write happened: {story}")),
+        (false, None) => {}
     }
     notes
+}
+
+/// What fencing would have done: refuse the lower token, unless the writes carried none.
+fn fencing_moral(checks: &[CheckResult]) -> &'static str {
+    let tokenless = checks.iter().any(|c| {
+        c.checker == "fencing"
+            && c.verdict == Verdict::Unknown
+            && c.details.get("decisions_without_token").and_then(Value::as_u64).unwrap_or(0) > 0
+    });
+    match tokenless {
+        true => {
+            "Election alone cannot prevent this; a fencing token can, but these writes \
+                 carried none, so not even a fenced resource could have refused them."
+        }
+        false => {
+            "Election alone cannot prevent this; a fencing token can: with --resource \
+                  fenced the resource refuses the lower token."
+        }
+    }
 }
 
 #[cfg(test)]
@@ -144,9 +183,11 @@ mod tests {
     #[test]
     fn an_open_resource_with_a_dual_write_is_explained_as_the_case_for_fencing() {
         let bad = CheckResult::invalid("dual-writer", "n1 wrote after n2", vec![3, 9]);
-        let notes = explain(&json!({"resource": "open"}), std::slice::from_ref(&bad));
+        let none = History::default();
+        let notes = explain(&json!({"resource": "open"}), std::slice::from_ref(&bad), &none);
         assert!(notes[0].contains("fencing token"), "{notes:?}");
-        assert!(explain(&json!({"resource": "fenced"}), &[bad]).is_empty());
+        assert!(notes.iter().all(|n| is_derived(n)));
+        assert!(explain(&json!({"resource": "fenced"}), &[bad], &none).is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! | [`nemesis`] | the fault schedule and how faults aim |
 //! | [`finale`] | heal, settle, final status and reads |
 //! | [`judge`] | checkers, results files, summary (also for `analyze`) |
+//! | [`story`] | how a dual write came about, told from the history for the notes |
 //! | [`log`], [`seed`] | harness.log and the status line; one seed for every random choice |
 
 pub mod clients;
@@ -24,3 +25,4 @@ pub mod options;
 pub mod recorder;
 pub mod reports;
 pub mod seed;
+pub mod story;

@@ -1,0 +1,283 @@
+//! The story of a dual write, told from the history in one paragraph: who led under which
+//! token, what the nemesis did to it (paused, cut off), who was elected meanwhile, and when the
+//! old leader wrote again. It goes into results.json's notes, so the report's flag box, the
+//! terminal summary and junit all say *why* the run failed, not only which lines prove it.
+//!
+//! Neighbours: [`super::judge`] calls [`dual_write`] with the `dual-writer` checker's result,
+//! whose evidence is (the old leader's last write before its successor, the successor's first
+//! write, the old leader's late write); the fault records are the nemesis's (HISTORY.md).
+//!
+//! Design: the story only states what records show, each with its line; when no pause or
+//! partition of the old leader explains the late write, it says so plainly instead of guessing.
+
+use serde_json::Value;
+use splitbrain_checkers::{CheckResult, History, Process, Record};
+
+/// One paragraph on the first dual write `check` found, or `None` when its evidence does not
+/// name two writers.
+pub fn dual_write(history: &History, check: &CheckResult) -> Option<String> {
+    let evidence: Vec<&Record> =
+        check.evidence.iter().filter_map(|&i| history.records.get(i as usize)).collect();
+    let late = *evidence.iter().max_by_key(|r| r.index)?;
+    let old = writer(late)?;
+    let first_new = *evidence.iter().find(|r| writer(r).is_some_and(|w| w != old))?;
+    let new = writer(first_new)?;
+    let elected = election(history, new, first_new);
+    let mut s = format!("{old} led under {}", old_token_text(history, old, late));
+    s += &match cause(history, old, first_new, late) {
+        Cause::Paused { pause, resume } => format!(
+            " until it was paused at {} (line {}); meanwhile {new} {}; {old} was resumed at {} \
+             (line {}) and {} later wrote under its old token (line {}), before it learned that \
+             it had been deposed",
+            at(pause),
+            pause.index,
+            successor_text(elected, first_new),
+            at(resume),
+            resume.index,
+            gap(resume, late),
+            late.index
+        ),
+        Cause::CutOff { partition } => format!(
+            "; a partition ({}) cut it off from {new} at {} (line {}); {new} {}, and {old}, still \
+             believing it led, wrote again at {} (line {})",
+            partition.value.get("shape").and_then(Value::as_str).unwrap_or("partition"),
+            at(partition),
+            partition.index,
+            successor_text(elected, first_new),
+            at(late),
+            late.index
+        ),
+        Cause::Unexplained => format!(
+            "; {new} {}, and {old} wrote again under its old token at {} (line {}) with no pause \
+             or partition of {old} in between: it never noticed it was deposed",
+            successor_text(elected, first_new),
+            at(late),
+            late.index
+        ),
+    };
+    s.push('.');
+    if late.token().is_some() && late.token() == first_new.token() {
+        s += &format!(
+            " Both wrote under {}: the election handed one token to two leaders.",
+            token_text(late)
+        );
+    }
+    Some(s)
+}
+
+/// Why the old leader wrote late.
+enum Cause<'h> {
+    /// Paused before its successor began, resumed before its late write.
+    Paused { pause: &'h Record, resume: &'h Record },
+    /// A partition in force at its late write kept it from hearing its successor.
+    CutOff { partition: &'h Record },
+    /// Nothing the nemesis did to it.
+    Unexplained,
+}
+
+fn cause<'h>(h: &'h History, old: &str, first_new: &Record, late: &Record) -> Cause<'h> {
+    let before_late = &h.records[..late.index as usize];
+    let resume = before_late.iter().rev().find(|r| is_fault(r, "resume") && names(r, old));
+    if let Some(resume) = resume.filter(|r| r.index > first_new.index) {
+        let pause = before_late[..resume.index as usize]
+            .iter()
+            .rev()
+            .find(|r| is_fault(r, "pause") && names(r, old));
+        if let Some(pause) = pause {
+            return Cause::Paused { pause, resume };
+        }
+    }
+    let partition = before_late
+        .iter()
+        .rev()
+        .find(|r| is_fault(r, "start-partition") || is_fault(r, "stop-partition"))
+        .filter(|r| r.f == "start-partition" && separates(r, old, writer(first_new)));
+    match partition {
+        Some(partition) => Cause::CutOff { partition },
+        None => Cause::Unexplained,
+    }
+}
+
+/// The node a resource decision or client write is about.
+fn writer(r: &Record) -> Option<&str> {
+    r.value.get("node").and_then(Value::as_str).or(r.node.as_deref())
+}
+
+/// The `elected` report of `node` that its first write followed.
+fn election<'h>(h: &'h History, node: &str, first: &Record) -> Option<&'h Record> {
+    let token = first.token();
+    h.records[..first.index as usize].iter().rev().find(|r| {
+        r.f == "elected"
+            && matches!(&r.process, Process::Node(n) if n == node)
+            && (token.is_none() || r.token() == token)
+    })
+}
+
+/// The old leader's token: its writes', or else its own election's (a writer without tokens).
+fn old_token_text(h: &History, old: &str, late: &Record) -> String {
+    if late.token().is_some() {
+        return token_text(late);
+    }
+    match election(h, old, late).filter(|e| e.token().is_some()) {
+        Some(e) => format!("{} (line {}), though its writes carried none", token_text(e), e.index),
+        None => "no token".to_string(),
+    }
+}
+
+fn successor_text(elected: Option<&Record>, first: &Record) -> String {
+    match elected {
+        Some(e) => format!(
+            "was elected under {} at {} (line {}) and began to write (line {})",
+            token_text(e),
+            at(e),
+            e.index,
+            first.index
+        ),
+        None => format!("began to write under {} (line {})", token_text(first), first.index),
+    }
+}
+
+fn is_fault(r: &Record, f: &str) -> bool {
+    r.process == Process::Nemesis && r.f == f
+}
+
+/// True when the fault record's `nodes` include `node`.
+fn names(r: &Record, node: &str) -> bool {
+    let nodes = r.value.get("nodes").and_then(Value::as_array);
+    nodes.is_some_and(|ns| ns.iter().any(|n| n.as_str() == Some(node)))
+}
+
+/// True when the partition's grudge drops traffic between `a` and `b` (either way).
+fn separates(r: &Record, a: &str, b: Option<&str>) -> bool {
+    let Some(b) = b else { return false };
+    let drops = |x: &str, y: &str| {
+        let list = r.value.get("grudge").and_then(|g| g.get(x)).and_then(Value::as_array);
+        list.is_some_and(|l| l.iter().any(|n| n.as_str() == Some(y)))
+    };
+    drops(a, b) || drops(b, a)
+}
+
+fn token_text(r: &Record) -> String {
+    match r.token() {
+        Some(t) => format!("token {t}"),
+        None => "no token".to_string(),
+    }
+}
+
+fn at(r: &Record) -> String {
+    format!("{:.2} s", r.time as f64 / 1e9)
+}
+
+fn gap(from: &Record, to: &Record) -> String {
+    let ms = to.time.saturating_sub(from.time) as f64 / 1e6;
+    match ms < 1.0 {
+        true => "under 1 ms".to_string(),
+        false => format!("{ms:.0} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use splitbrain_checkers::Type;
+
+    fn rec(index: u64, ms: u64, process: Process, f: &str, value: Value) -> Record {
+        let kind = if process == Process::Nemesis { Type::Info } else { Type::Ok };
+        Record {
+            index,
+            time: ms * 1_000_000,
+            process,
+            kind,
+            f: f.into(),
+            value,
+            node: None,
+            error: None,
+        }
+    }
+
+    fn accept(index: u64, ms: u64, node: &str, token: i64) -> Record {
+        let v = json!({"key": "register", "node": node, "token": token, "value": index});
+        rec(index, ms, Process::Resource, "accept", v)
+    }
+
+    fn node(n: &str) -> Process {
+        Process::Node(n.into())
+    }
+
+    /// n2 leads under token 1, is paused, n4 is elected under 2, n2 resumes and writes.
+    fn paused_leader() -> History {
+        let records = vec![
+            rec(0, 100, node("n2"), "elected", json!({"token": 1})),
+            accept(1, 5228, "n2", 1),
+            rec(2, 5234, Process::Nemesis, "pause", json!({"nodes": ["n2", "n5"]})),
+            rec(3, 5400, node("n4"), "elected", json!({"token": 2})),
+            accept(4, 5475, "n4", 2),
+            rec(5, 10233, Process::Nemesis, "resume", json!({"nodes": ["n2", "n5"]})),
+            accept(6, 10234, "n2", 1),
+        ];
+        History { records, warnings: Vec::new() }
+    }
+
+    #[test]
+    fn a_paused_leader_that_wrote_after_its_successor_is_told_as_such() {
+        let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![1, 4, 6]);
+        let story = dual_write(&paused_leader(), &check).unwrap();
+        assert_eq!(
+            story,
+            "n2 led under token 1 until it was paused at 5.23 s (line 2); meanwhile n4 was \
+             elected under token 2 at 5.40 s (line 3) and began to write (line 4); n2 was \
+             resumed at 10.23 s (line 5) and 1 ms later wrote under its old token (line 6), \
+             before it learned that it had been deposed."
+        );
+    }
+
+    #[test]
+    fn a_leader_cut_off_by_a_partition_is_told_as_such() {
+        let grudge =
+            json!({"shape": "isolate-leader", "grudge": {"n2": ["n1", "n4"], "n4": ["n2"]}});
+        let records = vec![
+            accept(0, 100, "n2", 1),
+            rec(1, 200, Process::Nemesis, "start-partition", grudge),
+            accept(2, 500, "n4", 2),
+            accept(3, 510, "n2", 1),
+        ];
+        let h = History { records, warnings: Vec::new() };
+        let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 2, 3]);
+        let story = dual_write(&h, &check).unwrap();
+        assert!(
+            story.contains("a partition (isolate-leader) cut it off from n4 at 0.20 s (line 1)"),
+            "{story}"
+        );
+        assert!(
+            story.contains("still believing it led, wrote again at 0.51 s (line 3)"),
+            "{story}"
+        );
+    }
+
+    #[test]
+    fn two_leaders_under_one_token_are_named_as_the_election_s_fault() {
+        let records =
+            vec![accept(0, 100, "n2", 3), accept(1, 200, "n4", 3), accept(2, 300, "n2", 3)];
+        let h = History { records, warnings: Vec::new() };
+        let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 1, 2]);
+        let story = dual_write(&h, &check).unwrap();
+        assert!(
+            story.ends_with(
+                ". Both wrote under token 3: the election handed one token to two leaders."
+            ),
+            "{story}"
+        );
+    }
+
+    #[test]
+    fn without_a_fault_of_the_old_leader_the_story_says_so() {
+        let records =
+            vec![accept(0, 100, "n2", 1), accept(1, 200, "n4", 2), accept(2, 300, "n2", 1)];
+        let h = History { records, warnings: Vec::new() };
+        let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 1, 2]);
+        let story = dual_write(&h, &check).unwrap();
+        assert!(story.contains("with no pause or partition of n2 in between"), "{story}");
+        assert!(dual_write(&h, &CheckResult::invalid("dual-writer", "?", vec![0])).is_none());
+    }
+}
