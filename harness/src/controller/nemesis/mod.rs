@@ -164,7 +164,8 @@ impl<'a> Nemesis<'a> {
     /// catalog entry), and says so in the log.
     pub fn for_target(mut self, name: &str) -> Nemesis<'a> {
         self.clocks = ClockTargets::for_target(name, &self.parts.cluster.names());
-        if let Some(line) = self.clocks.describe() {
+        let line = self.clocks.describe().filter(|_| self.kinds.contains(&FaultKind::Clock));
+        if let Some(line) = line {
             self.parts.log.info(format!("nemesis: {line}"));
         }
         self
