@@ -5,8 +5,10 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use splitbrain_checkers::linear::register::{RegisterInput, RegisterOutput};
 use splitbrain_checkers::linear::{
     check_operations, from_history, verdict, FailedCas, Fate, Model, Operation, Options, Register,
+    NEVER,
 };
 use splitbrain_checkers::{History, Process, Record, Type, Verdict};
 
@@ -230,9 +232,46 @@ fn agree(seed: u64, cas: bool, info: bool, unique: bool) -> Result<(), TestCaseE
             prop_assert!(
                 !full.evidence.is_empty() && full.summary.contains("cannot be linearized")
             );
+            let kept = witness(&mut model, &ops, &full.details);
+            prop_assert!(!brute(&mut model, &kept), "the witness can be linearized: {:#?}", kept);
         }
     }
     Ok(())
+}
+
+/// The witness as a history of its own: the shortest failing prefix (operations open at its
+/// end of unknown outcome), where only the culprit and its conflicts happened as recorded and
+/// every other operation is freed (a read left out, anything else of unknown outcome). The
+/// witness claims this cannot be linearized.
+fn witness(
+    model: &mut Register,
+    ops: &[Operation<RegisterInput, RegisterOutput>],
+    details: &Value,
+) -> Vec<Operation<RegisterInput, RegisterOutput>> {
+    let end = details["prefix_end_index"].as_u64().expect("the culprit returned");
+    let conflicts = details["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len() as u64, details["conflicts_total"].as_u64().unwrap());
+    let call = |v: &Value| v["call_index"].as_u64().unwrap();
+    let kept: Vec<u64> = conflicts.iter().chain([&details["culprit"]]).map(call).collect();
+    let free = |o: &mut Operation<_, _>| {
+        o.output = None;
+        o.return_time = NEVER;
+    };
+    let mut out = Vec::new();
+    for op in ops.iter().filter(|o| o.call <= end) {
+        let mut op = op.clone();
+        if op.return_time > end {
+            free(&mut op);
+        }
+        if !kept.contains(&op.call_index) {
+            if model.is_read_only(&op.input, op.output.as_ref()) {
+                continue;
+            }
+            free(&mut op);
+        }
+        out.push(op);
+    }
+    out
 }
 
 proptest! {

@@ -42,6 +42,15 @@ pub type Part<M> = (u32, OpsOf<M>);
 /// the model knows of those of unknown outcome applied ([`Model::fates`]): the unseen are left
 /// out, the observed get a return.
 pub fn partitions<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Part<M>> {
+    let mut parts = split(model, ops);
+    for (_, part) in &mut parts {
+        settle(model, part);
+    }
+    parts
+}
+
+/// The operations of each partition as recorded (no fates applied).
+fn split<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Part<M>> {
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut parts: Vec<(u32, Vec<_>)> = Vec::new();
     for op in ops {
@@ -51,9 +60,6 @@ pub fn partitions<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -
             parts.len() - 1
         });
         parts[at].1.push(op.clone());
-    }
-    for (_, part) in &mut parts {
-        settle(model, part);
     }
     parts
 }
@@ -132,13 +138,20 @@ pub fn check_operations<M: Model>(
         let why = format!("no completed {} operations to check", model.name());
         return CheckResult::unknown(NAME, why);
     }
-    let parts = partitions(model, ops);
+    let raw = split(model, ops);
+    let mut parts = raw.clone();
+    parts.iter_mut().for_each(|(_, part)| settle(model, part));
     let timed_out = match search_parts(model, &parts, deadline) {
         Parts::Linearizable => Vec::new(),
         Parts::OutOfTime(open) => open,
         Parts::Fails(i, frontier) => {
-            let (key, part) = &parts[i];
-            let w = explain(model, *key, part, frontier, Instant::now() + options.witness_budget);
+            // The witness works on the operations as recorded: a fate holds for the whole
+            // partition, not for the few operations a witness keeps.
+            let (key, part) = &raw[i];
+            let call = frontier.map(|f| parts[i].1[f as usize].call_index);
+            let frontier = call.and_then(|c| part.iter().position(|o| o.call_index == c));
+            let deadline = Instant::now() + options.witness_budget;
+            let w = explain(model, *key, part, frontier.map(|f| f as u32), deadline);
             return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
         }
     };

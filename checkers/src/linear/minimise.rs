@@ -56,7 +56,7 @@ pub(crate) fn narrow<M: Model>(
     let end = frontier.and_then(|op| events.iter().position(|e| e.1 && e.2 == op as usize));
     let (end, shortest) =
         shortest_failing_prefix(model, ops, &events, end.map(|at| at + 1), deadline);
-    let (prefix, culprit) = prefix(model, ops, &events, end);
+    let (prefix, culprit) = prefix(ops, &events, end);
     let (required, minimal) = minimise(model, &prefix, culprit, deadline);
     Narrowed { prefix, culprit, required, shortest, minimal }
 }
@@ -89,7 +89,7 @@ fn shortest_failing_prefix<M: Model>(
             if k <= lo || k >= hi {
                 continue;
             }
-            match search(model, &prefix(model, ops, events, k).0, Some(deadline), None) {
+            match search(model, &settled(model, &prefix(ops, events, k).0), Some(deadline), None) {
                 Found::Linearizable => lo = k,
                 Found::NotLinearizable => hi = k,
                 Found::OutOfTime => return (hi, false),
@@ -98,7 +98,7 @@ fn shortest_failing_prefix<M: Model>(
     }
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        match search(model, &prefix(model, ops, events, mid).0, Some(deadline), None) {
+        match search(model, &settled(model, &prefix(ops, events, mid).0), Some(deadline), None) {
             Found::Linearizable => lo = mid,
             Found::NotLinearizable => hi = mid,
             Found::OutOfTime => return (hi, false),
@@ -122,12 +122,11 @@ fn frontier_of<M: Model>(model: &mut M, ops: &Ops<M>, deadline: Instant) -> Opti
 
 /// The operations called within the first `k` events (those not returned by then relaxed), and
 /// the position among them of the operation whose return is event `k - 1`.
-fn prefix<M: Model>(
-    model: &M,
-    ops: &Ops<M>,
+fn prefix<I: Clone, O: Clone>(
+    ops: &[Operation<I, O>],
     events: &[(u64, bool, usize)],
     k: usize,
-) -> (Ops<M>, usize) {
+) -> (Vec<Operation<I, O>>, usize) {
     let mut returned = vec![false; ops.len()];
     let mut called = vec![false; ops.len()];
     for &(_, is_return, i) in &events[..k] {
@@ -151,20 +150,15 @@ fn prefix<M: Model>(
         }
         out.push(op);
     }
-    settled(model, out, culprit)
+    (out, culprit)
 }
 
-/// The operations with the model's fates applied (those open at the cut are of unknown
-/// outcome now, and most of a register's drop out), and the culprit's new position; unchanged
-/// should the fates ever leave the culprit out.
-fn settled<M: Model>(model: &M, ops: Ops<M>, culprit: usize) -> (Ops<M>, usize) {
+/// The operations with the model's fates applied (those open at a cut are of unknown outcome,
+/// and most of a register's drop out): the same verdict, found faster.
+pub(crate) fn settled<M: Model>(model: &M, ops: &Ops<M>) -> Ops<M> {
     let mut out = ops.clone();
     settle(model, &mut out);
-    let id = ops[culprit].call_index;
-    match out.iter().position(|o| o.call_index == id) {
-        Some(at) => (out, at),
-        None => (ops, culprit),
-    }
+    out
 }
 
 fn relax<I, O>(op: &mut Operation<I, O>) {

@@ -28,7 +28,7 @@
 //!   `prefix_operations`: how many operations the prefix must place.
 //! - an *op*: `{"process", "call_index", "return_index" (null when it never completed), "op"}`.
 
-use super::minimise::narrow;
+use super::minimise::{narrow, settled};
 use super::model::Model;
 use super::operation::{Operation, OpsOf as Ops};
 use super::search::{search, Furthest};
@@ -71,18 +71,22 @@ pub fn explain<M: Model>(
 ) -> Explanation {
     let n = narrow(model, ops, frontier, deadline);
     let (prefix, culprit) = (&n.prefix, n.culprit);
+    // The furthest order is sought among the settled operations (fewer unknowns, same verdict).
+    let settled = settled(model, prefix);
     let mut furthest = Furthest::default();
-    search(model, prefix, Some(deadline), Some(&mut furthest));
+    search(model, &settled, Some(deadline), Some(&mut furthest));
     let conflicts: Vec<usize> = n.required.iter().copied().filter(|&i| i != culprit).collect();
     let shown = nearest(prefix, culprit, &conflicts, SHOWN_CONFLICTS);
-    let summary = sentence(model, part, prefix, culprit, &conflicts, &furthest);
+    // Counted among the settled operations, as the furthest order is.
+    let need = settled.iter().filter(|o| o.is_required()).count();
+    let summary = sentence(model, part, prefix, culprit, &conflicts, &furthest, need);
     let mut evidence: Vec<u64> = std::iter::once(culprit)
         .chain(shown.iter().copied())
         .flat_map(|i| std::iter::once(prefix[i].call_index).chain(prefix[i].return_index))
         .collect();
     evidence.sort_unstable();
     evidence.dedup();
-    let (steps, omitted) = linearization_json(model, prefix, &furthest.order);
+    let (steps, omitted) = linearization_json(model, &settled, &furthest.order);
     let details = json!({
         "model": model.name(),
         "partition": model.describe_partition(part),
@@ -93,7 +97,7 @@ pub fn explain<M: Model>(
         "conflicts_minimal": n.minimal,
         "prefix_end_index": prefix[culprit].return_index,
         "prefix_shortest": n.shortest,
-        "prefix_operations": prefix.iter().filter(|o| o.is_required()).count(),
+        "prefix_operations": need,
         "longest_placed": furthest.placed,
         "longest_omitted": omitted,
         "longest_linearization": steps,
@@ -140,6 +144,7 @@ fn sentence<M: Model>(
     culprit: usize,
     conflicts: &[usize],
     furthest: &Furthest<M::State>,
+    need: usize,
 ) -> String {
     let object = model.object(part);
     let mut s = format!("{} cannot be linearized", who(model, &ops[culprit]));
@@ -154,7 +159,6 @@ fn sentence<M: Model>(
         }
     }
     if let Some(state) = furthest.state {
-        let need = ops.iter().filter(|o| o.is_required()).count();
         let state = clip(model.describe_state(state), OP_CHARS);
         let tail = format!(
             "; the longest linearizable order places {} of its {need} operations and leaves {object} at {state}",
