@@ -5,8 +5,10 @@
 //! - `redis-cas`: acquire the same way, then `INCR` a counter for a fencing token; renew and
 //!   release with Lua scripts that act only while the value is still ours.
 //!
-//! A leader believes it leads until a renewal is refused or its local deadline passes: the
-//! deadline is "when the last successful `SET`/renewal was sent + ttl", on the monotonic clock.
+//! A leader believes it leads until a renewal is refused or, for `redis-cas`, its local deadline
+//! passes: the deadline is "when the last successful `SET`/renewal was sent + ttl", on the
+//! monotonic clock. A `redis-naive` leader, like the tutorials' loop, looks at the deadline only
+//! when renewals fail (server down or cut off).
 //! Renewals run on their own thread every ttl/3 and do not look at the deadline first, as the
 //! usual loop (`sleep; renew`) does not; so a candidate resumed after a pause races its renewal
 //! against its own deadline check. Server-side expiry follows the Redis server's wall clock,
@@ -305,7 +307,10 @@ impl ThirdPartyElector for RedisElector {
 
     fn lost(&mut self) -> Option<String> {
         let t = self.tenure.as_ref()?;
-        if Instant::now() > *lock(&t.deadline) {
+        // The tutorials' loop (`sleep; SET XX`) has no deadline of its own: a naive leader
+        // leads until a renewal fails, so one woken from a pause renews first, over whoever
+        // holds the key now.
+        if self.recipe == Recipe::Cas && Instant::now() > *lock(&t.deadline) {
             t.loss.set("lease-deadline: the local lease deadline passed");
         }
         t.loss.get()
