@@ -9,7 +9,11 @@
 //!   ([`FromHistory`]); models: [`register`] (read/write and compare-and-set), [`kv`]
 //!   (Porcupine's key-value map), [`mutex`].
 //! - [`operation`]: [`Operation`] and pairing invocations with completions.
-//! - [`check`]: partitions, verdict and result.
+//! - [`check`]: partitions, the model's [`Fate`]s of operations of unknown outcome (a
+//!   register's unseen timed-out writes left out, seen ones bound to the read that saw them),
+//!   verdict and result.
+//! - [`witness`]: the sentence and details of a failure; `minimise` narrows it down.
+//! - [`synth`]: synthetic register histories shaped like the harness's, for tests and benches.
 //!
 //! Neighbours: [`crate::formats`] turns foreign histories (Jepsen logs and EDN, Porcupine's
 //! key-value logs) into a [`History`]; the registry runs [`check_history`].

@@ -172,7 +172,9 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    /// Runs up to `steps` more iterations; the outcome once there is one.
+    /// Runs up to `steps` more iterations; the outcome once there is one. `furthest`, when
+    /// given, must be the same record at every call of one search (it is extended, not
+    /// rebuilt).
     pub fn run(
         &mut self,
         model: &mut M,

@@ -3,7 +3,7 @@
 //! the longest partial linearization the search found (what Porcupine's visualization draws).
 //!
 //! Neighbours: [`super::check`] calls [`explain`] on the first partition that fails;
-//! [`super::minimise`] finds the prefix and the conflicts; operations are described through the
+//! `minimise` finds the prefix and the conflicts; operations are described through the
 //! model.
 //!
 //! Design: everything a person reads is bounded at the source, however long the history and
