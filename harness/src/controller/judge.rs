@@ -115,7 +115,8 @@ pub fn placeholder(run: &RunDir, meta: RunMeta) -> anyhow::Result<()> {
 
 /// How the notes [`explain`] derives from the checks begin (`analyze` drops them before it
 /// judges again, so they are not doubled).
-pub const DERIVED_NOTES: [&str; 2] = ["the resource ran open", "how the dual write happened:"];
+pub const DERIVED_NOTES: [&str; 3] =
+    ["the resource ran open", "how the dual write happened:", "why the cluster did not converge:"];
 
 /// True for a note [`explain`] made (as opposed to one about the run itself).
 pub fn is_derived(note: &str) -> bool {
@@ -152,6 +153,9 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
         ),
         (false, Some(story)) => notes.push(format!("how the dual write happened: {story}")),
         (false, None) => {}
+    }
+    if let Some(story) = failed("convergence").and_then(|c| story::non_convergence(history, c)) {
+        notes.push(format!("why the cluster did not converge: {story}"));
     }
     notes
 }

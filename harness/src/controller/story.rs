@@ -1,9 +1,10 @@
-//! The story of a dual write, told from the history in one paragraph: who led under which
+//! The story of a dual write (and of a cluster that never converged), told from the history in
+//! one paragraph: who led under which
 //! token, what the nemesis did to it (paused, cut off), who was elected meanwhile, and when the
 //! old leader wrote again. It goes into results.json's notes, so the report's flag box, the
 //! terminal summary and junit all say *why* the run failed, not only which lines prove it.
 //!
-//! Neighbours: [`super::judge`] calls [`dual_write`] with the `dual-writer` checker's result,
+//! Neighbours: [`super::judge`] calls [`dual_write`] and [`non_convergence`] with the `dual-writer` checker's result,
 //! whose evidence is (the old leader's last write before its successor, the successor's first
 //! write, the old leader's late write); the fault records are the nemesis's (HISTORY.md).
 //!
@@ -63,6 +64,68 @@ pub fn dual_write(history: &History, check: &CheckResult) -> Option<String> {
         );
     }
     Some(s)
+}
+
+/// One paragraph on a cluster that did not converge: which nodes still said they lead in their
+/// final status, under which tokens, and whether the resource refused their writes meanwhile.
+pub fn non_convergence(history: &History, check: &CheckResult) -> Option<String> {
+    let statuses: Vec<&Record> = check
+        .evidence
+        .iter()
+        .filter_map(|&i| history.records.get(i as usize))
+        .filter(|r| r.f == "status")
+        .collect();
+    if statuses.len() < 2 {
+        return None;
+    }
+    let mut leaders: Vec<(String, Option<i64>)> =
+        statuses.iter().map(|r| (writer(r).unwrap_or("?").to_string(), r.token())).collect();
+    leaders.sort_by_key(|(_, t)| *t);
+    let named: Vec<String> = leaders
+        .iter()
+        .map(|(n, t)| match t {
+            Some(t) => format!("{n} (token {t})"),
+            None => n.clone(),
+        })
+        .collect();
+    let newest = leaders.last().map(|(n, _)| n.as_str()).unwrap_or("?");
+    let mut s = format!(
+        "{} each still said they lead in their final status: {}",
+        list(&named),
+        match leaders.len() - 1 {
+            1 => "the leader that was deposed never stepped down".to_string(),
+            n => format!("{n} leaders that were deposed never stepped down"),
+        }
+    );
+    s += &format!(" (the newest is {newest}).");
+    let deposed = &leaders[..leaders.len() - 1];
+    let stale = rejects_of(history, deposed.iter().map(|(n, _)| n.as_str()));
+    if stale > 0 {
+        s += &format!(
+            " The resource refused {stale} of the deposed leaders' writes as stale, so fencing \
+             kept the data safe; without convergence the bug would not show."
+        );
+    }
+    Some(s)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// How many writes of `nodes` the resource refused.
+fn rejects_of<'a>(h: &History, nodes: impl Iterator<Item = &'a str>) -> usize {
+    let nodes: Vec<&str> = nodes.collect();
+    h.records
+        .iter()
+        .filter(|r| r.process == Process::Resource && r.f == "reject")
+        .filter(|r| writer(r).is_some_and(|w| nodes.contains(&w)))
+        .count()
 }
 
 /// Why the old leader wrote late.
@@ -267,6 +330,35 @@ mod tests {
                 ". Both wrote under token 3: the election handed one token to two leaders."
             ),
             "{story}"
+        );
+    }
+
+    #[test]
+    fn leaders_that_never_stepped_down_are_named_with_their_tokens() {
+        let status = |i: u64, n: &str, t: i64| {
+            let mut r = rec(
+                i,
+                70_000 + i,
+                Process::Client(i as i64),
+                "status",
+                json!({"leader": true, "token": t}),
+            );
+            r.node = Some(n.into());
+            r
+        };
+        let reject = rec(0, 100, Process::Resource, "reject", json!({"node": "n2", "token": 1}));
+        let mut reject = reject;
+        reject.kind = Type::Fail;
+        let records = vec![reject, status(1, "n5", 4), status(2, "n2", 1), status(3, "n4", 2)];
+        let h = History { records, warnings: Vec::new() };
+        let check = CheckResult::invalid("convergence", "three leaders", vec![2, 3, 1]);
+        let story = non_convergence(&h, &check).unwrap();
+        assert_eq!(
+            story,
+            "n2 (token 1), n4 (token 2) and n5 (token 4) each still said they lead in their final \
+             status: 2 leaders that were deposed never stepped down (the newest is n5). The \
+             resource refused 1 of the deposed leaders' writes as stale, so fencing kept the data \
+             safe; without convergence the bug would not show."
         );
     }
 
