@@ -177,3 +177,27 @@ fn a_harness_shaped_history_with_a_stale_read_is_invalid_and_names_it() {
         serde_json::to_string(&r.details).unwrap().chars().take(1500).collect::<String>()
     );
 }
+
+/// However little time the witness gets (here none, so nothing is narrowed), what a person
+/// reads stays bounded: one sentence of at most 400 characters, at most 50 history indices, at
+/// most 24 conflicts and 100 steps in the details, with the counts of the rest.
+#[test]
+fn an_unnarrowed_witness_is_still_bounded_at_the_source() {
+    let shape = RegisterShape { stale_read: true, ..RegisterShape::harness(5_000, 4) };
+    let options = Options { witness_budget: std::time::Duration::ZERO, ..Options::default() };
+    let history = register_history(&shape);
+    let r =
+        check_history(&history, ModelKind::Register, FailedCas::DidNotHappen, &options).unwrap();
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
+    let d = &r.details;
+    assert!(d["conflicts_total"].as_u64().unwrap() > 24, "{d}");
+    assert!(
+        r.summary.chars().count() <= 400 && r.summary.contains(" more (in details)"),
+        "{}",
+        r.summary
+    );
+    assert!(r.evidence.len() <= 50, "{} indices", r.evidence.len());
+    assert!(d["conflicts"].as_array().unwrap().len() <= 24);
+    assert!(d["longest_linearization"].as_array().unwrap().len() <= 100);
+    assert_eq!(d["conflicts_minimal"], false);
+}
