@@ -6,8 +6,7 @@
 //!
 //! Neighbours: builds a [`History`] of `checkers::history` records, runs the checkers of
 //! `checkers::registry` on it (fencing and dual-writer find the stale write; liveness gives
-//! its figures), adds a linearizability witness in the shape checkers/src/linear/witness.rs
-//! documents while the registry has no such checker, and makes a [`RunMeta`];
+//! its figures; `linearizable` finds the stale read), and makes a [`RunMeta`];
 //! `examples/sample_report.rs` writes them as a run folder.
 //!
 //! Design: deterministic from a seed (xorshift), scaled by duration and operation rate, so the
@@ -315,28 +314,13 @@ fn fill_reads(records: &mut [Record]) {
     }
 }
 
-/// The checkers' own results on the sample: the registry's checkers, then the
-/// linearizability checker on the register operations (as `splitbrain test` runs it).
+/// The checkers' own results on the sample: every checker of the registry, as `splitbrain test`
+/// runs them; `linearizable` only when asked (it is slow on long histories in debug builds).
 fn checks(h: &History, linearizable: bool) -> Vec<CheckResult> {
-    use splitbrain_checkers::linear::{self, FailedCas, ModelKind};
-    let names = splitbrain_checkers::registry::names();
-    let checkers = splitbrain_checkers::registry::build_all(names, &Default::default())
+    use splitbrain_checkers::{linear, registry};
+    let names: Vec<&str> =
+        registry::names().iter().copied().filter(|n| linearizable || *n != linear::NAME).collect();
+    let checkers = registry::build_all(&names, &Default::default())
         .expect("the registry builds its own names");
-    let mut results = splitbrain_checkers::registry::run(&checkers, h);
-    if linearizable && !names.contains(&linear::NAME) {
-        let options = linear::Options {
-            budget: Some(Duration::from_secs(20)),
-            witness_budget: Duration::from_secs(2),
-        };
-        let lin = linear::check_history(h, ModelKind::Register, FailedCas::DidNotHappen, &options)
-            .unwrap_or_else(|e| {
-                CheckResult::unknown(
-                    linear::NAME,
-                    format!("cannot read the register operations: {e}"),
-                )
-            });
-        let at = results.len().saturating_sub(2).min(3);
-        results.insert(at, lin);
-    }
-    results
+    registry::run(&checkers, h)
 }

@@ -144,11 +144,13 @@ fn linearizable(v: &Value, ex: &Excerpt) -> Option<String> {
         s.push_str(&op_row(c, ex, "<td>conflicts</td>"));
     }
     s.push_str("</table>");
-    if all.len() > MAX_CONFLICTS {
+    // The checker ships at most a few conflicts; `conflicts_total` says how many there are.
+    let total = v.get("conflicts_total").and_then(Value::as_u64).unwrap_or(all.len() as u64);
+    let shown = all.len().min(MAX_CONFLICTS);
+    if total > shown as u64 {
         let _ = write!(
             s,
-            r#"<p class="dim">The {MAX_CONFLICTS} conflicting operations nearest the culprit, of {}.</p>"#,
-            all.len()
+            r#"<p class="dim">The {shown} conflicting operations nearest the culprit, of {total}.</p>"#
         );
     }
     if v.get("conflicts_minimal") == Some(&Value::Bool(false)) {
@@ -156,12 +158,19 @@ fn linearizable(v: &Value, ex: &Excerpt) -> Option<String> {
     }
     if let Some(steps) = v.get("longest_linearization").and_then(Value::as_array) {
         let skip = steps.len().saturating_sub(MAX_STEPS);
+        // The checker keeps only the end of a long linearization: `longest_placed` is its length.
+        let placed = v.get("longest_placed").and_then(Value::as_u64).unwrap_or(steps.len() as u64);
+        let shown = steps.len() - skip;
         let _ = write!(
             s,
             r#"<h4>longest partial linearization: {} of {} operations placed{}</h4><table class="checks"><tr><th>process</th><th>operation</th><th>call</th><th>return</th><th>state after</th></tr>"#,
-            steps.len(),
+            placed,
             v.get("prefix_operations").map_or("?".to_string(), |p| p.to_string()),
-            if skip > 0 { format!(" (the last {MAX_STEPS} shown)") } else { String::new() }
+            if (shown as u64) < placed {
+                format!(" (the last {shown} shown)")
+            } else {
+                String::new()
+            }
         );
         for step in &steps[skip..] {
             let state = step.get("state_after").map_or(String::new(), |st| json_short(st, 80));
