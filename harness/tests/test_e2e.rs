@@ -240,7 +240,8 @@ fn nothing_left(needle: &str) -> Result<(), Failed> {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("still running after the controller ended: pids {left:?}").into());
+            let what: Vec<String> = left.iter().map(|p| format!("{p} {}", cmdline(*p))).collect();
+            return Err(format!("still running after the controller ended: {what:?}").into());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -277,6 +278,28 @@ fn processes_in(namespaces: &[String]) -> Vec<u32> {
             namespaces_of(pid).is_some_and(|ns| ns.iter().any(|n| namespaces.contains(n)))
         })
         .collect()
+}
+
+/// Waits until no process is inside any of `namespaces` (bounded: the kernel ends them as it
+/// tears the PID namespace down, which takes a moment for the last ones).
+fn nothing_inside(namespaces: &[String]) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let inside = processes_in(namespaces);
+        if inside.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let what: Vec<String> = inside.iter().map(|p| format!("{p} {}", cmdline(*p))).collect();
+            return Err(format!("processes still inside the run's namespaces: {what:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn cmdline(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw).replace('\0', " ")
 }
 
 /// The pid of the controller itself: the child of the sandbox's init (the child of `outer`)
@@ -322,10 +345,7 @@ fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     let status = child.wait()?;
     nothing_left(&needle)?;
-    let inside = processes_in(&namespaces);
-    if !inside.is_empty() {
-        return Err(format!("processes still inside the run's namespaces: {inside:?}").into());
-    }
+    nothing_inside(&namespaces)?;
     if status.success() {
         return Err(format!("a SIGKILLed run exited {status}, as if it had passed").into());
     }
