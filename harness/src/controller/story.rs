@@ -150,6 +150,9 @@ fn cause<'h>(h: &'h History, old: &str, first_new: &Record, late: &Record) -> Ca
             return Cause::Paused { pause, resume };
         }
     }
+    if let Some(paused) = paused_before_successor(h, old, first_new, late) {
+        return paused;
+    }
     let partition = before_late
         .iter()
         .rev()
@@ -160,6 +163,34 @@ fn cause<'h>(h: &'h History, old: &str, first_new: &Record, late: &Record) -> Ca
         None => Cause::Unexplained,
     }
 }
+
+/// A pause of `old` during its own tenure, before its successor's first write, ended before
+/// its late write (or was recorded as ended just after it). Why: a leader woken in time to see its successor's first write may still go
+/// on writing for good (a lease renewed over the successor's key, as redis-naive does), so the
+/// resume can come before `first_new` and the pause is still the cause.
+fn paused_before_successor<'h>(
+    h: &'h History,
+    old: &str,
+    first_new: &Record,
+    late: &Record,
+) -> Option<Cause<'h>> {
+    let before_new = &h.records[..first_new.index as usize];
+    let tenure = before_new
+        .iter()
+        .rposition(|r| r.f == "elected" && matches!(&r.process, Process::Node(n) if n == old));
+    let since = &before_new[tenure.unwrap_or(0)..];
+    let pause = since.iter().rev().find(|r| is_fault(r, "pause") && names(r, old))?;
+    let after_pause = &h.records[pause.index as usize..];
+    let resume = after_pause
+        .iter()
+        .take_while(|r| r.time <= late.time + RESUME_RECORD_LAG_NS)
+        .find(|r| is_fault(r, "resume") && names(r, old))?;
+    Some(Cause::Paused { pause, resume })
+}
+
+/// How far a `resume` record may trail the late write: the nemesis records a resume once
+/// SIGCONT has been sent, so a woken process can act a few milliseconds before its record.
+const RESUME_RECORD_LAG_NS: u64 = 100_000_000;
 
 /// The node a resource decision or client write is about.
 fn writer(r: &Record) -> Option<&str> {
@@ -360,6 +391,26 @@ mod tests {
              resource refused 1 of the deposed leaders' writes as stale, so fencing kept the data \
              safe; without convergence the bug would not show."
         );
+    }
+
+    /// redis-naive: n2 is paused, n5 takes the key, n2 wakes, renews over n5's key before n5's
+    /// first write, and both go on writing: the pause is still the cause.
+    #[test]
+    fn a_leader_resumed_before_its_successors_first_write_is_still_told_as_paused() {
+        let pause = json!({"nodes": ["n2"]});
+        let records = vec![
+            rec(0, 100, node("n2"), "elected", json!({"token": null})),
+            rec(1, 2640, Process::Nemesis, "pause", pause.clone()),
+            rec(2, 3530, node("n5"), "elected", json!({"token": null})),
+            rec(3, 5140, Process::Nemesis, "resume", pause),
+            rec(4, 5200, Process::Resource, "accept", json!({"token": null, "node": "n5"})),
+            rec(5, 5300, Process::Resource, "accept", json!({"token": null, "node": "n2"})),
+        ];
+        let h = History { records, warnings: Vec::new() };
+        let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![4, 5]);
+        let story = dual_write(&h, &check).unwrap();
+        assert!(story.contains("until it was paused at 2.64 s (line 1)"), "{story}");
+        assert!(story.contains("was resumed at 5.14 s (line 3)"), "{story}");
     }
 
     #[test]
