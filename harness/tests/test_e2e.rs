@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+mod support;
+
 fn main() {
     let args = Arguments::from_args();
-    let reason = ignore_reason();
+    let reason = support::sandbox_missing();
     if let Some(r) = &reason {
         eprintln!("test_e2e: ignoring the end-to-end trials: {r}");
     }
@@ -42,54 +44,8 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// Why this machine cannot run a sandbox, if it cannot.
-fn ignore_reason() -> Option<String> {
-    if let Err(e) = node_binary() {
-        return Some(e);
-    }
-    let out = Command::new(bin())
-        .args(["sandbox", "--nodes", "1", "--", "true"])
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => Some(format!(
-            "`splitbrain sandbox` cannot run here: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Some(format!("cannot run splitbrain: {e}")),
-    }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_splitbrain")
-}
-
-/// `splitbrain-node` next to `splitbrain`, built when missing (the controller starts it).
-fn node_binary() -> Result<(), String> {
-    let node = Path::new(bin()).with_file_name("splitbrain-node");
-    if node.is_file() {
-        return Ok(());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "-p", "splitbrain-targets", "--bin", "splitbrain-node"])
-        .status();
-    match built {
-        Ok(s) if s.success() && node.is_file() => Ok(()),
-        _ => Err(format!("{} is missing and could not be built", node.display())),
-    }
-}
-
-/// A fresh store folder for one trial.
-fn store(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("splitbrain-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn test_cmd(store: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(bin());
+    let mut c = Command::new(support::bin());
     c.arg("test").arg("--store").arg(store).args(extra).stdin(Stdio::null());
     c
 }
@@ -127,7 +83,7 @@ fn verdicts(r: &Value) -> String {
 }
 
 fn correct_raft_is_valid() -> Result<(), Failed> {
-    let store = store("valid");
+    let store = support::store("e2e", "valid");
     let args = [
         "--time-limit",
         "15",
@@ -158,7 +114,7 @@ fn correct_raft_is_valid() -> Result<(), Failed> {
 }
 
 fn planted_bug_is_invalid() -> Result<(), Failed> {
-    let store = store("bug");
+    let store = support::store("e2e", "bug");
     let args = [
         "--time-limit",
         "12",
@@ -328,7 +284,7 @@ fn sigkill_controller() -> Result<(), Failed> {
 }
 
 fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
-    let store = store(name);
+    let store = support::store("e2e", name);
     let (mut child, history) = start_and_wait_for_work(&store)?;
     let needle = store.display().to_string();
     let running = processes_mentioning(&needle);
@@ -349,8 +305,9 @@ fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
     if status.success() {
         return Err(format!("a SIGKILLed run exited {status}, as if it had passed").into());
     }
-    let check = Command::new(bin()).arg("check").arg(&history).output()?;
-    let analyze = Command::new(bin()).arg("analyze").arg(history.parent().unwrap()).output()?;
+    let check = Command::new(support::bin()).arg("check").arg(&history).output()?;
+    let analyze =
+        Command::new(support::bin()).arg("analyze").arg(history.parent().unwrap()).output()?;
     let _ = std::fs::remove_dir_all(&store);
     for (what, o) in [("check", check), ("analyze", analyze)] {
         if !matches!(o.status.code(), Some(0..=2)) {
@@ -366,7 +323,7 @@ fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
 }
 
 fn sigint() -> Result<(), Failed> {
-    let store = store("sigint");
+    let store = support::store("e2e", "sigint");
     let (mut child, _) = start_and_wait_for_work(&store)?;
     let needle = store.display().to_string();
     // SAFETY: a plain kill(2) of our own child.

@@ -11,7 +11,7 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 use splitbrain_targets::thirdparty::catalog;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -88,9 +88,11 @@ const FINDINGS: [Finding; 5] = [
     },
 ];
 
+mod support;
+
 fn main() {
     let args = Arguments::from_args();
-    let sandbox = sandbox_missing();
+    let sandbox = support::sandbox_missing();
     let mut trials: Vec<Trial> = FINDINGS.iter().map(|f| finding_trial(f, &sandbox)).collect();
     let killed =
         Trial::test("a_sigkilled_controller_leaves_no_etcd_or_redis_server_running", || {
@@ -131,56 +133,14 @@ fn one_at_a_time(f: impl FnOnce() -> Result<(), Failed>) -> Result<(), Failed> {
     f()
 }
 
-/// Why this machine cannot run a sandbox, if it cannot.
-fn sandbox_missing() -> Option<String> {
-    if let Err(e) = node_binary() {
-        return Some(e);
-    }
-    let out = Command::new(bin()).args(["sandbox", "--nodes", "1", "--", "true"]).output();
-    match out {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => Some(format!(
-            "`splitbrain sandbox` cannot run here: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Some(format!("cannot run splitbrain: {e}")),
-    }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_splitbrain")
-}
-
-/// `splitbrain-node` next to `splitbrain`, built when missing (the controller starts it).
-fn node_binary() -> Result<(), String> {
-    let node = Path::new(bin()).with_file_name("splitbrain-node");
-    if node.is_file() {
-        return Ok(());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "-p", "splitbrain-targets", "--bin", "splitbrain-node"])
-        .status();
-    match built {
-        Ok(s) if s.success() && node.is_file() => Ok(()),
-        _ => Err(format!("{} is missing and could not be built", node.display())),
-    }
-}
-
-fn store(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("splitbrain-3p-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn test_cmd(store: &Path, target: &str, extra: &[&str]) -> Command {
-    let mut c = Command::new(bin());
+    let mut c = Command::new(support::bin());
     c.args(["test", "--target", target, "--store"]).arg(store).args(extra).stdin(Stdio::null());
     c
 }
 
 fn run_finding(f: &Finding) -> Result<(), Failed> {
-    let store = store(f.name);
+    let store = support::store("3p", f.name);
     let mut args = f.args.to_vec();
     if f.exit == 1 {
         args.extend(["--test-count", "3"]);
@@ -306,7 +266,7 @@ fn start_and_wait(store: &Path, target: &str) -> Result<(Child, Vec<u32>), Faile
 
 fn sigkill_leaves_no_server() -> Result<(), Failed> {
     for target in ["etcd", "redis-cas"] {
-        let store = store(&format!("sigkill-{target}"));
+        let store = support::store("3p", &format!("sigkill-{target}"));
         let (mut child, servers) = start_and_wait(&store, target)?;
         // SAFETY: a plain kill(2) of the process this test started.
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
@@ -328,7 +288,7 @@ fn sigkill_leaves_no_server() -> Result<(), Failed> {
 }
 
 fn targets_listed() -> Result<(), Failed> {
-    let out = Command::new(bin()).arg("targets").output()?;
+    let out = Command::new(support::bin()).arg("targets").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     for tp in &catalog::ALL {
         let line = text.lines().find(|l| l.starts_with(&format!("{}  ", tp.name)));
