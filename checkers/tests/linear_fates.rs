@@ -3,25 +3,17 @@
 //! and makes histories shaped like the harness's (thousands of operations, unique values, a few
 //! timed-out writes) quick to check.
 
-use splitbrain_checkers::formats::{parse, Format};
+mod support;
+
 use splitbrain_checkers::linear::synth::{register_history, RegisterShape};
 use splitbrain_checkers::linear::{
     check_history, from_history, partitions, FailedCas, Fate, Model, ModelKind, Options, Register,
 };
 use splitbrain_checkers::{CheckResult, History, Verdict};
 
-/// A history from compact lines `process type f value` (value as EDN), one per record.
+/// A history from compact lines `process type f value`, one per record.
 fn h(lines: &[&str]) -> History {
-    let text: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            let mut p = l.splitn(4, ' ');
-            let (process, kind, f) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
-            let value = p.next().unwrap_or("nil");
-            format!("{{:process {process}, :type :{kind}, :f :{f}, :value {value}}}")
-        })
-        .collect();
-    parse(Format::JepsenEdn, &text.join("\n")).unwrap()
+    support::edn(lines)
 }
 
 fn check(model: ModelKind, history: &History) -> CheckResult {

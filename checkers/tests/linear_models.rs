@@ -1,22 +1,15 @@
 //! Claims about the models, the reading of histories, the foreign formats and the witness of
 //! the `linearizable` checker, each on a small hand-written history.
 
+mod support;
+
 use splitbrain_checkers::formats::{parse, Format};
 use splitbrain_checkers::linear::{check_history, FailedCas, ModelKind, Options};
 use splitbrain_checkers::{CheckResult, History, Verdict};
 
-/// A history from compact lines `process type f value` (value as JSON), one per record.
+/// A history from compact lines `process type f value`, one per record.
 fn h(lines: &[&str]) -> History {
-    let text: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            let mut p = l.splitn(4, ' ');
-            let (process, kind, f) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
-            let value = p.next().unwrap_or("nil");
-            format!("{{:process {process}, :type :{kind}, :f :{f}, :value {value}}}")
-        })
-        .collect();
-    parse(Format::JepsenEdn, &text.join("\n")).unwrap()
+    support::edn(lines)
 }
 
 fn check(model: ModelKind, lines: &[&str]) -> CheckResult {

@@ -105,3 +105,19 @@ pub mod mk {
         rec(Process::Nemesis, Type::Info, f, value)
     }
 }
+
+/// A history from compact lines `process type f value` (value as EDN, `nil` when left out), one
+/// per record, read as a Jepsen EDN history: the linearizability tests' shorthand.
+pub fn edn(lines: &[&str]) -> History {
+    let text: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut p = l.splitn(4, ' ');
+            let (process, kind, f) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
+            let value = p.next().unwrap_or("nil");
+            format!("{{:process {process}, :type :{kind}, :f :{f}, :value {value}}}")
+        })
+        .collect();
+    let format = splitbrain_checkers::formats::Format::JepsenEdn;
+    splitbrain_checkers::formats::parse(format, &text.join("\n")).unwrap()
+}
