@@ -7,6 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -95,11 +96,25 @@ impl Drop for Candidate {
     }
 }
 
+/// Addresses `127.a.b.1..=n` of this trial alone. The servers listen on their standard ports,
+/// so two trials of one run must never share an address: `a` comes from the process id, `b`
+/// from a counter of trials. (A clock-derived choice once gave two trials the same addresses,
+/// and the k8s-lease candidates campaigned on the etcd trial's cluster until it was stopped.)
 fn loopback_ips(n: u8) -> Vec<IpAddr> {
-    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
-    let h = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-    let (a, b) = ((h % 200 + 30) as u8, (h / 200 % 250 + 1) as u8);
+    static TRIALS: AtomicU8 = AtomicU8::new(0);
+    let a = (std::process::id() % 200 + 30) as u8;
+    let b = TRIALS.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
     (1..=n).map(|i| IpAddr::from([127, a, b, i])).collect()
+}
+
+/// Fails unless every server address is free: a listener already there would answer the
+/// readiness probe in place of ours.
+fn ensure_free(addrs: &[SocketAddr]) -> Result<(), String> {
+    for addr in addrs {
+        TcpListener::bind(addr)
+            .map_err(|e| format!("{addr} is taken ({e}): another server runs there"))?;
+    }
+    Ok(())
 }
 
 fn failover(target: &str, n: u8) -> Result<(), String> {
@@ -126,9 +141,13 @@ fn failover(target: &str, n: u8) -> Result<(), String> {
     let t = ThirdPartyTarget::find(target).ok_or("unknown target")?;
     let (plans, layout) = t.plan_with(&cluster, &LayoutOptions::default()).map_err(fail)?;
     let log = |node: &str, role: &str| scratch.path().join(format!("{node}.{role}.log"));
+    ensure_free(&layout.server_addrs())?;
     let mut servers = Vec::new();
     for s in &layout.servers {
         servers.push(LocalProcess::start(s, &log(&s.node, &s.role)).map_err(fail)?);
+    }
+    for s in &mut servers {
+        s.wait_ready(Duration::from_secs(20)).map_err(fail)?; // ours, not a stranger's
     }
     layout.wait_ready(Duration::from_secs(20)).map_err(fail)?;
     let mut candidates = Vec::new();
