@@ -50,6 +50,15 @@ fn bad_options_exit_254_with_one_line_naming_what_is_wrong() {
         (&["--test-count", "0"], "--test-count 0: give 1 or more runs"),
         (&["--election-timeout-ms", "300-150"], "--election-timeout-ms"),
         (&["--no-such-flag"], "unexpected argument"),
+        (&["--lease", "2s"], "--lease and --candidates are for third-party targets"),
+        (&["--target", "etcd", "--lease", "0"], "--lease 0: give a duration above 0"),
+        (&["--target", "etcd", "--lease", "50ms"], "--lease 50ms: give 100ms or more"),
+        (&["--target", "redis-cas", "--candidates", "both"], "--candidates \"both\": give shared"),
+        (&["--target", "redis-cas", "--nodes", "1"], "redis-cas needs at least 2 nodes"),
+        (
+            &["--target", "k8s-lease", "--nodes", "3", "--candidates", "separate"],
+            "k8s-lease needs at least 4 nodes with candidates on nodes of their own",
+        ),
     ];
     for (args, says) in table {
         let (code, err) = test_with(args);

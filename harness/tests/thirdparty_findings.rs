@@ -99,6 +99,11 @@ fn main() {
             one_at_a_time(sigkill_leaves_no_server)
         });
     trials.push(ignore_unless(killed, &sandbox, &["etcd", "redis-server"]));
+    let options = Trial::test(
+        "lease_and_candidates_options_reach_every_candidate_and_the_replay_command",
+        || one_at_a_time(options_reach_the_candidates),
+    );
+    trials.push(ignore_unless(options, &sandbox, &["redis-server"]));
     let listed = Trial::test(
         "splitbrain_targets_says_each_third_party_target_is_ready_or_what_to_install",
         targets_listed,
@@ -284,6 +289,40 @@ fn sigkill_leaves_no_server() -> Result<(), Failed> {
         }
         let _ = std::fs::remove_dir_all(&store);
     }
+    Ok(())
+}
+
+/// `--lease 1.5s --candidates shared` on redis-cas: a candidate on every node (the server's
+/// too), each with a 1,500 ms `PX`, as the run's log shows; and the replay command keeps both.
+fn options_reach_the_candidates() -> Result<(), Failed> {
+    let store = support::store("3p", "options");
+    let args = ["--nodes", "3", "--nemesis", "none", "--time-limit", "3"];
+    let mut cmd = test_cmd(&store, "redis-cas", &args);
+    cmd.args(["--lease", "1.5s", "--candidates", "shared"]);
+    let out = run_bounded(cmd, Duration::from_secs(60))?;
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let run = std::fs::canonicalize(store.join("latest"))?;
+    let log = std::fs::read_to_string(run.join("harness.log"))?;
+    for node in ["n1", "n2", "n3"] {
+        let line = log.lines().find(|l| l.contains(&format!("candidate on {node}: ")));
+        if !line.is_some_and(|l| l.contains("ttl-ms=1500")) {
+            return Err(
+                format!("{node}: no candidate with ttl-ms=1500 in harness.log: {line:?}").into()
+            );
+        }
+    }
+    let command = results(&run)?["command"].to_string();
+    if !command.contains(r#""--lease","1.5s","--candidates","shared""#) {
+        return Err(format!("the replay command lost the options: {command}").into());
+    }
+    let _ = std::fs::remove_dir_all(&store);
     Ok(())
 }
 

@@ -15,6 +15,7 @@
 
 use crate::bugs::Bug;
 use crate::node::electors::{ElectorInfo, ELECTORS};
+pub use crate::thirdparty::layout::{LayoutOptions, Placement};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,8 @@ pub struct Cluster {
     pub seed: u64,
     /// The candidates' timing.
     pub timing: NodeTiming,
+    /// Where third-party candidates run and their lease; must be the default for own targets.
+    pub layout: LayoutOptions,
 }
 
 /// One process to start on one node.
@@ -247,6 +250,12 @@ impl OwnTarget {
         if cluster.nodes.is_empty() {
             return Err(LaunchError::BadCluster("a cluster needs at least one node".into()));
         }
+        if cluster.layout != LayoutOptions::default() {
+            return Err(LaunchError::BadCluster(format!(
+                "{} runs no servers and holds no lease: the placement and lease options are for third-party targets",
+                self.info.name
+            )));
+        }
         match &cluster.bug {
             Some(bug) if !Bug::parse(bug).is_some_and(|b| self.info.bugs.contains(&b)) => {
                 let known: Vec<&str> = self.info.bugs.iter().map(|b| b.name()).collect();
@@ -350,6 +359,7 @@ mod tests {
             bug: bug.map(str::to_string),
             seed: 7,
             timing: NodeTiming::default(),
+            layout: LayoutOptions::default(),
         }
     }
 
@@ -368,6 +378,19 @@ mod tests {
             OwnTarget { info: &ELECTORS[1] }.check(&cluster(Some("forget-vote"))).unwrap_err();
         assert_eq!(err.to_string(), "target bully has no bug \"forget-vote\" (its bugs: none)");
         assert!(OwnTarget { info: &ELECTORS[0] }.check(&cluster(Some("forget-vote"))).is_ok());
+    }
+
+    #[test]
+    fn an_own_target_refuses_a_lease_or_a_placement_it_cannot_honour() {
+        let raft = OwnTarget { info: &ELECTORS[0] };
+        let lease =
+            LayoutOptions { lease: Some(std::time::Duration::from_secs(2)), placement: None };
+        let placed = LayoutOptions { lease: None, placement: Some(Placement::Separate) };
+        for layout in [lease, placed] {
+            let err = raft.check(&Cluster { layout, ..cluster(None) }).unwrap_err();
+            assert!(err.to_string().contains("for third-party targets"), "{err}");
+        }
+        assert!(raft.check(&cluster(None)).is_ok());
     }
 
     #[test]

@@ -56,6 +56,7 @@ fn fault_notes(out: &mut dyn Write, name: &str) -> std::io::Result<()> {
     }
     writeln!(out, "    token: {}", tp.token)?;
     writeln!(out, "    {}", tp.clock_aim.describe())?;
+    writeln!(out, "    defaults: {}", tp.layout_defaults)?;
     for f in tp.unreachable_faults() {
         writeln!(out, "    does not reach it: {}: {}", f.fault, f.note)?;
     }

@@ -10,9 +10,11 @@ use crate::controller::options::{default_name, parse_duration, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
 use splitbrain_nemesis::{net, Sandbox};
-use splitbrain_targets::launch::{self, NodeTiming};
+use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
-use std::path::PathBuf;
+use splitbrain_targets::thirdparty::{catalog, layout};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Arguments of `splitbrain test`.
@@ -85,6 +87,15 @@ pub struct Args {
     /// Bound of a read's leadership confirmation in ms.
     #[arg(long, default_value_t = 300)]
     pub confirm_timeout_ms: u64,
+    /// Third-party targets: the lease (etcd's lease TTL, rounded up to whole seconds;
+    /// k8s-lease's lease duration, with renew deadline and retry period at client-go's
+    /// 15:10:2; Redis's PX) [default: the target's, see `splitbrain targets`].
+    #[arg(long, value_parser = parse_duration)]
+    pub lease: Option<Duration>,
+    /// Third-party targets: `shared` (a candidate on every node, servers' nodes too) or
+    /// `separate` (candidates only on nodes without a server) [default: the target's].
+    #[arg(long, value_name = "shared|separate")]
+    pub candidates: Option<String>,
 }
 
 /// Runs `test`: must be called before the process starts any thread.
@@ -129,6 +140,7 @@ fn tally(plan: &Plan, i: u32, outcome: lifecycle::Outcome) -> String {
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     let target = launch::find(&a.target).map_err(|e| bad_input(e.to_string()))?;
+    let layout = layout(a, target)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
     if let Some(bug) = &a.bug {
         let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
@@ -189,6 +201,36 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         leader_timeout: a.leader_timeout,
         max_failover: a.max_failover,
         timing: timing(a)?,
+        layout,
+    })
+}
+
+/// The third-party layout knobs, checked against the target and the node count.
+fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions> {
+    let placement = a.candidates.as_deref().map(placement).transpose()?;
+    if let Some(lease) = a.lease {
+        positive("--lease", lease)?;
+    }
+    let options = LayoutOptions { placement, lease: a.lease };
+    if catalog::by_name(target.name()).is_none() {
+        if options != LayoutOptions::default() {
+            return Err(bad_input(format!(
+                "--lease and --candidates are for third-party targets (etcd, k8s-lease, redis-naive, redis-cas); {} holds no lease, so leave them out",
+                target.name()
+            )));
+        }
+        return Ok(options);
+    }
+    let nodes: Vec<_> =
+        (1..=a.nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
+    let checked = layout::layout(target.name(), &nodes, Path::new("."), &options);
+    checked.map_err(|e| bad_input(e.to_string()))?;
+    Ok(options)
+}
+
+fn placement(name: &str) -> anyhow::Result<Placement> {
+    Placement::parse(name).ok_or_else(|| {
+        bad_input(format!("--candidates {name:?}: give shared (a candidate on every node) or separate (candidates only on nodes without a server)"))
     })
 }
 

@@ -55,6 +55,7 @@ impl Cluster {
     ) -> anyhow::Result<Cluster> {
         let plans = target.plan(config).map_err(|e| anyhow!("planning {}: {e}", target.name()))?;
         let mut cluster = Cluster { members: Vec::new(), programs: programs_of(&plans) };
+        log_commands(&plans, log);
         for plan in &plans {
             let dir = run.node_dir(&plan.node)?;
             let servers = plan
@@ -160,6 +161,14 @@ fn spawn(net: &Net, spec: &ProcessSpec, dir: &Path, candidate: bool) -> anyhow::
     }
     net.spawn(&spec.node, ps)
         .with_context(|| format!("starting the {} on {}", spec.role, spec.node))
+}
+
+/// Every process's command line, so a run's log says exactly what ran (lease, placement, …).
+fn log_commands(plans: &[NodePlan], log: &Log) {
+    for spec in plans.iter().flat_map(|p| p.servers.iter().chain(&p.candidate)) {
+        let args = spec.args.join(" ");
+        log.debug(format!("{} on {}: {} {args}", spec.role, spec.node, spec.program.display()));
+    }
 }
 
 /// Waits until `spec.ready_addr` accepts a connection.

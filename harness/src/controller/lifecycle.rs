@@ -359,6 +359,7 @@ fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> 
         bug: plan.bug.clone(),
         seed: plan.seed,
         timing: plan.timing,
+        layout: plan.layout,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::nemesis::FaultKind;
 use serde_json::{json, Value};
-use splitbrain_targets::launch::{NodeTiming, Target};
+use splitbrain_targets::launch::{LayoutOptions, NodeTiming, Target};
 use splitbrain_targets::resource::Mode;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,6 +51,8 @@ pub struct Plan {
     pub max_failover: Option<Duration>,
     /// The candidates' timing.
     pub timing: NodeTiming,
+    /// Third-party targets: where candidates run and their lease (`None`: the target's).
+    pub layout: LayoutOptions,
 }
 
 impl Plan {
@@ -89,6 +91,12 @@ impl Plan {
         opt("work-interval-ms", t.work_interval_ms.to_string());
         opt("resource-timeout-ms", t.resource_timeout_ms.to_string());
         opt("confirm-timeout-ms", t.confirm_timeout_ms.to_string());
+        if let Some(lease) = self.layout.lease {
+            opt("lease", secs(lease));
+        }
+        if let Some(p) = self.layout.placement {
+            opt("candidates", p.name().into());
+        }
         c
     }
 
@@ -124,6 +132,8 @@ impl Plan {
                 "resource_timeout_ms": t.resource_timeout_ms,
                 "confirm_timeout_ms": t.confirm_timeout_ms,
             },
+            "lease_s": self.layout.lease.map(|d| d.as_secs_f64()),
+            "candidates": self.layout.placement.map(|p| p.name()),
         })
     }
 }

@@ -21,6 +21,8 @@ pub struct ThirdParty {
     pub servers: usize,
     /// Whose clock decides when a lease ends, so whom a clock fault is aimed at.
     pub clock_aim: ClockAim,
+    /// The defaults `--lease` and `--candidates` override, in one line.
+    pub layout_defaults: &'static str,
 }
 
 /// Where a clock fault on a target changes anything, and so where the nemesis aims it.
@@ -150,6 +152,7 @@ pub const ALL: [ThirdParty; 4] = [
         faults: &ETCD_SERVER_FAULTS,
         servers: 3,
         clock_aim: ClockAim::Nowhere,
+        layout_defaults: "lease TTL 2 s (--lease, whole seconds); candidates shared: one on every node (--candidates)",
     },
     ThirdParty {
         name: "k8s-lease",
@@ -159,6 +162,7 @@ pub const ALL: [ThirdParty; 4] = [
         faults: &K8S_FAULTS,
         servers: 3,
         clock_aim: ClockAim::Followers,
+        layout_defaults: "lease duration 1.5 s, renew deadline 1 s, retry 0.2 s (--lease sets the duration, the others follow 15:10:2); candidates separate on 5 or more nodes, shared on fewer (--candidates)",
     },
     ThirdParty {
         name: "redis-naive",
@@ -168,6 +172,7 @@ pub const ALL: [ThirdParty; 4] = [
         faults: &REDIS_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
+        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates)",
     },
     ThirdParty {
         name: "redis-cas",
@@ -177,6 +182,7 @@ pub const ALL: [ThirdParty; 4] = [
         faults: &REDIS_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
+        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates)",
     },
 ];
 

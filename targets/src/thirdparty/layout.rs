@@ -23,6 +23,10 @@ use super::local::wait_for_port;
 use super::plan::ServerPlan;
 use super::redis_launch::RedisServer;
 
+/// The shortest lease a layout accepts: below it, renewals (a third of the lease apart, or
+/// less) come faster than a loaded machine can send them.
+pub const MIN_LEASE: Duration = Duration::from_millis(100);
+
 /// How many etcd members a target gets.
 pub const ETCD_MEMBERS: usize = 3;
 
@@ -33,6 +37,22 @@ pub enum Placement {
     Shared,
     /// Candidates only on nodes without a server (the default for Redis).
     Separate,
+}
+
+impl Placement {
+    /// Every placement with its name, as `--candidates` takes it.
+    pub const ALL: [(Placement, &'static str); 2] =
+        [(Placement::Shared, "shared"), (Placement::Separate, "separate")];
+
+    /// The placement called `name` (`shared`, `separate`).
+    pub fn parse(name: &str) -> Option<Placement> {
+        Placement::ALL.iter().find(|(_, n)| *n == name).map(|(p, _)| *p)
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Placement::ALL.iter().find(|(p, _)| *p == self).map_or("shared", |(_, n)| n)
+    }
 }
 
 /// The knobs of a layout; `None` means the target's default.
@@ -91,6 +111,11 @@ pub fn layout(
     run_dir: &Path,
     o: &LayoutOptions,
 ) -> Result<Layout> {
+    if let Some(lease) = o.lease.filter(|l| *l < MIN_LEASE) {
+        return Err(Error::BadOption(format!(
+            "--lease {lease:?}: give {MIN_LEASE:?} or more; a shorter lease expires between renewals"
+        )));
+    }
     match target {
         "etcd" | "k8s-lease" => etcd_layout(target, nodes, run_dir, o),
         "redis-naive" | "redis-cas" => redis_layout(target, nodes, run_dir, o),

@@ -18,20 +18,15 @@ use crate::launch::{
 #[derive(Debug)]
 pub struct ThirdPartyTarget {
     info: &'static ThirdParty,
-    /// The layout's knobs (placement, lease); the defaults unless the controller sets them
-    /// through [`ThirdPartyTarget::plan_with`].
-    pub options: LayoutOptions,
 }
 
 /// Every third-party target, in catalog order.
 pub static TARGETS: [ThirdPartyTarget; 4] = [
-    ThirdPartyTarget { info: &catalog::ALL[0], options: NO_OPTIONS },
-    ThirdPartyTarget { info: &catalog::ALL[1], options: NO_OPTIONS },
-    ThirdPartyTarget { info: &catalog::ALL[2], options: NO_OPTIONS },
-    ThirdPartyTarget { info: &catalog::ALL[3], options: NO_OPTIONS },
+    ThirdPartyTarget { info: &catalog::ALL[0] },
+    ThirdPartyTarget { info: &catalog::ALL[1] },
+    ThirdPartyTarget { info: &catalog::ALL[2] },
+    ThirdPartyTarget { info: &catalog::ALL[3] },
 ];
-
-const NO_OPTIONS: LayoutOptions = LayoutOptions { placement: None, lease: None };
 
 impl ThirdPartyTarget {
     /// The target called `name`, if it is a third-party one.
@@ -44,7 +39,8 @@ impl ThirdPartyTarget {
         self.info
     }
 
-    /// [`Target::plan`] with explicit layout knobs, and the [`Layout`] it came from (its
+    /// [`Target::plan`] with explicit layout knobs in place of `cluster.layout`, and the
+    /// [`Layout`] it came from (its
     /// [`Layout::wait_ready`] waits for the servers, etcd's Raft leader included).
     pub fn plan_with(
         &self,
@@ -124,7 +120,7 @@ impl Target for ThirdPartyTarget {
     }
 
     fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError> {
-        self.plan_with(cluster, &self.options).map(|(plans, _)| plans)
+        self.plan_with(cluster, &cluster.layout).map(|(plans, _)| plans)
     }
 
     fn unreachable_faults(&self) -> Vec<String> {

@@ -6,7 +6,9 @@
 
 use serde_json::Value;
 use splitbrain_targets::client::{Client, Reply};
-use splitbrain_targets::launch::{self, Cluster, NodeAddr, NodePlan, NodeTiming, ProcessSpec};
+use splitbrain_targets::launch::{
+    self, Cluster, LayoutOptions, NodeAddr, NodePlan, NodeTiming, ProcessSpec,
+};
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Mode, Resource};
 use std::io::{BufRead, BufReader};
@@ -164,6 +166,7 @@ impl TestCluster {
             bug: bug.map(str::to_string),
             seed: 11,
             timing: NodeTiming::default(),
+            layout: LayoutOptions::default(),
         };
         let plans = launch::find(target).unwrap().plan(&cluster).unwrap();
         let started = Instant::now();

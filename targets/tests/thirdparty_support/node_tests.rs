@@ -137,6 +137,7 @@ fn failover(target: &str, n: u8) -> Result<(), String> {
         bug: None,
         seed: 3,
         timing: NodeTiming::default(),
+        layout: LayoutOptions::default(),
     };
     let t = ThirdPartyTarget::find(target).ok_or("unknown target")?;
     let (plans, layout) = t.plan_with(&cluster, &LayoutOptions::default()).map_err(fail)?;
