@@ -122,9 +122,14 @@ impl Convergence {
         let end = h.records.last().map_or(0, |r| r.time);
         let after = |t: u64| secs(t.saturating_sub(q.time));
         match first_leader(h, known, q) {
+            Some(Leader { node, index, time }) if time == q.time && q.index.is_some() => Part::new(
+                Verdict::Valid,
+                format!("{node} was leading when {} (elected at line {index})", q.text()),
+                Vec::new(),
+            ),
             Some(Leader { node, index, time }) if time <= deadline => Part::new(
                 Verdict::Valid,
-                format!("{node} led {} after {} (elected at line {index})", after(time), q.text()),
+                format!("{node} was elected {} after {} (line {index})", after(time), q.text()),
                 Vec::new(),
             ),
             Some(Leader { node, index, time }) => Part::new(

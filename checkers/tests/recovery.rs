@@ -41,7 +41,11 @@ fn with_final(mut records: Vec<Record>, leaders: [bool; 3]) -> Vec<Record> {
 fn a_cluster_with_one_leader_after_the_faults_ended_converges() {
     let r = converge(with_final(failover(), [false, true, false]));
     assert_eq!(r.verdict, Verdict::Valid, "{}", r.summary);
-    assert!(r.summary.contains("n2 led 0 s after the faults ended at line 3"), "{}", r.summary);
+    assert!(
+        r.summary.contains("n2 was leading when the faults ended at line 3 (elected at line 2)"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]
@@ -58,6 +62,20 @@ fn a_deposed_leader_that_never_learns_it_was_deposed_fails_convergence() {
 fn no_node_leading_in_the_final_statuses_fails_convergence() {
     let r = converge(with_final(failover(), [false, false, false]));
     assert_eq!(r.verdict, Verdict::Invalid);
+}
+
+#[test]
+fn a_leader_elected_soon_after_a_kill_ended_converges_and_is_named_with_its_delay() {
+    let records = vec![
+        elected("n1", Some(1)),
+        nemesis("kill", json!(["n1"])),
+        nemesis("restart", json!(["n1"])),
+        at(2.0, elected("n2", Some(2))),
+    ];
+    let r = converge(with_final(records, [false, true, false]));
+    assert_eq!(r.verdict, Verdict::Valid, "{}", r.summary);
+    let said = "n2 was elected 1.7 s after the faults ended at line 2 (line 3)";
+    assert!(r.summary.contains(said), "{}", r.summary);
 }
 
 #[test]
