@@ -225,6 +225,28 @@ fn the_witness_names_the_stale_read_and_the_write_it_missed() {
 }
 
 #[test]
+fn on_a_splitbrain_history_the_witness_says_which_node_served_each_operation_under_which_token() {
+    let text = [
+        r#"{"index":0,"time":1,"process":0,"type":"invoke","f":"write","value":{"value":1},"node":"n1"}"#,
+        r#"{"index":1,"time":2,"process":0,"type":"ok","f":"write","value":{"value":1,"token":3,"leader":"n1"},"node":"n1"}"#,
+        r#"{"index":2,"time":3,"process":1,"type":"invoke","f":"write","value":{"value":2},"node":"n3"}"#,
+        r#"{"index":3,"time":4,"process":1,"type":"ok","f":"write","value":{"value":2,"token":4,"leader":"n2"},"node":"n3"}"#,
+        r#"{"index":4,"time":5,"process":2,"type":"invoke","f":"read","value":null,"node":"n1"}"#,
+        r#"{"index":5,"time":6,"process":2,"type":"ok","f":"read","value":{"value":1},"node":"n1"}"#,
+    ];
+    let history = support::history(&text.join("\n"));
+    let r =
+        check_history(&history, ModelKind::Register, FailedCas::DidNotHappen, &Options::default())
+            .unwrap();
+    assert_eq!(r.verdict, Verdict::Invalid);
+    let said = "read of 1 by process 2 via n1 (index 4) cannot be linearized: it conflicts with \
+                write 1 by process 0 via n1 under token 3 (index 0), \
+                write 2 by process 1 via n3, written by n2 under token 4 (index 2)";
+    assert!(r.summary.starts_with(said), "{}", r.summary);
+    assert_eq!(r.details["culprit"]["context"], "via n1");
+}
+
+#[test]
 fn a_history_with_no_operations_of_the_model_is_unknown_not_valid() {
     assert_eq!(verdict(ModelKind::Register, &["0 invoke status", "0 ok status"]), Verdict::Unknown);
 }

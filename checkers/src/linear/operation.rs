@@ -14,6 +14,7 @@
 use super::model::{ConvertError, FromHistory, Model};
 use crate::{History, Process, Record, Type};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The return time of an operation whose outcome is unknown: +∞.
 pub const NEVER: u64 = u64::MAX;
@@ -35,6 +36,9 @@ pub struct Operation<I, O> {
     pub call_index: u64,
     /// The history index of its completion, when it has one.
     pub return_index: Option<u64>,
+    /// Where it ran, for the witness a person reads: `via n4`, `via n5 under token 26`,
+    /// `via n2, written by n5 under token 26`; `None` when the history names no node.
+    pub context: Option<Arc<str>>,
 }
 
 /// The operations of a model.
@@ -109,6 +113,21 @@ fn push<M: FromHistory>(
         return_time: if known { return_index.unwrap_or(NEVER) } else { NEVER },
         call_index: inv.index,
         return_index,
+        context: context(inv, done),
     });
     Ok(())
+}
+
+/// `via n2`, plus who wrote under which token when the completion says so.
+fn context(inv: &Record, done: Option<&Record>) -> Option<Arc<str>> {
+    let node = inv.node.as_deref()?;
+    let mut s = format!("via {node}");
+    let leader = done.and_then(Record::leader).filter(|l| *l != node);
+    if let Some(leader) = leader {
+        s += &format!(", written by {leader}");
+    }
+    if let Some(token) = done.and_then(Record::token) {
+        s += &format!(" under token {token}");
+    }
+    Some(s.into())
 }

@@ -26,7 +26,8 @@
 //!   order, each an *op* with `state_after`; `longest_placed`: how many operations it places
 //!   that had to be placed; `longest_omitted`: how many steps before those shown are left out;
 //!   `prefix_operations`: how many operations the prefix must place.
-//! - an *op*: `{"process", "call_index", "return_index" (null when it never completed), "op"}`.
+//! - an *op*: `{"process", "context" (`via n4 under token 7`, or null), "call_index",
+//!   "return_index" (null when it never completed), "op"}`.
 
 use super::minimise::{narrow, settled};
 use super::model::Model;
@@ -132,7 +133,8 @@ fn clip(s: String, max: usize) -> String {
 
 fn who<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> String {
     let what = clip(model.describe_op(&op.input, op.output.as_ref()), OP_CHARS);
-    format!("{what} by process {} (index {})", op.client_id, op.call_index)
+    let via = op.context.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+    format!("{what} by process {}{via} (index {})", op.client_id, op.call_index)
 }
 
 /// One sentence: the culprit, the conflicts nearest it (the rest counted), and how far the
@@ -175,6 +177,7 @@ fn sentence<M: Model>(
 fn op_json<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> Value {
     json!({
         "process": op.client_id,
+        "context": op.context.as_deref(),
         "call_index": op.call_index,
         "return_index": op.return_index,
         "op": clip(model.describe_op(&op.input, op.output.as_ref()), DETAIL_CHARS),
