@@ -128,3 +128,16 @@ fn a_valid_run_shows_no_violation_marks() {
     assert!(html.contains(r#"<div class="verdict valid">VALID</div>"#));
     assert!(!html.contains(r#"class="vmark""#) && !html.contains("violation-1"));
 }
+
+#[test]
+fn a_linearizability_witness_shows_the_culprit_and_each_conflict_with_its_node_and_token() {
+    let options = SampleOptions { linearizable: true, seconds: 5, ..SampleOptions::default() };
+    let (html, results) = render(&options);
+    let linear = results.checks.iter().find(|c| c.checker == "linearizable").expect("it ran");
+    assert_eq!(linear.verdict, splitbrain_checkers::Verdict::Invalid, "{}", linear.summary);
+    assert!(html.contains("cannot be placed"), "the culprit's row");
+    let culprit = &linear.details["culprit"];
+    let context = culprit["context"].as_str().expect("a sample history names its nodes");
+    let row = format!(r#"<span class="dim">{}</span>"#, report::fmt::esc(context));
+    assert!(html.contains(&row), "the culprit's node and token: {row}");
+}

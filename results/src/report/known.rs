@@ -102,14 +102,19 @@ fn liveness(f: &Figures, ex: &Excerpt) -> String {
     s
 }
 
-/// An *op* of the witness: `{process, call_index, return_index, op}`.
+/// An *op* of the witness: `{process, context, call_index, return_index, op}`.
 fn op_row(op: &Value, ex: &Excerpt, extra: &str) -> String {
     let what = op.get("op").map_or(String::new(), |o| match o {
         Value::String(s) => s.clone(),
         other => json_short(other, 160),
     });
+    // Where it ran and under which token (`via n4 under token 7`), when the history says.
+    let context = op
+        .get("context")
+        .and_then(Value::as_str)
+        .map_or(String::new(), |c| format!(r#" <span class="dim">{}</span>"#, esc(c)));
     format!(
-        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td>{extra}</tr>",
+        "<tr><td>{}</td><td><code>{}</code>{context}</td><td>{}</td><td>{}</td>{extra}</tr>",
         esc(&op.get("process").map_or(String::new(), |p| p.to_string())),
         esc(&what),
         line_link(ex, op.get("call_index").and_then(Value::as_u64)),
