@@ -1,0 +1,59 @@
+//! Tests of [`super`] (`launch.rs`), kept apart so the module stays readable.
+
+use super::*;
+
+fn cluster(bug: Option<&str>) -> Cluster {
+    let nodes = (1..=3)
+        .map(|i| NodeAddr { name: format!("n{i}"), ip: IpAddr::from([10, 0, 0, i]) })
+        .collect();
+    Cluster {
+        nodes,
+        port: DEFAULT_PORT,
+        resource: SocketAddr::from(([10, 0, 0, 254], 9000)),
+        data_root: PathBuf::from("/run/x"),
+        bug: bug.map(str::to_string),
+        seed: 7,
+        timing: NodeTiming::default(),
+        layout: LayoutOptions::default(),
+    }
+}
+
+#[test]
+fn raft_is_the_first_target_and_has_every_bug() {
+    let raft = targets()[0];
+    assert_eq!(raft.name(), "raft");
+    assert_eq!(raft.bugs().len(), Bug::ALL.len());
+    assert!(find("bully").unwrap().bugs().is_empty());
+    assert!(matches!(find("paxos"), Err(LaunchError::UnknownTarget { .. })));
+}
+
+#[test]
+fn a_bug_the_target_does_not_have_is_refused_by_name() {
+    let err = OwnTarget { info: &ELECTORS[1] }.check(&cluster(Some("forget-vote"))).unwrap_err();
+    assert_eq!(err.to_string(), "target bully has no bug \"forget-vote\" (its bugs: none)");
+    assert!(OwnTarget { info: &ELECTORS[0] }.check(&cluster(Some("forget-vote"))).is_ok());
+}
+
+#[test]
+fn an_own_target_refuses_a_lease_or_a_placement_it_cannot_honour() {
+    let raft = OwnTarget { info: &ELECTORS[0] };
+    let lease = LayoutOptions { lease: Some(std::time::Duration::from_secs(2)), placement: None };
+    let placed = LayoutOptions { lease: None, placement: Some(Placement::Separate) };
+    for layout in [lease, placed] {
+        let err = raft.check(&Cluster { layout, ..cluster(None) }).unwrap_err();
+        assert!(err.to_string().contains("for third-party targets"), "{err}");
+    }
+    assert!(raft.check(&cluster(None)).is_ok());
+}
+
+#[test]
+fn every_node_gets_the_same_peer_list_its_own_address_and_data_directory() {
+    let c = cluster(Some("small-quorum"));
+    let peers = peer_list(&c);
+    assert_eq!(peers, "n1=10.0.0.1:7000,n2=10.0.0.2:7000,n3=10.0.0.3:7000");
+    let args = node_args("raft", &c, &c.nodes[1], &peers, Path::new("/run/x/n2"));
+    let joined = args.join(" ");
+    assert!(joined.starts_with("--id n2 --listen 10.0.0.2:7000 --peers n1=10.0.0.1:7000,"));
+    assert!(joined.contains("--data-dir /run/x/n2 --resource 10.0.0.254:9000"));
+    assert!(joined.ends_with("--seed 7 --bug small-quorum"));
+}
