@@ -3,6 +3,8 @@
 //! linearizable exactly when some order of the operations (each between its call and return,
 //! unknown ones anywhere after their call or not at all) is legal for the model.
 
+mod support;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use splitbrain_checkers::linear::register::{RegisterInput, RegisterOutput};
@@ -182,40 +184,7 @@ fn apply(truth: &mut Value, f: &str, arg: &Value) -> Value {
     }
 }
 
-/// Brute force: tries every order in which each next operation is one whose predecessors in
-/// real time are placed; operations of unknown outcome may also never be placed.
-fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> bool {
-    fn go<M: Model>(
-        model: &mut M,
-        ops: &[Operation<M::Input, M::Output>],
-        placed: &mut Vec<bool>,
-        s: M::State,
-    ) -> bool {
-        if ops.iter().zip(placed.iter()).all(|(o, &p)| p || !o.is_required()) {
-            return true;
-        }
-        for j in 0..ops.len() {
-            let ready = !placed[j]
-                && (0..ops.len()).all(|k| {
-                    placed[k] || !ops[k].is_required() || ops[k].return_time >= ops[j].call
-                });
-            if !ready {
-                continue;
-            }
-            if let Some(next) = model.step(s, &ops[j].input, ops[j].output.as_ref()) {
-                placed[j] = true;
-                let ok = go(model, ops, placed, next);
-                placed[j] = false;
-                if ok {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-    let init = model.init();
-    go(model, ops, &mut vec![false; ops.len()], init)
-}
+use support::brute;
 
 fn agree(seed: u64, cas: bool, info: bool, unique: bool) -> Result<(), TestCaseError> {
     let h = history(seed, cas, info, unique);

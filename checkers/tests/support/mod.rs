@@ -4,6 +4,7 @@
 
 pub mod schedule;
 
+use splitbrain_checkers::linear::{Model, Operation};
 use splitbrain_checkers::registry::{by_name, run_one};
 use splitbrain_checkers::{CheckResult, History};
 
@@ -120,4 +121,39 @@ pub fn edn(lines: &[&str]) -> History {
         .collect();
     let format = splitbrain_checkers::formats::Format::JepsenEdn;
     splitbrain_checkers::formats::parse(format, &text.join("\n")).unwrap()
+}
+
+/// Brute force: tries every order in which each next operation is one whose predecessors in
+/// real time are placed; operations of unknown outcome may also never be placed.
+pub fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> bool {
+    fn go<M: Model>(
+        model: &mut M,
+        ops: &[Operation<M::Input, M::Output>],
+        placed: &mut Vec<bool>,
+        s: M::State,
+    ) -> bool {
+        if ops.iter().zip(placed.iter()).all(|(o, &p)| p || !o.is_required()) {
+            return true;
+        }
+        for j in 0..ops.len() {
+            let ready = !placed[j]
+                && (0..ops.len()).all(|k| {
+                    placed[k] || !ops[k].is_required() || ops[k].return_time >= ops[j].call
+                });
+            if !ready {
+                continue;
+            }
+            if let Some(next) = model.step(s, &ops[j].input, ops[j].output.as_ref()) {
+                placed[j] = true;
+                let ok = go(model, ops, placed, next);
+                placed[j] = false;
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let init = model.init();
+    go(model, ops, &mut vec![false; ops.len()], init)
 }
