@@ -107,6 +107,18 @@ impl Model for Kv {
         input.op == KvOp::Put
     }
 
+    fn grows(&self, input: &KvInput) -> bool {
+        input.op == KvOp::Append
+    }
+
+    /// A `get` that must come after appends only must see a string the state begins.
+    fn may_reach(&mut self, s: u32, input: &KvInput, out: Option<&KvOutput>) -> bool {
+        match (input.op, out) {
+            (KvOp::Get, Some(Some(v))) => self.strings.is_prefix(s, *v),
+            _ => true,
+        }
+    }
+
     fn partition(&self, input: &KvInput) -> u32 {
         input.key
     }

@@ -55,6 +55,25 @@ pub trait Model {
         false
     }
 
+    /// True when this input only extends the state, whatever it is (an append): from a state
+    /// `s`, any sequence of such operations and reads leaves a state that
+    /// [`Model::may_reach`] can test against a read to come.
+    fn grows(&self, _input: &Self::Input) -> bool {
+        false
+    }
+
+    /// Whether a read with this output may still succeed after operations that only grow the
+    /// state have been applied to `state` (false only when it certainly cannot: the search
+    /// then abandons the state at once instead of trying every order of the growth first).
+    fn may_reach(
+        &mut self,
+        _state: Self::State,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+    ) -> bool {
+        true
+    }
+
     /// What the other operations of one partition say about each operation of unknown
     /// outcome in `ops` (one entry per operation; known ones are [`Fate::Open`]). Each fate
     /// must keep the verdict exact: a history has a linearization exactly when it has one with

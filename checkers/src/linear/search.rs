@@ -15,8 +15,8 @@
 //! walk never meets their returns and they may be left out. The list is in the `list` module;
 //! nothing is allocated in the loop but cache growth.
 //!
-//! Beyond Porcupine, three rules cut the orders tried without losing any verdict. Each keeps
-//! at least one linearization when there is one:
+//! Beyond Porcupine, four rules cut the orders tried without losing any verdict. Each keeps
+//! at least one linearization when there is one (the fourth drops only states that have none):
 //! - Forced reads: a read-only operation ([`Model::is_read_only`]) that can go next and that
 //!   the state allows is placed at once, with no alternatives: moving it to the front of any
 //!   linearization from here keeps that linearization legal.
@@ -26,6 +26,11 @@
 //!   operation of unknown outcome placed by choice: that one's effect is erased unseen, and
 //!   leaving it out is as good. Whether the last move was such a choice is part of the cached
 //!   configuration, since it changes which moves may follow.
+//! - Growth: when only reads, blind operations and operations that grow the state
+//!   ([`Model::grows`], a key-value append) can come before the next read to return, a move
+//!   whose state cannot grow into what that read saw ([`Model::may_reach`]) is not made. A wrong
+//!   order of concurrent appends is then refused at once instead of after every order of the
+//!   appends that follow it (one key, 1,000 operations, 40% appends: 0.54 s → 16 ms median).
 //!
 //! So the search looks only for linearizations in a canonical form (no unknown operation right
 //! before a blind one, twins in call order); one exists whenever any linearization does,
@@ -83,6 +88,11 @@ pub struct Search<'a, M: Model> {
     need: Vec<bool>,
     read_only: Vec<bool>,
     blind: Vec<bool>,
+    /// Operations that only extend the state ([`Model::grows`]); `any_grows` when there is one.
+    grows: Vec<bool>,
+    any_grows: bool,
+    /// Scratch for the growth pruning: the blind calls before the next read's return.
+    blind_seen: Vec<usize>,
     /// For an operation of unknown outcome, the earlier-called one with the same input, if
     /// any: twins are interchangeable, so they are linearized only in call order.
     twin: Vec<u32>,
@@ -146,7 +156,11 @@ impl<'a, M: Model> Search<'a, M> {
             call_node[node.op as usize] = k as u32;
         }
         let at = list.nodes[HEAD as usize].next;
+        let grows: Vec<bool> = ops.iter().map(|o| model.grows(&o.input)).collect();
         Search {
+            any_grows: grows.contains(&true),
+            blind_seen: Vec::new(),
+            grows,
             twin: twins(ops),
             bit: bits(ops),
             blind: ops.iter().map(|o| model.is_blind(&o.input)).collect(),
@@ -255,6 +269,11 @@ impl<'a, M: Model> Search<'a, M> {
         let Some(next) = model.step(self.state, &op.input, op.output.as_ref()) else {
             return false;
         };
+        // Only a move that changes the state can make the next read unreachable.
+        let changes = self.grows[id] || self.blind[id];
+        if self.any_grows && changes && !self.next_read_reachable(model, next, k) {
+            return false;
+        }
         let key = (next, !forced && !self.need[id]);
         let h = mix(self.set_hash ^ self.zob[id], fx(&key));
         if !self.cache.insert(h, key, &self.set, self.bit[id] as usize) {
@@ -274,6 +293,52 @@ impl<'a, M: Model> Search<'a, M> {
         self.at = self.list.nodes[HEAD as usize].next;
         self.fresh = true;
         true
+    }
+
+    /// Growth pruning: after the move by the call at `k` to `next`, walks the list to the first
+    /// return of a read. When every call before it is a read, grows the state, or is blind,
+    /// only those can come before that read, so the read must be reachable by growth
+    /// ([`Model::may_reach`]) from `next` or from the state a blind one leaves; otherwise
+    /// nothing is claimed. Sound for every order, so it keeps the verdict; it saves trying every
+    /// order of concurrent appends whose wrong order only the next read can tell.
+    fn next_read_reachable(&mut self, model: &mut M, next: M::State, k: u32) -> bool {
+        let skip = self.list.nodes[k as usize].mate;
+        let mut n = self.list.nodes[HEAD as usize].next;
+        let mut blind = std::mem::take(&mut self.blind_seen);
+        blind.clear();
+        let found = loop {
+            let node = self.list.nodes[n as usize];
+            let id = node.op as usize;
+            if n != k && n != skip {
+                if node.mate != NIL {
+                    if self.blind[id] {
+                        blind.push(id);
+                    } else if !(self.read_only[id] || self.grows[id]) {
+                        break true;
+                    }
+                } else if node.op == NIL {
+                    break true;
+                } else if self.read_only[id] {
+                    break self.reachable(model, next, &blind, id);
+                }
+            }
+            n = node.next;
+        };
+        self.blind_seen = blind;
+        found
+    }
+
+    /// Whether read `id` may succeed after growth from `next` or from a blind one's state.
+    fn reachable(&self, model: &mut M, next: M::State, blind: &[usize], id: usize) -> bool {
+        let read = &self.ops[id];
+        if model.may_reach(next, &read.input, read.output.as_ref()) {
+            return true;
+        }
+        blind.iter().any(|&b| {
+            let op = &self.ops[b];
+            let after = model.step(next, &op.input, op.output.as_ref());
+            after.is_none_or(|s| model.may_reach(s, &read.input, read.output.as_ref()))
+        })
     }
 
     /// At the return of a droppable operation not linearized: it did not happen. The only way

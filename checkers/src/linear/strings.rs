@@ -38,6 +38,26 @@ pub struct Strings {
     texts: Vec<String>,
     by_hash: HashMap<(u64, u64), u32, FxBuild>,
     appended: HashMap<(u32, u32), u32, FxBuild>,
+    /// Prefix hashes of leaf texts (by text), made on demand for [`Strings::is_prefix`].
+    prefixes: HashMap<u32, Vec<u64>, FxBuild>,
+    /// How many prefix hashes are kept in all; bounded by [`PREFIX_BUDGET`].
+    prefix_count: usize,
+}
+
+/// The most prefix hashes kept (8 bytes each): beyond it, [`Strings::is_prefix`] answers
+/// "maybe" for texts it has not hashed, which only costs pruning, never a verdict.
+const PREFIX_BUDGET: usize = 1 << 24;
+
+fn powmod(mut e: u64) -> u64 {
+    let (mut base, mut acc) = (BASE, 1);
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = mulmod(acc, base);
+        }
+        base = mulmod(base, base);
+        e >>= 1;
+    }
+    acc
 }
 
 fn mulmod(a: u64, b: u64) -> u64 {
@@ -106,6 +126,64 @@ impl Strings {
         id
     }
 
+    /// Whether `a` may be a prefix of `b`: false only when it certainly is not (equal hashes
+    /// of `a` and of `b`'s prefix are taken as a yes; so is a prefix too long to hash within
+    /// the budget). The key-value search prunes on a false, so a wrong "maybe" costs time only.
+    pub fn is_prefix(&mut self, a: u32, b: u32) -> bool {
+        let (x, y) = (self.nodes[a as usize], self.nodes[b as usize]);
+        match x.len.cmp(&y.len) {
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => a == b,
+            std::cmp::Ordering::Less => self.prefix_hash(b, x.len).is_none_or(|h| h == x.hash),
+        }
+    }
+
+    /// The hash of the first `k` bytes of `id`, walking down its concatenations.
+    fn prefix_hash(&mut self, mut id: u32, mut k: u64) -> Option<u64> {
+        let mut acc = 0;
+        loop {
+            let node = self.nodes[id as usize];
+            let rest = if k == node.len {
+                node.hash
+            } else {
+                match node.shape {
+                    Shape::Leaf(t) => self.leaf_prefix(t, k as usize)?,
+                    Shape::Concat(l, r) => {
+                        let left = self.nodes[l as usize];
+                        if k <= left.len {
+                            id = l;
+                        } else {
+                            acc = addmod(mulmod(acc, left.pow), left.hash);
+                            (id, k) = (r, k - left.len);
+                        }
+                        continue;
+                    }
+                }
+            };
+            return Some(addmod(mulmod(acc, powmod(k)), rest));
+        }
+    }
+
+    /// The hash of the first `k` bytes of leaf text `t`, from its prefix hashes (made on first
+    /// use, within the budget).
+    fn leaf_prefix(&mut self, t: u32, k: usize) -> Option<u64> {
+        if !self.prefixes.contains_key(&t) {
+            let text = self.texts[t as usize].as_bytes();
+            if self.prefix_count + text.len() > PREFIX_BUDGET {
+                return None;
+            }
+            let mut hashes = Vec::with_capacity(text.len() + 1);
+            hashes.push(0);
+            for &b in text {
+                let last = *hashes.last().unwrap_or(&0);
+                hashes.push(addmod(mulmod(last, BASE), b as u64 + 1));
+            }
+            self.prefix_count += hashes.len();
+            self.prefixes.insert(t, hashes);
+        }
+        self.prefixes.get(&t).and_then(|h| h.get(k).copied())
+    }
+
     /// The text of an id.
     pub fn text(&self, id: u32) -> String {
         String::from_utf8_lossy(&self.bytes(id)).into_owned()
@@ -141,5 +219,33 @@ impl Strings {
         }
         self.nodes.push(node);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_prefix_agrees_with_the_texts_for_leaves_and_concatenations_alike() {
+        let mut s = Strings::default();
+        let mut ids: Vec<u32> =
+            ["", "a", "ab", "abc", "b", "ba", "abcab", "x"].iter().map(|t| s.id(t)).collect();
+        let (a, b, c) = (s.id("a"), s.id("b"), s.id("c"));
+        let ab = s.concat(a, b);
+        let abc = s.concat(ab, c);
+        let abca = s.concat(abc, a);
+        let abcab = s.concat(abca, b);
+        let x = s.id("x");
+        let xa = s.concat(x, a);
+        let xab = s.concat(xa, b);
+        let xabx = s.concat(xab, x);
+        ids.extend([ab, abc, abca, abcab, s.concat(b, a), xa, xab, xabx, s.concat(xa, xab)]);
+        for &x in &ids {
+            for &y in &ids {
+                let want = s.text(y).starts_with(&s.text(x));
+                assert_eq!(s.is_prefix(x, y), want, "{:?} prefix of {:?}", s.text(x), s.text(y));
+            }
+        }
     }
 }
