@@ -58,6 +58,7 @@ pub fn from_history<M: FromHistory>(
     history: &History,
 ) -> Result<OpsOf<M>, ConvertError> {
     let mut open: HashMap<i64, &Record> = HashMap::new();
+    let mut contexts = Contexts::default();
     let mut ops = Vec::new();
     for r in &history.records {
         let Process::Client(p) = r.process else { continue };
@@ -84,23 +85,23 @@ pub fn from_history<M: FromHistory>(
             );
             return Err(ConvertError::new(r.index, what));
         }
-        push(model, &mut ops, p, inv, Some(r))?;
+        push(model, &mut ops, &mut contexts, p, (inv, Some(r)))?;
     }
     let mut pending: Vec<(i64, &Record)> = open.into_iter().collect();
     pending.sort_by_key(|(_, r)| r.index);
     for (p, inv) in pending {
-        push(model, &mut ops, p, inv, None)?;
+        push(model, &mut ops, &mut contexts, p, (inv, None))?;
     }
     ops.sort_by_key(|o| o.call);
     Ok(ops)
 }
 
-fn push<M: FromHistory>(
+fn push<'h, M: FromHistory>(
     model: &mut M,
     ops: &mut Vec<Operation<M::Input, M::Output>>,
+    contexts: &mut Contexts<'h>,
     client_id: i64,
-    inv: &Record,
-    done: Option<&Record>,
+    (inv, done): (&'h Record, Option<&'h Record>),
 ) -> Result<(), ConvertError> {
     let Some((input, output)) = model.convert(inv, done)? else { return Ok(()) };
     let known = output.is_some();
@@ -113,21 +114,38 @@ fn push<M: FromHistory>(
         return_time: if known { return_index.unwrap_or(NEVER) } else { NEVER },
         call_index: inv.index,
         return_index,
-        context: context(inv, done),
+        context: contexts.of(inv, done),
     });
     Ok(())
 }
 
+/// The contexts made so far: a run has few (nodes × leaders × tokens), so each is made once
+/// and shared, instead of one string per operation.
+#[derive(Default)]
+struct Contexts<'h>(HashMap<Where<'h>, Arc<str>>);
+
+/// The node asked, the leader that wrote when another, and the token.
+type Where<'h> = (&'h str, Option<&'h str>, Option<i64>);
+
+impl<'h> Contexts<'h> {
+    fn of(&mut self, inv: &'h Record, done: Option<&'h Record>) -> Option<Arc<str>> {
+        let node = inv.node.as_deref()?;
+        let leader = done.and_then(Record::leader).filter(|l| *l != node);
+        let token = done.and_then(Record::token);
+        let made =
+            self.0.entry((node, leader, token)).or_insert_with(|| context(node, leader, token));
+        Some(made.clone())
+    }
+}
+
 /// `via n2`, plus who wrote under which token when the completion says so.
-fn context(inv: &Record, done: Option<&Record>) -> Option<Arc<str>> {
-    let node = inv.node.as_deref()?;
+fn context(node: &str, leader: Option<&str>, token: Option<i64>) -> Arc<str> {
     let mut s = format!("via {node}");
-    let leader = done.and_then(Record::leader).filter(|l| *l != node);
     if let Some(leader) = leader {
         s += &format!(", written by {leader}");
     }
-    if let Some(token) = done.and_then(Record::token) {
+    if let Some(token) = token {
         s += &format!(" under token {token}");
     }
-    Some(s.into())
+    s.into()
 }
