@@ -132,13 +132,24 @@ pub fn check_operations<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     options: &Options,
 ) -> CheckResult {
+    check_and_explain(model, ops, options, |_| {})
+}
+
+/// [`check_operations`], with `enrich` applied to the operations of a failing partition before
+/// its witness is made (the history's names for them cost time only where they are read).
+pub(crate) fn check_and_explain<M: Model>(
+    model: &mut M,
+    ops: &[Operation<M::Input, M::Output>],
+    options: &Options,
+    enrich: impl FnOnce(&mut [Operation<M::Input, M::Output>]),
+) -> CheckResult {
     let start = Instant::now();
     let deadline = options.budget.map(|b| start + b);
     if !ops.iter().any(|o| o.is_required()) {
         let why = format!("no completed {} operations to check", model.name());
         return CheckResult::unknown(NAME, why);
     }
-    let raw = split(model, ops);
+    let mut raw = split(model, ops);
     let mut parts = raw.clone();
     parts.iter_mut().for_each(|(_, part)| settle(model, part));
     let timed_out = match search_parts(model, &parts, deadline) {
@@ -147,7 +158,8 @@ pub fn check_operations<M: Model>(
         Parts::Fails(i, frontier) => {
             // The witness works on the operations as recorded: a fate holds for the whole
             // partition, not for the few operations a witness keeps.
-            let (key, part) = &raw[i];
+            let (key, part) = &mut raw[i];
+            enrich(part);
             let call = frontier.map(|f| parts[i].1[f as usize].call_index);
             let frontier = call.and_then(|c| part.iter().position(|o| o.call_index == c));
             let deadline = Instant::now() + options.witness_budget;

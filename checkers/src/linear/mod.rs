@@ -170,5 +170,6 @@ fn run<M: FromHistory>(
     options: &Options,
 ) -> Result<CheckResult, ConvertError> {
     let ops = from_history(&mut model, history)?;
-    Ok(check_operations(&mut model, &ops, options))
+    let enrich = |part: &mut [Operation<_, _>]| operation::add_contexts(part, history);
+    Ok(check::check_and_explain(&mut model, &ops, options, enrich))
 }

@@ -58,7 +58,6 @@ pub fn from_history<M: FromHistory>(
     history: &History,
 ) -> Result<OpsOf<M>, ConvertError> {
     let mut open: HashMap<i64, &Record> = HashMap::new();
-    let mut contexts = Contexts::default();
     let mut ops = Vec::new();
     for r in &history.records {
         let Process::Client(p) = r.process else { continue };
@@ -85,23 +84,23 @@ pub fn from_history<M: FromHistory>(
             );
             return Err(ConvertError::new(r.index, what));
         }
-        push(model, &mut ops, &mut contexts, p, (inv, Some(r)))?;
+        push(model, &mut ops, p, inv, Some(r))?;
     }
     let mut pending: Vec<(i64, &Record)> = open.into_iter().collect();
     pending.sort_by_key(|(_, r)| r.index);
     for (p, inv) in pending {
-        push(model, &mut ops, &mut contexts, p, (inv, None))?;
+        push(model, &mut ops, p, inv, None)?;
     }
     ops.sort_by_key(|o| o.call);
     Ok(ops)
 }
 
-fn push<'h, M: FromHistory>(
+fn push<M: FromHistory>(
     model: &mut M,
     ops: &mut Vec<Operation<M::Input, M::Output>>,
-    contexts: &mut Contexts<'h>,
     client_id: i64,
-    (inv, done): (&'h Record, Option<&'h Record>),
+    inv: &Record,
+    done: Option<&Record>,
 ) -> Result<(), ConvertError> {
     let Some((input, output)) = model.convert(inv, done)? else { return Ok(()) };
     let known = output.is_some();
@@ -114,13 +113,28 @@ fn push<'h, M: FromHistory>(
         return_time: if known { return_index.unwrap_or(NEVER) } else { NEVER },
         call_index: inv.index,
         return_index,
-        context: contexts.of(inv, done),
+        context: None,
     });
     Ok(())
 }
 
+/// Fills in each operation's [`Operation::context`] from its records in `history` (where it
+/// ran, under which token). Only a witness reads it, so the checker does this for the one
+/// partition that failed, not for every operation of a long history.
+pub fn add_contexts<I, O>(ops: &mut [Operation<I, O>], history: &History) {
+    let record = |index: u64| {
+        let at = history.records.binary_search_by_key(&index, |r| r.index).ok()?;
+        history.records.get(at)
+    };
+    let mut contexts = Contexts::default();
+    for op in ops.iter_mut() {
+        let Some(inv) = record(op.call_index) else { continue };
+        op.context = contexts.of(inv, op.return_index.and_then(record));
+    }
+}
+
 /// The contexts made so far: a run has few (nodes × leaders × tokens), so each is made once
-/// and shared, instead of one string per operation.
+/// and shared.
 #[derive(Default)]
 struct Contexts<'h>(HashMap<Where<'h>, Arc<str>>);
 
