@@ -1,7 +1,7 @@
 //! convergence: once every fault has ended and the settle time has passed, some node is elected
 //! within the bound, and the final `status` of every node shows exactly one leader.
 //!
-//! Neighbours: [`crate::liveness::timeline`] supplies beliefs and fault phases; the harness
+//! Neighbours: `liveness::timeline` supplies beliefs and fault phases; the harness
 //! passes the run's settle time in [`ConvergenceConfig`].
 //!
 //! Design decisions:

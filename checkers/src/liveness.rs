@@ -1,6 +1,6 @@
 //! liveness: the figures of availability, and a verdict only when the user sets a bound.
 //!
-//! Neighbours: [`timeline`] turns records into leadership beliefs and faults (shared with
+//! Neighbours: `timeline` turns records into leadership beliefs and faults (shared with
 //! [`crate::convergence`]); `results` renders [`CheckResult::details`] of this checker.
 //!
 //! The details are a JSON object with these fields (stable: the report reads them):
@@ -20,7 +20,7 @@
 //! | `write_success_share` | `ok / invoked`, or `null` when no write was invoked |
 //!
 //! Design decisions:
-//! - A fault "removes the leader" when its record names a believed leader (see [`timeline`]).
+//! - A fault "removes the leader" when its record names a believed leader (see `timeline`).
 //!   The failover ends at the next `elected` report: by another node it is a failover; by the
 //!   same node it was none. When a fault ends (its `stop-`/`resume`/`clock-reset`, or `heal`)
 //!   before anyone is elected, the leader outlived it and no failover is counted; a `restart`

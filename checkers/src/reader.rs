@@ -1,7 +1,7 @@
 //! The streaming reader: turns `history.jsonl` into a [`History`], enforcing every file rule
 //! of `shared/HISTORY.md` and reporting the first one broken, with its line number.
 //!
-//! Neighbours: [`crate::history`] holds the model it builds; [`rules`] holds the per-line rules
+//! Neighbours: [`crate::history`] holds the model it builds; `rules` holds the per-line rules
 //! (indices, time, integer processes); every checker reads what this returns; the harness maps a
 //! [`ReadError`] to exit status 254.
 //!

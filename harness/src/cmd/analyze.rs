@@ -14,7 +14,7 @@ use std::time::SystemTime;
 /// Arguments of `splitbrain analyze`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The run's folder (store/<test>/<timestamp>, or store/latest).
+    /// The run's folder (`store/<test>/<timestamp>`, or `store/latest`).
     pub dir: PathBuf,
 }
 
