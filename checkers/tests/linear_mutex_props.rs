@@ -6,26 +6,9 @@ mod support;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use splitbrain_checkers::linear::{check_operations, from_history, verdict, Mutex, Options};
+use splitbrain_checkers::linear::{from_history, Mutex};
 use splitbrain_checkers::{History, Process, Record, Type, Verdict};
-use support::brute;
-
-/// SplitMix64, seeded by proptest.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use support::{both_say, brute, Rng};
 
 /// An operation in flight; `took` once it has taken effect: whether it succeeded on the lock.
 struct Pending {
@@ -96,12 +79,7 @@ fn agree(seed: u64, info: bool) -> Result<(), TestCaseError> {
     let mut model = Mutex;
     let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let want = if brute(&mut model, &ops) { Verdict::Valid } else { Verdict::Invalid };
-    prop_assert_eq!(verdict(&mut model, &ops, None), want, "verdict() on {:#?}", ops);
-    if ops.iter().any(|o| o.is_required()) {
-        let full = check_operations(&mut model, &ops, &Options::default());
-        prop_assert_eq!(full.verdict, want, "check_operations() on {:#?}", ops);
-    }
-    Ok(())
+    both_say(&mut model, &ops, want)
 }
 
 proptest! {

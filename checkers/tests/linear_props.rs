@@ -14,25 +14,6 @@ use splitbrain_checkers::linear::{
 };
 use splitbrain_checkers::{History, Process, Record, Type, Verdict};
 
-/// A small deterministic generator (SplitMix64), seeded by proptest.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
 #[derive(Clone)]
 struct Pending {
     process: i64,
@@ -184,7 +165,7 @@ fn apply(truth: &mut Value, f: &str, arg: &Value) -> Value {
     }
 }
 
-use support::brute;
+use support::{brute, Rng};
 
 fn agree(seed: u64, cas: bool, info: bool, unique: bool) -> Result<(), TestCaseError> {
     let h = history(seed, cas, info, unique);

@@ -4,8 +4,10 @@
 
 pub mod schedule;
 
-use splitbrain_checkers::linear::{Model, Operation};
+use proptest::prelude::*;
+use splitbrain_checkers::linear::{check_operations, verdict, Model, Operation, Options};
 use splitbrain_checkers::registry::{by_name, run_one};
+use splitbrain_checkers::Verdict;
 use splitbrain_checkers::{CheckResult, History};
 
 /// Runs the checker called `name` on `h`.
@@ -156,4 +158,42 @@ pub fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) ->
     }
     let init = model.init();
     go(model, ops, &mut vec![false; ops.len()], init)
+}
+
+/// A small deterministic generator (SplitMix64), seeded by proptest.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Both ways of checking `ops` (the verdict alone, and the check with its witness) say `want`.
+pub fn both_say<M: Model>(
+    model: &mut M,
+    ops: &[Operation<M::Input, M::Output>],
+    want: Verdict,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(verdict(model, ops, None), want, "verdict() on {:#?}", ops);
+    if ops.iter().any(|o| o.is_required()) {
+        let full = check_operations(model, ops, &Options::default());
+        prop_assert_eq!(full.verdict, want, "check_operations() on {:#?}", ops);
+    }
+    Ok(())
 }
