@@ -12,9 +12,9 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use splitbrain_checkers::linear::kv::{KvInput, KvOutput};
 use splitbrain_checkers::linear::{from_history, Kv, Operation};
-use splitbrain_checkers::{History, Process, Record, Type, Verdict};
+use splitbrain_checkers::{History, Process, Record, Type};
 use std::collections::BTreeMap;
-use support::{both_say, brute, Rng};
+use support::{agrees_with_brute_force, brute_by_part, Rng};
 
 /// An operation in flight: what it does, and what a `get` saw once it took effect.
 #[derive(Clone)]
@@ -132,21 +132,11 @@ fn complete(run: &mut Run, p: &Pending) {
     run.push(p.process, Type::Ok, p.f, json!({"key": p.key, "value": value}));
 }
 
-/// Brute force per key: the history is linearizable when every key's operations are.
-fn brute_per_key(model: &mut Kv, ops: &[Operation<KvInput, KvOutput>]) -> bool {
-    let mut keys: BTreeMap<u32, Vec<Operation<KvInput, KvOutput>>> = BTreeMap::new();
-    for op in ops {
-        keys.entry(op.input.key).or_default().push(op.clone());
-    }
-    keys.values().all(|part| brute(model, part))
-}
-
 fn agree(seed: u64, info: bool) -> Result<(), TestCaseError> {
-    let h = history(seed, info);
     let mut model = Kv::new();
-    let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let want = if brute_per_key(&mut model, &ops) { Verdict::Valid } else { Verdict::Invalid };
-    both_say(&mut model, &ops, want)
+    let ops = from_history(&mut model, &history(seed, info))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    agrees_with_brute_force(&mut model, &ops)
 }
 
 proptest! {
@@ -172,7 +162,7 @@ fn the_random_kv_histories_are_both_valid_and_invalid_often() {
         let h = history(seed, true);
         let mut model = Kv::new();
         let ops = from_history(&mut model, &h).unwrap();
-        verdicts[brute_per_key(&mut model, &ops) as usize] += 1;
+        verdicts[brute_by_part(&mut model, &ops) as usize] += 1;
         let append = |o: &&Operation<KvInput, KvOutput>| {
             o.input.op == splitbrain_checkers::linear::kv::KvOp::Append && !o.is_required()
         };

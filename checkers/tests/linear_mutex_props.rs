@@ -7,8 +7,8 @@ mod support;
 use proptest::prelude::*;
 use serde_json::Value;
 use splitbrain_checkers::linear::{from_history, Mutex};
-use splitbrain_checkers::{History, Process, Record, Type, Verdict};
-use support::{both_say, brute, Rng};
+use splitbrain_checkers::{History, Process, Record, Type};
+use support::{agrees_with_brute_force, brute, Rng};
 
 /// An operation in flight; `took` once it has taken effect: whether it succeeded on the lock.
 struct Pending {
@@ -75,11 +75,9 @@ fn history(seed: u64, info: bool) -> History {
 }
 
 fn agree(seed: u64, info: bool) -> Result<(), TestCaseError> {
-    let h = history(seed, info);
-    let mut model = Mutex;
-    let ops = from_history(&mut model, &h).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let want = if brute(&mut model, &ops) { Verdict::Valid } else { Verdict::Invalid };
-    both_say(&mut model, &ops, want)
+    let ops = from_history(&mut Mutex, &history(seed, info))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    agrees_with_brute_force(&mut Mutex, &ops)
 }
 
 proptest! {

@@ -184,6 +184,33 @@ impl Rng {
     }
 }
 
+/// Brute force part by part ([`Model::partition`], a key of the key-value model): the
+/// operations are linearizable when every part's are.
+pub fn brute_by_part<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) -> bool
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let mut parts: std::collections::BTreeMap<u32, Vec<_>> = Default::default();
+    for op in ops {
+        parts.entry(model.partition(&op.input)).or_default().push(op.clone());
+    }
+    parts.values().all(|part| brute(model, part))
+}
+
+/// The checker, both ways, gives the verdict brute force gives on `ops`.
+pub fn agrees_with_brute_force<M: Model>(
+    model: &mut M,
+    ops: &[Operation<M::Input, M::Output>],
+) -> Result<(), TestCaseError>
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let want = if brute_by_part(model, ops) { Verdict::Valid } else { Verdict::Invalid };
+    both_say(model, ops, want)
+}
+
 /// Both ways of checking `ops` (the verdict alone, and the check with its witness) say `want`.
 pub fn both_say<M: Model>(
     model: &mut M,

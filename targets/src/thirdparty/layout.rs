@@ -40,18 +40,17 @@ pub enum Placement {
 }
 
 impl Placement {
-    /// Every placement with its name, as `--candidates` takes it.
-    pub const ALL: [(Placement, &'static str); 2] =
-        [(Placement::Shared, "shared"), (Placement::Separate, "separate")];
-
-    /// The placement called `name` (`shared`, `separate`).
+    /// The placement called `name`, as `--candidates` takes it (`shared`, `separate`).
     pub fn parse(name: &str) -> Option<Placement> {
-        Placement::ALL.iter().find(|(_, n)| *n == name).map(|(p, _)| *p)
+        [Placement::Shared, Placement::Separate].into_iter().find(|p| p.name() == name)
     }
 
     /// Its name.
     pub fn name(self) -> &'static str {
-        Placement::ALL.iter().find(|(p, _)| *p == self).map_or("shared", |(_, n)| n)
+        match self {
+            Placement::Shared => "shared",
+            Placement::Separate => "separate",
+        }
     }
 }
 
