@@ -54,25 +54,17 @@ fn report(what: &str, records: usize, d: Duration) {
     println!("{what:<18} {:>9.1} ms  {:>7.2} M records/s", d.as_secs_f64() * 1e3, rate / 1e6);
 }
 
-/// The same allocator tuning `splitbrain check` does, so the figures match the binary's.
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes a tuning parameter of the allocator.
-    unsafe {
-        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-    }
-}
-
 fn main() {
-    tune_allocator();
+    // The allocator tuning `splitbrain check` does, so the figures match the binary's.
+    splitbrain_checkers::reader::grow_heap_in_large_steps();
     let n = env_usize("SPLITBRAIN_BENCH_RECORDS", 1_000_000);
     let runs = env_usize("SPLITBRAIN_BENCH_RUNS", 5).max(1);
     let text = generate(n);
+    let tmp = tempfile::Builder::new().prefix("splitbrain-bench-").suffix(".jsonl").tempfile();
+    let tmp = tmp.expect("a temporary file");
     let path = match std::env::var("SPLITBRAIN_BENCH_KEEP") {
         Ok(p) => std::path::PathBuf::from(p),
-        Err(_) => {
-            std::env::temp_dir().join(format!("splitbrain-bench-{}.jsonl", std::process::id()))
-        }
+        Err(_) => tmp.path().to_path_buf(),
     };
     std::fs::write(&path, &text).expect("write the benchmark history");
     println!("{n} records, {:.1} MB, median of {runs} runs", text.len() as f64 / 1e6);
@@ -84,9 +76,6 @@ fn main() {
     let safety: Vec<_> = safety_defaults().iter().map(|n| by_name(n).expect("known")).collect();
     let (d, _) = time(runs, || run(&safety, &history));
     report("safety, parallel", n, d);
-    if std::env::var("SPLITBRAIN_BENCH_KEEP").is_err() {
-        let _ = std::fs::remove_file(&path);
-    }
 }
 
 fn check_each(h: &History, runs: usize) {

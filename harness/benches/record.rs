@@ -85,8 +85,9 @@ fn verdict_skip_reason() -> Option<String> {
 }
 
 fn verdict() {
-    let store =
-        std::env::temp_dir().join(format!("splitbrain-bench-verdict-{}", std::process::id()));
+    let tmp =
+        tempfile::Builder::new().prefix("splitbrain-bench-verdict-").tempdir().expect("temp dir");
+    let store = tmp.path().join("store");
     let mut secs = Vec::new();
     for i in 0..VERDICT_RUNS {
         let out = Command::new(bin())
@@ -110,7 +111,6 @@ fn verdict() {
             None => println!("  run {i}: exit {:?}, no timing in its log", out.status.code()),
         }
     }
-    let _ = std::fs::remove_dir_all(&store);
     if !secs.is_empty() {
         println!("verdict: median {:.2} s from the time limit to the verdict over {} runs of 60 s; goal <= 2 s", median(secs.clone()), secs.len());
     }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 /// Runs `splitbrain test ARGS` against a store that must stay empty; (exit status, stderr).
 fn test_with(args: &[&str]) -> (Option<i32>, String) {
-    let store = std::env::temp_dir().join(format!("splitbrain-test-cli-{}", std::process::id()));
+    let tmp = tempfile::Builder::new().prefix("splitbrain-test-cli-").tempdir().expect("temp dir");
+    let store = tmp.path().join("store");
     let mut child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
         .arg("test")
         .args(args)

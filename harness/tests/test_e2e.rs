@@ -8,6 +8,8 @@
 //! time: two clusters on two cores would make each other's timing the thing under test.
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -298,7 +300,7 @@ fn sigkill(name: &str, victim: fn(u32) -> Option<u32>) -> Result<(), Failed> {
     }
     let pid = victim(child.id()).ok_or("could not find the process to kill")?;
     // SAFETY: a plain kill(2) of a process this test started (or its descendant).
-    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
     let status = child.wait()?;
     nothing_left(&needle)?;
     nothing_inside(&namespaces)?;
@@ -327,7 +329,7 @@ fn sigint() -> Result<(), Failed> {
     let (mut child, _) = start_and_wait_for_work(&store)?;
     let needle = store.display().to_string();
     // SAFETY: a plain kill(2) of our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait()? {

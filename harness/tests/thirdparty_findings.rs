@@ -9,6 +9,8 @@
 //! thing under test.
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 use splitbrain_targets::thirdparty::catalog;
 use std::path::Path;
@@ -275,7 +277,7 @@ fn sigkill_leaves_no_server() -> Result<(), Failed> {
         let store = support::store("3p", &format!("sigkill-{target}"));
         let (mut child, servers) = start_and_wait(&store, target)?;
         // SAFETY: a plain kill(2) of the process this test started.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
         child.wait()?;
         let deadline = Instant::now() + Duration::from_secs(5);
         while !processes_of("", &store).is_empty() {

@@ -17,11 +17,15 @@
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::net::Net;
+use nix::sys::mman::{mmap, munmap, MapFlags, ProtFlags};
 use serde_json::json;
 use std::fs::OpenOptions;
-use std::os::fd::AsRawFd;
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{fence, AtomicI64, AtomicU64, Ordering};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The shim library, built from `nemesis/shim/src/lib.rs` by this crate's build script
@@ -40,10 +44,16 @@ pub fn install_shim(dir: &Path) -> Result<PathBuf> {
     let path = dir.join(SHIM_FILE);
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::os(format!("creating {}", dir.display()), e))?;
-    let tmp = dir.join(format!(".{SHIM_FILE}.{}", std::process::id()));
-    std::fs::write(&tmp, SHIM)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| Error::os(format!("writing the clock shim to {}", path.display()), e))?;
+    let write = || -> std::io::Result<()> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{SHIM_FILE}."))
+            .permissions(std::fs::Permissions::from_mode(0o644))
+            .tempfile_in(dir)?;
+        tmp.write_all(SHIM)?;
+        tmp.persist(&path)?;
+        Ok(())
+    };
+    write().map_err(|e| Error::os(format!("writing the clock shim to {}", path.display()), e))?;
     Ok(path)
 }
 
@@ -69,12 +79,11 @@ pub struct ClockState {
 /// One node's control file, mapped shared; only this process writes it.
 pub struct ClockFile {
     path: PathBuf,
-    map: *mut u8,
+    /// The mapped page as words; `'static` only in name: it is unmapped in `drop`, and it is
+    /// lent out only for as long as `&self`.
+    words: &'static [AtomicI64],
     state: ClockState,
 }
-
-// SAFETY: the mapping is owned by the ClockFile and written only through &mut self.
-unsafe impl Send for ClockFile {}
 
 impl ClockFile {
     /// Creates (or truncates) the control file at `path`, set to the real time.
@@ -91,33 +100,24 @@ impl ClockFile {
             .open(path)
             .map_err(err)?;
         f.set_len(PAGE as u64).map_err(err)?;
-        // SAFETY: a shared read-write mapping of a PAGE-long file we just sized.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                PAGE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                f.as_raw_fd(),
-                0,
-            )
+        let len = NonZeroUsize::new(PAGE).expect("PAGE > 0");
+        let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        // SAFETY: a new shared mapping of a file we just sized to PAGE bytes: page-aligned
+        // (so 8-aligned), PAGE bytes long, alive until `drop` unmaps it, and accessed only
+        // through atomics (the shim in other processes reads it the same way).
+        let words = unsafe {
+            let map =
+                mmap(None, len, rw, MapFlags::MAP_SHARED, &f, 0).map_err(|e| err(e.into()))?;
+            std::slice::from_raw_parts(map.as_ptr() as *const AtomicI64, PAGE / 8)
         };
-        if map == libc::MAP_FAILED {
-            return Err(err(std::io::Error::last_os_error()));
-        }
-        let mut c = ClockFile {
-            path: path.to_path_buf(),
-            map: map as *mut u8,
-            state: ClockState::default(),
-        };
+        let mut c = ClockFile { path: path.to_path_buf(), words, state: ClockState::default() };
         c.word(0).store(MAGIC as i64, Ordering::Relaxed);
         c.set(ClockState::default());
         Ok(c)
     }
 
     fn word(&self, i: usize) -> &AtomicI64 {
-        // SAFETY: i < PAGE / 8 and the mapping is 8-aligned and lives as long as self.
-        unsafe { &*(self.map.add(8 * i) as *const AtomicI64) }
+        &self.words[i]
     }
 
     /// Where the file is (the value of `SPLITBRAIN_CLOCK_FILE`).
@@ -132,8 +132,7 @@ impl ClockFile {
 
     /// Publishes `s` under the seqlock.
     pub fn set(&mut self, s: ClockState) {
-        // SAFETY: word 1 is 8-aligned inside the mapping.
-        let seq = unsafe { &*(self.map.add(8) as *const AtomicU64) };
+        let seq = self.word(1);
         let v = seq.load(Ordering::Relaxed);
         seq.store(v | 1, Ordering::Relaxed);
         fence(Ordering::Release);
@@ -173,8 +172,9 @@ impl ClockFile {
 
 impl Drop for ClockFile {
     fn drop(&mut self) {
-        // SAFETY: our own mapping, unmapped once.
-        unsafe { libc::munmap(self.map as *mut libc::c_void, PAGE) };
+        let map = NonNull::from(self.words).cast();
+        // SAFETY: our own mapping, unmapped once, and `words` is not used after this.
+        let _ = unsafe { munmap(map, PAGE) };
     }
 }
 

@@ -2,15 +2,14 @@
 
 use super::*;
 
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sb-clock-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("sb-clock-{name}-")).tempdir().unwrap()
 }
 
 #[test]
 fn a_clock_file_holds_what_was_set_with_an_even_sequence() {
-    let dir = temp("file");
+    let tmp = temp("file");
+    let dir = tmp.path();
     let mut c = ClockFile::create(&dir.join("n1")).unwrap();
     c.set(ClockState { offset_ns: 5, rate_ppb: 2 * NS, ref_ns: 7, ..ClockState::default() });
     let page = std::fs::read(dir.join("n1")).unwrap();
@@ -18,7 +17,6 @@ fn a_clock_file_holds_what_was_set_with_an_even_sequence() {
     assert_eq!(word(0) as u64, MAGIC);
     assert_eq!(word(1) % 2, 0);
     assert_eq!((word(2), word(3), word(4)), (5, 2 * NS, 7));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -29,7 +27,8 @@ fn a_control_file_that_cannot_be_written_is_a_clear_error() {
 
 #[test]
 fn the_shift_follows_offset_drift_and_strobe() {
-    let dir = temp("shift");
+    let tmp = temp("shift");
+    let dir = tmp.path();
     let mut c = ClockFile::create(&dir.join("n1")).unwrap();
     let cases = [
         (ClockState { offset_ns: 10, ..Default::default() }, 1_000, 10),
@@ -73,7 +72,6 @@ fn the_shift_follows_offset_drift_and_strobe() {
         c.set(state);
         assert_eq!(c.shift_at(real), want, "{state:?} at {real}");
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -85,8 +83,9 @@ fn a_change_of_rate_does_not_jump_the_clock() {
 
 #[test]
 fn the_embedded_shim_moves_a_programs_clock_by_the_offset() {
-    let dir = temp("shim");
-    let shim = install_shim(&dir).unwrap();
+    let tmp = temp("shim");
+    let dir = tmp.path();
+    let shim = install_shim(dir).unwrap();
     let mut c = ClockFile::create(&dir.join("n1")).unwrap();
     c.set(ClockState { offset_ns: 86_400 * NS, ..Default::default() });
     let file = c.path().to_path_buf();
@@ -106,5 +105,4 @@ fn the_embedded_shim_moves_a_programs_clock_by_the_offset() {
     );
     c.set(ClockState::default());
     assert!((date(true) - date(false)).abs() <= 2);
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -59,10 +59,6 @@ impl Error {
     pub(crate) fn os(what: impl Into<String>, source: io::Error) -> Error {
         Error::Os { what: what.into(), source }
     }
-
-    pub(crate) fn last_os(what: impl Into<String>) -> Error {
-        Error::os(what, io::Error::last_os_error())
-    }
 }
 
 /// The crate's result type.

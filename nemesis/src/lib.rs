@@ -34,8 +34,8 @@
 //!
 //! Modules, one role each: [`sandbox`] (namespaces, PID 1), [`net`] (bridge, node namespaces,
 //! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`pause`],
-//! [`crash`], [`clock`], the undo-everything [`heal`], and [`probe`] (what the network really
-//! does). Every fault returns an [`Event`] for the history.
+//! [`crash`], [`clock`], the undo-everything [`heal`], [`probe`] (what the network really
+//! does), and [`wait`] (the one bounded poll on descriptors). Every fault returns an [`Event`] for the history.
 
 pub mod clock;
 pub mod crash;
@@ -53,6 +53,7 @@ pub mod proc;
 pub mod sandbox;
 mod sys;
 pub mod tools;
+pub mod wait;
 
 pub use error::{Error, Result};
 pub use event::Event;

@@ -166,7 +166,13 @@ impl Net {
         let path = Path::new(STATE_DIR).join("hosts");
         std::fs::write(&path, text)
             .map_err(|e| Error::os(format!("writing {}", path.display()), e))?;
-        sys::mount(Some(&path.to_string_lossy()), "/etc/hosts", None, libc::MS_BIND, None)?;
+        sys::mount(
+            Some(&path.to_string_lossy()),
+            "/etc/hosts",
+            None,
+            nix::mount::MsFlags::MS_BIND,
+            None,
+        )?;
         self.hosts_mounted = true;
         Ok(())
     }
@@ -317,7 +323,7 @@ impl Drop for Net {
     fn drop(&mut self) {
         self.procs.kill_all();
         for pid in processes_in(&self.netns_inodes()) {
-            sys::kill_pid(pid, libc::SIGKILL);
+            sys::kill_pid(pid, nix::sys::signal::Signal::SIGKILL);
         }
         *self.firewall.get_mut().unwrap_or_else(|e| e.into_inner()) = Firewall::default();
         self.netns.clear();

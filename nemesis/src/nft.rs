@@ -14,9 +14,9 @@
 
 use crate::error::{Error, Result};
 use crate::sys;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,15 +40,10 @@ impl NftShell {
     /// chain (the grudge and loss rules) and a `guard` chain that drops IPv6 from other nodes,
     /// since partitions are written for IPv4 and must not leak over link-local IPv6.
     pub fn start(nft: &Path, node: &str, netns: BorrowedFd<'_>) -> Result<NftShell> {
-        let fd = netns.as_raw_fd();
         let mut cmd = Command::new(nft);
         cmd.arg("-i").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        // SAFETY: setns is async-signal-safe; fd stays open until the child has exec'd.
-        unsafe {
-            cmd.pre_exec(move || sys::setns_net(BorrowedFd::borrow_raw(fd)));
-        }
-        let mut child =
-            cmd.spawn().map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
+        let mut child = sys::spawn_in_netns(&mut cmd, netns)
+            .map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let mut shell = NftShell {
@@ -59,8 +54,8 @@ impl NftShell {
             stderr: stderr.expect("piped"),
             seq: 0,
         };
-        set_nonblocking(shell.stdout.as_raw_fd());
-        set_nonblocking(shell.stderr.as_raw_fd());
+        set_nonblocking(shell.stdout.as_fd());
+        set_nonblocking(shell.stderr.as_fd());
         let base = format!(
             "add table {TABLE}; add set {TABLE} sync {{ type inet_service; }}; \
              add chain {TABLE} guard {{ type filter hook input priority -1; policy accept; }}; \
@@ -106,7 +101,7 @@ impl NftShell {
             if Instant::now() > deadline {
                 return Err(self.fail("nft gave no answer in 10 s".into()));
             }
-            if !wait_readable(self.stdout.as_raw_fd(), deadline) {
+            if !crate::wait::readable(&self.stdout, deadline).unwrap_or(false) {
                 continue;
             }
             let mut buf = [0u8; 4096];
@@ -143,18 +138,8 @@ fn short(s: &str) -> &str {
     &s[..s.len().min(300)]
 }
 
-fn set_nonblocking(fd: i32) {
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+fn set_nonblocking(fd: BorrowedFd<'_>) {
+    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+        let _ = fcntl(fd, FcntlArg::F_SETFL(OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK));
     }
-}
-
-/// Polls `fd` for input until `deadline`; true when readable (or hung up).
-fn wait_readable(fd: i32, deadline: Instant) -> bool {
-    let ms = deadline.saturating_duration_since(Instant::now()).as_millis().min(1000) as i32;
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
 }

@@ -6,9 +6,14 @@
 
 use crate::error::{Error, Result};
 use crate::net::Net;
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::socket::{
+    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
+};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// For every ordered pair of distinct nodes (from, to): whether the probe got through.
@@ -27,49 +32,17 @@ fn listeners(net: &Net) -> Result<Vec<TcpListener>> {
 /// A non-blocking TCP socket of the current thread's namespace, connecting to `to`.
 fn start_connect(to: SocketAddr) -> std::io::Result<OwnedFd> {
     let SocketAddr::V4(v4) = to else { unreachable!("nodes are IPv4") };
-    // SAFETY: plain socket calls on a descriptor we own; sockaddr_in is fully initialised.
-    unsafe {
-        let fd = libc::socket(
-            libc::AF_INET,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        );
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let owned = OwnedFd::from_raw_fd(fd);
-        let mut sa: libc::sockaddr_in = std::mem::zeroed();
-        sa.sin_family = libc::AF_INET as libc::sa_family_t;
-        sa.sin_port = v4.port().to_be();
-        sa.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
-        let r = libc::connect(
-            fd,
-            &sa as *const _ as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_in>() as u32,
-        );
-        let e = std::io::Error::last_os_error();
-        if r < 0 && e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(e);
-        }
-        Ok(owned)
+    let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+    let fd = socket(AddressFamily::Inet, SockType::Stream, flags, None)?;
+    match connect(fd.as_raw_fd(), &SockaddrIn::from(v4)) {
+        Ok(()) | Err(Errno::EINPROGRESS) => Ok(fd),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// True when the connect on `fd` finished without error.
 fn connected(fd: &OwnedFd) -> bool {
-    let mut err: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: err and len are valid out-pointers of the right size.
-    let r = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            &mut err as *mut _ as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    r == 0 && err == 0
+    getsockopt(fd, sockopt::SocketError).is_ok_and(|e| e == 0)
 }
 
 /// Connects from every node to every other at once; a pair that has not connected within
@@ -92,19 +65,11 @@ pub fn tcp_matrix(net: &Net, limit: Duration) -> Result<Matrix> {
     let deadline = Instant::now() + limit;
     let mut done = vec![false; pending.len()];
     while Instant::now() < deadline && done.iter().any(|d| !d) {
-        let mut polls: Vec<libc::pollfd> = pending
-            .iter()
-            .map(|(_, _, fd)| libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLOUT,
-                revents: 0,
-            })
-            .collect();
-        let ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as i32;
-        // SAFETY: polls is a valid array of pollfds.
-        unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, ms) };
-        for (k, p) in polls.iter().enumerate() {
-            done[k] |= p.revents != 0;
+        let fds: Vec<BorrowedFd<'_>> = pending.iter().map(|(_, _, fd)| fd.as_fd()).collect();
+        let ready = crate::wait::ready(&fds, PollFlags::POLLOUT, deadline)
+            .map_err(|e| Error::os("waiting for connects", e))?;
+        for (d, r) in done.iter_mut().zip(ready) {
+            *d |= r;
         }
     }
     let names = net.names();

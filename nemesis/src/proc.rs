@@ -10,9 +10,10 @@ use crate::error::{Error, Result};
 use crate::net::Net;
 use crate::sys;
 use crate::tools::wait_bounded;
+pub use nix::sys::signal::Signal;
 use std::ffi::OsString;
 use std::fs::OpenOptions;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
@@ -247,12 +248,7 @@ impl Shared {
         if let Some(d) = &s.cwd {
             cmd.current_dir(d);
         }
-        let fd = l.netns.as_raw_fd();
-        // SAFETY: setns is async-signal-safe; the descriptor lives as long as `self`.
-        unsafe {
-            cmd.pre_exec(move || sys::setns_net(std::os::fd::BorrowedFd::borrow_raw(fd)));
-        }
-        let child = cmd.spawn().map_err(|e| {
+        let child = sys::spawn_in_netns(&mut cmd, l.netns.as_fd()).map_err(|e| {
             Error::os(
                 format!("starting {} on {} ({})", s.label, l.node, s.program.to_string_lossy()),
                 e,
@@ -269,21 +265,21 @@ impl Shared {
     }
 
     /// Signals the process group; false when there is no live process.
-    pub(crate) fn signal(&self, sig: i32) -> Result<bool> {
+    pub(crate) fn signal(&self, sig: Signal) -> Result<bool> {
         let Some(pid) = self.pid() else { return Ok(false) };
         sys::kill_group(pid, sig)?;
         Ok(true)
     }
 
     pub(crate) fn pause(&self) -> Result<bool> {
-        let sent = self.signal(libc::SIGSTOP)?;
+        let sent = self.signal(Signal::SIGSTOP)?;
         self.lock().paused |= sent;
         Ok(sent)
     }
 
     pub(crate) fn resume(&self) -> Result<bool> {
         let was = std::mem::take(&mut self.lock().paused);
-        self.signal(libc::SIGCONT)?;
+        self.signal(Signal::SIGCONT)?;
         Ok(was)
     }
 
@@ -293,7 +289,7 @@ impl Shared {
 
     /// SIGKILLs the group and reaps the process; false when it was not running.
     pub(crate) fn kill(&self) -> Result<bool> {
-        let sent = self.signal(libc::SIGKILL)?;
+        let sent = self.signal(Signal::SIGKILL)?;
         let mut st = self.lock();
         st.paused = false;
         if st.exited.is_none() {
@@ -331,7 +327,7 @@ impl Proc {
         self.0.pid()
     }
     /// Sends `sig` to its process group; false when it is not running.
-    pub fn signal(&self, sig: i32) -> Result<bool> {
+    pub fn signal(&self, sig: Signal) -> Result<bool> {
         self.0.signal(sig)
     }
     /// Stops it (SIGSTOP to the group).

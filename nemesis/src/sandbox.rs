@@ -1,7 +1,7 @@
 //! The sandbox: the namespaces a test runs in, entered once at the very start of the process.
 //!
 //! Neighbours: [`crate::net`] builds the node network inside (it takes a `&Sandbox` as proof
-//! that we are inside); `sys.rs` holds the raw calls.
+//! that we are inside); `sys.rs` holds the system calls (fork, signal forwarding).
 //!
 //! Design: three processes, in-process `unshare` + `fork`, no re-exec.
 //!
@@ -37,8 +37,11 @@
 
 use crate::error::{Error, Result};
 use crate::sys;
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+use nix::unistd::{ForkResult, Pid};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Where the sandbox keeps its files: on the private tmpfs, gone with the sandbox.
 pub const STATE_DIR: &str = "/run/splitbrain";
@@ -69,14 +72,14 @@ impl Sandbox {
         }
         let rootless = unshare_all()?;
         private_mounts()?;
-        let (read, write) = alive_pipe()?;
-        match fork()? {
-            0 => {
-                // SAFETY: write is ours; closing it leaves only the outer's copy.
-                unsafe { libc::close(write) };
+        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| Error::os("creating a pipe", e.into()))?;
+        match sys::fork()? {
+            ForkResult::Child => {
+                drop(write); // leaves only the outer's copy, which closes when outer dies
                 init(read)
             }
-            child => outer(child),
+            ForkResult::Parent { child } => outer(child),
         }
         .map(|()| Sandbox { rootless })
     }
@@ -99,12 +102,12 @@ impl Sandbox {
 
 /// Unshares every namespace at once; returns whether a user namespace was made.
 fn unshare_all() -> Result<bool> {
-    let base = libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWPID;
+    let base = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID;
     let (uid, gid) = sys::ids();
     if uid == 0 && sys::unshare(base).is_ok() {
         return Ok(false);
     }
-    sys::unshare(base | libc::CLONE_NEWUSER).map_err(userns_error)?;
+    sys::unshare(base | CloneFlags::CLONE_NEWUSER).map_err(userns_error)?;
     let write = |file: &str, text: String| {
         std::fs::write(file, text).map_err(|e| Error::os(format!("writing {file}"), e))
     };
@@ -132,12 +135,12 @@ fn userns_error(e: std::io::Error) -> Error {
 
 /// Makes every mount private (so nothing leaks to the machine), then a tmpfs on /run.
 fn private_mounts() -> Result<()> {
-    sys::mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)?;
+    sys::mount(None, "/", None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)?;
     sys::mount(
         Some("splitbrain"),
         "/run",
         Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
         Some("mode=755"),
     )?;
     for dir in ["/run/netns", STATE_DIR] {
@@ -146,99 +149,35 @@ fn private_mounts() -> Result<()> {
     Ok(())
 }
 
-fn alive_pipe() -> Result<(i32, i32)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(Error::last_os("creating a pipe"));
-    }
-    Ok((fds[0], fds[1]))
-}
-
-fn fork() -> Result<libc::pid_t> {
-    // SAFETY: the process is single-threaded (checked in `enter`), so the child may run any code.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(Error::last_os("forking into the sandbox"));
-    }
-    Ok(pid)
-}
-
-/// The pid signals are forwarded to (0 until it exists).
-static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo to SA_SIGINFO handlers.
-    let from_terminal = unsafe { (*info).si_code } == libc::SI_KERNEL;
-    let pid = FORWARD_TO.load(Ordering::Relaxed);
-    if !from_terminal && pid > 0 {
-        sys::kill_pid(pid, sig);
-    }
-}
-
-fn forward_signals_to(pid: libc::pid_t) {
-    FORWARD_TO.store(pid, Ordering::Relaxed);
-    for sig in
-        [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2]
-    {
-        // SAFETY: a zeroed sigaction with an async-signal-safe SA_SIGINFO handler.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = forward as *const () as usize;
-            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
-    }
-}
-
-/// Waits for `pid`, retrying on interruption; returns its raw status.
-fn wait_for(pid: libc::pid_t) -> libc::c_int {
-    let mut status = 0;
-    loop {
-        // SAFETY: status is a valid out-pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid
-            || (r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR))
-        {
-            return status;
-        }
-    }
-}
-
 /// The original process: forward signals, wait, leave with the sandbox's status.
-fn outer(init: libc::pid_t) -> ! {
-    forward_signals_to(init);
-    sys::exit_now(sys::exit_code(wait_for(init)))
+fn outer(init: Pid) -> ! {
+    sys::forward_signals_to(init.as_raw());
+    let status = sys::wait(Some(init)).map_or(255, sys::exit_code);
+    sys::exit_now(status)
 }
 
 /// PID 1: make sure we die with outer, start the controller, reap until it ends.
-fn init(alive: i32) -> Result<()> {
+fn init(alive: OwnedFd) -> Result<()> {
     sys::die_with_parent();
-    let mut poll = libc::pollfd { fd: alive, events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd; a hang-up means outer died before the prctl took effect.
-    if unsafe { libc::poll(&mut poll, 1, 0) } != 0 {
+    // A hang-up means outer died before the prctl took effect.
+    if crate::wait::readable_now(&alive).unwrap_or(true) {
         sys::exit_now(137);
     }
-    // SAFETY: alive is ours and no longer needed.
-    unsafe { libc::close(alive) };
-    let controller = fork().unwrap_or_else(|e| {
-        eprintln!("splitbrain: {e}");
-        sys::exit_now(255)
-    });
-    if controller == 0 {
-        return controller_setup();
-    }
-    forward_signals_to(controller);
-    loop {
-        let mut status = 0;
-        // SAFETY: status is a valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r == controller {
-            sys::exit_now(sys::exit_code(status));
+    drop(alive);
+    let controller = match sys::fork() {
+        Ok(ForkResult::Child) => return controller_setup(),
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => {
+            eprintln!("splitbrain: {e}");
+            sys::exit_now(255)
         }
-        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
-            sys::exit_now(255);
+    };
+    sys::forward_signals_to(controller.as_raw());
+    loop {
+        match sys::wait(None) {
+            Ok(status) if status.pid() == Some(controller) => sys::exit_now(sys::exit_code(status)),
+            Err(nix::errno::Errno::ECHILD) => sys::exit_now(255),
+            _ => {}
         }
     }
 }
@@ -246,19 +185,18 @@ fn init(alive: i32) -> Result<()> {
 /// The controller's first steps inside: its own /proc, lo up, the environment marker.
 fn controller_setup() -> Result<()> {
     sys::die_with_parent();
-    // SAFETY: no arguments.
-    if unsafe { libc::getppid() } != 1 {
+    if sys::parent() != 1 {
         sys::exit_now(137);
     }
     sys::mount(
         Some("proc"),
         "/proc",
         Some("proc"),
-        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None,
     )?;
     sys::loopback_up()?;
-    // SAFETY (of set_var): still single-threaded.
+    // set_var is sound here: the process is still single-threaded.
     std::env::set_var(ENV_MARKER, "1");
     Ok(())
 }

@@ -1,34 +1,31 @@
-//! Thin safe wrappers over the few Linux calls the sandbox makes directly (namespaces, mounts,
-//! signals, fork), so `unsafe` stays in this one file.
+//! Thin wrappers over the Linux calls the sandbox makes directly (namespaces, mounts, signals,
+//! fork), on `nix`'s typed calls, with our error type.
 //!
-//! Neighbours: `sandbox.rs` (unshare, mount, fork), `net.rs` (setns), `proc.rs` (signals).
+//! Neighbours: `sandbox.rs` (unshare, mount, fork, signal forwarding), `net.rs` (setns),
+//! `proc.rs` and `nft.rs` (programs started inside a node), `wait.rs` (poll).
+//!
+//! Design: where `nix` has a safe call it is used as is. What it cannot make safe (fork,
+//! installing a signal handler and reading its `siginfo`, the ioctl that sets lo up, `_exit`)
+//! is here, behind safe functions whose preconditions they check or own; the crate's only
+//! other such block is the shared mapping in `clock.rs`. A program starts inside a node from a
+//! thread that entered the node's namespace, so no pre-exec hook is needed.
 
 use crate::error::{Error, Result};
-use std::ffi::CString;
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags};
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::{ForkResult, Pid};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::Path;
-
-fn cstr(s: &str) -> CString {
-    CString::new(s).expect("paths here have no NUL byte")
-}
-
-fn check(r: libc::c_int, what: impl FnOnce() -> String) -> Result<()> {
-    if r < 0 {
-        Err(Error::last_os(what()))
-    } else {
-        Ok(())
-    }
-}
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// `unshare(2)`; the raw OS error so the caller can tell EPERM from EINVAL.
-pub fn unshare(flags: libc::c_int) -> io::Result<()> {
-    // SAFETY: unshare takes no pointers.
-    if unsafe { libc::unshare(flags) } < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+pub fn unshare(flags: CloneFlags) -> io::Result<()> {
+    Ok(nix::sched::unshare(flags)?)
 }
 
 /// `mount(2)` with an optional source, type and data string.
@@ -36,75 +33,55 @@ pub fn mount(
     src: Option<&str>,
     target: &str,
     fstype: Option<&str>,
-    flags: libc::c_ulong,
+    flags: MsFlags,
     data: Option<&str>,
 ) -> Result<()> {
-    let (src, target, fstype, data) =
-        (src.map(cstr), cstr(target), fstype.map(cstr), data.map(cstr));
-    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-    // SAFETY: every pointer is null or a live NUL-terminated string.
-    let r = unsafe {
-        libc::mount(
-            ptr(&src),
-            target.as_ptr(),
-            ptr(&fstype),
-            flags,
-            ptr(&data) as *const libc::c_void,
-        )
-    };
-    check(r, || {
-        format!(
-            "mounting {} on {}",
-            fstype
-                .as_ref()
-                .or(src.as_ref())
-                .map_or("".into(), |c| c.to_string_lossy().into_owned()),
-            target.to_string_lossy()
-        )
+    nix::mount::mount(src, target, fstype, flags, data).map_err(|e| {
+        let what = fstype.or(src).unwrap_or("");
+        Error::os(format!("mounting {what} on {target}"), e.into())
     })
 }
 
 /// Detaches the mount at `target` (lazily, so open files don't block it).
 pub fn umount(target: &Path) -> Result<()> {
-    let t = cstr(&target.to_string_lossy());
-    // SAFETY: t is a live NUL-terminated string.
-    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) }, || {
-        format!("unmounting {}", target.display())
-    })
+    nix::mount::umount2(target, MntFlags::MNT_DETACH)
+        .map_err(|e| Error::os(format!("unmounting {}", target.display()), e.into()))
 }
 
 /// `setns(2)` into a network namespace given by an open `/run/netns/NAME` file.
 pub fn setns_net(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: fd is a live descriptor; setns takes no pointers.
-    if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    Ok(nix::sched::setns(fd, CloneFlags::CLONE_NEWNET)?)
+}
+
+/// Starts `cmd` inside the network namespace `netns`: from a short-lived thread that entered
+/// it, since a child starts in the namespaces of the thread that forked it (no pre-exec hook).
+pub fn spawn_in_netns(cmd: &mut Command, netns: BorrowedFd<'_>) -> io::Result<Child> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            setns_net(netns)?;
+            cmd.spawn()
+        })
+        .join()
+        .expect("the spawning thread does not panic")
+    })
 }
 
 /// Sends `sig` to a process group (`pgid` > 0); a group that is already gone is not an error.
-pub fn kill_group(pgid: u32, sig: libc::c_int) -> Result<()> {
-    // SAFETY: kill takes no pointers.
-    if unsafe { libc::kill(-(pgid as libc::pid_t), sig) } < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::ESRCH) {
-            return Err(Error::os(format!("sending signal {sig} to process group {pgid}"), e));
-        }
+pub fn kill_group(pgid: u32, sig: Signal) -> Result<()> {
+    match nix::sys::signal::killpg(Pid::from_raw(pgid as i32), sig) {
+        Ok(()) | Err(Errno::ESRCH) => Ok(()),
+        Err(e) => Err(Error::os(format!("sending {sig} to process group {pgid}"), e.into())),
     }
-    Ok(())
 }
 
 /// Sends `sig` to one process; one that is already gone is not an error.
-pub fn kill_pid(pid: i32, sig: libc::c_int) {
-    // SAFETY: kill takes no pointers.
-    unsafe { libc::kill(pid, sig) };
+pub fn kill_pid(pid: i32, sig: Signal) {
+    let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
 }
 
 /// Asks the kernel to send SIGKILL to this process when its parent (thread) exits.
 pub fn die_with_parent() {
-    // SAFETY: prctl with integer arguments only.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
 }
 
 /// The number of threads of this process, from /proc.
@@ -114,47 +91,102 @@ pub fn thread_count() -> usize {
 
 /// Effective user and group ids.
 pub fn ids() -> (u32, u32) {
-    // SAFETY: no arguments.
-    unsafe { (libc::geteuid(), libc::getegid()) }
+    (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw())
+}
+
+/// The parent's pid.
+pub fn parent() -> i32 {
+    nix::unistd::getppid().as_raw()
 }
 
 /// `_exit(2)`: leave without running destructors or flushing buffers that a fork duplicated.
 pub fn exit_now(code: i32) -> ! {
-    // SAFETY: always sound.
+    // SAFETY: _exit takes no pointers and never returns; nix has no wrapper for it.
     unsafe { libc::_exit(code) }
 }
 
-/// The exit code a shell would report for a `waitpid` status: the code, or 128 + signal.
-pub fn exit_code(status: libc::c_int) -> i32 {
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else if libc::WIFSIGNALED(status) {
-        128 + libc::WTERMSIG(status)
-    } else {
-        255
+/// `fork(2)`, refused unless this process has a single thread (the child of a multi-threaded
+/// fork may only make async-signal-safe calls; ours runs ordinary code).
+pub fn fork() -> Result<ForkResult> {
+    let threads = thread_count();
+    if threads > 1 {
+        return Err(Error::BadInput(format!(
+            "fork: the process must be single-threaded (this one has {threads} threads)"
+        )));
+    }
+    // SAFETY: checked just above: no other thread can hold a lock the child would need.
+    unsafe { nix::unistd::fork() }.map_err(|e| Error::os("forking into the sandbox", e.into()))
+}
+
+/// Waits for `pid` (`None`: any child), retrying on interruption.
+pub fn wait(pid: Option<Pid>) -> nix::Result<WaitStatus> {
+    loop {
+        match nix::sys::wait::waitpid(pid, None) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
     }
 }
 
-/// Sets the loopback interface of the current network namespace up (no `ip` needed).
-pub fn loopback_up() -> Result<()> {
-    // SAFETY: a plain socket and two ioctls on a zeroed, correctly sized ifreq.
-    unsafe {
-        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if s < 0 {
-            return Err(Error::last_os("opening a socket to set lo up"));
-        }
-        let mut req: libc::ifreq = std::mem::zeroed();
-        req.ifr_name[..2].copy_from_slice(&[b'l' as libc::c_char, b'o' as libc::c_char]);
-        let ok = libc::ioctl(s, libc::SIOCGIFFLAGS, &mut req) >= 0 && {
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            libc::ioctl(s, libc::SIOCSIFFLAGS, &req) >= 0
-        };
-        let err = io::Error::last_os_error();
-        libc::close(s);
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::os("setting lo up", err))
+/// The exit code a shell would report for a wait status: the code, or 128 + signal.
+pub fn exit_code(status: WaitStatus) -> i32 {
+    match status {
+        WaitStatus::Exited(_, code) => code,
+        WaitStatus::Signaled(_, sig, _) => 128 + sig as i32,
+        _ => 255,
+    }
+}
+
+/// The pid signals are forwarded to (0 until it exists).
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to SA_SIGINFO handlers.
+    let from_terminal = unsafe { (*info).si_code } == libc::SI_KERNEL;
+    let pid = FORWARD_TO.load(Ordering::Relaxed);
+    if !from_terminal && pid > 0 {
+        if let Ok(sig) = Signal::try_from(sig) {
+            kill_pid(pid, sig);
         }
     }
+}
+
+/// Forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to `pid`, unless the terminal
+/// sent them (then it sent them to `pid`'s process group too).
+pub fn forward_signals_to(pid: i32) {
+    FORWARD_TO.store(pid, Ordering::Relaxed);
+    let action =
+        SigAction::new(SigHandler::SigAction(forward), SaFlags::SA_RESTART, SigSet::empty());
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        // SAFETY: `forward` only loads an atomic and calls kill(2), both async-signal-safe.
+        let _ = unsafe { nix::sys::signal::sigaction(sig, &action) };
+    }
+}
+
+nix::ioctl_readwrite_bad!(get_if_flags, libc::SIOCGIFFLAGS, libc::ifreq);
+nix::ioctl_write_ptr_bad!(set_if_flags, libc::SIOCSIFFLAGS, libc::ifreq);
+
+/// Sets the loopback interface of the current network namespace up (no `ip` needed).
+pub fn loopback_up() -> Result<()> {
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    let s = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+        .map_err(|e| Error::os("opening a socket to set lo up", e.into()))?;
+    // SAFETY: an all-zero ifreq is valid (an empty name and union); it is named "lo" and lives
+    // across both ioctls, which read and write only that struct, on a socket we own.
+    let r = unsafe {
+        let mut req: libc::ifreq = std::mem::zeroed();
+        req.ifr_name[..2].copy_from_slice(&[b'l' as libc::c_char, b'o' as libc::c_char]);
+        get_if_flags(s.as_raw_fd(), &mut req).and_then(|_| {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            set_if_flags(s.as_raw_fd(), &req)
+        })
+    };
+    r.map(drop).map_err(|e| Error::os("setting lo up", e.into()))
 }

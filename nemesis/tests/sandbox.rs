@@ -59,9 +59,9 @@ fn runnable_exe(rootless: bool) -> std::path::PathBuf {
     }
     let copy = RUNNABLE_COPY.get_or_init(|| {
         use std::os::unix::fs::PermissionsExt;
+        // Kept past this call: main removes it once every trial has run.
         let dir =
-            std::env::temp_dir().join(format!("splitbrain-nemesis-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok()?;
+            tempfile::Builder::new().prefix("splitbrain-nemesis-test-").tempdir().ok()?.keep();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).ok()?;
         let to = dir.join("sandbox-test");
         std::fs::copy(&exe, &to).ok()?;
@@ -92,8 +92,7 @@ fn which(prog: &str) -> Option<std::path::PathBuf> {
 }
 
 fn is_root() -> bool {
-    // SAFETY: no arguments.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// Why a variant can't run here, or None.

@@ -20,12 +20,13 @@ const TRIALS: usize = 7;
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let ops_per_thread = if quick { 5_000 } else { 50_000 };
-    let dir = std::env::temp_dir().join(format!("splitbrain-writer-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tmp =
+        tempfile::Builder::new().prefix("splitbrain-writer-bench-").tempdir().expect("temp dir");
+    let dir = tmp.path();
     println!("history writer: {TRIALS} trials per row, {ops_per_thread} client operations (2 records each) per thread");
     for threads in [1, 2, 4, 8] {
         let mut rates: Vec<f64> =
-            (0..TRIALS).map(|t| trial(&dir, threads, ops_per_thread, t)).collect();
+            (0..TRIALS).map(|t| trial(dir, threads, ops_per_thread, t)).collect();
         rates.sort_by(f64::total_cmp);
         let median = rates[TRIALS / 2];
         println!(
@@ -37,7 +38,6 @@ fn main() {
         );
     }
     println!("goal: >= 20000 client ops/s (40000 records/s) without dropping any");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One trial: `threads` threads each record `ops` operations; returns records per second.

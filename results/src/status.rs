@@ -179,11 +179,20 @@ fn cut_to(s: &str, width: usize) -> String {
     out
 }
 
+mod tty {
+    nix::ioctl_read_bad!(
+        /// `ioctl(fd, TIOCGWINSZ)`: the terminal's size (nix has no call for it).
+        window_size,
+        nix::libc::TIOCGWINSZ,
+        nix::pty::Winsize
+    );
+}
+
 /// Columns of the terminal on stderr (80 when it cannot tell).
 fn terminal_width() -> usize {
-    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct we pass, and fd 2 is ours.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    let mut ws = nix::pty::Winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct we pass, and fd 2 stays open.
+    let ok = unsafe { tty::window_size(nix::libc::STDERR_FILENO, &mut ws) }.is_ok();
     if ok && ws.ws_col > 0 {
         usize::from(ws.ws_col)
     } else {

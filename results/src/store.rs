@@ -24,9 +24,9 @@
 use crate::stamp;
 use splitbrain_checkers::Verdict;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// File names inside a run folder.
@@ -193,15 +193,11 @@ fn create_unique(dir: &Path, stamp: &str) -> Result<(String, PathBuf), StoreErro
 /// Points the symlink `link` at `target`, atomically replacing whatever link was there.
 fn replace_link(link: &Path, target: &Path) -> Result<(), StoreError> {
     let dir = link.parent().unwrap_or(Path::new("."));
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".latest.{}.{n}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, link).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_err(link)(e)
-    })
+    let tmp = tempfile::Builder::new()
+        .prefix(".latest.")
+        .make_in(dir, |tmp| std::os::unix::fs::symlink(target, tmp))
+        .map_err(io_err(dir))?;
+    tmp.persist(link).map(drop).map_err(|e| io_err(link)(e.error))
 }
 
 /// Checks that `name` can be one folder name: letters, digits, `.`, `_`, `-`.
@@ -287,11 +283,13 @@ impl RunDir {
     /// reader (or a crash) never sees half a report.
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         let path = self.path.join(name);
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.path.join(format!(".{name}.tmp.{}.{n}", std::process::id()));
-        fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .permissions(fs::Permissions::from_mode(0o644))
+            .tempfile_in(&self.path)
+            .map_err(io_err(&self.path))?;
+        tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
+        tmp.persist(&path).map_err(|e| io_err(&path)(e.error))?;
         Ok(path)
     }
 }

@@ -1,4 +1,4 @@
-//! The planted bugs: switches (`--bug NAME`) that make a correct elector unsafe in one known way,
+//! The planted bugs: switches (`--bug NAME`) that break a correct elector's safety in one known way,
 //! each a bug people have shipped. A planted bug must be caught by the harness; the same run
 //! without it must pass.
 //!

@@ -30,7 +30,7 @@ use std::time::Instant;
 /// One way of electing a leader. See the module docs for the contract.
 pub trait Elector: Send + Sync {
     /// Campaigns, leads and resigns until `stop` is raised, publishing every change on `seat`.
-    /// Returns `Err` only for a failure that makes this node unsafe to go on (its durable state
+    /// Returns `Err` only for a failure after which this node must not go on (its durable state
     /// cannot be written); the node then exits.
     fn run(&self, seat: &Seat, stop: &Stop) -> Result<(), ElectorError>;
 

@@ -8,6 +8,7 @@
 //! [`Stop::is_stopped`] at least every 100 ms, so a stop ends every thread within a bound and the
 //! owner can join them all: no detached threads.
 
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -59,28 +60,40 @@ impl Stop {
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_signal(_signal: libc::c_int) {
+extern "C" fn on_signal(_signal: nix::libc::c_int) {
     // Only an atomic store: the one thing that is async-signal-safe and enough here.
     SIGNALLED.store(true, Ordering::SeqCst);
+}
+
+/// Installs `action` for `signal` and returns the one it replaces.
+fn swap(signal: Signal, action: &SigAction) -> nix::Result<SigAction> {
+    // SAFETY: the actions installed here are `on_signal` (it only stores an atomic), SIG_IGN,
+    // or one the kernel returned from an earlier swap, being put back.
+    unsafe { sigaction(signal, action) }
 }
 
 /// Installs handlers for SIGTERM and SIGINT that make [`signalled`] true. The process then polls
 /// it and raises its [`Stop`].
 pub fn install_signal_handlers() -> std::io::Result<()> {
-    for signal in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: a zeroed sigaction with a handler that only stores an atomic is valid, and
-        // sigaction(2) is given pointers to live values.
-        let rc = unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        swap(signal, &action)?;
     }
     Ok(())
+}
+
+/// Runs `f` with SIGINT and SIGQUIT ignored, as `system(3)` does while it waits: Ctrl-C is for
+/// a command started before (it keeps the default dispositions), not for this process.
+pub fn ignoring_interrupts<T>(f: impl FnOnce() -> T) -> T {
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    let old = [Signal::SIGINT, Signal::SIGQUIT].map(|s| (s, swap(s, &ignore)));
+    let out = f();
+    for (signal, before) in old {
+        if let Ok(before) = before {
+            let _ = swap(signal, &before);
+        }
+    }
+    out
 }
 
 /// True once SIGTERM or SIGINT arrived (after [`install_signal_handlers`]).

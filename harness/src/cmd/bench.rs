@@ -41,11 +41,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.workers == 0 || !(args.seconds > 0.0 && args.seconds < 3600.0) {
         return Err(bad_input("--workers must be 1 or more, --seconds between 0 and 3600"));
     }
-    let dir = std::env::temp_dir().join(format!("splitbrain-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let outcome = measure(&args, &dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    let m = outcome?;
+    let dir = tempfile::Builder::new().prefix("splitbrain-bench-").tempdir()?;
+    let m = measure(&args, dir.path())?;
     println!(
         "record: {} client operations ({} records) in {:.2} s = {:.0} ops/s with {} workers; read back {} completed operations, {} dropped",
         m.ops, m.records, m.secs, m.ops as f64 / m.secs, args.workers, m.read_back, m.ops - m.read_back

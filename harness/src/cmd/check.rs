@@ -93,7 +93,7 @@ struct Report<'a> {
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    grow_heap_in_large_steps();
+    splitbrain_checkers::reader::grow_heap_in_large_steps();
     let checkers = registry::build_all(&chosen(&args), &options(&args)).map_err(|name| {
         bad_input(format!(
             "unknown checker {name:?}; known checkers: {}",
@@ -136,18 +136,6 @@ fn chosen(args: &Args) -> Vec<&str> {
         names.extend(registry::safety_defaults());
     }
     names
-}
-
-/// A million-record history is about a gigabyte of small allocations made on two parser
-/// threads; glibc grows each thread's heap 128 KiB at a time, one system call each, and those
-/// calls cost a third of the kernel time of a large check. Growing it 64 MiB at a time only
-/// reserves address space.
-fn grow_heap_in_large_steps() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes a tuning parameter of the allocator; any value is valid.
-    unsafe {
-        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-    }
 }
 
 fn options(args: &Args) -> Options {

@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut cmd = command_of(&args.command);
     cmd.env("SPLITBRAIN_NODES", net.names().join(" ")).env("PATH", path_with_self());
     let mut child = cmd.spawn().map_err(|e| bad_input(format!("{}: {e}", shown(&args.command))))?;
-    let status = ignoring_interrupts(|| child.wait())?;
+    let status = splitbrain_targets::stop::ignoring_interrupts(|| child.wait())?;
     drop(net);
     Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)) as u8)
 }
@@ -100,20 +100,4 @@ fn path_with_self() -> OsString {
         .collect();
     dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(dirs).unwrap_or_default()
-}
-
-/// Runs `f` with SIGINT and SIGQUIT ignored, as `system(3)` does while it waits: Ctrl-C is for
-/// the command (started before, so it keeps the default dispositions), not for the controller.
-fn ignoring_interrupts<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: swapping plain dispositions, restored below.
-    let old = unsafe {
-        [libc::signal(libc::SIGINT, libc::SIG_IGN), libc::signal(libc::SIGQUIT, libc::SIG_IGN)]
-    };
-    let out = f();
-    // SAFETY: restoring what was there.
-    unsafe {
-        libc::signal(libc::SIGINT, old[0]);
-        libc::signal(libc::SIGQUIT, old[1]);
-    }
-    out
 }

@@ -194,7 +194,7 @@ fn wait_ready(spec: &ProcessSpec, limit: Duration) -> anyhow::Result<()> {
 /// SIGTERM to each, then SIGKILL to those still running after `limit`.
 fn terminate(procs: &[&Proc], limit: Duration) {
     for p in procs {
-        let _ = p.signal(libc::SIGTERM);
+        let _ = p.signal(splitbrain_nemesis::proc::Signal::SIGTERM);
     }
     let deadline = Instant::now() + limit;
     for p in procs {

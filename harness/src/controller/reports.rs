@@ -16,7 +16,6 @@ use splitbrain_checkers::{Process, Type};
 use splitbrain_results::Event;
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::ChildStdout;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,11 +90,12 @@ impl Reader {
         let mut pending: Vec<u8> = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
-            match readable(&stdout, 100) {
-                Some(true) => {}
-                Some(false) if self.stop.load(Ordering::SeqCst) => break,
-                Some(false) => continue,
-                None => break,
+            let tick = Instant::now() + Duration::from_millis(100);
+            match splitbrain_nemesis::wait::readable(&stdout, tick) {
+                Ok(true) => {}
+                Ok(false) if self.stop.load(Ordering::SeqCst) => break,
+                Ok(false) => continue,
+                Err(_) => break,
             }
             let n = match stdout.read(&mut buf) {
                 Ok(0) | Err(_) => break,
@@ -137,21 +137,6 @@ fn parse(text: &str) -> Option<(Type, String, Value)> {
     let kind: Type = serde_json::from_value(v.get("type")?.clone()).ok()?;
     let f = v.get("f")?.as_str()?.to_string();
     Some((kind, f, v.get("value").cloned().unwrap_or(Value::Null)))
-}
-
-/// Whether `fd` has data (or end of file) within `ms`; `None` on a poll error.
-fn readable(fd: &impl AsRawFd, ms: i32) -> Option<bool> {
-    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd for a descriptor we own.
-    let r = unsafe { libc::poll(&mut p, 1, ms) };
-    match r {
-        0 => Some(false),
-        r if r > 0 => Some(true),
-        _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
-            Some(false)
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -46,9 +46,38 @@ fn node_binary() -> Result<(), String> {
     }
 }
 
-/// A fresh store folder for one trial, named by the suite (`kind`) and the trial.
-pub fn store(kind: &str, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("splitbrain-{kind}-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A store path for one trial, named by the suite (`kind`) and the trial: not made yet (the
+/// run makes it), inside a fresh temporary folder that goes when this is dropped.
+pub fn store(kind: &str, name: &str) -> Store {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("splitbrain-{kind}-{name}-"))
+        .tempdir()
+        .expect("a temporary folder");
+    let path = tmp.path().join("store");
+    Store { _tmp: tmp, path }
+}
+
+/// See [`store`]; it reads as the store's `Path`.
+pub struct Store {
+    _tmp: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Store {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Store {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
 }

@@ -40,12 +40,11 @@ impl DurableFile {
     /// Stores `value`: writes a temporary file, fsyncs it, renames it over the old one and
     /// fsyncs the directory, so a crash leaves either the old or the new value.
     pub fn store<T: Serialize>(&self, value: &T) -> io::Result<()> {
-        let tmp = self.path.with_extension("tmp");
-        let mut file = File::create(&tmp)?;
-        file.write_all(&serde_json::to_vec(value).map_err(io::Error::other)?)?;
-        file.sync_all()?;
-        fs::rename(&tmp, &self.path)?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(&serde_json::to_vec(value).map_err(io::Error::other)?)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path)?;
         File::open(dir)?.sync_all()
     }
 }
@@ -56,12 +55,11 @@ mod tests {
 
     #[test]
     fn a_stored_value_loads_back_and_nothing_stored_loads_as_none() {
-        let dir = std::env::temp_dir().join(format!("sb-durable-{}", std::process::id()));
-        let file = DurableFile::new(&dir, "state.json").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = DurableFile::new(dir.path(), "state.json").unwrap();
         assert_eq!(file.load::<u64>().unwrap(), None);
         file.store(&7u64).unwrap();
         file.store(&8u64).unwrap();
         assert_eq!(file.load::<u64>().unwrap(), Some(8));
-        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -2,6 +2,8 @@
 //! for anyone who wants a third-party server without the sandbox. The child is killed when its
 //! [`LocalProcess`] is dropped, so no server outlives its owner.
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 use std::fs::File;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -55,17 +57,11 @@ impl LocalProcess {
         &self.plan
     }
 
-    /// Sends `signal` (e.g. `libc::SIGSTOP`) to the process.
-    pub fn signal(&self, signal: i32) -> Result<()> {
-        // SAFETY: kill(2) on a pid we own and have not reaped cannot touch another process.
-        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
-        if rc == 0 {
-            return Ok(());
-        }
-        Err(Error::io(
-            format!("signal {signal} to {}", self.plan.role),
-            std::io::Error::last_os_error(),
-        ))
+    /// Sends `signal` (e.g. `Signal::SIGSTOP`) to the process.
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        // A pid we own and have not reaped cannot be another process's.
+        nix::sys::signal::kill(Pid::from_raw(self.child.id() as i32), signal)
+            .map_err(|e| Error::io(format!("{signal} to {}", self.plan.role), e.into()))
     }
 
     fn exited(&mut self) -> Option<String> {
@@ -81,7 +77,7 @@ impl Drop for LocalProcess {
     fn drop(&mut self) {
         // SIGCONT first: a stopped process still dies of SIGKILL, but resuming keeps the reap
         // immediate on every kernel.
-        let _ = self.signal(libc::SIGCONT);
+        let _ = self.signal(Signal::SIGCONT);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

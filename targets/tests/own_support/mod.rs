@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 use splitbrain_targets::client::{Client, Reply};
 use splitbrain_targets::launch::{
@@ -80,7 +82,7 @@ impl Proc {
     /// SIGTERM, then wait up to `limit` for the exit status (SIGKILL after that).
     pub fn terminate(&mut self, limit: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
         let deadline = Instant::now() + limit;
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -113,7 +115,7 @@ pub struct TestCluster {
     pub decisions: Arc<Mutex<Vec<Decision>>>,
     pub resource: Resource,
     pub started: Instant,
-    dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -154,7 +156,7 @@ impl TestCluster {
             sink.lock().unwrap().push(d.clone())
         })
         .unwrap();
-        let dir = std::env::temp_dir().join(format!("sb-own-{}-{a}-{b}", std::process::id()));
+        let dir = tempfile::Builder::new().prefix(&format!("sb-own-{a}-{b}-")).tempdir().unwrap();
         let nodes = ips.iter().enumerate();
         let nodes =
             nodes.map(|(i, ip)| NodeAddr { name: format!("n{}", i + 1), ip: *ip }).collect();
@@ -162,7 +164,7 @@ impl TestCluster {
             nodes,
             port,
             resource: resource.addr(),
-            data_root: dir.clone(),
+            data_root: dir.path().to_path_buf(),
             bug: bug.map(str::to_string),
             seed: 11,
             timing: NodeTiming::default(),
@@ -170,7 +172,7 @@ impl TestCluster {
         };
         let plans = launch::find(target).unwrap().plan(&cluster).unwrap();
         let started = Instant::now();
-        let nodes = plans.iter().map(|p| start_candidate(p, &dir)).collect();
+        let nodes = plans.iter().map(|p| start_candidate(p, dir.path())).collect();
         TestCluster { plans, nodes, decisions, resource, started, dir }
     }
 
@@ -240,13 +242,13 @@ impl TestCluster {
         self.nodes[i] = Proc::start(
             &spec,
             self.nodes[i].reports.clone(),
-            &self.dir.join(format!("{}.log", spec.node)),
+            &self.dir.path().join(format!("{}.log", spec.node)),
         );
     }
 
     /// The stderr log of node `i`.
     pub fn log(&self, i: usize) -> String {
-        std::fs::read_to_string(self.dir.join(format!("{}.log", self.plans[i].node)))
+        std::fs::read_to_string(self.dir.path().join(format!("{}.log", self.plans[i].node)))
             .unwrap_or_default()
     }
 }
@@ -261,6 +263,5 @@ impl Drop for TestCluster {
         for node in &mut self.nodes {
             node.kill();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

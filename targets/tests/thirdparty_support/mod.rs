@@ -5,31 +5,23 @@ pub mod k8s_tests;
 pub mod node_tests;
 pub mod redis_tests;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 /// A scratch folder removed on drop.
-pub struct Scratch(PathBuf);
+pub struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     /// A fresh folder for test `name`.
     pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("splitbrain-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create scratch folder");
-        Scratch(dir)
+        let prefix = format!("splitbrain-{name}-");
+        Scratch(tempfile::Builder::new().prefix(&prefix).tempdir().expect("create scratch folder"))
     }
 
     /// Its path.
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
