@@ -8,7 +8,8 @@
 //! request, 30 s to send), GET only, paths confined to the store (no `..`, no links out).
 //! It runs until Ctrl-C, or for `--for` seconds.
 
-use crate::exit::bad_input;
+use crate::cmd::values::positive_seconds;
+use crate::exit::{bad_input, printed};
 use splitbrain_results::Store;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -25,12 +26,18 @@ pub struct Args {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long = "for", value_name = "SECONDS")]
-    pub for_secs: Option<f64>,
+    #[arg(long = "for", value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub for_secs: Option<Duration>,
 }
 
 /// Runs `serve`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.store.is_file() {
+        return Err(bad_input(format!(
+            "--store {} is a file, not a folder; give the store's folder",
+            args.store.display()
+        )));
+    }
     if !args.store.is_dir() {
         return Err(bad_input(format!(
             "--store {}: no such folder; run `splitbrain test` first or give the store's path",
@@ -44,8 +51,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         })?;
     listener.set_nonblocking(true)?;
     splitbrain_targets::stop::install_signal_handlers()?;
-    println!("splitbrain: serving {} at http://{}/", root.display(), listener.local_addr()?);
-    let deadline = args.for_secs.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let at = listener.local_addr()?;
+    // Serving goes on when nobody reads this line any more (`serve | head -1`).
+    printed(writeln!(std::io::stdout(), "splitbrain: serving {} at http://{at}/", root.display()))?;
+    let deadline = args.for_secs.map(|d| Instant::now() + d);
     while !splitbrain_targets::stop::signalled() && deadline.is_none_or(|d| Instant::now() < d) {
         match listener.accept() {
             Ok((stream, _)) => {
