@@ -1,0 +1,397 @@
+//! Every user mistake, on every subcommand, exits 254 with one line on stderr that names the
+//! flag or path; none exits 255 or panics (101). Bad usage is refused before anything starts,
+//! so the table runs anywhere, fast. Also: a closed stdout ends quietly with the verdict's
+//! status; a run folder the user cannot write and a machine without user namespaces are told
+//! in one line (those two need root to switch to another user, and are ignored otherwise).
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::net::TcpListener;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_splitbrain");
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = as_root_reason();
+    let userns = root.clone().or_else(nested_userns_reason);
+    for reason in [&root, &userns].into_iter().flatten() {
+        eprintln!("ignoring a bad-input test: {reason}");
+    }
+    let trials = vec![
+        Trial::test("every_bad_input_exits_254_with_one_line_naming_it", every_bad_input),
+        Trial::test("a_closed_stdout_ends_quietly_with_the_verdicts_status", closed_stdout),
+        Trial::test("a_leading_byte_order_mark_is_accepted", byte_order_mark),
+        Trial::test("analyze_of_a_run_folder_the_user_cannot_write_is_254", unwritable_run)
+            .with_ignored_flag(root.is_some()),
+        Trial::test("a_rootless_run_without_user_namespaces_says_so_in_one_line", userns_off)
+            .with_ignored_flag(userns.is_some()),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A scratch folder with the files the table names.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    /// Each test its own (they run in parallel).
+    fn new(test: &str) -> Scratch {
+        let name = format!("splitbrain-bad-input-{}-{test}", std::process::id());
+        let dir = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("folder")).unwrap();
+        std::fs::create_dir_all(dir.join("empty-run")).unwrap();
+        std::fs::write(dir.join("empty-run/history.jsonl"), "").unwrap();
+        std::fs::write(dir.join("file"), "not a folder\n").unwrap();
+        std::fs::write(dir.join("empty.jsonl"), "").unwrap();
+        std::fs::copy(example(), dir.join("history.jsonl")).unwrap();
+        Scratch { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/history.jsonl")
+}
+
+fn fixture(name: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../checkers/fixtures");
+    root.join(name).display().to_string()
+}
+
+/// One bad input: the arguments and what the one line on stderr must say.
+struct Case {
+    args: Vec<String>,
+    says: String,
+}
+
+fn case(args: &[&str], says: &str) -> Case {
+    Case { args: args.iter().map(|a| a.to_string()).collect(), says: says.to_string() }
+}
+
+/// `splitbrain test ARGS --store STORE`: the store must stay uncreated.
+fn test_case(s: &Scratch, args: &[&str], says: &str) -> Case {
+    let store = s.path("store-never-made");
+    let mut c = case(&[&["test"], args, &["--store", &store]].concat(), says);
+    if args.contains(&"--store") {
+        c.args.truncate(c.args.len() - 2);
+    }
+    c
+}
+
+fn test_cases(s: &Scratch) -> Vec<Case> {
+    let t = |args: &[&str], says: &str| test_case(s, args, says);
+    let (file, file_x) = (s.path("file"), s.path("file/store"));
+    vec![
+        t(&["--time-limit", "-5"], "--time-limit must be positive: got -5"),
+        t(&["--time-limit", "0"], "--time-limit must be positive: got 0"),
+        t(&["--time-limit", "5h"], "--time-limit must be a duration such as 5, 5s, 500ms or 2m"),
+        t(&["--nemesis-interval", "0"], "--nemesis-interval must be positive: got 0"),
+        t(&["--nemesis-interval", "-1s"], "--nemesis-interval must be positive: got -1s"),
+        t(&["--leader-timeout", "0"], "--leader-timeout must be positive: got 0"),
+        t(&["--convergence-bound", "0"], "--convergence-bound must be positive: got 0"),
+        t(&["--settle", "-1"], "--settle must be 0 or more: got -1"),
+        t(&["--max-failover", "0s"], "--max-failover must be positive: got 0s"),
+        t(&["--target", "etcd", "--lease", "-2s"], "--lease must be positive: got -2s"),
+        t(&["--nodes", "0"], "--nodes 0: give 1 to 250"),
+        t(&["--nodes", "-3"], "--nodes must be a whole number: got -3"),
+        t(&["--nodes", "300"], "--nodes 300: give 1 to 250"),
+        t(&["--concurrency", "0"], "--concurrency 0: give 1 to 1000 workers"),
+        t(&["--concurrency", "1001"], "--concurrency 1001: give 1 to 1000 workers"),
+        t(&["--rate", "-1"], "--rate must be a number of operations per second, 0 or more: got -1"),
+        t(&["--rate", "NaN"], "--rate must be a number of operations per second, 0 or more"),
+        t(&["--rate", "inf"], "--rate must be a number of operations per second, 0 or more"),
+        t(&["--test-count", "0"], "--test-count must be 1 or more: got 0"),
+        t(&["--test-count", "-2"], "--test-count must be a whole number: got -2"),
+        t(&["--seed", "abc"], "--seed must be a whole number from 0 to"),
+        t(&["--seed", "-1"], "--seed must be a whole number from 0 to"),
+        t(&["--election-timeout-ms", "300-150"], "--election-timeout-ms \"300-150\": give MIN-MAX"),
+        t(&["--election-timeout-ms", "0-100"], "--election-timeout-ms \"0-100\": give MIN-MAX"),
+        t(&["--election-timeout-ms", "-5"], "--election-timeout-ms \"-5\": give MIN-MAX"),
+        t(&["--heartbeat-ms", "0"], "--heartbeat-ms 0: give a heartbeat above 0"),
+        t(&["--heartbeat-ms", "500"], "--heartbeat-ms 500: give a heartbeat above 0 and below"),
+        t(&["--work-interval-ms", "-1"], "--work-interval-ms must be a whole number: got -1"),
+        t(&["--resource-timeout-ms", "0"], "--resource-timeout-ms must be 1 or more: got 0"),
+        t(&["--confirm-timeout-ms", "0"], "--confirm-timeout-ms must be 1 or more: got 0"),
+        t(
+            &["--nemesis", "none,kill"],
+            "--nemesis none,kill: none means no faults and cannot be mixed with faults",
+        ),
+        t(&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
+        t(&["--nemesis", ","], "--nemesis: empty"),
+        t(&["--target", "zookeeper"], "unknown target \"zookeeper\""),
+        t(&["--bug", "nope"], "--bug nope: target raft has no such bug"),
+        t(&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
+        t(&["--name", "a/b"], "--name: invalid test name \"a/b\""),
+        t(&["--name", "latest"], "--name: invalid test name \"latest\""),
+        t(&["--lease", "2s"], "--lease and --candidates are for third-party targets"),
+        t(&["--no-such-flag"], "unexpected argument '--no-such-flag'"),
+        t(&["--store", &file], &format!("--store {file} is a file, not a folder")),
+        t(&["--store", &file_x], &format!("--store {file_x}: {file} is a file, not a folder")),
+        t(&["--store", "/proc/splitbrain-nope"], "--store /proc/splitbrain-nope: cannot create it"),
+        t(&["--store", "/run/splitbrain-nope"], "/run is private to the sandbox"),
+    ]
+}
+
+fn check_cases(s: &Scratch) -> Vec<Case> {
+    let (h, empty, folder) = (s.path("history.jsonl"), s.path("empty.jsonl"), s.path("folder"));
+    let missing = s.path("missing.jsonl");
+    vec![
+        case(&["check", &missing], &format!("{missing}: no such file")),
+        case(&["check", &empty], &format!("{empty}: no records")),
+        case(&["check", &folder], &format!("{folder}: is a folder without a history.jsonl")),
+        case(&["check", &h, "--checker", "split-brain"], "--checker split-brain: no such checker"),
+        case(
+            &["check", &h, "--checker", "convergence", "--bound", "0"],
+            "--bound must be positive: got 0",
+        ),
+        case(&["check", &h, "--settle", "-1"], "--settle must be 0 or more: got -1"),
+        case(&["check", &h, "--max-failover", "-5"], "--max-failover must be positive: got -5"),
+        case(&["check", &h, "--max-failover", "5"], "--max-failover is for the liveness checker"),
+        case(
+            &["check", &h, "--checker", "fencing", "--model", "kv"],
+            "--model is for the linearizable checker",
+        ),
+        case(&["check", &h, "--model", "nope"], "--model \"nope\": "),
+        case(&["check", &h, "--format", "nope"], "--format \"nope\": "),
+        case(
+            &["check", &fixture("bad-time-goes-backwards.jsonl")],
+            "bad-time-goes-backwards.jsonl:5: time goes backwards",
+        ),
+        case(&["check"], "the following required arguments were not provided: <HISTORY>"),
+    ]
+}
+
+fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
+    let (file, folder, missing) = (s.path("file"), s.path("folder"), s.path("missing"));
+    let empty_run = s.path("empty-run");
+    let port = port_in_use.to_string();
+    vec![
+        case(&["analyze", &missing], &format!("{missing}: no such folder")),
+        case(&["analyze", &file], &format!("{file}: is a file; give the run's folder")),
+        case(&["analyze", &folder], &format!("{folder} is not a splitbrain run folder")),
+        case(&["analyze", &empty_run], "empty-run/history.jsonl: no records"),
+        case(&["serve", "--store", &missing], &format!("--store {missing}: no such folder")),
+        case(&["serve", "--store", &file], &format!("--store {file} is a file, not a folder")),
+        case(&["serve", "--store", &folder, "--for", "-1"], "--for must be positive: got -1"),
+        case(
+            &["serve", "--store", &folder, "--for", "inf"],
+            "--for must be at most 1e9 s: got inf",
+        ),
+        case(
+            &["serve", "--store", &folder, "--port", "70000"],
+            "--port \"70000\": 70000 is not in 0..=65535",
+        ),
+        case(
+            &["serve", "--store", &folder, "--port", &port],
+            &format!("--port {port}: Address already in use"),
+        ),
+        case(&["bench", "nope"], "bench \"nope\": the only benchmark is `record`"),
+        case(&["bench", "record", "--workers", "0"], "--workers must be 1 or more: got 0"),
+        case(&["bench", "record", "--seconds", "0"], "--seconds must be positive: got 0"),
+        case(&["bench", "record", "--seconds", "4000"], "--seconds 4000: give at most 3600"),
+        case(&["sandbox", "--nodes", "0"], "--nodes 0: a sandbox holds 1 to 250 nodes"),
+        case(&["sandbox", "--nodes", "-1"], "--nodes must be a whole number: got -1"),
+        case(&["node-exec", "n1", "--", "true"], "no node n1: node-exec works inside a sandbox"),
+        case(&[], "no subcommand given"),
+        case(&["nope"], "unrecognized subcommand 'nope'"),
+    ]
+}
+
+/// Runs splitbrain with `args` and the given stdout; (status, stderr).
+fn run(args: &[String], stdout: Stdio) -> (Option<i32>, String) {
+    bounded(Command::new(BIN).args(args).stdout(stdout))
+}
+
+/// Runs `command` with no stdin, bounded to 10 s (bad input is refused at once; a run that
+/// starts would take longer); (status, stderr).
+fn bounded(command: &mut Command) -> (Option<i32>, String) {
+    let mut child =
+        command.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().expect("running splitbrain");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("waiting").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().expect("its output");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn every_bad_input() -> Result<(), Failed> {
+    let s = Scratch::new("table");
+    let busy = TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = busy.local_addr().expect("its address").port();
+    let cases: Vec<Case> =
+        [test_cases(&s), check_cases(&s), other_cases(&s, port)].into_iter().flatten().collect();
+    assert!(cases.len() >= 70, "the table shrank to {} cases", cases.len());
+    let wrong: Vec<String> = cases.iter().filter_map(|c| wrong(c, &s)).collect();
+    match wrong.is_empty() {
+        true => Ok(()),
+        false => {
+            Err(format!("{} of {} cases:\n{}", wrong.len(), cases.len(), wrong.join("\n")).into())
+        }
+    }
+}
+
+/// What is wrong with the outcome of `c`, if anything.
+fn wrong(c: &Case, s: &Scratch) -> Option<String> {
+    let (code, err) = run(&c.args, Stdio::null());
+    let lines: Vec<&str> = err.lines().collect();
+    let problem = match (code, lines.as_slice()) {
+        (Some(254), [line]) if line.starts_with("splitbrain: ") && line.contains(&c.says) => None,
+        (Some(254), [line]) => Some(format!("says {line:?}, not {:?}", c.says)),
+        (code, _) => Some(format!("exit {code:?} with stderr {err:?}")),
+    };
+    let made = Path::new(&s.path("store-never-made")).exists();
+    let problem = problem.or_else(|| made.then(|| "created the store".to_string()));
+    problem.map(|p| format!("  {:?}: {p}", c.args))
+}
+
+/// A pipe whose reading end is already closed: every write to it fails with EPIPE.
+fn closed_pipe() -> Stdio {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors; both are ours from here on.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: fds[0] and fds[1] were just opened and are owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+fn closed_stdout() -> Result<(), Failed> {
+    let example = example().display().to_string();
+    let invalid = fixture("election-safety-two-nodes-one-token.jsonl");
+    let table: [(&[&str], i32); 6] = [
+        (&["targets"], 0),
+        (&["check", &example], 0),
+        (&["check", &example, "--json"], 0),
+        (&["check", &invalid], 1),
+        (&["--help"], 0),
+        (&["test", "--help"], 0),
+    ];
+    for (args, status) in table {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (code, err) = run(&args, closed_pipe());
+        if code != Some(status) || !err.is_empty() {
+            return Err(
+                format!("{args:?}: exit {code:?}, stderr {err:?}; want {status}, quiet").into()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn byte_order_mark() -> Result<(), Failed> {
+    let s = Scratch::new("bom");
+    let path = s.dir.join("bom.jsonl");
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(std::fs::read(example()).expect("the example history"));
+    std::fs::write(&path, bytes).expect("writing it");
+    let (code, err) = run(&["check".into(), path.display().to_string()], Stdio::null());
+    match (code, err.is_empty()) {
+        (Some(0), true) => Ok(()),
+        _ => Err(format!("exit {code:?}, stderr {err:?}").into()),
+    }
+}
+
+/// Why the tests that switch to another user cannot run here, if they cannot.
+fn as_root_reason() -> Option<String> {
+    // SAFETY: no arguments.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("switching to another user needs root".into());
+    }
+    let ok = |p: &str| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success());
+    (!ok("setpriv")).then(|| "setpriv (util-linux) is missing".into())
+}
+
+fn nested_userns_reason() -> Option<String> {
+    let ok = |p: &str| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok("unshare") || !ok("nsenter") {
+        return Some("unshare or nsenter (util-linux) is missing".into());
+    }
+    let found = |tool: &str| {
+        ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].iter().any(|d| Path::new(d).join(tool).exists())
+    };
+    if !found("ip") || !found("nft") {
+        return Some(
+            "ip or nft is missing (a rootless run looks for them first): run scripts/setup".into(),
+        );
+    }
+    let made = Command::new("unshare").args(["--user", "true"]).status();
+    (!made.is_ok_and(|s| s.success())).then(|| "no user namespace can be made here".into())
+}
+
+/// Runs `script` with `sh -c` as the user nobody; (status, stderr).
+fn as_nobody(script: &str) -> (Option<i32>, String) {
+    let setpriv = ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "sh", "-c"];
+    bounded(Command::new("setpriv").args(setpriv).arg(script).stdout(Stdio::null()))
+}
+
+fn unwritable_run() -> Result<(), Failed> {
+    let s = Scratch::new("unwritable");
+    let run = s.path("folder");
+    std::fs::copy(example(), s.dir.join("folder/history.jsonl")).expect("a run's history");
+    let (code, err) = as_nobody(&format!("exec {BIN} analyze {run}"));
+    let says = format!("splitbrain: {run}: cannot write the new results there: Permission denied (os error 13); analyze it as the user who owns it, or analyze a copy (cp -r)\n");
+    match code == Some(254) && err == says {
+        true => Ok(()),
+        false => Err(format!("exit {code:?}, stderr {err:?}").into()),
+    }
+}
+
+/// A user namespace whose own limit of nested user namespaces is 0, as a machine with
+/// `user.max_user_namespaces=0` has; in it, uid 1000 runs splitbrain rootless. The machine's
+/// settings are not touched: the limit belongs to the namespace, which goes with its process.
+fn userns_off() -> Result<(), Failed> {
+    let mut holder = Command::new("unshare")
+        .args(["--user", "sleep", "30"])
+        .spawn()
+        .expect("a user namespace to hold");
+    let outcome = userns_off_in(holder.id());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    outcome
+}
+
+fn userns_off_in(pid: u32) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ns = format!("/proc/{pid}/ns/user");
+    while std::fs::read_link(&ns).ok() == std::fs::read_link("/proc/self/ns/user").ok() {
+        if Instant::now() > deadline {
+            return Err("unshare --user did not make its namespace within 5 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for map in ["uid_map", "gid_map"] {
+        std::fs::write(format!("/proc/{pid}/{map}"), "0 0 65536").expect("mapping ids");
+    }
+    let store =
+        std::env::temp_dir().join(format!("splitbrain-userns-store-{}", std::process::id()));
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid 1000 --regid 1000 --clear-groups {BIN} test --time-limit 1 --store {}",
+        store.display()
+    );
+    let nsenter = ["-t", &pid.to_string(), "-U", "--preserve-credentials", "sh", "-c", &script];
+    let (code, err) = bounded(Command::new("nsenter").args(nsenter).stdout(Stdio::null()));
+    let says = "splitbrain: user namespaces are disabled here (sysctl user.max_user_namespaces=0), and splitbrain needs one when not run as root: run it as root, or `sudo sysctl -w user.max_user_namespaces=15000`\n";
+    match code == Some(254) && err == says && !store.exists() {
+        true => Ok(()),
+        false => Err(format!("exit {code:?}, stderr {err:?}").into()),
+    }
+}
