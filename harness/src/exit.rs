@@ -141,7 +141,7 @@ mod tests {
     fn an_os_error_its_context_already_shows_is_told_once() {
         let os = io::Error::from_raw_os_error(libc::ENOTDIR);
         let shown = format!("/tmp/f/store: {os}");
-        let e = anyhow::Error::new(io::Error::new(io::ErrorKind::Other, os)).context(shown.clone());
+        let e = anyhow::Error::new(os).context(shown.clone());
         assert_eq!(one_line_chain(&e), shown);
         let e = anyhow::anyhow!("line one\n  line two\n").context("starting");
         assert_eq!(one_line_chain(&e), "starting: line one; line two");

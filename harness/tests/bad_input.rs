@@ -24,7 +24,7 @@ fn main() {
         Trial::test("every_bad_input_exits_254_with_one_line_naming_it", every_bad_input),
         Trial::test("a_closed_stdout_ends_quietly_with_the_verdicts_status", closed_stdout),
         Trial::test("a_leading_byte_order_mark_is_accepted", byte_order_mark),
-        Trial::test("analyze_of_a_run_folder_the_user_cannot_write_is_254", unwritable_run)
+        Trial::test("what_the_user_cannot_read_or_write_is_254_in_one_line", unwritable_run)
             .with_ignored_flag(root.is_some()),
         Trial::test("a_rootless_run_without_user_namespaces_says_so_in_one_line", userns_off)
             .with_ignored_flag(userns.is_some()),
@@ -92,6 +92,11 @@ fn test_case(s: &Scratch, args: &[&str], says: &str) -> Case {
     c
 }
 
+/// What `--rate VALUE` is refused with.
+fn rate(value: &str) -> String {
+    format!("--rate must be a number of operations per second, 0 (as fast as they go) or from 0.01 to 1000000: got {value}")
+}
+
 fn test_cases(s: &Scratch) -> Vec<Case> {
     let t = |args: &[&str], says: &str| test_case(s, args, says);
     let (file, file_x) = (s.path("file"), s.path("file/store"));
@@ -111,9 +116,10 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
         t(&["--nodes", "300"], "--nodes 300: give 1 to 250"),
         t(&["--concurrency", "0"], "--concurrency 0: give 1 to 1000 workers"),
         t(&["--concurrency", "1001"], "--concurrency 1001: give 1 to 1000 workers"),
-        t(&["--rate", "-1"], "--rate must be a number of operations per second, 0 or more: got -1"),
-        t(&["--rate", "NaN"], "--rate must be a number of operations per second, 0 or more"),
-        t(&["--rate", "inf"], "--rate must be a number of operations per second, 0 or more"),
+        t(&["--rate", "-1"], &rate("-1")),
+        t(&["--rate", "NaN"], &rate("NaN")),
+        t(&["--rate", "inf"], &rate("inf")),
+        t(&["--rate", "1e-300"], &rate("1e-300")),
         t(&["--test-count", "0"], "--test-count must be 1 or more: got 0"),
         t(&["--test-count", "-2"], "--test-count must be a whole number: got -2"),
         t(&["--seed", "abc"], "--seed must be a whole number from 0 to"),
@@ -121,6 +127,11 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
         t(&["--election-timeout-ms", "300-150"], "--election-timeout-ms \"300-150\": give MIN-MAX"),
         t(&["--election-timeout-ms", "0-100"], "--election-timeout-ms \"0-100\": give MIN-MAX"),
         t(&["--election-timeout-ms", "-5"], "--election-timeout-ms \"-5\": give MIN-MAX"),
+        t(&["--heartbeat-ms", "9999999"], "--heartbeat-ms must be at most 3600000 (an hour)"),
+        t(
+            &["--election-timeout-ms", "150-9999999"],
+            "give MIN-MAX in ms with 0 < MIN <= MAX <= 3600000",
+        ),
         t(&["--heartbeat-ms", "0"], "--heartbeat-ms 0: give a heartbeat above 0"),
         t(&["--heartbeat-ms", "500"], "--heartbeat-ms 500: give a heartbeat above 0 and below"),
         t(&["--work-interval-ms", "-1"], "--work-interval-ms must be a whole number: got -1"),
@@ -239,7 +250,7 @@ fn every_bad_input() -> Result<(), Failed> {
     let port = busy.local_addr().expect("its address").port();
     let cases: Vec<Case> =
         [test_cases(&s), check_cases(&s), other_cases(&s, port)].into_iter().flatten().collect();
-    assert!(cases.len() >= 70, "the table shrank to {} cases", cases.len());
+    assert!(cases.len() >= 75, "the table shrank to {} cases", cases.len());
     let wrong: Vec<String> = cases.iter().filter_map(|c| wrong(c, &s)).collect();
     match wrong.is_empty() {
         true => Ok(()),
@@ -343,16 +354,29 @@ fn as_nobody(script: &str) -> (Option<i32>, String) {
     bounded(Command::new("setpriv").args(setpriv).arg(script).stdout(Stdio::null()))
 }
 
+/// As the user nobody, on files and folders root made: each refusal, in full.
 fn unwritable_run() -> Result<(), Failed> {
     let s = Scratch::new("unwritable");
-    let run = s.path("folder");
-    std::fs::copy(example(), s.dir.join("folder/history.jsonl")).expect("a run's history");
-    let (code, err) = as_nobody(&format!("exec {BIN} analyze {run}"));
-    let says = format!("splitbrain: {run}: cannot write the new results there: Permission denied (os error 13); analyze it as the user who owns it, or analyze a copy (cp -r)\n");
-    match code == Some(254) && err == says {
-        true => Ok(()),
-        false => Err(format!("exit {code:?}, stderr {err:?}").into()),
+    let (run, store) = (s.path("folder"), s.path("folder/store"));
+    let history = s.dir.join("folder/history.jsonl");
+    std::fs::copy(example(), &history).expect("a run's history");
+    let secret = s.path("secret.jsonl");
+    std::fs::copy(example(), &secret).expect("a history nobody may read");
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("making it unreadable");
+    let denied = "Permission denied (os error 13)";
+    let table = [
+        (format!("analyze {run}"), format!("{run}: cannot write the new results there: {denied}; analyze it as the user who owns it, or analyze a copy (cp -r)")),
+        (format!("test --store {store}"), format!("--store {store}: cannot create it: {denied}; give a folder you can write (it is made if missing)")),
+        (format!("check {secret}"), format!("{secret}: cannot read it: {denied}")),
+    ];
+    for (args, says) in table {
+        let (code, err) = as_nobody(&format!("exec {BIN} {args}"));
+        if code != Some(254) || err != format!("splitbrain: {says}\n") {
+            return Err(format!("{args}: exit {code:?}, stderr {err:?}").into());
+        }
     }
+    Ok(())
 }
 
 /// A user namespace whose own limit of nested user namespaces is 0, as a machine with

@@ -4,7 +4,8 @@
 //! Neighbours: the arguments become a [`Plan`] here, checked completely before the sandbox is
 //! entered (bad usage is 254 and starts nothing); `crate::controller::lifecycle` runs it.
 
-use crate::cmd::values::{duration, positive_duration, rate, seed, whole, whole_positive};
+use crate::cmd::values::{self, duration, millis, millis_positive, positive_duration, rate};
+use crate::cmd::values::{seed, whole, whole_positive};
 use crate::controller::lifecycle;
 use crate::controller::nemesis::FaultKind;
 use crate::controller::options::{default_name, Plan};
@@ -77,16 +78,16 @@ pub struct Args {
     #[arg(long, default_value = "150-300", value_name = "MIN-MAX", allow_hyphen_values = true)]
     pub election_timeout_ms: String,
     /// The leaders' heartbeat interval in ms.
-    #[arg(long, default_value_t = 50, allow_hyphen_values = true, value_parser = whole::<u64>)]
+    #[arg(long, default_value_t = 50, allow_hyphen_values = true, value_parser = millis)]
     pub heartbeat_ms: u64,
     /// The leaders' own periodic write in ms (0: none).
-    #[arg(long, default_value_t = 100, allow_hyphen_values = true, value_parser = whole::<u64>)]
+    #[arg(long, default_value_t = 100, allow_hyphen_values = true, value_parser = millis)]
     pub work_interval_ms: u64,
     /// Bound of each write of a node to the resource in ms.
-    #[arg(long, default_value_t = 500, allow_hyphen_values = true, value_parser = whole_positive::<u64>)]
+    #[arg(long, default_value_t = 500, allow_hyphen_values = true, value_parser = millis_positive)]
     pub resource_timeout_ms: u64,
     /// Bound of a read's leadership confirmation in ms.
-    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = whole_positive::<u64>)]
+    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = millis_positive)]
     pub confirm_timeout_ms: u64,
     /// Third-party targets: the lease (etcd's lease TTL, rounded up to whole seconds;
     /// k8s-lease's lease duration, with renew deadline and retry period at client-go's
@@ -254,14 +255,15 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
 fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
     let bad = || {
         bad_input(format!(
-            "--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX, e.g. 150-300",
-            a.election_timeout_ms
+            "--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX <= {}, e.g. 150-300",
+            a.election_timeout_ms,
+            values::LONGEST_MS
         ))
     };
     let (lo, hi) = a.election_timeout_ms.split_once('-').ok_or_else(bad)?;
     let (lo, hi): (u64, u64) =
         (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
-    if lo == 0 || lo > hi {
+    if lo == 0 || lo > hi || hi > values::LONGEST_MS {
         return Err(bad());
     }
     if a.heartbeat_ms == 0 || a.heartbeat_ms >= lo {

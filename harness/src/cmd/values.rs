@@ -100,6 +100,31 @@ pub fn whole_positive<T: std::str::FromStr + Default + PartialEq>(s: &str) -> Re
     }
 }
 
+/// The longest time in ms a node's timing flag takes: an hour, so that a node adding it to
+/// an `Instant` never overflows.
+pub const LONGEST_MS: u64 = 3_600_000;
+
+/// A time in whole ms, 0 to an hour.
+pub fn millis(s: &str) -> Result<u64, String> {
+    match whole::<u64>(s) {
+        Ok(ms) if ms > LONGEST_MS => {
+            Err(format!("must be at most {LONGEST_MS} (an hour): got {s}"))
+        }
+        Err(_) if s.trim().bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("must be at most {LONGEST_MS} (an hour): got {s}"))
+        }
+        other => other,
+    }
+}
+
+/// A time in whole ms, 1 to an hour.
+pub fn millis_positive(s: &str) -> Result<u64, String> {
+    match millis(s)? {
+        0 => Err(format!("must be 1 or more: got {s}")),
+        ms => Ok(ms),
+    }
+}
+
 /// A seed: a whole number from 0 to 2^64 - 1.
 pub fn seed(s: &str) -> Result<u64, String> {
     s.trim()
@@ -107,11 +132,14 @@ pub fn seed(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("must be a whole number from 0 to {}, e.g. 7: got {s}", u64::MAX))
 }
 
-/// A rate of operations per second: a number, 0 or more (0: as fast as they go).
+/// A rate of operations per second: 0 (as fast as they go), or from one per 100 s (slower
+/// would make the clients' mean gap overflow a `Duration`) to a million.
 pub fn rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("must be a number of operations per second, 0 or more: got {s}")),
+        Ok(x) if x == 0.0 || (0.01..=1e6).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "must be a number of operations per second, 0 (as fast as they go) or from 0.01 to 1000000: got {s}"
+        )),
     }
 }
 
@@ -169,9 +197,20 @@ mod tests {
     }
 
     #[test]
+    fn node_timings_stay_within_an_hour() {
+        assert_eq!(millis("0"), Ok(0));
+        assert_eq!(millis("3600000"), Ok(3_600_000));
+        let over = "must be at most 3600000 (an hour): got";
+        for text in ["3600001", "18446744073709551615", "99999999999999999999999"] {
+            assert_eq!(millis(text), Err(format!("{over} {text}")), "{text}");
+        }
+        assert_eq!(millis_positive("0"), Err("must be 1 or more: got 0".into()));
+    }
+
+    #[test]
     fn a_rate_is_a_finite_number_of_zero_or_more() {
         assert_eq!(rate("0"), Ok(0.0));
-        for text in ["-1", "NaN", "inf", "fast"] {
+        for text in ["-1", "NaN", "inf", "fast", "1e-300", "1e7"] {
             assert!(rate(text).is_err(), "{text}");
         }
     }
