@@ -56,8 +56,8 @@ pub fn printed(written: io::Result<()>) -> io::Result<()> {
     }
 }
 
-/// The error's chain on one line, each cause once.
-fn one_line_chain(e: &anyhow::Error) -> String {
+/// The error's chain on one line, each cause once (what [`status`] prints).
+pub fn one_line_chain(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
         let part = flatten(&cause.to_string());

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         judge::judge(&run, meta, &params).map_err(|e| match e
             .downcast_ref::<splitbrain_checkers::reader::ReadError>()
         {
-            Some(_) => bad_input(format!("{e:#}")),
+            Some(_) => bad_input(crate::exit::one_line_chain(&e)),
             None => e,
         })?;
     judged.print_summary();

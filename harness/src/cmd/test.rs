@@ -37,7 +37,8 @@ pub struct Args {
     /// Client workers [default: 2 per node].
     #[arg(long, allow_hyphen_values = true, value_parser = whole::<usize>)]
     pub concurrency: Option<usize>,
-    /// Mean client operations per second over all workers (0: as fast as they go).
+    /// Mean client operations per second over all workers, 0.01 to 1000000 (0: as fast as they
+    /// go).
     #[arg(long, default_value_t = 200.0, allow_hyphen_values = true, value_parser = rate)]
     pub rate: f64,
     /// How long clients and faults run (e.g. 60, 60s, 2m).

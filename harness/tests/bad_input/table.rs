@@ -19,6 +19,8 @@ impl Scratch {
         std::fs::create_dir_all(dir.join("folder")).unwrap();
         std::fs::create_dir_all(dir.join("empty-run")).unwrap();
         std::fs::write(dir.join("empty-run/history.jsonl"), "").unwrap();
+        std::fs::create_dir_all(dir.join("broken-run")).unwrap();
+        std::fs::write(dir.join("broken-run/history.jsonl"), "{oops\n").unwrap();
         std::fs::write(dir.join("file"), "not a folder\n").unwrap();
         std::fs::write(dir.join("empty.jsonl"), "").unwrap();
         std::fs::copy(example(), dir.join("history.jsonl")).unwrap();
@@ -173,6 +175,10 @@ fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
         case(&["analyze", &file], &format!("{file}: is a file; give the run's folder")),
         case(&["analyze", &folder], &format!("{folder} is not a splitbrain run folder")),
         case(&["analyze", &empty_run], "empty-run/history.jsonl: no records"),
+        case(
+            &["analyze", &s.path("broken-run")],
+            "broken-run/history.jsonl:1: not a history record",
+        ),
         case(&["serve", "--store", &missing], &format!("--store {missing}: no such folder")),
         case(&["serve", "--store", &file], &format!("--store {file} is a file, not a folder")),
         case(&["serve", "--store", &folder, "--for", "-1"], "--for must be positive: got -1"),
