@@ -103,13 +103,18 @@ impl Sandbox {
 fn unshare_all() -> Result<bool> {
     let base = libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWPID;
     let (uid, gid) = sys::ids();
-    if uid == 0 && sys::unshare(base).is_ok() {
-        return Ok(false);
-    }
-    let step = "unshare(CLONE_NEWUSER)";
-    sys::unshare(base | libc::CLONE_NEWUSER).map_err(|e| userns::off(step, &e))?;
+    // Root without CAP_SYS_ADMIN (a container's root) may still make them in a user namespace.
+    let as_root = match uid {
+        0 => match sys::unshare(base) {
+            Ok(()) => return Ok(false),
+            Err(e) => Some(e),
+        },
+        _ => None,
+    };
+    let off = |step: &str, e: std::io::Error| userns::off(step, &e, as_root.as_ref());
+    sys::unshare(base | libc::CLONE_NEWUSER).map_err(|e| off("unshare(CLONE_NEWUSER)", e))?;
     let write = |file: &str, text: String| {
-        std::fs::write(file, text).map_err(|e| userns::off(&format!("writing {file}"), &e))
+        std::fs::write(file, text).map_err(|e| off(&format!("writing {file}"), e))
     };
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("0 {uid} 1"))?;

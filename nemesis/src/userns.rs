@@ -12,6 +12,9 @@
 //! - `kernel.apparmor_restrict_unprivileged_userns=1` (Ubuntu 24.04): `unshare` may succeed,
 //!   but the namespace has no capabilities, so a later step fails with EPERM or EACCES;
 //! - anything else (a container's seccomp profile, an LSM): the step and the OS error.
+//!
+//! Root makes its namespaces without a user namespace; only when that failed too (a
+//! container's root without CAP_SYS_ADMIN) does it get here, and is told so.
 
 use crate::error::Error;
 use std::io;
@@ -19,9 +22,14 @@ use std::io;
 /// The end of every message: what splitbrain needs, and the way that needs no setting.
 const NEEDS: &str = "and splitbrain needs one when not run as root: run it as root, or";
 
-/// The error for `step` failing with `e` while making or setting up the user namespace.
-pub(crate) fn off(step: &str, e: &io::Error) -> Error {
-    Error::UserNamespacesOff { why: explain(&read_sysctl, step, e) }
+/// The error for `step` failing with `e` while making or setting up the user namespace;
+/// `as_root` is why root could not make the namespaces without one, when root tried.
+pub(crate) fn off(step: &str, e: &io::Error, as_root: Option<&io::Error>) -> Error {
+    let why = match as_root {
+        Some(r) => format!("as root, the sandbox's namespaces could not be made ({r}), nor a user namespace to make them in ({step}: {e}): give this container CAP_SYS_ADMIN (e.g. docker run --privileged), or allow user namespaces in it"),
+        None => explain(&read_sysctl, step, e),
+    };
+    Error::UserNamespacesOff { why }
 }
 
 /// The sandbox's later steps (its mounts) failed with `e` inside a fresh user namespace: when

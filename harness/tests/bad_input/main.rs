@@ -197,8 +197,9 @@ fn unwritable_run() -> Result<(), Failed> {
 }
 
 /// A user namespace whose own limit of nested user namespaces is 0, as a machine with
-/// `user.max_user_namespaces=0` has; in it, uid 1000 runs splitbrain rootless. The machine's
-/// settings are not touched: the limit belongs to the namespace, which goes with its process.
+/// `user.max_user_namespaces=0` has; in it, uid 1000 runs splitbrain rootless, and so does root
+/// without CAP_SYS_ADMIN (a container's root). The machine's settings are not touched: the
+/// limit belongs to the namespace, which goes with its process.
 fn userns_off() -> Result<(), Failed> {
     let mut holder = Command::new("unshare")
         .args(["--user", "sleep", "30"])
@@ -224,15 +225,24 @@ fn userns_off_in(pid: u32) -> Result<(), Failed> {
     }
     let store =
         std::env::temp_dir().join(format!("splitbrain-userns-store-{}", std::process::id()));
-    let script = format!(
-        "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid 1000 --regid 1000 --clear-groups {BIN} test --time-limit 1 --store {}",
-        store.display()
-    );
-    let nsenter = ["-t", &pid.to_string(), "-U", "--preserve-credentials", "sh", "-c", &script];
-    let (code, err) = bounded(Command::new("nsenter").args(nsenter).stdout(Stdio::null()));
-    let says = "splitbrain: user namespaces are disabled here (sysctl user.max_user_namespaces=0), and splitbrain needs one when not run as root: run it as root, or `sudo sysctl -w user.max_user_namespaces=15000`\n";
-    match code == Some(254) && err == says && !store.exists() {
-        true => Ok(()),
-        false => Err(format!("exit {code:?}, stderr {err:?}").into()),
+    let run = format!("{BIN} test --time-limit 1 --store {}", store.display());
+    let table = [
+        (
+            "setpriv --reuid 1000 --regid 1000 --clear-groups",
+            "user namespaces are disabled here (sysctl user.max_user_namespaces=0), and splitbrain needs one when not run as root: run it as root, or `sudo sysctl -w user.max_user_namespaces=15000`",
+        ),
+        (
+            "setpriv --bounding-set -sys_admin --inh-caps -all",
+            "as root, the sandbox's namespaces could not be made (Operation not permitted (os error 1)), nor a user namespace to make them in (unshare(CLONE_NEWUSER): No space left on device (os error 28)): give this container CAP_SYS_ADMIN (e.g. docker run --privileged), or allow user namespaces in it",
+        ),
+    ];
+    for (who, says) in table {
+        let script = format!("echo 0 > /proc/sys/user/max_user_namespaces && exec {who} {run}");
+        let nsenter = ["-t", &pid.to_string(), "-U", "--preserve-credentials", "sh", "-c", &script];
+        let (code, err) = bounded(Command::new("nsenter").args(nsenter).stdout(Stdio::null()));
+        if code != Some(254) || err != format!("splitbrain: {says}\n") || store.exists() {
+            return Err(format!("{who}: exit {code:?}, stderr {err:?}").into());
+        }
     }
+    Ok(())
 }
