@@ -32,6 +32,13 @@ pub fn store_problem(store: &Path) -> Option<String> {
     probe(&existing).err().map(|e| format!("{shown}: {verb}: {e}"))
 }
 
+/// Why the test's folder in the store cannot be used: a file where it should be.
+pub fn test_folder_problem(store: &Path, name: &str) -> Option<String> {
+    let dir = store.join(name);
+    let file = dir.symlink_metadata().is_ok() && !dir.is_dir();
+    file.then(|| format!("{} is a file, not the test's folder", dir.display()))
+}
+
 /// Why the run folder `dir` cannot take new result files, if it cannot.
 pub fn unwritable(dir: &Path) -> Option<io::Error> {
     probe(dir).err()

@@ -176,6 +176,9 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     });
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
+    if let Some(why) = crate::cmd::paths::test_folder_problem(&a.store, &name) {
+        return Err(bad_input(format!("--name {name}: {why}; give another --name, or move it")));
+    }
     if let Some(why) = crate::cmd::paths::store_problem(&a.store) {
         return Err(bad_input(format!(
             "--store {why}; give a folder you can write (it is made if missing)"

@@ -128,6 +128,10 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
         t(&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
         t(&["--name", "a/b"], "--name: invalid test name \"a/b\""),
         t(&["--name", "latest"], "--name: invalid test name \"latest\""),
+        t(
+            &["--store", &s.path(""), "--name", "file"],
+            &format!("--name file: {file} is a file, not the test's folder; give another --name"),
+        ),
         t(&["--lease", "2s"], "--lease and --candidates are for third-party targets"),
         t(&["--no-such-flag"], "unexpected argument '--no-such-flag'"),
         t(&["--store", &file], &format!("--store {file} is a file, not a folder")),
