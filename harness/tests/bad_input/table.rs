@@ -200,6 +200,7 @@ fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
         ),
         case(&["bench", "nope"], "bench \"nope\": the only benchmark is `record`"),
         case(&["bench", "record", "--workers", "0"], "--workers must be 1 or more: got 0"),
+        case(&["bench", "record", "--workers", "5000"], "--workers 5000: give 1 to 1000 workers"),
         case(&["bench", "record", "--seconds", "0"], "--seconds must be positive: got 0"),
         case(&["bench", "record", "--seconds", "4000"], "--seconds 4000: give at most 3600"),
         case(&["sandbox", "--nodes", "0"], "--nodes 0: a sandbox holds 1 to 250 nodes"),
