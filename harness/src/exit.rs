@@ -97,7 +97,8 @@ pub fn usage(e: clap::Error) -> ExitCode {
 }
 
 /// `--time-limit must be positive: got -5` for a value a parser of `crate::cmd::values`
-/// refused (their messages start with "must"); `--model "x": …` for another parser's.
+/// refused (their messages start with "must"); `--model: unknown model "x": …` for another
+/// parser's, with the value added when its message does not show it.
 fn refused_value(e: &clap::Error) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if e.kind() != ErrorKind::ValueValidation {
@@ -110,9 +111,11 @@ fn refused_value(e: &clap::Error) -> Option<String> {
     let arg = text(ContextKind::InvalidArg)?;
     let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
     let why = flatten(&std::error::Error::source(e)?.to_string());
-    Some(match why.starts_with("must ") {
-        true => format!("{flag} {why}"),
-        false => format!("{flag} {:?}: {why}", text(ContextKind::InvalidValue).unwrap_or_default()),
+    let value = text(ContextKind::InvalidValue).unwrap_or_default();
+    Some(match (why.starts_with("must "), why.contains(&value)) {
+        (true, _) => format!("{flag} {why}"),
+        (false, true) => format!("{flag}: {why}"),
+        (false, false) => format!("{flag} {value:?}: {why}"),
     })
 }
 

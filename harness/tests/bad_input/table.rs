@@ -160,8 +160,8 @@ fn check_cases(s: &Scratch) -> Vec<Case> {
             &["check", &h, "--checker", "fencing", "--model", "kv"],
             "--model is for the linearizable checker",
         ),
-        case(&["check", &h, "--model", "nope"], "--model \"nope\": "),
-        case(&["check", &h, "--format", "nope"], "--format \"nope\": "),
+        case(&["check", &h, "--model", "nope"], "--model: unknown model \"nope\""),
+        case(&["check", &h, "--format", "nope"], "--format: unknown format \"nope\""),
         case(
             &["check", &fixture("bad-time-goes-backwards.jsonl")],
             "bad-time-goes-backwards.jsonl:5: time goes backwards",
@@ -192,8 +192,9 @@ fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
         ),
         case(
             &["serve", "--store", &folder, "--port", "70000"],
-            "--port \"70000\": 70000 is not in 0..=65535",
+            "--port: 70000 is not in 0..=65535",
         ),
+        case(&["serve", "--store", &folder, "--port", "abc"], "--port \"abc\": invalid digit"),
         case(
             &["serve", "--store", &folder, "--port", &port],
             &format!("--port {port}: Address already in use"),
