@@ -106,15 +106,9 @@ pub const LONGEST_MS: u64 = 3_600_000;
 
 /// A time in whole ms, 0 to an hour.
 pub fn millis(s: &str) -> Result<u64, String> {
-    match whole::<u64>(s) {
-        Ok(ms) if ms > LONGEST_MS => {
-            Err(format!("must be at most {LONGEST_MS} (an hour): got {s}"))
-        }
-        Err(_) if s.trim().bytes().all(|b| b.is_ascii_digit()) => {
-            Err(format!("must be at most {LONGEST_MS} (an hour): got {s}"))
-        }
-        other => other,
-    }
+    let ms: u128 = whole(s)?;
+    let within = u64::try_from(ms).ok().filter(|&ms| ms <= LONGEST_MS);
+    within.ok_or_else(|| format!("must be at most {LONGEST_MS} (an hour): got {s}"))
 }
 
 /// A time in whole ms, 1 to an hour.
@@ -205,6 +199,7 @@ mod tests {
             assert_eq!(millis(text), Err(format!("{over} {text}")), "{text}");
         }
         assert_eq!(millis_positive("0"), Err("must be 1 or more: got 0".into()));
+        assert_eq!(millis(""), Err("must be a whole number: got ".into()));
     }
 
     #[test]
