@@ -12,6 +12,8 @@
 //!   crash residue, dropped with a warning. Every other unreadable line is an error, because a
 //!   checker that skips what it cannot read could call a broken history valid.
 //! - Unknown fields are ignored: the contract grows only by adding optional fields.
+//! - A UTF-8 byte-order mark at the very start is skipped: editors and other tools write one
+//!   now and then, and it is no part of the first record.
 //! - Lines are parsed in batches on two threads (the machine has two cores); the rules are then
 //!   checked in file order on one, so the first broken rule is the one reported.
 
@@ -106,7 +108,11 @@ struct Reader<R> {
     rules: rules::Rules,
     history: History,
     blank_at: Option<u64>,
+    at_start: bool,
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A block being parsed on its own thread, and whether its last line ended with a newline.
 type Pending<'s> = (bool, std::thread::ScopedJoinHandle<'s, Vec<parse::Parsed>>);
@@ -120,6 +126,7 @@ impl<R: BufRead> Reader<R> {
             rules: rules::Rules::default(),
             history: History::default(),
             blank_at: None,
+            at_start: true,
         }
     }
 
@@ -151,6 +158,9 @@ impl<R: BufRead> Reader<R> {
     /// the input has ended.
     fn next_block(&mut self, carry: &mut Vec<u8>) -> Result<(Vec<u8>, bool), ReadError> {
         let eof = self.fill(carry)?;
+        if std::mem::take(&mut self.at_start) && carry.starts_with(BOM) {
+            carry.drain(..BOM.len());
+        }
         let whole = match carry.iter().rposition(|&b| b == b'\n') {
             _ if eof => carry.len(),
             Some(i) => i + 1,

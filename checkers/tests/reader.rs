@@ -273,3 +273,20 @@ fn a_broken_line_deep_in_a_large_file_is_reported_at_its_own_line() {
     assert_eq!(at, deep as u64 + 1);
     assert!(matches!(problem, Problem::NotARecord(_)));
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_skipped() {
+    let plain = format!("{ELECTED}\n");
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(plain.as_bytes());
+    let h = from_reader(&bytes[..], "h.jsonl").unwrap();
+    assert_eq!(h.records, read_str(&plain).unwrap().records);
+    assert!(h.warnings.is_empty());
+}
+
+#[test]
+fn a_byte_order_mark_anywhere_else_is_an_error() {
+    let text = format!("{ELECTED}\n\u{feff}{}\n", line(1, 2, "\"n1\"", "ok", "x"));
+    let err = from_reader(text.as_bytes(), "h.jsonl").unwrap_err();
+    assert!(err.to_string().starts_with("h.jsonl:2: not a history record"), "{err}");
+}

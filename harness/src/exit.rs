@@ -1,9 +1,16 @@
-//! Turning outcomes into exit statuses: the one place that decides 254 versus 255.
+//! Turning outcomes into exit statuses: the one place that decides 254 versus 255, and that
+//! every error is told in one line.
 //!
 //! Neighbours: `main` calls [`status`] and [`usage`]; subcommands raise [`BadInput`] for
-//! anything the user can fix (a missing file, an unknown checker name, a bad flag value).
+//! anything the user can fix (a missing file, an unknown checker name, a bad flag value), and
+//! pass what they print through [`printed`]; the flags' value parsers are `crate::cmd::values`.
+//!
+//! Design: an error is its chain joined with ": ", where a cause whose text its context
+//! already shows is left out (a `thiserror` message that prints its source, or an OS error
+//! wrapped twice, appears once), on one line whatever the parts hold.
 
 use std::fmt;
+use std::io;
 use std::process::ExitCode;
 
 /// Exit status for bad usage or unreadable input.
@@ -33,22 +40,83 @@ pub fn status(outcome: anyhow::Result<u8>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("splitbrain: {e:#}");
+            eprintln!("splitbrain: {}", one_line_chain(&e));
             let bad = e.chain().any(|c| c.is::<BadInput>());
             ExitCode::from(if bad { BAD_INPUT } else { TOOL_FAILED })
         }
     }
 }
 
+/// What a subcommand printed on stdout: a reader that stopped reading (`splitbrain targets |
+/// head -1`) is no failure, so a closed pipe ends the output quietly.
+pub fn printed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// The error's chain on one line, each cause once (what [`status`] prints).
+pub fn one_line_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = flatten(&cause.to_string());
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// The non-blank lines of `s`, trimmed and joined with "; ".
+fn flatten(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
 /// Help and version go to stdout with status 0; any other parse error is bad usage, told in
-/// one line (clap's own message, without its usage block).
+/// one line (a flag's refused value as `FLAG MESSAGE`, else clap's own message without its
+/// usage block).
 pub fn usage(e: clap::Error) -> ExitCode {
     if !e.use_stderr() {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    eprintln!("splitbrain: {}", one_line(&e.render().to_string()));
+    let line = match e.kind() {
+        clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "no subcommand given; give one, e.g. `splitbrain test` (`splitbrain --help` lists them)"
+                .to_string()
+        }
+        _ => refused_value(&e).unwrap_or_else(|| one_line(&e.render().to_string())),
+    };
+    eprintln!("splitbrain: {line}");
     ExitCode::from(BAD_INPUT)
+}
+
+/// `--time-limit must be positive: got -5` for a value a parser of `crate::cmd::values`
+/// refused (their messages start with "must"); `--model: unknown model "x": …` for another
+/// parser's, with the value added when its message does not show it.
+fn refused_value(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let arg = text(ContextKind::InvalidArg)?;
+    let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
+    let why = flatten(&std::error::Error::source(e)?.to_string());
+    let value = text(ContextKind::InvalidValue).unwrap_or_default();
+    Some(match (why.starts_with("must "), why.contains(&value)) {
+        (true, _) => format!("{flag} {why}"),
+        (false, true) => format!("{flag}: {why}"),
+        (false, false) => format!("{flag} {value:?}: {why}"),
+    })
 }
 
 /// The first paragraph of a clap message on one line, with a pointer to `--help`.
@@ -70,5 +138,21 @@ mod tests {
             one_line(msg),
             "the following required arguments were not provided: <HISTORY> (see --help)"
         );
+    }
+
+    #[test]
+    fn an_os_error_its_context_already_shows_is_told_once() {
+        let os = io::Error::from(nix::errno::Errno::ENOTDIR);
+        let shown = format!("/tmp/f/store: {os}");
+        let e = anyhow::Error::new(os).context(shown.clone());
+        assert_eq!(one_line_chain(&e), shown);
+        let e = anyhow::anyhow!("line one\n  line two\n").context("starting");
+        assert_eq!(one_line_chain(&e), "starting: line one; line two");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_no_failure_but_other_write_errors_are() {
+        assert!(printed(Err(io::ErrorKind::BrokenPipe.into())).is_ok());
+        assert!(printed(Err(io::ErrorKind::StorageFull.into())).is_err());
     }
 }

@@ -102,7 +102,7 @@ fn an_unknown_checker_exits_254_listing_the_known_ones() {
     let out = check(&[&fixture("healthy-failover.jsonl"), "--checker", "fencing,split-brain"]);
     assert_eq!(out.status.code(), Some(254));
     let err = text(&out.stderr);
-    assert!(err.contains("unknown checker \"split-brain\"; known checkers: election-safety, fencing, dual-writer"), "{err}");
+    assert!(err.contains("--checker split-brain: no such checker; use a comma list of election-safety, fencing, dual-writer"), "{err}");
 }
 
 #[test]

@@ -19,13 +19,12 @@ pub enum Error {
         /// The Debian package that has it.
         package: &'static str,
     },
-    /// Unprivileged user namespaces are switched off on this machine.
-    #[error(
-        "user namespaces are switched off, and the sandbox needs one when not run as root: {how}"
-    )]
+    /// No working user namespace for a process that is not root (a setting of the machine or
+    /// of its container): the message names the setting and the fix.
+    #[error("{why}")]
     UserNamespacesOff {
-        /// The command that switches them on.
-        how: String,
+        /// What switched them off, and the command that switches them on.
+        why: String,
     },
     /// A clock fault was asked of a node whose processes the clock shim cannot reach.
     #[error("{0}")]

@@ -53,6 +53,7 @@ pub mod proc;
 pub mod sandbox;
 mod sys;
 pub mod tools;
+mod userns;
 pub mod wait;
 
 pub use error::{Error, Result};

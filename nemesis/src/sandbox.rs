@@ -1,7 +1,9 @@
 //! The sandbox: the namespaces a test runs in, entered once at the very start of the process.
 //!
 //! Neighbours: [`crate::net`] builds the node network inside (it takes a `&Sandbox` as proof
-//! that we are inside); `sys.rs` holds the system calls (fork, signal forwarding).
+//! that we are inside); `sys.rs` holds the system calls (fork, signal forwarding); `userns.rs`
+//! explains, in one line with the fix, a machine that gives no working user namespace to a
+//! process that is not root.
 //!
 //! Design: three processes, in-process `unshare` + `fork`, no re-exec.
 //!
@@ -37,6 +39,7 @@
 
 use crate::error::{Error, Result};
 use crate::sys;
+use crate::userns;
 use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 use nix::unistd::{ForkResult, Pid};
@@ -71,7 +74,7 @@ impl Sandbox {
             )));
         }
         let rootless = unshare_all()?;
-        private_mounts()?;
+        private_mounts().map_err(|e| if rootless { userns::explain_later(e) } else { e })?;
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| Error::os("creating a pipe", e.into()))?;
         match sys::fork()? {
@@ -104,33 +107,23 @@ impl Sandbox {
 fn unshare_all() -> Result<bool> {
     let base = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID;
     let (uid, gid) = sys::ids();
-    if uid == 0 && sys::unshare(base).is_ok() {
-        return Ok(false);
-    }
-    sys::unshare(base | CloneFlags::CLONE_NEWUSER).map_err(userns_error)?;
+    // Root without CAP_SYS_ADMIN (a container's root) may still make them in a user namespace.
+    let as_root = match uid {
+        0 => match sys::unshare(base) {
+            Ok(()) => return Ok(false),
+            Err(e) => Some(e),
+        },
+        _ => None,
+    };
+    let off = |step: &str, e: std::io::Error| userns::off(step, &e, as_root.as_ref());
+    sys::unshare(base | CloneFlags::CLONE_NEWUSER).map_err(|e| off("unshare(CLONE_NEWUSER)", e))?;
     let write = |file: &str, text: String| {
-        std::fs::write(file, text).map_err(|e| Error::os(format!("writing {file}"), e))
+        std::fs::write(file, text).map_err(|e| off(&format!("writing {file}"), e))
     };
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("0 {uid} 1"))?;
     write("/proc/self/gid_map", format!("0 {gid} 1"))?;
     Ok(true)
-}
-
-/// Explains a failed `unshare(CLONE_NEWUSER)` with the setting that switches them on.
-fn userns_error(e: std::io::Error) -> Error {
-    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string());
-    let how = if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
-        "run `sysctl -w kernel.unprivileged_userns_clone=1` as root".to_string()
-    } else if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
-        "run `sysctl -w user.max_user_namespaces=15000` as root".to_string()
-    } else if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1")
-    {
-        "run `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` as root".to_string()
-    } else {
-        format!("unshare(CLONE_NEWUSER) said \"{e}\"; run as root, or allow user namespaces (a container may need --privileged or a seccomp profile that allows unshare)")
-    };
-    Error::UserNamespacesOff { how }
 }
 
 /// Makes every mount private (so nothing leaks to the machine), then a tmpfs on /run.

@@ -20,6 +20,12 @@ pub struct Args {
 
 /// Runs `analyze`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.dir.is_file() {
+        return Err(bad_input(format!(
+            "{}: is a file; give the run's folder (the one that holds history.jsonl)",
+            args.dir.display()
+        )));
+    }
     let run = RunDir::open(&args.dir).map_err(|e| {
         bad_input(format!(
             "{e}; give a run folder such as store/latest or store/<test>/<timestamp>"
@@ -27,6 +33,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     })?;
     if !run.history().is_file() {
         return Err(bad_input(format!("{}: no history.jsonl to analyze", run.path().display())));
+    }
+    refuse_empty(&run)?;
+    if let Some(e) = crate::cmd::paths::unwritable(run.path()) {
+        return Err(bad_input(format!(
+            "{}: cannot write the new results there: {e}; analyze it as the user who owns it, or analyze a copy (cp -r)",
+            run.path().display()
+        )));
     }
     let mut meta = meta_of(&run);
     // Notes derived from the checks are made again by the judge; keep only the run's own.
@@ -36,11 +49,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         judge::judge(&run, meta, &params).map_err(|e| match e
             .downcast_ref::<splitbrain_checkers::reader::ReadError>()
         {
-            Some(_) => bad_input(format!("{e:#}")),
+            Some(_) => bad_input(crate::exit::one_line_chain(&e)),
             None => e,
         })?;
     judged.print_summary();
     Ok(judged.exit_code())
+}
+
+/// A history without a record (a run that ended before it recorded anything) has nothing to
+/// judge again; its results.json, which says why, is left as it is.
+fn refuse_empty(run: &RunDir) -> anyhow::Result<()> {
+    let size = std::fs::metadata(run.history()).map_or(1, |m| m.len());
+    match size {
+        0 => Err(bad_input(format!("{}: no records; nothing to analyze", run.history().display()))),
+        _ => Ok(()),
+    }
 }
 
 /// The run's facts from its results.json, or, without one, what the folder itself says.

@@ -7,9 +7,10 @@
 //! `crate::controller::recorder`; `harness/benches/record.rs` runs this several times and
 //! reports the median.
 
+use crate::cmd::values::{positive_seconds, whole_positive};
 use crate::controller::clients::{self, Workload};
 use crate::controller::recorder::Recorder;
-use crate::exit::bad_input;
+use crate::exit::{bad_input, printed};
 use serde_json::{json, Value};
 use splitbrain_checkers::{Process, Type};
 use splitbrain_results::HistoryWriter;
@@ -26,11 +27,11 @@ pub struct Args {
     /// What to measure: `record`.
     pub what: String,
     /// Client workers.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, allow_hyphen_values = true, value_parser = whole_positive::<usize>)]
     pub workers: usize,
-    /// Seconds to run.
-    #[arg(long, default_value_t = 3.0)]
-    pub seconds: f64,
+    /// Seconds to run (at most 3600).
+    #[arg(long, default_value = "3", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub seconds: Duration,
 }
 
 /// Runs `bench`; prints one line of figures, exits 0 when nothing was dropped, 1 otherwise.
@@ -38,15 +39,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.what != "record" {
         return Err(bad_input(format!("bench {:?}: the only benchmark is `record`", args.what)));
     }
-    if args.workers == 0 || !(args.seconds > 0.0 && args.seconds < 3600.0) {
-        return Err(bad_input("--workers must be 1 or more, --seconds between 0 and 3600"));
+    if args.workers > 1000 {
+        return Err(bad_input(format!("--workers {}: give 1 to 1000 workers", args.workers)));
+    }
+    if args.seconds > Duration::from_secs(3600) {
+        return Err(bad_input(format!(
+            "--seconds {}: give at most 3600",
+            args.seconds.as_secs_f64()
+        )));
     }
     let dir = tempfile::Builder::new().prefix("splitbrain-bench-").tempdir()?;
     let m = measure(&args, dir.path())?;
-    println!(
+    printed(writeln!(
+        std::io::stdout(),
         "record: {} client operations ({} records) in {:.2} s = {:.0} ops/s with {} workers; read back {} completed operations, {} dropped",
         m.ops, m.records, m.secs, m.ops as f64 / m.secs, args.workers, m.read_back, m.ops - m.read_back
-    );
+    ))?;
     Ok(if m.read_back == m.ops && m.records == 2 * m.ops { 0 } else { 1 })
 }
 
@@ -76,7 +84,7 @@ fn measure(args: &Args, dir: &std::path::Path) -> anyhow::Result<Measured> {
     let started = Instant::now();
     std::thread::scope(|s| {
         s.spawn(|| serve(&listener, &done));
-        let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+        let until = Instant::now() + args.seconds;
         clients::run(&workload, &recorder, until, &Stop::new());
         done.store(true, Ordering::SeqCst);
     });

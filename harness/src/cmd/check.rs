@@ -6,7 +6,8 @@
 //! Output: one line per checker (`name  verdict  sentence`), warnings on stderr, then the merged
 //! verdict; or with `--json` one JSON object: `{history, records, verdict, warnings, results}`.
 
-use crate::exit::bad_input;
+use crate::cmd::values::{positive_seconds, seconds};
+use crate::exit::{bad_input, printed};
 use serde::Serialize;
 use splitbrain_checkers::formats::Format;
 use splitbrain_checkers::linear::{FailedCas, ModelKind};
@@ -31,12 +32,13 @@ pub struct Args {
     /// Print the whole result as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// convergence: seconds the run let the cluster settle after the last fault.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = seconds)]
-    pub settle: f64,
-    /// convergence: seconds after settling within which some node must be elected.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
-    pub bound: f64,
+    /// convergence: seconds the run let the cluster settle after the last fault [default: 0].
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = seconds)]
+    pub settle: Option<Duration>,
+    /// convergence: seconds after settling within which some node must be elected
+    /// [default: 10].
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub bound: Option<Duration>,
     /// linearizable: the model of the client operations: register, cas-register, kv or mutex
     /// [default: register].
     #[arg(long, value_parser = ModelKind::from_str)]
@@ -45,8 +47,8 @@ pub struct Args {
     #[arg(long, default_value = "history", value_parser = format)]
     pub format: InputFormat,
     /// liveness: longest acceptable failover in seconds (without it liveness gives figures only).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
-    pub max_failover: Option<f64>,
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub max_failover: Option<Duration>,
 }
 
 /// The format of the file `check` reads.
@@ -74,13 +76,6 @@ fn format(s: &str) -> Result<InputFormat, String> {
     Format::from_str(s).map(InputFormat::Foreign)
 }
 
-fn seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("{s:?} is not a number of seconds (give e.g. 5 or 2.5)")),
-    }
-}
-
 /// What `--json` prints.
 #[derive(Serialize)]
 struct Report<'a> {
@@ -96,25 +91,31 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     splitbrain_checkers::reader::grow_heap_in_large_steps();
     let checkers = registry::build_all(&chosen(&args), &options(&args)).map_err(|name| {
         bad_input(format!(
-            "unknown checker {name:?}; known checkers: {}",
+            "--checker {name}: no such checker; use a comma list of {}",
             registry::names().join(", ")
         ))
     })?;
+    flags_fit_checkers(&args)?;
     let linear = chosen(&args).contains(&splitbrain_checkers::linear::NAME);
     let history = match args.format.foreign() {
         Some(format) => read_foreign(&args.history, format)?,
         None => read(&args.history).map_err(|e| format_hint(e, linear))?,
     };
+    if history.records.is_empty() {
+        return Err(bad_input(format!(
+            "{}: no records; give a history with at least one record",
+            history_file(&args.history).display()
+        )));
+    }
     if linear {
         fits_model(&args, &history)?;
     }
     let results = registry::run(&checkers, &history);
     let verdict = merge_all(&results);
-    if args.json {
-        print_json(&args.history, &history, verdict, &results)?;
-    } else {
-        print_human(&args.history, &history, verdict, &results)?;
-    }
+    printed(match args.json {
+        true => print_json(&args.history, &history, verdict, &results),
+        false => print_human(&args.history, &history, verdict, &results),
+    })?;
     // The process ends right after: freeing a million records one by one would add a tenth of
     // a second to every large check for nothing.
     std::mem::forget(history);
@@ -124,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// The names asked for, each once, in order; the safety checkers when none are.
 fn chosen(args: &Args) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
-    for n in args.checkers.iter().map(|n| n.trim()) {
+    for n in args.checkers.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         if !names.contains(&n) {
             names.push(n);
         }
@@ -140,9 +141,9 @@ fn chosen(args: &Args) -> Vec<&str> {
 
 fn options(args: &Args) -> Options {
     let mut o = Options::default();
-    o.convergence.settle = Duration::from_secs_f64(args.settle);
-    o.convergence.bound = Duration::from_secs_f64(args.bound);
-    o.liveness.max_failover = args.max_failover.map(Duration::from_secs_f64);
+    o.convergence.settle = args.settle.unwrap_or(Duration::ZERO);
+    o.convergence.bound = args.bound.unwrap_or(Duration::from_secs(10));
+    o.liveness.max_failover = args.max_failover;
     o.linear.model = args.model.unwrap_or(ModelKind::Register);
     // Jepsen's etcd client reports a cas that compared and found another value as :fail.
     if args.format.foreign() == Some(Format::JepsenLog) {
@@ -154,7 +155,9 @@ fn options(args: &Args) -> Options {
 fn read_foreign(path: &Path, format: Format) -> anyhow::Result<History> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad_input(format!("{}: cannot read it: {e}", path.display())))?;
-    splitbrain_checkers::formats::parse(format, &text).map_err(|e| {
+    // Other tools write a byte-order mark now and then; it is no part of the history.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    splitbrain_checkers::formats::parse(format, text).map_err(|e| {
         bad_input(format!(
             "{}: {e} (is --format right? history, jepsen-log, jepsen-edn or porcupine-kv)",
             path.display()
@@ -183,6 +186,31 @@ fn fits_model(args: &Args, h: &History) -> anyhow::Result<()> {
     }
 }
 
+/// The file a history path names: the path itself, or a run folder's history.jsonl.
+fn history_file(path: &Path) -> PathBuf {
+    match path.is_dir() {
+        true => path.join("history.jsonl"),
+        false => path.to_path_buf(),
+    }
+}
+
+/// A flag that only one checker reads, given without that checker, would be silently ignored.
+fn flags_fit_checkers(args: &Args) -> anyhow::Result<()> {
+    let chosen = chosen(args);
+    let flags = [
+        ("--model", args.model.is_some(), splitbrain_checkers::linear::NAME),
+        ("--settle", args.settle.is_some(), "convergence"),
+        ("--bound", args.bound.is_some(), "convergence"),
+        ("--max-failover", args.max_failover.is_some(), "liveness"),
+    ];
+    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(checker)) {
+        Some((flag, _, checker)) => Err(bad_input(format!(
+            "{flag} is for the {checker} checker, which this check does not run; add {checker} to --checker, or leave {flag} out"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn read(path: &Path) -> anyhow::Result<History> {
     let inside = path.join("history.jsonl");
     if path.is_dir() && inside.is_file() {
@@ -190,7 +218,7 @@ fn read(path: &Path) -> anyhow::Result<History> {
     }
     if path.is_dir() {
         return Err(bad_input(format!(
-            "{}: is a folder; give the history.jsonl file inside it",
+            "{}: is a folder without a history.jsonl; give a history file, or a run folder that holds one",
             path.display()
         )));
     }
@@ -208,7 +236,7 @@ fn print_human(
     h: &History,
     verdict: Verdict,
     results: &[CheckResult],
-) -> anyhow::Result<()> {
+) -> std::io::Result<()> {
     for w in &h.warnings {
         eprintln!("warning: {w}");
     }
@@ -227,7 +255,7 @@ fn print_json(
     h: &History,
     verdict: Verdict,
     results: &[CheckResult],
-) -> anyhow::Result<()> {
+) -> std::io::Result<()> {
     let report = Report {
         history: path.display().to_string(),
         records: h.records.len(),
@@ -236,7 +264,7 @@ fn print_json(
         results,
     };
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &report)?;
+    serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

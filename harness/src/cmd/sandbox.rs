@@ -7,9 +7,11 @@
 //!
 //! Neighbours: everything real lives in `splitbrain-nemesis` (`Sandbox`, `Net`).
 
-use crate::exit::bad_input;
-use splitbrain_nemesis::{net, Net, Sandbox};
+use crate::cmd::values::whole;
+use crate::exit::{bad_input, printed};
+use splitbrain_nemesis::{net, tools::Tools, Net, Sandbox};
 use std::ffi::OsString;
+use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 
@@ -17,7 +19,7 @@ use std::process::Command;
 #[derive(clap::Args)]
 pub struct Args {
     /// How many nodes (n1…nN), 1 to 250.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_hyphen_values = true, value_parser = whole::<usize>)]
     pub nodes: usize,
     /// The command to run in the controller's namespace (default: your shell).
     #[arg(last = true)]
@@ -63,12 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             net::MAX_NODES
         )));
     }
+    Tools::find().map_err(nemesis_error)?;
     let sandbox = Sandbox::enter().map_err(nemesis_error)?;
     let net = Net::up(&sandbox, args.nodes).map_err(nemesis_error)?;
-    for n in net.nodes() {
-        println!("{}\t{}", n.name, n.addr);
-    }
-    println!("controller\t{}", net.controller_addr());
+    printed(print_nodes(&net))?;
     eprintln!(
         "splitbrain: sandbox up; `splitbrain node-exec NODE -- COMMAND` runs COMMAND on a node"
     );
@@ -78,6 +78,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let status = splitbrain_targets::stop::ignoring_interrupts(|| child.wait())?;
     drop(net);
     Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)) as u8)
+}
+
+/// The nodes' names and addresses, one a line, then the controller's.
+fn print_nodes(net: &Net) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for n in net.nodes() {
+        writeln!(out, "{}\t{}", n.name, n.addr)?;
+    }
+    writeln!(out, "controller\t{}", net.controller_addr())
 }
 
 /// Runs `node-exec`: replaces this process with the command, inside the node.

@@ -24,7 +24,9 @@ mod paths;
 #[cfg(test)]
 mod tests;
 
-use crate::exit::bad_input;
+use crate::cmd::values::positive_seconds;
+use crate::exit::{bad_input, printed};
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,12 +41,18 @@ pub struct Args {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long = "for", value_name = "SECONDS")]
-    pub for_secs: Option<f64>,
+    #[arg(long = "for", value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub for_secs: Option<Duration>,
 }
 
 /// Runs `serve`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.store.is_file() {
+        return Err(bad_input(format!(
+            "--store {} is a file, not a folder; give the store's folder",
+            args.store.display()
+        )));
+    }
     if !args.store.is_dir() {
         return Err(bad_input(format!(
             "--store {}: no such folder; run `splitbrain test` first or give the store's path",
@@ -57,8 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             bad_input(format!("--port {}: {e}; give another port, or 0 for any", args.port))
         })?;
     splitbrain_targets::stop::install_signal_handlers()?;
-    println!("splitbrain: serving {} at http://{}/", root.display(), listener.local_addr()?);
-    let deadline = args.for_secs.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let at = listener.local_addr()?;
+    // Serving goes on when nobody reads this line any more (`serve | head -1`).
+    printed(writeln!(std::io::stdout(), "splitbrain: serving {} at http://{at}/", root.display()))?;
+    let deadline = args.for_secs.map(|d| Instant::now() + d);
     let done = move || {
         splitbrain_targets::stop::signalled() || deadline.is_some_and(|d| Instant::now() >= d)
     };

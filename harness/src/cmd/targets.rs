@@ -4,6 +4,7 @@
 //! Neighbours: the targets and their availability come from `splitbrain_targets::launch`; the
 //! third-party targets' notes on faults from `splitbrain_targets::thirdparty::catalog`.
 
+use crate::exit::printed;
 use splitbrain_targets::launch::{self, Target};
 use splitbrain_targets::thirdparty::catalog;
 use std::io::Write;
@@ -17,16 +18,20 @@ const OWN_CLOCK_NOTE: &str = "clock: reaches the candidate but changes nothing: 
 
 /// Runs `targets`; exit status 0.
 pub fn run(_args: Args) -> anyhow::Result<u8> {
-    let mut out = std::io::stdout().lock();
+    printed(list(&mut std::io::stdout().lock()))?;
+    Ok(0)
+}
+
+fn list(out: &mut dyn Write) -> std::io::Result<()> {
     let listed = launch::targets();
     for t in &listed {
-        describe(&mut out, *t)?;
+        describe(out, *t)?;
     }
     for tp in catalog::ALL.iter().filter(|tp| !listed.iter().any(|t| t.name() == tp.name)) {
         writeln!(out, "{}  not in this build's launcher yet\n    {}", tp.name, tp.about)?;
-        fault_notes(&mut out, tp.name)?;
+        fault_notes(out, tp.name)?;
     }
-    Ok(0)
+    Ok(())
 }
 
 fn describe(out: &mut dyn Write, t: &dyn Target) -> std::io::Result<()> {

@@ -4,12 +4,14 @@
 //! Neighbours: the arguments become a [`Plan`] here, checked completely before the sandbox is
 //! entered (bad usage is 254 and starts nothing); `crate::controller::lifecycle` runs it.
 
+use crate::cmd::values::{self, duration, millis, millis_positive, positive_duration, rate};
+use crate::cmd::values::{seed, whole, whole_positive};
 use crate::controller::lifecycle;
 use crate::controller::nemesis::FaultKind;
-use crate::controller::options::{default_name, parse_duration, Plan};
+use crate::controller::options::{default_name, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
-use splitbrain_nemesis::{net, Sandbox};
+use splitbrain_nemesis::{net, tools::Tools, Sandbox};
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
@@ -24,25 +26,26 @@ pub struct Args {
     #[arg(long, default_value = "raft")]
     pub target: String,
     /// Number of nodes (n1…nN).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = whole::<usize>)]
     pub nodes: usize,
     /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss; or none.
     #[arg(long, default_value = "partition,pause,kill")]
     pub nemesis: String,
     /// Time a fault lasts, and time between faults (e.g. 5s, 500ms).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub nemesis_interval: Duration,
     /// Client workers [default: 2 per node].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = whole::<usize>)]
     pub concurrency: Option<usize>,
-    /// Mean client operations per second over all workers (0: as fast as they go).
-    #[arg(long, default_value_t = 200.0)]
+    /// Mean client operations per second over all workers, 0.01 to 1000000 (0: as fast as they
+    /// go).
+    #[arg(long, default_value_t = 200.0, allow_hyphen_values = true, value_parser = rate)]
     pub rate: f64,
     /// How long clients and faults run (e.g. 60, 60s, 2m).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, default_value = "60s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub time_limit: Duration,
     /// The seed of every random choice [default: a fresh one, printed].
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
+    #[arg(long, allow_hyphen_values = true, value_parser = seed)]
     pub seed: Option<u64>,
     /// Where runs are stored.
     #[arg(long, default_value = "store")]
@@ -57,40 +60,40 @@ pub struct Args {
     #[arg(long, default_value = "fenced")]
     pub resource: String,
     /// Runs to do, each with the next seed; stops at the first run that is not valid.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true, value_parser = whole_positive::<u32>)]
     pub test_count: u32,
     /// Time the cluster gets after the final heal before its status is asked (then it is asked
     /// until exactly one node leads, within --convergence-bound).
-    #[arg(long, default_value = "0.5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "0.5s", allow_hyphen_values = true, value_parser = duration)]
     pub settle: Duration,
     /// After settling, how long the cluster may take to have exactly one leader.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub convergence_bound: Duration,
     /// How long to wait for the first leader before reporting that none was elected.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub leader_timeout: Duration,
     /// Longest acceptable failover; with it, liveness gives a verdict.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = positive_duration)]
     pub max_failover: Option<Duration>,
     /// The candidates' election timeout range in ms.
-    #[arg(long, default_value = "150-300", value_name = "MIN-MAX")]
+    #[arg(long, default_value = "150-300", value_name = "MIN-MAX", allow_hyphen_values = true)]
     pub election_timeout_ms: String,
     /// The leaders' heartbeat interval in ms.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, allow_hyphen_values = true, value_parser = millis)]
     pub heartbeat_ms: u64,
     /// The leaders' own periodic write in ms (0: none).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_hyphen_values = true, value_parser = millis)]
     pub work_interval_ms: u64,
     /// Bound of each write of a node to the resource in ms.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_hyphen_values = true, value_parser = millis_positive)]
     pub resource_timeout_ms: u64,
     /// Bound of a read's leadership confirmation in ms.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = millis_positive)]
     pub confirm_timeout_ms: u64,
     /// Third-party targets: the lease (etcd's lease TTL, rounded up to whole seconds;
     /// k8s-lease's lease duration, with renew deadline and retry period at client-go's
     /// 15:10:2; Redis's PX) [default: the target's, see `splitbrain targets`].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = positive_duration)]
     pub lease: Option<Duration>,
     /// Third-party targets: `shared` (a candidate on every node, servers' nodes too) or
     /// `separate` (candidates only on nodes without a server) [default: the target's].
@@ -101,6 +104,7 @@ pub struct Args {
 /// Runs `test`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let plan = plan(&args)?;
+    Tools::find().map_err(sandbox_error)?;
     let sandbox = Sandbox::enter().map_err(sandbox_error)?;
     splitbrain_targets::stop::install_signal_handlers()?;
     let mut code = 0;
@@ -163,25 +167,23 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     }
     let faults = faults(&a.nemesis)?;
     let resource: Mode = a.resource.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
-    positive("--time-limit", a.time_limit)?;
-    if !faults.is_empty() {
-        positive("--nemesis-interval", a.nemesis_interval)?;
-    }
-    if !(a.rate.is_finite() && a.rate >= 0.0) {
-        return Err(bad_input(format!("--rate {}: give operations per second, 0 or more", a.rate)));
-    }
     let concurrency = a.concurrency.unwrap_or(2 * a.nodes);
     if concurrency == 0 || concurrency > 1000 {
         return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
-    }
-    if a.test_count == 0 {
-        return Err(bad_input("--test-count 0: give 1 or more runs"));
     }
     let name = a.name.clone().unwrap_or_else(|| {
         default_name(&a.target, a.bug.as_deref(), resource == Mode::Open, &faults)
     });
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
+    if let Some(why) = crate::cmd::paths::test_folder_problem(&a.store, &name) {
+        return Err(bad_input(format!("--name {name}: {why}; give another --name, or move it")));
+    }
+    if let Some(why) = crate::cmd::paths::store_problem(&a.store) {
+        return Err(bad_input(format!(
+            "--store {why}; give a folder you can write (it is made if missing)"
+        )));
+    }
     Ok(Plan {
         target,
         nodes: a.nodes,
@@ -208,9 +210,6 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
 /// The third-party layout knobs, checked against the target and the node count.
 fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
-    if let Some(lease) = a.lease {
-        positive("--lease", lease)?;
-    }
     let options = LayoutOptions { placement, lease: a.lease };
     if catalog::by_name(target.name()).is_none() {
         if options != LayoutOptions::default() {
@@ -239,6 +238,9 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
     if names == ["none"] {
         return Ok(Vec::new());
     }
+    if names.contains(&"none") {
+        return Err(bad_input(format!("--nemesis {list}: none means no faults and cannot be mixed with faults; give none alone, or only faults")));
+    }
     let mut kinds = Vec::new();
     for n in names {
         let k = FaultKind::parse(n).ok_or_else(|| {
@@ -254,24 +256,18 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
     Ok(kinds)
 }
 
-fn positive(flag: &str, d: Duration) -> anyhow::Result<()> {
-    match d.is_zero() {
-        true => Err(bad_input(format!("{flag} 0: give a duration above 0, e.g. 5s"))),
-        false => Ok(()),
-    }
-}
-
 fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
     let bad = || {
         bad_input(format!(
-            "--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX, e.g. 150-300",
-            a.election_timeout_ms
+            "--election-timeout-ms {:?}: give MIN-MAX in ms with 0 < MIN <= MAX <= {}, e.g. 150-300",
+            a.election_timeout_ms,
+            values::LONGEST_MS
         ))
     };
     let (lo, hi) = a.election_timeout_ms.split_once('-').ok_or_else(bad)?;
     let (lo, hi): (u64, u64) =
         (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
-    if lo == 0 || lo > hi {
+    if lo == 0 || lo > hi || hi > values::LONGEST_MS {
         return Err(bad());
     }
     if a.heartbeat_ms == 0 || a.heartbeat_ms >= lo {
@@ -284,16 +280,9 @@ fn timing(a: &Args) -> anyhow::Result<NodeTiming> {
         election_ms: (lo, hi),
         heartbeat_ms: a.heartbeat_ms,
         work_interval_ms: a.work_interval_ms,
-        resource_timeout_ms: a.resource_timeout_ms.max(1),
-        confirm_timeout_ms: a.confirm_timeout_ms.max(1),
+        resource_timeout_ms: a.resource_timeout_ms,
+        confirm_timeout_ms: a.confirm_timeout_ms,
     })
-}
-
-/// A seed: a whole number from 0 to 2^64 - 1.
-fn parse_seed(s: &str) -> Result<u64, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("{s:?}: give a whole number from 0 to {}, e.g. 7", u64::MAX))
 }
 
 /// A nemesis error: the user's to fix (254) or the tool's (255).

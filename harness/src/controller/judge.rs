@@ -35,7 +35,11 @@ pub struct Params {
 impl Params {
     /// The parameters stored in a run's options (results.json), with the defaults where absent.
     pub fn from_options(options: &Value) -> Params {
-        let secs = |k: &str| options.get(k).and_then(Value::as_f64).map(Duration::from_secs_f64);
+        // results.json may have been edited by hand: a value no run writes is left out.
+        let fits = |s: &f64| (0.0..1e9).contains(s);
+        let secs = |k: &str| {
+            options.get(k).and_then(Value::as_f64).filter(fits).map(Duration::from_secs_f64)
+        };
         Params {
             settle: secs("settle_s").unwrap_or(Duration::ZERO),
             bound: secs("convergence_bound_s").unwrap_or(Duration::from_secs(10)),

@@ -158,39 +158,9 @@ pub fn default_name(target: &str, bug: Option<&str>, open: bool, faults: &[Fault
     parts.join("-")
 }
 
-/// A duration as the command line takes it: `5`, `5s`, `500ms`, `1.5s`, `2m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&t[..i], &t[i..]),
-        None => (t, "s"),
-    };
-    let scale = match unit {
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        _ => return Err(format!("{s:?}: give a duration such as 5, 5s, 500ms or 2m")),
-    };
-    match num.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 && x * scale < 1e9 => {
-            Ok(Duration::from_secs_f64(x * scale))
-        }
-        _ => Err(format!("{s:?}: give a duration such as 5, 5s, 500ms or 2m")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_with_or_without_a_unit() {
-        let table = [("5", 5000), ("5s", 5000), ("500ms", 500), ("1.5s", 1500), ("2m", 120_000)];
-        for (text, ms) in table {
-            assert_eq!(parse_duration(text), Ok(Duration::from_millis(ms)), "{text}");
-        }
-        assert!(parse_duration("5h").is_err() && parse_duration("-1").is_err());
-    }
 
     #[test]
     fn the_default_name_says_target_bug_and_faults() {
