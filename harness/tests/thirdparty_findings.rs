@@ -31,7 +31,7 @@ struct Finding {
     extra: fn(&Path) -> Result<(), Failed>,
 }
 
-const FINDINGS: [Finding; 5] = [
+const FINDINGS: [Finding; 7] = [
     Finding {
         name: "etcd_fenced_with_pauses_is_valid",
         target: "etcd",
@@ -65,6 +65,30 @@ const FINDINGS: [Finding; 5] = [
         args: &["--nemesis", "pause,clock", "--time-limit", "20", "--seed", "1"],
         exit: 0,
         extra: server_clock_faulted,
+    },
+    Finding {
+        name: "redis_cas_kills_of_a_server_without_persistence_hand_one_token_to_two_leaders",
+        target: "redis-cas",
+        args: &["--aim", "servers", "--nemesis", "kill", "--time-limit", "15", "--seed", "1"],
+        exit: 1,
+        extra: one_token_two_leaders,
+    },
+    Finding {
+        name: "redis_cas_durable_keeps_its_token_counter_through_kills_of_the_server",
+        target: "redis-cas",
+        args: &[
+            "--durable",
+            "--aim",
+            "servers",
+            "--nemesis",
+            "kill",
+            "--time-limit",
+            "15",
+            "--seed",
+            "1",
+        ],
+        exit: 0,
+        extra: server_killed,
     },
     Finding {
         name: "redis_cas_open_with_server_clock_faults_has_dual_writers",
@@ -220,6 +244,30 @@ fn naive_renewed_anothers_key(run: &Path) -> Result<(), Failed> {
         return Err(format!("report.html does not show line {}", line["index"]).into());
     }
     Ok(())
+}
+
+fn one_token_two_leaders(run: &Path) -> Result<(), Failed> {
+    let r = results(run)?;
+    let checks = r["checks"].as_array().cloned().unwrap_or_default();
+    let safety = checks.iter().find(|c| c["checker"] == "election-safety");
+    match safety {
+        Some(c) if c["verdict"] == "invalid" => server_killed(run),
+        other => Err(format!("election-safety is not invalid: {other:?}").into()),
+    }
+}
+
+/// Every kill of the run hit the server node (n1) only: `--aim servers` aimed them there.
+fn server_killed(run: &Path) -> Result<(), Failed> {
+    let kills: Vec<Value> = history(run)?
+        .into_iter()
+        .filter(|r| r["process"] == "nemesis" && r["f"] == "kill")
+        .collect();
+    let elsewhere = kills.iter().find(|r| r["value"]["nodes"] != serde_json::json!(["n1"]));
+    match (kills.is_empty(), elsewhere) {
+        (true, _) => Err("no kill in the history".into()),
+        (false, Some(r)) => Err(format!("a kill aimed elsewhere than the server n1: {r}").into()),
+        (false, None) => Ok(()),
+    }
 }
 
 /// A fenced redis-cas run whose clock faults really hit the server node (n1).

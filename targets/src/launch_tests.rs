@@ -37,8 +37,9 @@ fn a_bug_the_target_does_not_have_is_refused_by_name() {
 #[test]
 fn an_own_target_refuses_a_lease_or_a_placement_it_cannot_honour() {
     let raft = OwnTarget { info: &ELECTORS[0] };
-    let lease = LayoutOptions { lease: Some(std::time::Duration::from_secs(2)), placement: None };
-    let placed = LayoutOptions { lease: None, placement: Some(Placement::Separate) };
+    let lease =
+        LayoutOptions { lease: Some(std::time::Duration::from_secs(2)), ..Default::default() };
+    let placed = LayoutOptions { placement: Some(Placement::Separate), ..Default::default() };
     for layout in [lease, placed] {
         let err = raft.check(&Cluster { layout, ..cluster(None) }).unwrap_err();
         assert!(err.to_string().contains("for third-party targets"), "{err}");

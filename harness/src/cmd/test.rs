@@ -7,6 +7,7 @@
 use crate::cmd::values::{self, duration, millis, millis_positive, positive_duration, rate};
 use crate::cmd::values::{seed, whole, whole_positive};
 use crate::controller::lifecycle;
+use crate::controller::nemesis::aim::Scope;
 use crate::controller::nemesis::FaultKind;
 use crate::controller::options::{default_name, Plan};
 use crate::controller::seed;
@@ -99,6 +100,15 @@ pub struct Args {
     /// `separate` (candidates only on nodes without a server) [default: the target's].
     #[arg(long, value_name = "shared|separate")]
     pub candidates: Option<String>,
+    /// Redis targets: keep Redis's data across a kill (an append-only file, fsync always), so
+    /// the lease and the INCR token counter survive a restart.
+    #[arg(long)]
+    pub durable: bool,
+    /// Which nodes pause, kill and loss faults aim at: `any` (the aim deck: the leader, one
+    /// node, a minority, a majority) or, for third-party targets, `servers` (only the nodes
+    /// that run the target's servers).
+    #[arg(long, default_value = "any", value_name = "any|servers")]
+    pub aim: String,
 }
 
 /// Runs `test`: must be called before the process starts any thread.
@@ -204,17 +214,32 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         max_failover: a.max_failover,
         timing: timing(a)?,
         layout,
+        aim: scope(a, target)?,
     })
+}
+
+/// `--aim`: the deck's aims anywhere, or the target's server nodes only.
+fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
+    let scope = Scope::parse(&a.aim).ok_or_else(|| {
+        bad_input(format!("--aim {:?}: give any (the aim deck: leader, one node, a minority, a majority) or servers (the nodes that run the target's servers)", a.aim))
+    })?;
+    if scope == Scope::Servers && catalog::by_name(target.name()).is_none() {
+        return Err(bad_input(format!(
+            "--aim servers: {} runs no servers (every node is a candidate); leave it out or pick a third-party target",
+            target.name()
+        )));
+    }
+    Ok(scope)
 }
 
 /// The third-party layout knobs, checked against the target and the node count.
 fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
-    let options = LayoutOptions { placement, lease: a.lease };
+    let options = LayoutOptions { placement, lease: a.lease, durable: a.durable };
     if catalog::by_name(target.name()).is_none() {
         if options != LayoutOptions::default() {
             return Err(bad_input(format!(
-                "--lease and --candidates are for third-party targets (etcd, k8s-lease, redis-naive, redis-cas); {} holds no lease, so leave them out",
+                "--lease, --candidates and --durable are for third-party targets (etcd, k8s-lease, redis-naive, redis-cas); {} runs no servers and holds no lease, so leave them out",
                 target.name()
             )));
         }

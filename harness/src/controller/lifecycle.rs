@@ -238,7 +238,7 @@ fn phases(
     ctl.set_phase(Some("waiting for a leader"));
     let parts = Parts { net, cluster, recorder, readers: &stage.readers, log };
     let mut nemesis = Nemesis::new(parts, plan.faults.clone(), plan.interval, plan.seed)
-        .for_target(plan.target.name());
+        .for_target(plan.target.name(), plan.aim);
     if !first_leader(ctl, findings) {
         return final_phase(ctl, &mut nemesis, findings);
     }

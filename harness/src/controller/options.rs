@@ -5,6 +5,7 @@
 //! Neighbours: `cmd::test` builds a [`Plan`] from its arguments before entering the sandbox;
 //! [`super::lifecycle`] runs it; [`super::judge`] reads the checker parameters.
 
+use super::nemesis::aim::Scope;
 use super::nemesis::FaultKind;
 use serde_json::{json, Value};
 use splitbrain_targets::launch::{LayoutOptions, NodeTiming, Target};
@@ -51,8 +52,11 @@ pub struct Plan {
     pub max_failover: Option<Duration>,
     /// The candidates' timing.
     pub timing: NodeTiming,
-    /// Third-party targets: where candidates run and their lease (`None`: the target's).
+    /// Third-party targets: where candidates run, their lease (`None`: the target's), and
+    /// whether the servers persist.
     pub layout: LayoutOptions,
+    /// Which nodes pause, kill and loss faults aim at.
+    pub aim: Scope,
 }
 
 impl Plan {
@@ -97,6 +101,12 @@ impl Plan {
         if let Some(p) = self.layout.placement {
             opt("candidates", p.name().into());
         }
+        if self.aim != Scope::Any {
+            opt("aim", self.aim.name().into());
+        }
+        if self.layout.durable {
+            c.push("--durable".into());
+        }
         c
     }
 
@@ -134,6 +144,8 @@ impl Plan {
             },
             "lease_s": self.layout.lease.map(|d| d.as_secs_f64()),
             "candidates": self.layout.placement.map(|p| p.name()),
+            "durable": self.layout.durable,
+            "aim": self.aim.name(),
         })
     }
 }

@@ -129,7 +129,7 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
             &["--store", &s.path(""), "--name", "file"],
             &format!("--name file: {file} is a file, not the test's folder; give another --name"),
         ),
-        t(&["--lease", "2s"], "--lease and --candidates are for third-party targets"),
+        t(&["--lease", "2s"], "--lease, --candidates and --durable are for third-party targets"),
         t(&["--no-such-flag"], "unexpected argument '--no-such-flag'"),
         t(&["--store", &file], &format!("--store {file} is a file, not a folder")),
         t(&["--store", &file_x], &format!("--store {file_x}: {file} is a file, not a folder")),

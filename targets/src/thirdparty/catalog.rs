@@ -114,17 +114,13 @@ const K8S_FAULTS: [FaultNote; 4] = [
     },
 ];
 
-const REDIS_FAULTS: [FaultNote; 4] = [
-    FaultNote {
-        fault: "partition",
-        reaches: true,
-        note: "candidates are cut off from the Redis node",
-    },
-    FaultNote {
-        fault: "pause, kill",
-        reaches: true,
-        note: "on redis-server and on candidates; a killed redis-server comes back empty (no persistence), so the INCR counter restarts at 1 and a fenced resource refuses the next leaders as stale",
-    },
+const REDIS_PARTITION: FaultNote = FaultNote {
+    fault: "partition",
+    reaches: true,
+    note: "candidates are cut off from the Redis node",
+};
+
+const REDIS_CLOCKS: [FaultNote; 2] = [
     FaultNote {
         fault: "clock on the Redis server",
         reaches: true,
@@ -137,6 +133,35 @@ const REDIS_FAULTS: [FaultNote; 4] = [
         note: "a candidate judges its own lease deadline on the monotonic clock; the shim moves \
                only the wall clock",
     },
+];
+
+const REDIS_NAIVE_FAULTS: [FaultNote; 4] = [
+    REDIS_PARTITION,
+    FaultNote {
+        fault: "pause, kill",
+        reaches: true,
+        note: "on redis-server and on candidates; a killed redis-server comes back empty unless \
+               --durable: the lease key is gone, so another candidate acquires at once while the \
+               holder still believes it leads until its next renewal (which then overwrites the \
+               new holder's key: SET XX checks no owner)",
+    },
+    REDIS_CLOCKS[0],
+    REDIS_CLOCKS[1],
+];
+
+const REDIS_CAS_FAULTS: [FaultNote; 4] = [
+    REDIS_PARTITION,
+    FaultNote {
+        fault: "pause, kill",
+        reaches: true,
+        note: "on redis-server and on candidates; a killed redis-server comes back empty unless \
+               --durable: the lease key is gone (another candidate acquires at once; the holder \
+               learns it at its next renewal) and the INCR counter restarts at 0, so the next \
+               acquisitions get tokens already handed out: two leaders on one token \
+               (election-safety invalid). --durable (an append-only file, fsync always) keeps both",
+    },
+    REDIS_CLOCKS[0],
+    REDIS_CLOCKS[1],
 ];
 
 const ETCD: &[(&str, &str)] = &[("etcd", "etcd-server")];
@@ -169,20 +194,20 @@ pub const ALL: [ThirdParty; 4] = [
         about: "a Redis lease as tutorials write it: SET NX PX to acquire, SET XX PX to renew without checking the owner",
         needs: REDIS,
         token: "none (null): the lease gives no token",
-        faults: &REDIS_FAULTS,
+        faults: &REDIS_NAIVE_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
-        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates)",
+        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates); no persistence (--durable: an append-only file, fsync always)",
     },
     ThirdParty {
         name: "redis-cas",
         about: "a Redis lease renewed and released only while the value is ours (Lua), token from INCR at each acquisition",
         needs: REDIS,
-        token: "an INCR counter taken at each acquisition",
-        faults: &REDIS_FAULTS,
+        token: "an INCR counter taken at each acquisition (kept across a kill only with --durable)",
+        faults: &REDIS_CAS_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
-        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates)",
+        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates); no persistence (--durable: an append-only file, fsync always)",
     },
 ];
 
@@ -259,7 +284,7 @@ mod tests {
         assert!(says_go("etcd") && says_go("k8s-lease"));
         assert!(!says_go("redis-cas"));
         let redis_server_clock =
-            REDIS_FAULTS.iter().find(|f| f.fault.contains("Redis server")).unwrap();
+            REDIS_CLOCKS.iter().find(|f| f.fault.contains("Redis server")).unwrap();
         assert!(redis_server_clock.reaches);
     }
 

@@ -62,6 +62,9 @@ pub struct LayoutOptions {
     /// The lease: etcd's lease TTL (whole seconds, rounded up), k8s-lease's lease duration
     /// (renew deadline and retry period follow client-go's 15:10:2), Redis's `PX`.
     pub lease: Option<Duration>,
+    /// Redis: keep the data across a kill (an append-only file fsynced at every write), so the
+    /// lease key and the `INCR` token counter survive a restart. etcd always persists.
+    pub durable: bool,
 }
 
 /// One candidate process.
@@ -128,6 +131,11 @@ fn etcd_layout(
     run_dir: &Path,
     o: &LayoutOptions,
 ) -> Result<Layout> {
+    if o.durable {
+        return Err(Error::BadOption(format!(
+            "--durable is for the Redis targets: {target}'s etcd members always persist their data; leave it out"
+        )));
+    }
     let own_nodes = target == "k8s-lease" && nodes.len() >= ETCD_MEMBERS + 2;
     let fits = if own_nodes { Placement::Separate } else { Placement::Shared };
     let placement = o.placement.unwrap_or(fits);
@@ -159,7 +167,10 @@ fn redis_layout(
     let placement = o.placement.unwrap_or(Placement::Separate);
     let hosts = enough(target, nodes, 1, placement)?;
     let (node, ip) = &nodes[0];
-    let server = RedisServer::on_node(node, *ip, &run_dir.join("redis"));
+    let server = RedisServer {
+        durable: o.durable,
+        ..RedisServer::on_node(node, *ip, &run_dir.join("redis"))
+    };
     let mut opts = vec![("url".to_string(), server.url())];
     opts.extend(lease_opts(target, o.lease));
     let candidates = candidate_nodes(nodes, hosts, placement)
@@ -274,8 +285,13 @@ mod tests {
             ("redis-naive", 2, Some(Placement::Shared), 1, &["n1", "n2"]),
         ];
         for (target, n, placement, servers, want) in table {
-            let l =
-                layout(target, &nodes(n), run, &LayoutOptions { placement, lease: None }).unwrap();
+            let l = layout(
+                target,
+                &nodes(n),
+                run,
+                &LayoutOptions { placement, ..LayoutOptions::default() },
+            )
+            .unwrap();
             assert_eq!(
                 (l.servers.len(), on(&l)),
                 (servers, want.to_vec()),
@@ -297,7 +313,8 @@ mod tests {
 
     #[test]
     fn the_lease_option_becomes_each_targets_own_knobs() {
-        let o = LayoutOptions { placement: None, lease: Some(Duration::from_millis(1500)) };
+        let o =
+            LayoutOptions { lease: Some(Duration::from_millis(1500)), ..LayoutOptions::default() };
         let args = |t: &str| {
             layout(t, &nodes(3), Path::new("/r"), &o).unwrap().candidates[0].args().join(" ")
         };
@@ -324,10 +341,20 @@ mod tests {
 
     #[test]
     fn too_few_nodes_is_a_clear_error() {
-        let o = LayoutOptions { placement: Some(Placement::Separate), lease: None };
+        let o = LayoutOptions { placement: Some(Placement::Separate), ..LayoutOptions::default() };
         let err = layout("etcd", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
         assert!(err.contains("needs at least 4 nodes"), "{err}");
         let err = layout("zookeeper", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
         assert!(err.contains("not a third-party target"), "{err}");
+    }
+
+    #[test]
+    fn durable_turns_on_redis_persistence_and_is_refused_for_etcd() {
+        let o = LayoutOptions { durable: true, ..LayoutOptions::default() };
+        let l = layout("redis-cas", &nodes(3), Path::new("/r"), &o).unwrap();
+        let args = l.servers[0].args.join(" ");
+        assert!(args.contains("--appendonly yes --appendfsync always"), "{args}");
+        let err = layout("etcd", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
+        assert!(err.contains("--durable is for the Redis targets"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
-//! Launching one `redis-server` (Debian's 7.0) on one node as a [`ServerPlan`]: no persistence,
-//! bound to the node's own address, protected mode off (the sandbox has no route out), and the
+//! Launching one `redis-server` (Debian's 7.0) on one node as a [`ServerPlan`]: no persistence
+//! (as a cache or a lock server is usually run) unless asked to be durable, bound to the node's
+//! own address, protected mode off (the sandbox has no route out), and the
 //! clock shim requested, so clock faults reach the server's expiry clock. Neighbours:
 //! [`super::redis`] holds the electors that use it; [`super::local`] runs the plan on loopback.
 
@@ -23,8 +24,14 @@ pub struct RedisServer {
     pub ip: IpAddr,
     /// Its port.
     pub port: u16,
-    /// Its working folder (`--dir`); nothing is persisted there, but Redis insists on one.
+    /// Its working folder (`--dir`): the append-only file when durable; otherwise nothing is
+    /// persisted there, but Redis insists on one.
     pub dir: PathBuf,
+    /// Keep the data across a kill: an append-only file, fsynced before each write is answered
+    /// (`appendfsync always`). A process kill keeps the kernel's page cache, so `everysec`
+    /// would look the same here; only a machine crash tells them apart (it loses up to a second
+    /// of writes under `everysec`, nothing under `always`).
+    pub durable: bool,
     /// Whether to ask for the clock shim (true by default: clock bumps on the server are the
     /// fault that makes Redis leases expire early).
     pub clock_shim: bool,
@@ -34,7 +41,14 @@ impl RedisServer {
     /// A server on `node` at `ip`, standard port, working in `dir`.
     pub fn on_node(node: &str, ip: IpAddr, dir: &Path) -> RedisServer {
         let dir = dir.to_path_buf();
-        RedisServer { node: node.into(), ip, port: REDIS_PORT, dir, clock_shim: true }
+        RedisServer {
+            node: node.into(),
+            ip,
+            port: REDIS_PORT,
+            dir,
+            clock_shim: true,
+            durable: false,
+        }
     }
 
     /// A server named `n1` on 127.0.0.1, on a port that was free just now.
@@ -51,22 +65,31 @@ impl RedisServer {
 
     /// The process plan.
     pub fn plan(&self) -> ServerPlan {
+        // Never RDB snapshots; an AOF only when durable: otherwise a killed server comes back
+        // empty, as a cache does.
+        let aof: &[(&str, &str)] = match self.durable {
+            true => &[("--appendonly", "yes"), ("--appendfsync", "always")],
+            false => &[("--appendonly", "no")],
+        };
+        let aof = aof.iter().map(|(k, v)| (*k, v.to_string()));
         let args = [
             ("--bind", self.ip.to_string()),
             ("--port", self.port.to_string()),
-            // No RDB snapshots and no AOF: a killed server comes back empty, as a cache does.
             ("--save", String::new()),
-            ("--appendonly", "no".into()),
+        ]
+        .into_iter()
+        .chain(aof)
+        .chain([
             ("--protected-mode", "no".into()),
             ("--daemonize", "no".into()),
             ("--dir", self.dir.display().to_string()),
             ("--logfile", String::new()),
-        ];
+        ]);
         ServerPlan {
             node: self.node.clone(),
             role: "redis".into(),
             program: "redis-server".into(),
-            args: args.into_iter().flat_map(|(k, v)| [k.to_string(), v]).collect(),
+            args: args.flat_map(|(k, v)| [k.to_string(), v]).collect(),
             env: Vec::new(),
             clock_shim: self.clock_shim,
             go: false,

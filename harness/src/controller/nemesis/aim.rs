@@ -1,5 +1,6 @@
 //! How a fault picks its nodes: the leader, one random node, a random minority, a random
-//! majority (never every node: a fault on all nodes at once tests nothing an election decides).
+//! majority (never every node: a fault on all nodes at once tests nothing an election decides),
+//! among the nodes the run's [`Scope`] allows.
 //!
 //! Neighbours: [`super::Nemesis`] deals the aims from a [`super::deck::Deck`]; the leader is
 //! the node that most recently reported `elected` ([`crate::controller::recorder::Recorder::leader`]).
@@ -7,6 +8,35 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+
+/// Which nodes node faults (pause, kill, loss) may hit at all: `--aim`.
+///
+/// Design: a third-party target's safety can hang on its servers' state (redis-cas's token
+/// counter lives in redis-server's memory), and a deck that aims at random nodes reaches the one
+/// Redis node in only some windows; `--aim servers` makes such a finding a matter of the fault
+/// kind, not of the seed. Partitions keep their shapes: they cut links, not nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Any node, as the aim deck deals.
+    Any,
+    /// Only the nodes that run the target's servers.
+    Servers,
+}
+
+impl Scope {
+    /// The name `--aim` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Any => "any",
+            Scope::Servers => "servers",
+        }
+    }
+
+    /// The scope named `s`.
+    pub fn parse(s: &str) -> Option<Scope> {
+        [Scope::Any, Scope::Servers].into_iter().find(|k| k.name() == s)
+    }
+}
 
 /// Which nodes a fault hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,8 @@
 //! Choices come from the run's seed, dealt from shuffled decks so that even a short run covers
 //! every kind of fault, every partition shape and every aim:
 //! - aims (pause, kill, clock, loss): `leader` (the node that most recently reported
-//!   `elected`), `random` (one node), `minority`, `majority` (random sets);
+//!   `elected`), `random` (one node), `minority`, `majority` (random sets), among every node or,
+//!   with `--aim servers`, among a third-party target's server nodes ([`aim::Scope`]);
 //! - partitions: isolate the leader, the leader in a minority, three sides, random halves,
 //!   majorities ring, bridge ([`shapes::Cut`]);
 //! - kills: held (the nodes stay down for the interval, then restart with their data) or a
@@ -31,7 +32,7 @@ use super::cluster::Cluster;
 use super::log::Log;
 use super::recorder::Recorder;
 use super::reports::Readers;
-use aim::Aim;
+use aim::{Aim, Scope};
 use clocks::ClockTargets;
 use deck::Deck;
 use rand::Rng;
@@ -41,6 +42,7 @@ use shapes::Cut;
 use splitbrain_nemesis::{clock, crash, loss, partition, pause, Event, Net};
 use splitbrain_results::Event as Record;
 use splitbrain_targets::stop::Stop;
+use splitbrain_targets::thirdparty::catalog;
 use std::time::{Duration, Instant};
 
 /// A kind of fault `--nemesis` names.
@@ -129,6 +131,8 @@ pub struct Nemesis<'a> {
     aims: Deck<Aim>,
     kills: Deck<KillMode>,
     clocks: ClockTargets,
+    /// The nodes pause, kill and loss may hit (`--aim`): every node, or the servers' nodes.
+    scope: Vec<String>,
     active: Option<Active>,
     /// A clock fault kept in force through the current window ([`ClockTargets::held`]); while
     /// it is, the window's fault is aimed at the leader (a pause of it, a cut of it alone), the
@@ -155,18 +159,27 @@ impl<'a> Nemesis<'a> {
             // and a 60 s run has only three kill windows.
             kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
             clocks: ClockTargets::anywhere(),
+            scope: parts.cluster.names(),
             active: None,
             held: None,
         }
     }
 
     /// Aims clock faults where target `name` judges its leases (a third-party target's
-    /// catalog entry), and says so in the log.
-    pub fn for_target(mut self, name: &str) -> Nemesis<'a> {
-        self.clocks = ClockTargets::for_target(name, &self.parts.cluster.names());
+    /// catalog entry), and node faults within `scope`; says so in the log.
+    pub fn for_target(mut self, name: &str, scope: Scope) -> Nemesis<'a> {
+        let names = self.parts.cluster.names();
+        self.clocks = ClockTargets::for_target(name, &names);
         let line = self.clocks.describe().filter(|_| self.kinds.contains(&FaultKind::Clock));
         if let Some(line) = line {
             self.parts.log.info(format!("nemesis: {line}"));
+        }
+        let servers = catalog::by_name(name).map(|tp| tp.server_nodes(&names));
+        if let (Scope::Servers, Some(servers)) = (scope, servers) {
+            self.parts
+                .log
+                .info(format!("nemesis: pause, kill and loss aim at {}", servers.join(" ")));
+            self.scope = servers;
         }
         self
     }
@@ -193,7 +206,7 @@ impl<'a> Nemesis<'a> {
             next += self.interval;
             let window_end = next.min(until);
             if matches!(self.active, Some(Active::Storm)) {
-                storm::run(self.parts, window_end, stop, &mut self.rng);
+                storm::run(self.parts, &self.scope, window_end, stop, &mut self.rng);
             }
             if stop.sleep_until(window_end) || Instant::now() >= until {
                 return;
@@ -265,7 +278,7 @@ impl<'a> Nemesis<'a> {
         let aim = self.aims.deal(&mut self.rng).unwrap_or(Aim::Random);
         let aim = if self.held.is_some() { Aim::Leader } else { aim };
         let leader = self.parts.recorder.leader();
-        aim.pick(&self.parts.cluster.names(), leader.as_deref(), &mut self.rng)
+        aim.pick(&self.scope, leader.as_deref(), &mut self.rng)
     }
 
     fn partition(&mut self) -> splitbrain_nemesis::Result<Active> {

@@ -25,9 +25,8 @@ pub const MEAN_UP: Duration = Duration::from_millis(170);
 /// Shortest and longest downtime.
 pub const DOWN_MS: (u64, u64) = (20, 400);
 
-/// Runs the storm until `end` (or `stop`), then starts every node it left down.
-pub fn run(parts: Parts<'_>, end: Instant, stop: &Stop, rng: &mut ChaCha8Rng) {
-    let nodes = parts.cluster.names();
+/// Runs the storm on `nodes` until `end` (or `stop`), then starts every node it left down.
+pub fn run(parts: Parts<'_>, nodes: &[String], end: Instant, stop: &Stop, rng: &mut ChaCha8Rng) {
     parts.log.info(format!(
         "nemesis: crash storm on {} for {:.1} s",
         nodes.join(" "),
