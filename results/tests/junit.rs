@@ -102,7 +102,8 @@ fn escaping_covers_markup_quotes_and_characters_xml_forbids() {
 fn not_applicable_is_skipped_and_a_run_that_tested_nothing_is_one_more_error() {
     let (mut r, h) = results();
     r.checks.push(CheckResult::not_applicable("fencing", "no token anywhere"));
-    let r = r.with_nothing_tested(Some("the clients completed no write: nothing was tested".into()));
+    let r =
+        r.with_nothing_tested(Some("the clients completed no write: nothing was tested".into()));
     let xml = junit::render(&r, &h);
     let doc = roxmltree::Document::parse(&xml).expect("well-formed");
     let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();

@@ -250,9 +250,9 @@ fn print_human(path: &Path, h: &History, j: &Judged) -> anyhow::Result<()> {
     for r in &j.results {
         let verdict = match r.verdict {
             Verdict::NotApplicable => "not applicable:".to_string(),
-            v => format!("{:7}", v.to_string()),
+            v => format!("{:7} ", v.to_string()),
         };
-        writeln!(out, "{:width$}  {verdict}  {}", r.checker, r.summary)?;
+        writeln!(out, "{:width$}  {verdict} {}", r.checker, r.summary)?;
     }
     let n = h.records.len();
     let tested = j.nothing_tested.as_ref().map_or(String::new(), |why| format!(": {why}"));
