@@ -283,3 +283,14 @@ fn a_lower_token_writing_between_a_leaders_writes_is_a_dual_write_blamed_on_no_o
     assert_eq!((v, ev), (Verdict::Invalid, vec![0, 1, 2]));
     assert!(text.ends_with("two leaders' writes interleaved"), "{text}");
 }
+
+#[test]
+fn statuses_of_nodes_that_do_not_lead_say_nothing_about_whether_the_election_gives_tokens() {
+    let records = vec![
+        invoke(0, "status", json!(null), "n1"),
+        done(0, Type::Ok, "status", json!({"leader": false, "token": null})),
+    ];
+    for name in ["election-safety", "fencing"] {
+        assert_eq!(verdict(name, records.clone()).0, Verdict::Unknown, "{name}");
+    }
+}

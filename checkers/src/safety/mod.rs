@@ -22,11 +22,20 @@ pub use fencing::Fencing;
 
 use crate::history::{History, Process, Record, Type};
 
-/// True when some record of `h` says `"token": null` (HISTORY.md: the election gives none) and
-/// none carries an integer token: the token checkers could never judge such a history. An
-/// empty history says nothing of the sort, so it stays unknown.
+/// True when some record where the election hands a token on (an `elected` report, an `ok`
+/// write, a resource decision) says `"token": null` (HISTORY.md: the election gives none), and
+/// no record carries an integer token: the token checkers could never judge such a history. A
+/// `status` of a node that does not lead says `null` in any election; an empty history says
+/// nothing either way, so it stays unknown.
 pub(crate) fn tokenless(h: &History) -> bool {
-    let null = |r: &Record| r.value.get("token").is_some_and(serde_json::Value::is_null);
+    let hands_on = |r: &Record| {
+        decision(r).is_some()
+            || r.kind == Type::Ok
+                && (r.f == "elected" && r.process.node().is_some()
+                    || r.is_client() && r.f == "write")
+    };
+    let null =
+        |r: &Record| hands_on(r) && r.value.get("token").is_some_and(serde_json::Value::is_null);
     h.records.iter().all(|r| r.token().is_none()) && h.records.iter().any(null)
 }
 
