@@ -67,7 +67,8 @@ pub struct Args {
     /// After settling, how long the cluster may take to have exactly one leader.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub convergence_bound: Duration,
-    /// How long to wait for the first leader before reporting that none was elected.
+    /// How long from the start of the run the first leader may take; with none by then the run
+    /// skips its clients and faults and is unknown (nothing was tested).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub leader_timeout: Duration,
     /// Longest acceptable failover; with it, liveness gives a verdict.

@@ -154,14 +154,17 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
             fencing_moral(checks)
         )),
         (true, None) if failed("dual-writer").is_some() || failed("fencing").is_some() => notes
-            .push(
+            .push(format!(
                 "the resource ran open (--resource open): it accepted every write whatever its \
                  token. A deposed leader (paused or cut off) wrote after its successor had begun \
-                 to write, before it learned that it was deposed. Election alone cannot prevent \
-                 this; a fencing token can: with --resource fenced the resource refuses the \
-                 lower token."
-                    .to_string(),
-            ),
+                 to write, before it learned that it was deposed. {}",
+                fencing_moral(checks)
+            )),
+        (true, None) if tokenless(checks) => notes.push(
+            "the resource ran open: the election gives no token, so there was nothing to \
+             fence; this run shows what the election alone guarantees."
+                .to_string(),
+        ),
         (true, None) => notes.push(
             "the resource ran open (--resource open): nothing was fenced, so this run shows \
              what the election alone guarantees."
@@ -176,11 +179,14 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
     notes
 }
 
+/// True when fencing did not apply: no write reached the resource with a token.
+fn tokenless(checks: &[CheckResult]) -> bool {
+    checks.iter().any(|c| c.checker == "fencing" && c.verdict == Verdict::NotApplicable)
+}
+
 /// What fencing would have done: refuse the lower token, unless the writes carried none.
 fn fencing_moral(checks: &[CheckResult]) -> &'static str {
-    let tokenless =
-        checks.iter().any(|c| c.checker == "fencing" && c.verdict == Verdict::NotApplicable);
-    match tokenless {
+    match tokenless(checks) {
         true => {
             "Election alone cannot prevent this; a fencing token can, but these writes \
                  carried none, so not even a fenced resource could have refused them."
@@ -205,6 +211,15 @@ mod tests {
         assert!(notes[0].contains("fencing token"), "{notes:?}");
         assert!(notes.iter().all(|n| is_derived(n)));
         assert!(explain(&json!({"resource": "fenced"}), &[bad], &none).is_empty());
+    }
+
+    #[test]
+    fn an_open_resource_without_tokens_is_explained_as_the_only_mode_there_is() {
+        let na = CheckResult::not_applicable("fencing", "no token");
+        let notes = explain(&json!({"resource": "open"}), &[na], &History::default());
+        assert!(notes[0].contains("the election gives no token"), "{notes:?}");
+        assert!(!notes[0].contains("--resource"), "{notes:?}");
+        assert!(notes.iter().all(|n| is_derived(n)));
     }
 
     #[test]
