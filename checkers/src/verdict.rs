@@ -13,7 +13,9 @@
 //! not compile. It is not a degree of doubt, so it is left out of the merge (HISTORY.md):
 //! invalid > unknown > valid over the rest, and unknown when nothing is left. Since a merged
 //! verdict is therefore never `NotApplicable`, [`Verdict::exit_code`] of it (2) is only what a
-//! lone not-applicable result would mean: nothing was judged.
+//! lone not-applicable result would mean: nothing was judged. `Ord` is not derived, so that no
+//! caller merges with `max` and lets not-applicable win. Whether a run tested anything at all
+//! is a rule over the run, not a checker: `crate::tested`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
