@@ -161,8 +161,9 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
                 fencing_moral(checks)
             )),
         (true, None) if tokenless(checks) => notes.push(
-            "the resource ran open: the election gives no token, so there was nothing to \
-             fence; this run shows what the election alone guarantees."
+            "the resource ran open: the writes carried no token (the election gives none, or \
+             the writers drop it), so there was nothing to fence; this run shows what the \
+             election alone guarantees."
                 .to_string(),
         ),
         (true, None) => notes.push(
@@ -217,7 +218,7 @@ mod tests {
     fn an_open_resource_without_tokens_is_explained_as_the_only_mode_there_is() {
         let na = CheckResult::not_applicable("fencing", "no token");
         let notes = explain(&json!({"resource": "open"}), &[na], &History::default());
-        assert!(notes[0].contains("the election gives no token"), "{notes:?}");
+        assert!(notes[0].contains("the writes carried no token"), "{notes:?}");
         assert!(!notes[0].contains("--resource"), "{notes:?}");
         assert!(notes.iter().all(|n| is_derived(n)));
     }
