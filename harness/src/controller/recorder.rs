@@ -72,6 +72,8 @@ impl Recorder {
     /// The history time of the first `elected` report, once there is one: what
     /// `splitbrain_checkers::tested` measures the leader bound against.
     pub fn first_elected(&self) -> Option<Duration> {
+        // Under the lock of `record`: a report stamped but not yet noted is waited for.
+        let _in_order = self.lock();
         self.first_elected.get().copied()
     }
 
