@@ -256,7 +256,8 @@ fn combine(election: Part, status: Part) -> CheckResult {
         .collect();
     match verdict {
         Verdict::Valid => CheckResult::valid(NAME, text),
-        Verdict::Unknown => CheckResult::unknown(NAME, text),
         Verdict::Invalid => CheckResult::invalid(NAME, text, evidence),
+        // Neither part is ever not-applicable; were one, "could not decide" is the safe reading.
+        Verdict::Unknown | Verdict::NotApplicable => CheckResult::unknown(NAME, text),
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! - [`history`]: the records of `history.jsonl` (`shared/HISTORY.md`).
 //! - [`reader`]: reads a file into a [`History`], enforcing the file rules.
-//! - [`verdict`]: the three-way result and how results merge.
+//! - [`verdict`]: valid, invalid, unknown or not-applicable, and how results merge.
 //! - [`linear`]: the linearizability checker and its models; [`formats`]: foreign histories.
 //! - [`safety`]: election-safety, fencing, dual-writer.
 //! - [`convergence`], [`liveness`]: recovery after faults, and the figures of availability.
 //! - [`registry`]: the [`Checker`] trait, checkers by name, and the runner.
+//! - [`tested`]: whether a run tested anything at all (else it is unknown, whatever the
+//!   checkers say).
 
 pub mod convergence;
 pub mod formats;
@@ -17,6 +19,7 @@ pub mod liveness;
 pub mod reader;
 pub mod registry;
 pub mod safety;
+pub mod tested;
 pub mod verdict;
 
 pub use history::{History, Process, Record, Type};

@@ -1,19 +1,28 @@
-//! Verdicts and their evidence: the three-way result every checker returns, and how results
-//! merge over checkers.
+//! Verdicts and their evidence: the result every checker returns, and how results merge over
+//! checkers.
 //!
 //! Neighbours: every checker module builds a [`CheckResult`]; `results` renders them; the
 //! harness turns the merged [`Verdict`] into the exit status.
 //!
 //! Design: three values, as Porcupine and Jepsen do, because "the checker could not decide"
-//! (a time budget ran out, the history had nothing to judge) must never read as "valid".
-//! Merging is a `max` over the order `Valid < Unknown < Invalid`.
+//! (a time budget ran out, the checker failed) must never read as "valid"; and a fourth,
+//! [`Verdict::NotApplicable`], for a property this history cannot speak to at all (no token
+//! anywhere: election-safety and fencing on an election that gives none). It is a variant of
+//! the same enum rather than a separate status, so that results.json, `check --json` and every
+//! renderer keep one field (`"verdict": "not-applicable"`) and a `match` that forgets it does
+//! not compile. It is not a degree of doubt, so it is left out of the merge (HISTORY.md):
+//! invalid > unknown > valid over the rest, and unknown when nothing is left. Since a merged
+//! verdict is therefore never `NotApplicable`, [`Verdict::exit_code`] of it (2) is only what a
+//! lone not-applicable result would mean: nothing was judged. `Ord` is not derived, so that no
+//! caller merges with `max` and lets not-applicable win. Whether a run tested anything at all
+//! is a rule over the run, not a checker: `crate::tested`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What a checker decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The property holds on this history.
     Valid,
@@ -21,20 +30,36 @@ pub enum Verdict {
     Unknown,
     /// The property is broken, and the evidence proves it.
     Invalid,
+    /// The property does not apply to this history (the summary says why); left out of merges.
+    NotApplicable,
 }
 
 impl Verdict {
-    /// Merge two verdicts: invalid wins over unknown, which wins over valid.
+    /// Merge two verdicts: invalid wins over unknown, which wins over valid; not-applicable
+    /// gives way to anything.
     pub fn merge(self, other: Verdict) -> Verdict {
-        self.max(other)
+        match self.rank() >= other.rank() {
+            true => self,
+            false => other,
+        }
     }
 
-    /// The exit status of a command that gives this verdict: 0 valid, 1 invalid, 2 unknown.
+    fn rank(self) -> u8 {
+        match self {
+            Verdict::NotApplicable => 0,
+            Verdict::Valid => 1,
+            Verdict::Unknown => 2,
+            Verdict::Invalid => 3,
+        }
+    }
+
+    /// The exit status of a command that gives this verdict: 0 valid, 1 invalid, 2 unknown
+    /// (and 2 for not-applicable: nothing was judged).
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::Valid => 0,
             Verdict::Invalid => 1,
-            Verdict::Unknown => 2,
+            Verdict::Unknown | Verdict::NotApplicable => 2,
         }
     }
 }
@@ -45,6 +70,7 @@ impl fmt::Display for Verdict {
             Verdict::Valid => "valid",
             Verdict::Unknown => "unknown",
             Verdict::Invalid => "invalid",
+            Verdict::NotApplicable => "not-applicable",
         })
     }
 }
@@ -56,7 +82,8 @@ pub struct CheckResult {
     pub checker: String,
     /// What it decided.
     pub verdict: Verdict,
-    /// One sentence a person can read: the witness when invalid, why when unknown.
+    /// One sentence a person can read: the witness when invalid, why when unknown or not
+    /// applicable.
     pub summary: String,
     /// The history indices that prove the verdict (empty when valid).
     #[serde(default)]
@@ -82,6 +109,11 @@ impl CheckResult {
         CheckResult::new(checker, Verdict::Unknown, why, Vec::new())
     }
 
+    /// A not-applicable result, saying why the property cannot be judged on this history.
+    pub fn not_applicable(checker: &str, why: impl Into<String>) -> CheckResult {
+        CheckResult::new(checker, Verdict::NotApplicable, why, Vec::new())
+    }
+
     fn new(
         checker: &str,
         verdict: Verdict,
@@ -104,7 +136,11 @@ impl CheckResult {
     }
 }
 
-/// The merged verdict of several results (valid when there are none).
+/// The merged verdict of several results: not-applicable ones left out, invalid > unknown >
+/// valid over the rest, unknown when none is left (nothing was judged).
 pub fn merge_all<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Verdict {
-    results.into_iter().fold(Verdict::Valid, |v, r| v.merge(r.verdict))
+    match results.into_iter().fold(Verdict::NotApplicable, |v, r| v.merge(r.verdict)) {
+        Verdict::NotApplicable => Verdict::Unknown,
+        v => v,
+    }
 }

@@ -37,6 +37,7 @@ fn parse_verdict(s: &str) -> Verdict {
         "valid" => Verdict::Valid,
         "invalid" => Verdict::Invalid,
         "unknown" => Verdict::Unknown,
+        "not-applicable" => Verdict::NotApplicable,
         other => panic!("README: {other:?} is not a verdict"),
     }
 }

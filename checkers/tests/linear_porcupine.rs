@@ -7,7 +7,7 @@
 use splitbrain_checkers::formats::{parse, Format};
 use splitbrain_checkers::linear::{check_history, FailedCas, ModelKind, Options};
 use splitbrain_checkers::Verdict;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 fn data() -> PathBuf {
@@ -65,7 +65,7 @@ fn every_jepsen_etcd_history_gets_porcupines_verdict() {
     let logs = files(&dir, ".log");
     assert_eq!(logs.len(), 103, "the folder should hold 103 etcd logs: {logs:?}");
     assert_eq!(want.len(), 102, "EXPECTED should list 102 histories");
-    let (mut wrong, mut counts) = (Vec::new(), BTreeMap::<Verdict, usize>::new());
+    let (mut wrong, mut counts) = (Vec::new(), HashMap::<Verdict, usize>::new());
     for file in &logs {
         let got = check(&dir.join(file), Format::JepsenLog, ModelKind::CasRegister);
         let expect = match want.get(file) {
@@ -82,7 +82,7 @@ fn every_jepsen_etcd_history_gets_porcupines_verdict() {
     let listed: Vec<&String> = want.keys().filter(|f| !logs.contains(f)).collect();
     assert!(listed.is_empty(), "EXPECTED lists files that are missing: {listed:?}");
     let want_counts =
-        BTreeMap::from([(Verdict::Valid, 23), (Verdict::Invalid, 79), (Verdict::Unknown, 1)]);
+        HashMap::from([(Verdict::Valid, 23), (Verdict::Invalid, 79), (Verdict::Unknown, 1)]);
     assert_eq!(counts, want_counts);
 }
 

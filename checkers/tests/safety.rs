@@ -73,13 +73,32 @@ fn failed_and_unknown_writes_rejects_stepdowns_and_statuses_claim_nothing() {
 }
 
 #[test]
-fn null_tokens_claim_nothing_so_election_safety_has_nothing_to_judge() {
-    let (v, _, text) = verdict(
-        "election-safety",
-        vec![elected("n1", None), elected("n2", None), accept("n1", None)],
-    );
+fn an_election_without_tokens_is_not_applicable_to_the_token_checkers() {
+    let records = vec![elected("n1", None), elected("n2", None), accept("n1", None)];
+    let (v, _, text) = verdict("election-safety", records.clone());
+    assert_eq!(v, Verdict::NotApplicable);
+    assert!(text.starts_with("no record carries a fencing token"), "{text}");
+    let (v, _, text) = verdict("fencing", records);
+    assert_eq!(v, Verdict::NotApplicable);
+    assert!(text.starts_with("no write reached the resource with a fencing token"), "{text}");
+}
+
+#[test]
+fn writes_that_drop_the_elections_token_leave_fencing_not_applicable_but_election_safety_judged() {
+    // The no-fencing bug: n1 is elected under token 3, its writes reach the resource without it.
+    let records = vec![elected("n1", Some(3)), accept("n1", None), accept("n1", None)];
+    assert_eq!(verdict("fencing", records.clone()).0, Verdict::NotApplicable);
+    assert_eq!(verdict("election-safety", records).0, Verdict::Valid);
+}
+
+#[test]
+fn one_integer_token_anywhere_makes_the_token_checkers_apply() {
+    // A stale-token reject names token 2: the election gives tokens, no accept carried one.
+    let records = vec![elected("n1", None), accept("n1", None), reject("n2", Some(2))];
+    let (v, _, text) = verdict("election-safety", records.clone());
     assert_eq!(v, Verdict::Unknown);
-    assert!(text.contains("3 elected, write ok or accept records carry no token"), "{text}");
+    assert!(text.contains("2 elected, write ok or accept records carry no token"), "{text}");
+    assert_eq!(verdict("fencing", records).0, Verdict::Unknown);
 }
 
 #[test]
@@ -263,4 +282,15 @@ fn a_lower_token_writing_between_a_leaders_writes_is_a_dual_write_blamed_on_no_o
     let (v, ev, text) = verdict("dual-writer", records);
     assert_eq!((v, ev), (Verdict::Invalid, vec![0, 1, 2]));
     assert!(text.ends_with("two leaders' writes interleaved"), "{text}");
+}
+
+#[test]
+fn statuses_of_nodes_that_do_not_lead_say_nothing_about_whether_the_election_gives_tokens() {
+    let records = vec![
+        invoke(0, "status", json!(null), "n1"),
+        done(0, Type::Ok, "status", json!({"leader": false, "token": null})),
+    ];
+    for name in ["election-safety", "fencing"] {
+        assert_eq!(verdict(name, records.clone()).0, Verdict::Unknown, "{name}");
+    }
 }

@@ -42,6 +42,7 @@ fn main() {
             sigkill_controller,
         ),
         trial("an_interrupted_run_heals_stops_and_judges_what_it_recorded", sigint),
+        trial("a_run_whose_cluster_elects_no_leader_in_time_never_passes", no_leader_in_time),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -146,6 +147,31 @@ fn planted_bug_is_invalid() -> Result<(), Failed> {
         }
         _ => Err(format!("exit {code:?}, verdict {}:\n{}", r["verdict"], verdicts(&r)).into()),
     }
+}
+
+/// Elections that take a minute, a leader bound of 2 s: nothing can be tested, so the run is
+/// unknown (exit 2) with the sentence saying so, and `analyze` says the same of it.
+fn no_leader_in_time() -> Result<(), Failed> {
+    let store = support::store("e2e", "no-leader");
+    let args =
+        ["--election-timeout-ms", "60000-60001", "--leader-timeout", "2s", "--time-limit", "5"];
+    let out = run_test(&store, &args, Duration::from_secs(90))?;
+    let r = results(&store)?;
+    let analyzed =
+        Command::new(support::bin()).arg("analyze").arg(store.join("latest")).output()?;
+    let _ = std::fs::remove_dir_all(&store);
+    let why = "no node was elected within 2 s: nothing was tested";
+    let codes = (out.status.code(), analyzed.status.code());
+    let said = String::from_utf8_lossy(&out.stdout).contains(why);
+    if codes != (Some(2), Some(2)) || r["nothing_tested"] != why || !said {
+        return Err(format!(
+            "exit {codes:?}, nothing_tested {}:\n{}",
+            r["nothing_tested"],
+            verdicts(&r)
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Starts a 60 s test and waits until its history shows a leader and some client operations.

@@ -8,13 +8,17 @@
 //! - `unknown` is an `<error>`, not `<skipped>`: Jenkins, GitLab, GitHub's JUnit reporters and
 //!   Azure DevOps all count an error as a test that did not pass, while most treat a skipped
 //!   case as harmless. A CI gate must not pass on "the checker could not decide".
+//! - `not-applicable` is `<skipped message="why"/>`: the property does not apply to this
+//!   target, which is neither a failure nor an error, and must not fail a healthy run.
+//! - A run that tested nothing gets one more case, `tested`, an `<error>` with the sentence:
+//!   whatever the checkers said, CI must see that this run proved nothing.
 //! - Text that is not allowed in XML 1.0 (control characters other than tab, newline and
 //!   carriage return) becomes U+FFFD; newlines in attributes are written as `&#10;` so the
 //!   witness keeps its lines through attribute normalization.
 
 use crate::evidence;
 use crate::summary::RunResults;
-use splitbrain_checkers::{History, Verdict};
+use splitbrain_checkers::{CheckResult, History, Verdict};
 use std::fmt::Write;
 
 /// Characters of the witness in a `message` attribute (CI tools show it on one line); the
@@ -28,27 +32,31 @@ pub const MAX_EVIDENCE_LINES: usize = 50;
 /// empty one when it could not be read: the indices are still listed).
 pub fn render(results: &RunResults, history: &History) -> String {
     let suite = format!("splitbrain.{}", results.run.test);
-    let count = |v| results.checks.iter().filter(|c| c.verdict == v).count();
+    let tested = results.nothing_tested.as_ref().map(|why| CheckResult::unknown("tested", why));
+    let cases: Vec<&CheckResult> = tested.iter().chain(&results.checks).collect();
+    let count = |v| cases.iter().filter(|c| c.verdict == v).count();
     let seconds = results.history.duration_ns as f64 / 1e9;
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites name=\"splitbrain\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{seconds:.3}\">",
-        results.checks.len(),
+        "<testsuites name=\"splitbrain\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\">",
+        cases.len(),
         count(Verdict::Invalid),
         count(Verdict::Unknown),
+        count(Verdict::NotApplicable),
     );
     let _ = writeln!(
         x,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{seconds:.3}\" timestamp=\"{}\">",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\" timestamp=\"{}\">",
         attr(&suite),
-        results.checks.len(),
+        cases.len(),
         count(Verdict::Invalid),
         count(Verdict::Unknown),
+        count(Verdict::NotApplicable),
         attr(results.run.started.trim_end_matches('Z')),
     );
     properties(&mut x, results);
-    for check in &results.checks {
+    for check in cases {
         testcase(&mut x, &suite, check, history);
     }
     x.push_str("  </testsuite>\n</testsuites>\n");
@@ -72,13 +80,18 @@ fn properties(x: &mut String, results: &RunResults) {
     x.push_str("    </properties>\n");
 }
 
-fn testcase(x: &mut String, suite: &str, check: &splitbrain_checkers::CheckResult, h: &History) {
+fn testcase(x: &mut String, suite: &str, check: &CheckResult, h: &History) {
     let _ =
         write!(x, "    <testcase name=\"{}\" classname=\"{}\"", attr(&check.checker), attr(suite));
     let tag = match check.verdict {
         Verdict::Valid => {
             let _ = writeln!(x, ">\n      <system-out>{}</system-out>", text(&check.summary));
             x.push_str("    </testcase>\n");
+            return;
+        }
+        Verdict::NotApplicable => {
+            let why = attr(&crate::report::fmt::cut(&check.summary, MESSAGE_CHARS));
+            let _ = writeln!(x, ">\n      <skipped message=\"{why}\"/>\n    </testcase>");
             return;
         }
         Verdict::Invalid => "failure",

@@ -14,6 +14,7 @@ use crate::ops::{self, OpStats};
 use crate::stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use splitbrain_checkers::tested::run_verdict;
 use splitbrain_checkers::{CheckResult, History, Verdict};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -80,8 +81,13 @@ impl RunMeta {
 pub struct RunResults {
     /// The shape version ([`FORMAT`]).
     pub format: u32,
-    /// The merged verdict of every check: invalid > unknown > valid.
+    /// The run's verdict: `unknown` when it tested nothing ([`RunResults::nothing_tested`]), else
+    /// the merge of every check (not-applicable left out; invalid > unknown > valid).
     pub verdict: Verdict,
+    /// Why the run tested nothing, when it did ("no node was elected within 10 s: nothing was
+    /// tested"): then the verdict is `unknown` whatever the checks say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nothing_tested: Option<String>,
     /// The run's own facts.
     #[serde(flatten)]
     pub run: RunMeta,
@@ -135,7 +141,8 @@ impl RunResults {
     pub fn new(run: RunMeta, checks: Vec<CheckResult>, history: &History) -> RunResults {
         let mut results = RunResults {
             format: FORMAT,
-            verdict: Verdict::Valid,
+            verdict: Verdict::Unknown,
+            nothing_tested: None,
             run,
             checks: Vec::new(),
             liveness: None,
@@ -149,7 +156,7 @@ impl RunResults {
     /// Replaces the checks (after re-checking) and recomputes everything derived from them and
     /// from the history: the verdict, the liveness copy, the operation figures.
     pub fn set_checks(&mut self, checks: Vec<CheckResult>, history: &History) {
-        self.verdict = splitbrain_checkers::verdict::merge_all(&checks);
+        self.verdict = run_verdict(&checks, self.nothing_tested.as_deref());
         self.liveness = checks.iter().find(|c| c.checker == LIVENESS).map(|c| c.details.clone());
         self.checks = checks;
         self.operations = ops::op_stats(&ops::client_ops(&history.records));
@@ -160,9 +167,17 @@ impl RunResults {
         };
     }
 
-    /// The results that are not valid, in check order.
+    /// The same results, judged as a run that tested nothing when `why` says so
+    /// (`splitbrain_checkers::tested`): the verdict is then `unknown`.
+    pub fn with_nothing_tested(mut self, why: Option<String>) -> RunResults {
+        self.nothing_tested = why;
+        self.verdict = run_verdict(&self.checks, self.nothing_tested.as_deref());
+        self
+    }
+
+    /// The results that are invalid or unknown, in check order (not the not-applicable ones).
     pub fn failures(&self) -> impl Iterator<Item = &CheckResult> {
-        self.checks.iter().filter(|c| c.verdict != Verdict::Valid)
+        self.checks.iter().filter(|c| matches!(c.verdict, Verdict::Invalid | Verdict::Unknown))
     }
 
     /// Pretty JSON with a final newline.

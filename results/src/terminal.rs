@@ -10,7 +10,7 @@ use crate::evidence;
 use crate::liveness::Figures;
 use crate::report::fmt::dur;
 use crate::summary::RunResults;
-use splitbrain_checkers::{History, Verdict};
+use splitbrain_checkers::{CheckResult, History, Verdict};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
@@ -59,6 +59,7 @@ impl Style {
             Verdict::Valid => "1;32",
             Verdict::Invalid => "1;31",
             Verdict::Unknown => "1;33",
+            Verdict::NotApplicable => "2",
         };
         self.paint(code, &v.to_string())
     }
@@ -90,20 +91,13 @@ pub fn summary_text(
 ) -> String {
     let mut s =
         format!("\n{} {}: {}\n", "splitbrain", r.run.test, style.verdict(r.verdict).to_uppercase());
+    if let Some(why) = &r.nothing_tested {
+        s += &format!("  ?? {}\n", style.paint("1;33", why));
+    }
     let width = r.checks.iter().map(|c| c.checker.len()).max().unwrap_or(0);
     for c in &r.checks {
-        let mark = match c.verdict {
-            Verdict::Valid => "ok",
-            Verdict::Invalid => "!!",
-            Verdict::Unknown => "??",
-        };
-        s += &format!(
-            "  {mark} {:width$}  {:7}  {}\n",
-            c.checker,
-            style.verdict(c.verdict),
-            crate::report::fmt::cut(&c.summary, SUMMARY_CHARS)
-        );
-        if c.verdict != Verdict::Valid {
+        s += &check_line(c, width, style);
+        if matches!(c.verdict, Verdict::Invalid | Verdict::Unknown) {
             for line in evidence::lines(history, &evidence::ordered(c), EVIDENCE_LINES) {
                 s += &format!("       {}\n", style.dim(&line));
             }
@@ -121,6 +115,21 @@ pub fn summary_text(
         s += &format!("  report: {}\n", p.display());
     }
     s
+}
+
+/// `  ok fencing  valid  …`, or `  -- fencing  not applicable: …`.
+fn check_line(c: &CheckResult, width: usize, style: Style) -> String {
+    let summary = crate::report::fmt::cut(&c.summary, SUMMARY_CHARS);
+    let mark = match c.verdict {
+        Verdict::Valid => "ok",
+        Verdict::Invalid => "!!",
+        Verdict::Unknown => "??",
+        Verdict::NotApplicable => {
+            let label = style.dim("not applicable");
+            return format!("  -- {:width$}  {label}: {summary}\n", c.checker);
+        }
+    };
+    format!("  {mark} {:width$}  {:7}  {summary}\n", c.checker, style.verdict(c.verdict))
 }
 
 /// The liveness figures and the operation counts.

@@ -97,3 +97,29 @@ fn escaping_covers_markup_quotes_and_characters_xml_forbids() {
     assert_eq!(junit::text("x\ny"), "x\ny");
     assert_eq!(junit::text("\u{0}\u{1b}\u{FFFE}ok"), "\u{FFFD}\u{FFFD}\u{FFFD}ok");
 }
+
+#[test]
+fn not_applicable_is_skipped_and_a_run_that_tested_nothing_is_one_more_error() {
+    let (mut r, h) = results();
+    r.checks.push(CheckResult::not_applicable("fencing", "no token anywhere"));
+    let r =
+        r.with_nothing_tested(Some("the clients completed no write: nothing was tested".into()));
+    let xml = junit::render(&r, &h);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let counts = ["tests", "failures", "errors", "skipped"].map(|a| suite.attribute(a).unwrap());
+    assert_eq!(counts, ["5", "1", "2", "1"]);
+    let case = |name: &str| {
+        doc.descendants().find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+    };
+    let fencing = case("fencing").expect("a case for the not-applicable checker");
+    let skipped = fencing.children().find(|c| c.has_tag_name("skipped")).expect("skipped");
+    assert_eq!(skipped.attribute("message"), Some("no token anywhere"));
+    assert!(fencing.children().all(|c| !c.has_tag_name("error") && !c.has_tag_name("failure")));
+    let tested = case("tested").expect("a case saying nothing was tested");
+    let error = tested.children().find(|c| c.has_tag_name("error")).expect("an error");
+    assert_eq!(
+        error.attribute("message"),
+        Some("the clients completed no write: nothing was tested")
+    );
+}

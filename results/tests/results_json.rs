@@ -90,3 +90,29 @@ fn the_command_line_quotes_what_a_shell_would_split() {
     meta.command = vec![];
     assert_eq!(meta.command_line(), "");
 }
+
+#[test]
+fn a_run_that_tested_nothing_is_unknown_and_says_why_through_a_round_trip_and_a_recheck() {
+    let (r, h) = sample();
+    let why = "no node was elected within 10 s: nothing was tested";
+    let mut r = r.with_nothing_tested(Some(why.into()));
+    assert_eq!(r.verdict, Verdict::Unknown, "even over an invalid check");
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["nothing_tested"], why);
+    assert_eq!(RunResults::from_json(&r.to_json()).unwrap(), r);
+    r.set_checks(vec![CheckResult::valid("dual-writer", "fine")], &h);
+    assert_eq!(r.verdict, Verdict::Unknown, "re-checking keeps what the run tested");
+}
+
+#[test]
+fn not_applicable_checks_neither_fail_nor_pass_a_run() {
+    let (mut r, h) = sample();
+    let na = CheckResult::not_applicable("fencing", "no token anywhere");
+    r.set_checks(vec![na.clone(), CheckResult::valid("dual-writer", "fine")], &h);
+    assert_eq!(r.verdict, Verdict::Valid);
+    assert_eq!(r.failures().count(), 0);
+    r.set_checks(vec![na], &h);
+    assert_eq!(r.verdict, Verdict::Unknown, "nothing was judged");
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["checks"][0]["verdict"], "not-applicable");
+}

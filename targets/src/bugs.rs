@@ -54,6 +54,12 @@ impl Bug {
         }
     }
 
+    /// True for a bug that takes the fencing tokens away from the writes: with it the
+    /// resource can only run open, and the token checkers do not apply.
+    pub fn removes_tokens(self) -> bool {
+        self == Bug::NoFencing
+    }
+
     /// The bug named `name`, if there is one.
     pub fn parse(name: &str) -> Option<Bug> {
         Bug::ALL.into_iter().find(|b| b.name() == name)

@@ -171,6 +171,14 @@ pub trait Target: Sync {
     fn unreachable_faults(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Whether its election, with the planted bug `bug` (if any) switched on, hands the
+    /// resource fencing tokens: only then can a fenced resource refuse a stale leader, and
+    /// only then do election-safety and fencing apply. A bug says so by
+    /// [`Bug::removes_tokens`].
+    fn gives_tokens(&self, bug: Option<&str>) -> bool {
+        let _ = bug;
+        true
+    }
 }
 
 /// One own elector as a target: a `splitbrain-node` candidate on every node, no servers.
@@ -211,6 +219,10 @@ impl Target for OwnTarget {
 
     fn bugs(&self) -> Vec<(&'static str, &'static str)> {
         self.info.bugs.iter().map(|b| (b.name(), b.doc())).collect()
+    }
+
+    fn gives_tokens(&self, bug: Option<&str>) -> bool {
+        !bug.and_then(Bug::parse).is_some_and(Bug::removes_tokens)
     }
 
     fn available(&self) -> Result<(), String> {

@@ -9,11 +9,13 @@
 //!   naming `token` and `node`. Nothing else claims: a `fail`/`info` write did not happen (or
 //!   may not have), a `reject` was refused, a `stepdown` gives a token up, a `status` is a belief.
 //! - `"token": null` (or no integer token, or no node) claims nothing: an election without
-//!   tokens cannot break this property, so a history without any claim is `unknown`, not valid.
+//!   tokens cannot break this property: a history whose records say `"token": null` and never
+//!   an integer is `not-applicable`; any other history without a claim (empty, or tokens only
+//!   in statuses and rejects) is `unknown`, never valid.
 //! - The same node claiming its own token again (a re-election, a stepdown then re-election
 //!   under the same token, many writes) is no violation: only two *different* nodes are.
 
-use super::count;
+use super::{count, tokenless};
 use crate::history::{History, Process, Record, Type};
 use crate::registry::Checker;
 use crate::verdict::CheckResult;
@@ -82,9 +84,16 @@ impl Checker for ElectionSafety {
                 Err(()) => tally.tokenless += 1,
             }
         }
-        verdict(&tally)
+        match tally.claims == 0 && tokenless(h) {
+            true => CheckResult::not_applicable(NAME, NO_TOKENS),
+            false => verdict(&tally),
+        }
     }
 }
+
+/// Why a history without tokens cannot be judged here.
+pub const NO_TOKENS: &str = "no record carries a fencing token (the election gives none): \
+     no token can be claimed twice; dual-writer judges such runs";
 
 fn verdict(t: &Tally<'_>) -> CheckResult {
     let details = serde_json::json!({
@@ -113,7 +122,7 @@ fn nothing_to_judge(tokenless: u64) -> String {
     if tokenless > 0 {
         format!(
             "no record claims a token: {tokenless} elected, write ok or accept records carry no \
-             token (the election gives none), so there is nothing to judge; dual-writer judges such runs"
+             token, so there is nothing to judge"
         )
     } else {
         "no record claims a token (no elected report, ok write or accept): nothing to judge"

@@ -12,9 +12,11 @@
 //!   resource knew of a holder newer than T, so accepting T or less afterwards lets a stale
 //!   holder through.
 //! - Decisions with `"token": null` cannot be ordered and are skipped; if no accept carries a
-//!   token there is nothing to judge (`unknown`).
+//!   token there is nothing to judge: `not-applicable` when every decision came without a
+//!   token (the election gives none, or a `no-fencing` writer drops it) or the history's records
+//!   say `"token": null` and never an integer; else `unknown` (no write reached the resource).
 
-use super::{count, decision, node_text, Decision};
+use super::{count, decision, node_text, tokenless, Decision};
 use crate::history::{History, Record};
 use crate::registry::Checker;
 use crate::verdict::CheckResult;
@@ -114,9 +116,18 @@ impl Checker for Fencing {
                 (None, _) => {}
             }
         }
-        verdict(s)
+        let judged = s.accepts + s.rejects;
+        match judged == 0 && (s.tokenless > 0 || tokenless(h)) {
+            true => CheckResult::not_applicable(NAME, NO_TOKENS),
+            false => verdict(s),
+        }
     }
 }
+
+/// Why a history without tokens cannot be judged here.
+pub const NO_TOKENS: &str = "no write reached the resource with a fencing token (the election \
+     gives none, or the writers drop it): there is no order of tokens to keep; dual-writer judges \
+     such runs";
 
 fn verdict(s: Scan) -> CheckResult {
     let details = serde_json::json!({
@@ -142,7 +153,7 @@ fn verdict(s: Scan) -> CheckResult {
 
 fn nothing_to_judge(tokenless: u64) -> String {
     if tokenless > 0 {
-        format!("no accept record carries a token ({tokenless} resource decisions carry none): nothing to judge; dual-writer judges such runs")
+        format!("no accept record carries a token ({tokenless} resource decisions carry none): nothing to judge")
     } else {
         "no accept record (the run had no fenced resource, or no write reached it): nothing to judge".to_string()
     }

@@ -8,7 +8,9 @@
 //! through the accessors of [`crate::history::Record`].
 //!
 //! Design: each reports its *first* violation in file order as the witness (the earliest proof
-//! is the one a person can follow), and counts every violation in its details.
+//! is the one a person can follow), and counts every violation in its details. A history with
+//! `"token": null` records and no integer token in any comes from an election that gives none:
+//! the token checkers say `not-applicable` there (`tokenless`), and leave it to dual-writer.
 
 pub mod dual_writer;
 pub mod election_safety;
@@ -18,7 +20,24 @@ pub use dual_writer::DualWriter;
 pub use election_safety::ElectionSafety;
 pub use fencing::Fencing;
 
-use crate::history::{Process, Record, Type};
+use crate::history::{History, Process, Record, Type};
+
+/// True when some record where the election hands a token on (an `elected` report, an `ok`
+/// write, a resource decision) says `"token": null` (HISTORY.md: the election gives none), and
+/// no record carries an integer token: the token checkers could never judge such a history. A
+/// `status` of a node that does not lead says `null` in any election; an empty history says
+/// nothing either way, so it stays unknown.
+pub(crate) fn tokenless(h: &History) -> bool {
+    let hands_on = |r: &Record| {
+        decision(r).is_some()
+            || r.kind == Type::Ok
+                && (r.f == "elected" && r.process.node().is_some()
+                    || r.is_client() && r.f == "write")
+    };
+    let null =
+        |r: &Record| hands_on(r) && r.value.get("token").is_some_and(serde_json::Value::is_null);
+    h.records.iter().all(|r| r.token().is_none()) && h.records.iter().any(null)
+}
 
 /// A resource decision: an `accept` (`ok`) or a `reject` (`fail`) by `"resource"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

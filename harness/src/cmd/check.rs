@@ -4,7 +4,13 @@
 //! `splitbrain_checkers::registry` builds and runs the checkers; `crate::exit` maps the outcome.
 //!
 //! Output: one line per checker (`name  verdict  sentence`), warnings on stderr, then the merged
-//! verdict; or with `--json` one JSON object: `{history, records, verdict, warnings, results}`.
+//! verdict; or with `--json` one JSON object: `{history, records, verdict, nothing_tested,
+//! warnings, results}`.
+//!
+//! A bare history has no stored options, so of the "tested nothing" rule
+//! (`splitbrain_checkers::tested`) it applies what needs none: no node ever elected, no
+//! completed write. Only to splitbrain's own register histories: another tool's history, or
+//! another model's operations, have no elections or no writes to look for.
 
 use crate::cmd::values::{positive_seconds, seconds};
 use crate::exit::{bad_input, printed};
@@ -12,7 +18,7 @@ use serde::Serialize;
 use splitbrain_checkers::formats::Format;
 use splitbrain_checkers::linear::{FailedCas, ModelKind};
 use splitbrain_checkers::registry::{self, Options};
-use splitbrain_checkers::verdict::merge_all;
+use splitbrain_checkers::tested::{nothing_tested, run_verdict, Expected};
 use splitbrain_checkers::{CheckResult, History, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -76,12 +82,21 @@ fn format(s: &str) -> Result<InputFormat, String> {
     Format::from_str(s).map(InputFormat::Foreign)
 }
 
+/// What `check` decided: the verdict, why nothing was tested (if so), every checker's result.
+struct Judged {
+    verdict: Verdict,
+    nothing_tested: Option<String>,
+    results: Vec<CheckResult>,
+}
+
 /// What `--json` prints.
 #[derive(Serialize)]
 struct Report<'a> {
     history: String,
     records: usize,
     verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nothing_tested: Option<&'a str>,
     warnings: &'a [String],
     results: &'a [CheckResult],
 }
@@ -111,15 +126,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         fits_model(&args, &history)?;
     }
     let results = registry::run(&checkers, &history);
-    let verdict = merge_all(&results);
+    let nothing = match own_register_history(&args) {
+        true => nothing_tested(&history, &Expected::bare()),
+        false => None,
+    };
+    let verdict = run_verdict(&results, nothing.as_deref());
+    let judged = Judged { verdict, nothing_tested: nothing, results };
     printed(match args.json {
-        true => print_json(&args.history, &history, verdict, &results),
-        false => print_human(&args.history, &history, verdict, &results),
+        true => print_json(&args.history, &history, &judged),
+        false => print_human(&args.history, &history, &judged),
     })?;
     // The process ends right after: freeing a million records one by one would add a tenth of
     // a second to every large check for nothing.
     std::mem::forget(history);
     Ok(verdict.exit_code() as u8)
+}
+
+/// True when the file is splitbrain's own history of register operations, the only kind the
+/// bare "tested nothing" rule reads (elections and writes).
+fn own_register_history(args: &Args) -> bool {
+    args.format == InputFormat::History && matches!(args.model, None | Some(ModelKind::Register))
 }
 
 /// The names asked for, each once, in order; the safety checkers when none are.
@@ -231,37 +257,33 @@ fn read(path: &Path) -> anyhow::Result<History> {
     splitbrain_checkers::reader::read_path(path).map_err(|e| bad_input(e.to_string()))
 }
 
-fn print_human(
-    path: &Path,
-    h: &History,
-    verdict: Verdict,
-    results: &[CheckResult],
-) -> std::io::Result<()> {
+fn print_human(path: &Path, h: &History, j: &Judged) -> std::io::Result<()> {
     for w in &h.warnings {
         eprintln!("warning: {w}");
     }
     let mut out = std::io::stdout().lock();
-    let width = results.iter().map(|r| r.checker.len()).max().unwrap_or(0);
-    for r in results {
-        writeln!(out, "{:width$}  {:7}  {}", r.checker, r.verdict.to_string(), r.summary)?;
+    let width = j.results.iter().map(|r| r.checker.len()).max().unwrap_or(0);
+    for r in &j.results {
+        let verdict = match r.verdict {
+            Verdict::NotApplicable => "not applicable:".to_string(),
+            v => format!("{:7} ", v.to_string()),
+        };
+        writeln!(out, "{:width$}  {verdict} {}", r.checker, r.summary)?;
     }
     let n = h.records.len();
-    writeln!(out, "verdict: {verdict} ({}, {n} records)", path.display())?;
+    let tested = j.nothing_tested.as_ref().map_or(String::new(), |why| format!(": {why}"));
+    writeln!(out, "verdict: {}{tested} ({}, {n} records)", j.verdict, path.display())?;
     Ok(())
 }
 
-fn print_json(
-    path: &Path,
-    h: &History,
-    verdict: Verdict,
-    results: &[CheckResult],
-) -> std::io::Result<()> {
+fn print_json(path: &Path, h: &History, j: &Judged) -> std::io::Result<()> {
     let report = Report {
         history: path.display().to_string(),
         records: h.records.len(),
-        verdict,
+        verdict: j.verdict,
+        nothing_tested: j.nothing_tested.as_deref(),
         warnings: &h.warnings,
-        results,
+        results: &j.results,
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;

@@ -57,9 +57,10 @@ pub struct Args {
     /// A planted bug of the target to switch on (see `splitbrain targets`).
     #[arg(long)]
     pub bug: Option<String>,
-    /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything).
-    #[arg(long, default_value = "fenced")]
-    pub resource: String,
+    /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything)
+    /// [default: fenced where the election gives tokens, open where it gives none].
+    #[arg(long)]
+    pub resource: Option<String>,
     /// Runs to do, each with the next seed; stops at the first run that is not valid.
     #[arg(long, default_value_t = 1, allow_hyphen_values = true, value_parser = whole_positive::<u32>)]
     pub test_count: u32,
@@ -70,7 +71,8 @@ pub struct Args {
     /// After settling, how long the cluster may take to have exactly one leader.
     #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub convergence_bound: Duration,
-    /// How long to wait for the first leader before reporting that none was elected.
+    /// How long from the start of the run the first leader may take; with none by then the run
+    /// skips its clients and faults and is unknown (nothing was tested).
     #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = positive_duration)]
     pub leader_timeout: Duration,
     /// Longest acceptable failover; with it, liveness gives a verdict.
@@ -176,14 +178,16 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         return Err(bad_input(format!("--nodes {}: give 1 to {}", a.nodes, net::MAX_NODES)));
     }
     let faults = faults(&a.nemesis)?;
-    let resource: Mode = a.resource.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
+    reachable(&a.nemesis, target, &faults)?;
+    let resource = resource(a, target)?;
     let concurrency = a.concurrency.unwrap_or(2 * a.nodes);
     if concurrency == 0 || concurrency > 1000 {
         return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
     }
-    let name = a.name.clone().unwrap_or_else(|| {
-        default_name(&a.target, a.bug.as_deref(), resource == Mode::Open, &faults)
-    });
+    // "open" in the name only where it was a choice: a tokenless election has no other mode.
+    let open = resource == Mode::Open && target.gives_tokens(a.bug.as_deref());
+    let name =
+        a.name.clone().unwrap_or_else(|| default_name(&a.target, a.bug.as_deref(), open, &faults));
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
     if let Some(why) = crate::cmd::paths::test_folder_problem(&a.store, &name) {
@@ -279,6 +283,48 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
         return Err(bad_input("--nemesis: empty; give e.g. partition,pause,kill or none"));
     }
     Ok(kinds)
+}
+
+/// The resource's mode: as asked, else fenced where the election gives tokens and open where
+/// it gives none; fenced without tokens is bad input (nothing could be fenced).
+fn resource(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Mode> {
+    let tokens = target.gives_tokens(a.bug.as_deref());
+    let Some(text) = &a.resource else {
+        return Ok(if tokens { Mode::Fenced } else { Mode::Open });
+    };
+    let mode: Mode = text.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
+    if mode == Mode::Fenced && !tokens {
+        let why = match &a.bug {
+            Some(bug) if target.gives_tokens(None) => {
+                format!("--bug {bug} takes the fencing tokens off the writes")
+            }
+            _ => format!("target {} gives no fencing token", target.name()),
+        };
+        return Err(bad_input(format!(
+            "--resource fenced: {why}, so there is nothing to fence; use --resource open (the default here)"
+        )));
+    }
+    Ok(mode)
+}
+
+/// Faults were asked for, and none of them can reach this target: the run would test nothing.
+fn reachable(
+    nemesis: &str,
+    target: &dyn launch::Target,
+    faults: &[FaultKind],
+) -> anyhow::Result<()> {
+    let Some(tp) = catalog::by_name(target.name()) else { return Ok(()) };
+    let notes: Vec<_> = faults.iter().map(|k| tp.never_reached(k.name())).collect();
+    if faults.is_empty() || notes.iter().any(Vec::is_empty) {
+        return Ok(());
+    }
+    let why: Vec<String> =
+        notes.iter().flatten().map(|f| format!("{}: {}", f.fault, f.note)).collect();
+    Err(bad_input(format!(
+        "--nemesis {nemesis}: no fault asked for reaches {} ({}), so the run would test nothing; add one that does, e.g. pause",
+        tp.name,
+        why.join("; ")
+    )))
 }
 
 fn timing(a: &Args) -> anyhow::Result<NodeTiming> {

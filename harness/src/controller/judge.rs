@@ -8,12 +8,15 @@
 //!
 //! Which checkers: the safety checkers, `convergence` (with the run's settle time and bound),
 //! `liveness` (figures; a verdict with `--max-failover`), and `linearizable` on the clients'
-//! register operations whenever the registry has it.
+//! register operations whenever the registry has it. Whether the run tested anything at all is
+//! `splitbrain_checkers::tested`, fed from the stored options ([`expected`]), so `analyze`
+//! gives the same answer as the run did.
 
 use super::story;
 use anyhow::Context;
 use serde_json::Value;
 use splitbrain_checkers::registry::{self, Options};
+use splitbrain_checkers::tested::{self, Expected};
 use splitbrain_checkers::{CheckResult, History, Verdict};
 use splitbrain_results::output::{self, Written};
 use splitbrain_results::terminal::{self, Style};
@@ -56,6 +59,18 @@ impl Params {
     }
 }
 
+/// What a run with these stored options must show to have tested anything: its first leader
+/// within `--leader-timeout`, and a fault if it asked for any (a bare history's rule where the
+/// options do not say).
+pub fn expected(options: &Value) -> Expected {
+    let faults = options.get("nemesis").and_then(Value::as_array).map_or(Vec::new(), |kinds| {
+        kinds.iter().filter_map(Value::as_str).map(str::to_string).collect()
+    });
+    let leader_within =
+        options.get("leader_timeout_s").and_then(Value::as_f64).map(Duration::from_secs_f64);
+    Expected { leader_within, faults }
+}
+
 /// The checkers every run gets, in report order.
 pub fn checker_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = registry::safety_defaults().to_vec();
@@ -74,7 +89,8 @@ pub fn judge(run: &RunDir, mut meta: RunMeta, params: &Params) -> anyhow::Result
         .map_err(|name| anyhow::anyhow!("the checker {name} is not in this build"))?;
     let checks = registry::run(&checkers, &history);
     meta.notes.extend(explain(&meta.options, &checks, &history));
-    let results = RunResults::new(meta, checks, &history);
+    let nothing = tested::nothing_tested(&history, &expected(&meta.options));
+    let results = RunResults::new(meta, checks, &history).with_nothing_tested(nothing);
     let written = output::write_results(run, &results, &history)?;
     Ok(Judged { results, history, written })
 }
@@ -142,14 +158,18 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
             fencing_moral(checks)
         )),
         (true, None) if failed("dual-writer").is_some() || failed("fencing").is_some() => notes
-            .push(
+            .push(format!(
                 "the resource ran open (--resource open): it accepted every write whatever its \
                  token. A deposed leader (paused or cut off) wrote after its successor had begun \
-                 to write, before it learned that it was deposed. Election alone cannot prevent \
-                 this; a fencing token can: with --resource fenced the resource refuses the \
-                 lower token."
-                    .to_string(),
-            ),
+                 to write, before it learned that it was deposed. {}",
+                fencing_moral(checks)
+            )),
+        (true, None) if tokenless(checks) => notes.push(
+            "the resource ran open: the writes carried no token (the election gives none, or \
+             the writers drop it), so there was nothing to fence; this run shows what the \
+             election alone guarantees."
+                .to_string(),
+        ),
         (true, None) => notes.push(
             "the resource ran open (--resource open): nothing was fenced, so this run shows \
              what the election alone guarantees."
@@ -164,14 +184,14 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
     notes
 }
 
+/// True when fencing did not apply: no write reached the resource with a token.
+fn tokenless(checks: &[CheckResult]) -> bool {
+    checks.iter().any(|c| c.checker == "fencing" && c.verdict == Verdict::NotApplicable)
+}
+
 /// What fencing would have done: refuse the lower token, unless the writes carried none.
 fn fencing_moral(checks: &[CheckResult]) -> &'static str {
-    let tokenless = checks.iter().any(|c| {
-        c.checker == "fencing"
-            && c.verdict == Verdict::Unknown
-            && c.details.get("decisions_without_token").and_then(Value::as_u64).unwrap_or(0) > 0
-    });
-    match tokenless {
+    match tokenless(checks) {
         true => {
             "Election alone cannot prevent this; a fencing token can, but these writes \
                  carried none, so not even a fenced resource could have refused them."
@@ -196,6 +216,23 @@ mod tests {
         assert!(notes[0].contains("fencing token"), "{notes:?}");
         assert!(notes.iter().all(|n| is_derived(n)));
         assert!(explain(&json!({"resource": "fenced"}), &[bad], &none).is_empty());
+    }
+
+    #[test]
+    fn an_open_resource_without_tokens_is_explained_as_the_only_mode_there_is() {
+        let na = CheckResult::not_applicable("fencing", "no token");
+        let notes = explain(&json!({"resource": "open"}), &[na], &History::default());
+        assert!(notes[0].contains("the writes carried no token"), "{notes:?}");
+        assert!(!notes[0].contains("--resource"), "{notes:?}");
+        assert!(notes.iter().all(|n| is_derived(n)));
+    }
+
+    #[test]
+    fn what_a_run_must_show_comes_back_from_stored_options() {
+        let e = expected(&json!({"leader_timeout_s": 2.0, "nemesis": ["pause", "kill"]}));
+        assert_eq!(e.leader_within, Some(Duration::from_secs(2)));
+        assert_eq!(e.faults, ["pause", "kill"]);
+        assert_eq!(expected(&json!({})), Expected::bare());
     }
 
     #[test]

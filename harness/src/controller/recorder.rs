@@ -11,7 +11,7 @@
 //! is remembered, not panicked on: the run goes on, and the controller reports the failure at
 //! the end, because a history with a hole must not be judged valid.
 
-use splitbrain_checkers::Record;
+use splitbrain_checkers::{Record, Type};
 use splitbrain_results::live::LiveTracker;
 use splitbrain_results::status::Status;
 use splitbrain_results::{Event, HistoryWriter};
@@ -24,6 +24,7 @@ pub struct Recorder {
     writer: HistoryWriter,
     live: Mutex<LiveTracker>,
     failure: OnceLock<String>,
+    first_elected: OnceLock<Duration>,
     next_process: AtomicI64,
 }
 
@@ -35,6 +36,7 @@ impl Recorder {
             writer,
             live: Mutex::new(LiveTracker::new(nodes)),
             failure: OnceLock::new(),
+            first_elected: OnceLock::new(),
             next_process: AtomicI64::new(first_free),
         }
     }
@@ -45,6 +47,9 @@ impl Recorder {
         match self.writer.append(event) {
             Ok(r) => {
                 live.observe(&r);
+                if r.kind == Type::Ok && r.f == "elected" && r.process.node().is_some() {
+                    let _ = self.first_elected.set(Duration::from_nanos(r.time));
+                }
                 Some(r)
             }
             Err(e) => {
@@ -62,6 +67,14 @@ impl Recorder {
     /// The node that most recently reported `elected` (and still believes it leads, if any does).
     pub fn leader(&self) -> Option<String> {
         self.lock().leader().map(str::to_string)
+    }
+
+    /// The history time of the first `elected` report, once there is one: what
+    /// `splitbrain_checkers::tested` measures the leader bound against.
+    pub fn first_elected(&self) -> Option<Duration> {
+        // Under the lock of `record`: a report stamped but not yet noted is waited for.
+        let _in_order = self.lock();
+        self.first_elected.get().copied()
     }
 
     /// The status line's content.

@@ -42,7 +42,7 @@ pub fn select(history: &History, checks: &[CheckResult]) -> Excerpt {
     let mut ex = Excerpt::default();
     let last = history.records.last().map_or(0, |r| r.index);
     let mut number = 0;
-    for c in checks.iter().filter(|c| c.verdict != Verdict::Valid) {
+    for c in checks.iter().filter(|c| matches!(c.verdict, Verdict::Invalid | Verdict::Unknown)) {
         let label = if c.verdict == Verdict::Invalid {
             number += 1;
             format!("{number} {}", c.checker)

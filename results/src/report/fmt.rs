@@ -81,6 +81,15 @@ pub fn verdict_class(v: Verdict) -> &'static str {
         Verdict::Valid => "valid",
         Verdict::Invalid => "invalid",
         Verdict::Unknown => "unknown",
+        Verdict::NotApplicable => "not-applicable",
+    }
+}
+
+/// A verdict as a badge says it ("not applicable" in words, the others as they are).
+pub fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::NotApplicable => "not applicable",
+        _ => verdict_class(v),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::details;
 use super::excerpt::Excerpt;
-use super::fmt::{cut, dur, esc, ms, verdict_class};
+use super::fmt::{cut, dur, esc, ms, verdict_class, verdict_text};
 
 /// Characters of a witness sentence shown in the header and the checks table.
 const WITNESS_CHARS: usize = 400;
@@ -42,7 +42,7 @@ pub fn header(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
         Verdict::Valid => "VALID".to_string(),
         Verdict::Invalid if n_invalid == 1 => "INVALID · 1 violation".to_string(),
         Verdict::Invalid => format!("INVALID · {n_invalid} violations"),
-        Verdict::Unknown => "UNKNOWN".to_string(),
+        Verdict::Unknown | Verdict::NotApplicable => "UNKNOWN".to_string(),
     };
     let mut s = format!(
         r#"<header class="top {cls}"><div class="verdict {cls}">{headline}</div><div class="title"><h1>{}</h1><div class="meta">{}</div></div></header>"#,
@@ -93,6 +93,9 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
             n = v.number,
         );
     }
+    if let Some(why) = &r.nothing_tested {
+        let _ = write!(s, r#"<li class="unknown"><b>? tested</b> {}</li>"#, esc(why));
+    }
     for c in r.checks.iter().filter(|c| c.verdict == Verdict::Unknown) {
         let _ = write!(
             s,
@@ -102,13 +105,25 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
             esc(&c.checker)
         );
     }
+    for c in r.checks.iter().filter(|c| c.verdict == Verdict::NotApplicable) {
+        let _ = write!(
+            s,
+            r#"<li class="not-applicable"><b>– {}</b> not applicable: {}</li>"#,
+            esc(&c.checker),
+            esc(&cut(&c.summary, WITNESS_CHARS)),
+        );
+    }
     if r.checks.is_empty() {
         s.push_str(r#"<li class="unknown"><b>no checks ran</b></li>"#);
     } else if r.verdict == Verdict::Valid {
+        let judged = r.checks.iter().filter(|c| c.verdict == Verdict::Valid).count();
+        let all = match judged == r.checks.len() {
+            true => format!("all {judged} checks valid"),
+            false => format!("all {judged} checks that apply valid"),
+        };
         let _ = write!(
             s,
-            r#"<li class="valid"><b>✓ all {} checks valid</b> no two leaders were seen acting at once in this history</li>"#,
-            r.checks.len()
+            r#"<li class="valid"><b>✓ {all}</b> no two leaders were seen acting at once in this history</li>"#,
         );
     }
     s.push_str("</ol>");
@@ -124,7 +139,7 @@ pub fn checks_table(checks: &[CheckResult]) -> String {
         let _ = write!(
             s,
             r##"<tr><td><a href="#check-{name}">{name}</a></td><td><span class="badge {cls}">{}</span></td><td>{}</td></tr>"##,
-            c.verdict,
+            verdict_text(c.verdict),
             esc(&cut(&c.summary, WITNESS_CHARS)),
             name = esc(&c.checker),
             cls = verdict_class(c.verdict),
@@ -140,7 +155,7 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
     let mut s = format!(
         r#"<section class="card check {cls}" id="check-{}"><h3><span class="badge {cls}">{}</span> {}</h3><p class="summary">{}</p>"#,
         esc(&c.checker),
-        c.verdict,
+        verdict_text(c.verdict),
         esc(&c.checker),
         esc(&cut(&c.summary, SECTION_CHARS))
     );

@@ -15,6 +15,8 @@ pub struct ThirdParty {
     pub needs: &'static [(&'static str, &'static str)],
     /// What its fencing token is.
     pub token: &'static str,
+    /// Whether its election gives a fencing token at all (the resource can fence only then).
+    pub gives_tokens: bool,
     /// Each fault, whether it reaches this target, and how.
     pub faults: &'static [FaultNote],
     /// How many nodes, from the first, run its servers (etcd members, the redis-server).
@@ -174,6 +176,7 @@ pub const ALL: [ThirdParty; 4] = [
         about: "etcd's election API (campaign with a lease, keep-alive, observe, resign) on a 3-member etcd cluster",
         needs: ETCD,
         token: "the leader key's create revision",
+        gives_tokens: true,
         faults: &ETCD_SERVER_FAULTS,
         servers: 3,
         clock_aim: ClockAim::Nowhere,
@@ -184,6 +187,7 @@ pub const ALL: [ThirdParty; 4] = [
         about: "client-go's leader election (a lease record, optimistic concurrency) on etcd's KV",
         needs: ETCD,
         token: "the record's leaderTransitions",
+        gives_tokens: true,
         faults: &K8S_FAULTS,
         servers: 3,
         clock_aim: ClockAim::Followers,
@@ -194,6 +198,7 @@ pub const ALL: [ThirdParty; 4] = [
         about: "a Redis lease as tutorials write it: SET NX PX to acquire, SET XX PX to renew without checking the owner",
         needs: REDIS,
         token: "none (null): the lease gives no token",
+        gives_tokens: false,
         faults: &REDIS_NAIVE_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
@@ -204,6 +209,7 @@ pub const ALL: [ThirdParty; 4] = [
         about: "a Redis lease renewed and released only while the value is ours (Lua), token from INCR at each acquisition",
         needs: REDIS,
         token: "an INCR counter taken at each acquisition (kept across a kill only with --durable)",
+        gives_tokens: true,
         faults: &REDIS_CAS_FAULTS,
         servers: 1,
         clock_aim: ClockAim::Servers,
@@ -248,6 +254,16 @@ impl ThirdParty {
     pub fn unreachable_faults(&self) -> impl Iterator<Item = &'static FaultNote> {
         self.faults.iter().filter(|f| !f.reaches)
     }
+
+    /// The notes of the fault `kind` (`"clock"`) when it reaches this target nowhere: every note
+    /// naming it says it changes nothing. Empty when it reaches somewhere.
+    pub fn never_reached(&self, kind: &str) -> Vec<&'static FaultNote> {
+        let notes: Vec<_> = self.faults.iter().filter(|f| f.fault.contains(kind)).collect();
+        match notes.iter().all(|f| !f.reaches) {
+            true => notes,
+            false => Vec::new(),
+        }
+    }
 }
 
 /// `program` in one of the folders of `path` (a `PATH`-style list), if it is an executable file.
@@ -286,6 +302,20 @@ mod tests {
         let redis_server_clock =
             REDIS_CLOCKS.iter().find(|f| f.fault.contains("Redis server")).unwrap();
         assert!(redis_server_clock.reaches);
+    }
+
+    #[test]
+    fn clock_faults_reach_etcd_nowhere_and_the_others_somewhere() {
+        let nowhere = |t: &str, kind: &str| !by_name(t).unwrap().never_reached(kind).is_empty();
+        assert!(nowhere("etcd", "clock"));
+        assert!(!nowhere("k8s-lease", "clock") && !nowhere("redis-cas", "clock"));
+        assert!(!nowhere("etcd", "pause") && !nowhere("etcd", "loss"));
+    }
+
+    #[test]
+    fn only_redis_naive_gives_no_token() {
+        let tokenless: Vec<_> = ALL.iter().filter(|t| !t.gives_tokens).map(|t| t.name).collect();
+        assert_eq!(tokenless, ["redis-naive"]);
     }
 
     #[test]

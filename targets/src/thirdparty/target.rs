@@ -126,4 +126,8 @@ impl Target for ThirdPartyTarget {
     fn unreachable_faults(&self) -> Vec<String> {
         self.info.unreachable_faults().map(|f| format!("{}: {}", f.fault, f.note)).collect()
     }
+
+    fn gives_tokens(&self, _bug: Option<&str>) -> bool {
+        self.info.gives_tokens
+    }
 }
