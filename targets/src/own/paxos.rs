@@ -6,7 +6,7 @@
 //! shares); rules tested in [`tests`](self) without sockets; the planted bugs
 //! `forget-promise`, `no-quorum-check` and `ignore-rank` of [`crate::bugs`] are switched here.
 //!
-//! Design notes:
+//! Design:
 //! - A ballot is (round, rank): the rank is the node's place in the natural order of the names,
 //!   so a ballot names its proposer and no two nodes share one. An acceptor promises a ballot
 //!   only of a round above the round it promised, or the very ballot it promised (a resend).
