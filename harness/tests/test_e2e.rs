@@ -1,6 +1,7 @@
 //! End-to-end runs of `splitbrain test` on this machine: a correct Raft cluster is judged valid,
-//! a planted bug is caught, and a controller killed with SIGKILL (or interrupted with SIGINT)
-//! leaves nothing running behind and a history that can still be judged.
+//! a planted bug is caught (and so are Paxos's, in [`paxos`]), and a controller killed with
+//! SIGKILL (or interrupted with SIGINT) leaves nothing running behind and a history that can
+//! still be judged.
 //!
 //! Each trial runs the real `splitbrain` binary in a child process (the sandbox must be entered
 //! by a process without threads). A trial is ignored, with the reason printed, where the machine
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+mod paxos;
 mod support;
 
 fn main() {
@@ -26,14 +28,10 @@ fn main() {
     if let Some(r) = &reason {
         eprintln!("test_e2e: ignoring the end-to-end trials: {r}");
     }
-    let trial = |name: &'static str, f: fn() -> Result<(), Failed>| {
-        Trial::test(name, move || {
-            let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-            f()
-        })
-        .with_ignored_flag(reason.is_some())
-    };
-    let trials = vec![
+    let ignored = reason.is_some();
+    let trial = |name: &'static str, f: fn() -> Result<(), Failed>| one_at_a_time(name, ignored, f);
+    let paxos = paxos::TRIALS.iter().map(|t| one_at_a_time(t.name, ignored, move || paxos::run(t)));
+    let mut trials = vec![
         trial("a_short_correct_raft_run_with_every_fault_is_valid", correct_raft_is_valid),
         trial("a_leader_that_never_steps_down_is_caught_by_convergence", planted_bug_is_invalid),
         trial("a_sigkilled_run_leaves_nothing_running_and_a_judgeable_history", sigkill_outer),
@@ -44,7 +42,21 @@ fn main() {
         trial("an_interrupted_run_heals_stops_and_judges_what_it_recorded", sigint),
         trial("a_run_whose_cluster_elects_no_leader_in_time_never_passes", no_leader_in_time),
     ];
+    trials.extend(paxos);
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// A trial that holds [`ONE_AT_A_TIME`] while it runs.
+fn one_at_a_time(
+    name: &'static str,
+    ignored: bool,
+    f: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    Trial::test(name, move || {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        f()
+    })
+    .with_ignored_flag(ignored)
 }
 
 fn test_cmd(store: &Path, extra: &[&str]) -> Command {

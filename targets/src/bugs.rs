@@ -2,7 +2,8 @@
 //! each a bug people have shipped. A planted bug must be caught by the harness; the same run
 //! without it must pass.
 //!
-//! Neighbours: the Raft elector ([`crate::own::raft`]) reads the election bugs; the node core
+//! Neighbours: the Raft and Paxos electors ([`crate::own::raft`], [`crate::own::paxos`]) read
+//! the election bugs; the node core
 //! ([`crate::node`]) reads `stale-read` and `no-fencing`; [`crate::launch`] lists them per target.
 
 use std::collections::BTreeSet;
@@ -21,12 +22,38 @@ pub enum Bug {
     StaleRead,
     /// Writes reach the resource without a token, so the resource cannot fence them.
     NoFencing,
+    /// Paxos promises live only in memory: a restarted acceptor promises a lower ballot.
+    ForgetPromise,
+    /// A Paxos proposer leads once phase 1 ends (all answered, or a heartbeat interval passed)
+    /// without counting its promises.
+    NoQuorumCheck,
+    /// A Paxos acceptor compares ballots by round only, so another node's Prepare of the round
+    /// it promised looks like a resend and is promised too: two leaders of one round. The `>=`
+    /// that Tencent's phxpaxos uses on ballots is right only because its ballot carries the
+    /// node id (phxpaxos issues 34 and 107 ask why); the same `>=` on rounds alone is this bug.
+    IgnoreRank,
 }
 
 impl Bug {
     /// Every bug, in documentation order.
-    pub const ALL: [Bug; 5] =
+    pub const ALL: [Bug; 8] = [
+        Bug::ForgetVote,
+        Bug::SmallQuorum,
+        Bug::NoStepdown,
+        Bug::StaleRead,
+        Bug::NoFencing,
+        Bug::ForgetPromise,
+        Bug::NoQuorumCheck,
+        Bug::IgnoreRank,
+    ];
+
+    /// The bugs of the Raft elector: its election bugs and the node core's.
+    pub const RAFT: [Bug; 5] =
         [Bug::ForgetVote, Bug::SmallQuorum, Bug::NoStepdown, Bug::StaleRead, Bug::NoFencing];
+
+    /// The bugs of the Paxos elector: its election bugs and the node core's.
+    pub const PAXOS: [Bug; 5] =
+        [Bug::ForgetPromise, Bug::NoQuorumCheck, Bug::IgnoreRank, Bug::StaleRead, Bug::NoFencing];
 
     /// The name given to `--bug`.
     pub fn name(self) -> &'static str {
@@ -36,6 +63,9 @@ impl Bug {
             Bug::NoStepdown => "no-stepdown",
             Bug::StaleRead => "stale-read",
             Bug::NoFencing => "no-fencing",
+            Bug::ForgetPromise => "forget-promise",
+            Bug::NoQuorumCheck => "no-quorum-check",
+            Bug::IgnoreRank => "ignore-rank",
         }
     }
 
@@ -51,6 +81,15 @@ impl Bug {
                 "the leader answers reads from its own copy without confirming it still leads"
             }
             Bug::NoFencing => "writes reach the resource without a token, so it cannot fence them",
+            Bug::ForgetPromise => {
+                "promises are kept only in memory: a restarted acceptor promises a lower ballot"
+            }
+            Bug::NoQuorumCheck => {
+                "a proposer leads when phase 1 ends without counting promises: leaders of one round"
+            }
+            Bug::IgnoreRank => {
+                "acceptors compare ballots by round only: two proposers of one round both win it"
+            }
         }
     }
 

@@ -187,10 +187,11 @@ pub struct OwnTarget {
     info: &'static ElectorInfo,
 }
 
-static OWN_TARGETS: [OwnTarget; 3] = [
+static OWN_TARGETS: [OwnTarget; 4] = [
     OwnTarget { info: &ELECTORS[0] },
     OwnTarget { info: &ELECTORS[1] },
     OwnTarget { info: &ELECTORS[2] },
+    OwnTarget { info: &ELECTORS[3] },
 ];
 
 /// Every target of this crate, the embedded default (`raft`) first.

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | [`elector`] | the [`Elector`] trait every election backend implements |
 //! | [`seat`] | what a node believes about leadership; the `elected`/`stepdown` reports |
-//! | [`own`] | Raft, Bully and Ring as pure state machines, driven over UDP |
+//! | [`own`] | Raft, Paxos, Bully and Ring as pure state machines, driven over UDP |
 //! | [`node`] | the node core: client server, leader work, resource client, command line |
 //! | [`protocol`], [`client`] | the client protocol, and the controller's client library |
 //! | [`resource`] | the fenced resource: server, client, decisions |
@@ -19,7 +19,7 @@
 //!
 //! ```text
 //! splitbrain-node --id n1 --listen HOST:PORT --peers n1=HOST:PORT,n2=HOST:PORT,…
-//!                 --elector raft|bully|ring --data-dir DIR --resource HOST:PORT
+//!                 --elector raft|paxos|bully|ring --data-dir DIR --resource HOST:PORT
 //!                 [--bug NAME]… [--election-timeout-ms 150-300] [--heartbeat-ms 50]
 //!                 [--work-interval-ms 100] [--resource-timeout-ms 500]
 //!                 [--confirm-timeout-ms 300] [--seed 0]
@@ -29,8 +29,8 @@
 //!   the same number): nodes reach each other at the addresses `--peers` gives. Each node may
 //!   have its own IP with the same port (node namespaces) or loopback addresses
 //!   (`127.0.x.y`, tests). A partition must drop UDP as well as TCP between the nodes.
-//! - `--data-dir` holds the elector's durable state (`raft.json`: `currentTerm` and `votedFor`);
-//!   a restart with the same directory resumes from it.
+//! - `--data-dir` holds the elector's durable state (`raft.json`: `currentTerm` and `votedFor`;
+//!   `paxos.json`: the promised ballot); a restart with the same directory resumes from it.
 //! - stdout carries only reports, one JSON line each, flushed at once:
 //!   `{"type":"ok","f":"elected","value":{"token":T,"term":X}}` when the node starts to lead
 //!   (`"term"` absent where the election has none), and

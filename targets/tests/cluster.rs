@@ -22,50 +22,52 @@ fn assert_no_token_claimed_twice(c: &TestCluster) {
 }
 
 #[test]
-fn raft_five_nodes_elect_exactly_one_leader_within_two_seconds() {
-    let c = TestCluster::start("raft", 5, None, Mode::Fenced);
-    let (leader, term) = c.one_leader(2 * SEC).expect("one leader within 2 s");
-    eprintln!("raft: {} leads term {term} after {:?}", c.name(leader), c.started.elapsed());
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(c.leaders(), vec![(leader, term)], "the same single leader 500 ms later");
-    for i in 0..5 {
-        let status = c.status(i).unwrap();
-        assert_eq!(
-            status.0["known_leader"],
-            json!(c.name(leader)),
-            "{} knows the leader",
-            c.name(i)
-        );
+fn raft_and_paxos_five_nodes_elect_exactly_one_leader_within_two_seconds() {
+    for target in ["raft", "paxos"] {
+        let c = TestCluster::start(target, 5, None, Mode::Fenced);
+        let (leader, term) = c.one_leader(2 * SEC).expect("one leader within 2 s");
+        eprintln!("{target}: {} leads {term} after {:?}", c.name(leader), c.started.elapsed());
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(c.leaders(), vec![(leader, term)], "{target}: the same single leader later");
+        for i in 0..5 {
+            let status = c.status(i).unwrap();
+            let known = &status.0["known_leader"];
+            assert_eq!(known, &json!(c.name(leader)), "{target}: {} knows the leader", c.name(i));
+        }
+        assert_no_token_claimed_twice(&c);
     }
-    assert_no_token_claimed_twice(&c);
 }
 
 #[test]
-fn raft_after_the_leader_is_killed_another_leads_with_a_higher_term_within_one_second() {
-    let mut c = TestCluster::start("raft", 5, None, Mode::Fenced);
-    let (old, old_term) = c.one_leader(2 * SEC).expect("a first leader");
-    c.kill(old);
-    let killed = Instant::now();
-    let (new, new_term) = c.one_leader(SEC).expect("a new leader within 1 s");
-    eprintln!("raft failover: {} term {new_term} after {:?}", c.name(new), killed.elapsed());
-    assert!(killed.elapsed() < SEC);
-    assert_ne!(new, old);
-    assert!(new_term > old_term);
-    assert_no_token_claimed_twice(&c);
+fn raft_and_paxos_after_the_leader_is_killed_another_leads_with_a_higher_token_within_1_s() {
+    for target in ["raft", "paxos"] {
+        let mut c = TestCluster::start(target, 5, None, Mode::Fenced);
+        let (old, old_term) = c.one_leader(2 * SEC).expect("a first leader");
+        c.kill(old);
+        let killed = Instant::now();
+        let (new, new_term) = c.one_leader(SEC).expect("a new leader within 1 s");
+        eprintln!("{target} failover: {} {new_term} after {:?}", c.name(new), killed.elapsed());
+        assert!(killed.elapsed() < SEC, "{target}");
+        assert_ne!(new, old, "{target}");
+        assert!(new_term > old_term, "{target}");
+        assert_no_token_claimed_twice(&c);
+    }
 }
 
 #[test]
-fn raft_a_killed_node_restarts_from_its_data_directory_and_follows() {
-    let mut c = TestCluster::start("raft", 3, None, Mode::Fenced);
-    let (leader, term) = c.one_leader(2 * SEC).expect("a leader");
-    let follower = (leader + 1) % 3;
-    c.kill(follower);
-    c.restart(follower);
-    let known = c.wait_for(2 * SEC, |c| {
-        let s = c.status(follower)?;
-        (s.0["known_leader"] == json!(c.name(leader))).then_some(s.0["term"].as_u64())
-    });
-    assert_eq!(known, Some(Some(term)), "it rejoins the same term under the same leader");
+fn raft_and_paxos_a_killed_node_restarts_from_its_data_directory_and_follows() {
+    for target in ["raft", "paxos"] {
+        let mut c = TestCluster::start(target, 3, None, Mode::Fenced);
+        let (leader, term) = c.one_leader(2 * SEC).expect("a leader");
+        let follower = (leader + 1) % 3;
+        c.kill(follower);
+        c.restart(follower);
+        let known = c.wait_for(2 * SEC, |c| {
+            let s = c.status(follower)?;
+            (s.0["known_leader"] == json!(c.name(leader))).then_some(s.0["term"].as_u64())
+        });
+        assert_eq!(known, Some(Some(term)), "{target}: it rejoins under the same leader");
+    }
 }
 
 fn highest_id_wins(target: &str) {

@@ -10,6 +10,7 @@ use crate::own::bully::Bully;
 use crate::own::driver::OwnElector;
 use crate::own::durable::DurableFile;
 use crate::own::net::PeerNet;
+use crate::own::paxos::Paxos;
 use crate::own::raft::Raft;
 use crate::own::ring::Ring;
 use crate::own::{Machine, MachineConfig};
@@ -31,7 +32,7 @@ pub const ELECTORS: &[ElectorInfo] = &[
     ElectorInfo {
         name: "raft",
         doc: "Raft's leader election: terms, persisted votes, majority quorum; token = term",
-        bugs: &Bug::ALL,
+        bugs: &Bug::RAFT,
     },
     ElectorInfo {
         name: "bully",
@@ -42,6 +43,11 @@ pub const ELECTORS: &[ElectorInfo] = &[
         name: "ring",
         doc: "Chang-Roberts ring election: highest id on the ring wins, no quorum; token = epoch",
         bugs: &[],
+    },
+    ElectorInfo {
+        name: "paxos",
+        doc: "Paxos phase 1 per ballot: persisted promises, majority quorum, leases; token = round",
+        bugs: &Bug::PAXOS,
     },
 ];
 
@@ -67,6 +73,7 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
         "raft" => own(cfg, "raft.json", |mc, state| Raft::new(mc, cfg.bugs.clone(), state, now)),
         "bully" => own(cfg, "bully.json", |mc, state| Bully::new(mc, state, now)),
         "ring" => own(cfg, "ring.json", |mc, state| Ring::new(mc, state, now)),
+        "paxos" => own(cfg, "paxos.json", |mc, state| Paxos::new(mc, cfg.bugs.clone(), state, now)),
         other => Err(unknown(other)),
     }
 }

@@ -38,7 +38,7 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// Every node's name and address, this one included.
     pub peers: Vec<(String, SocketAddr)>,
-    /// The election strategy (`raft`, `bully`, `ring`, …).
+    /// The election strategy (`raft`, `paxos`, `bully`, `ring`, …).
     pub elector: String,
     /// A third-party elector's options (`--elector-opt KEY=VALUE`), see [`crate::thirdparty::build`].
     pub elector_opts: Vec<(String, String)>,

@@ -3,7 +3,7 @@
 //! send, report on the seat), and answers confirmations.
 //!
 //! Neighbours: [`super::net`] carries the messages, [`super::durable`] the persisted state;
-//! [`super::raft`], [`super::bully`] and [`super::ring`] are the machines.
+//! [`super::raft`], [`super::paxos`], [`super::bully`] and [`super::ring`] are the machines.
 //!
 //! With `SPLITBRAIN_TRACE=1` in its environment, a node logs every message it receives and
 //! every action it takes on stderr.

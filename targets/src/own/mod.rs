@@ -1,4 +1,4 @@
-//! splitbrain's own electors: Raft, Bully and Ring, each a pure state machine ([`Machine`])
+//! splitbrain's own electors: Raft, Paxos, Bully and Ring, each a pure state machine ([`Machine`])
 //! driven by one shared event loop ([`driver::OwnElector`]) over UDP between the nodes.
 //!
 //! Neighbours: [`crate::node`] builds one of these from `--elector`; they publish on the
@@ -15,6 +15,7 @@ pub mod bully;
 pub mod driver;
 pub mod durable;
 pub mod net;
+pub mod paxos;
 pub mod raft;
 pub mod rank;
 pub mod ring;
