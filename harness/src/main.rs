@@ -1,7 +1,7 @@
 //! The `splitbrain` command line: parses the arguments, runs one subcommand, and turns its
 //! outcome into the exit status in this one place.
 //!
-//! Exit status (shared/HISTORY.md): 0 valid, 1 invalid, 2 unknown, 254 bad usage or input,
+//! Exit status (HISTORY.md): 0 valid, 1 invalid, 2 unknown, 254 bad usage or input,
 //! 255 the tool itself failed. Subcommands return the status of their verdict, or an error:
 //! a [`exit::BadInput`] anywhere in its chain means 254, anything else 255. The hidden `node`
 //! and `resource` subcommands are the processes the controller starts from its own executable
