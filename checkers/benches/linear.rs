@@ -3,7 +3,7 @@
 //! linear`. Prints medians over several runs; times the check alone (files are read and
 //! converted to operations before the clock starts), single-threaded.
 //!
-//! Reference (shared/porcupine-data/README.md): Porcupine checks the 102 Jepsen etcd histories
+//! Reference (fixtures/porcupine/README.md): Porcupine checks the 102 Jepsen etcd histories
 //! in about 0.6 s in total, etcd_002 alone in about 0.2 s; its kv c50 files in 0.14–0.22 s (ok)
 //! and 15–26 ms (bad).
 
@@ -21,12 +21,7 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 11;
 
 fn data() -> PathBuf {
-    let shared = std::env::var_os("SPLITBRAIN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("porcupine-data");
-    assert!(dir.is_dir(), "Porcupine's test data is missing: expected {}", dir.display());
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/porcupine")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

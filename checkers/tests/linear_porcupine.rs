@@ -1,8 +1,6 @@
 //! Every history Porcupine ships in its test data gets the verdict Porcupine's own tests
-//! expect (shared/porcupine-data/jepsen/EXPECTED; kv `-ok`/`-bad` by name).
-//!
-//! The data lives in `shared/` beside the repository (`../shared` from its root); set
-//! `SPLITBRAIN_SHARED` to point elsewhere. Missing data fails these tests: it is never skipped.
+//! expect (`fixtures/porcupine/jepsen/EXPECTED`; kv `-ok`/`-bad` by name), from the copy of
+//! that data in this repository (`fixtures/porcupine/README.md` says where it came from).
 
 use splitbrain_checkers::formats::{parse, Format};
 use splitbrain_checkers::linear::{check_history, FailedCas, ModelKind, Options};
@@ -11,15 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 fn data() -> PathBuf {
-    let shared = std::env::var_os("SPLITBRAIN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("porcupine-data");
-    assert!(
-        dir.join("jepsen/EXPECTED").is_file(),
-        "Porcupine's test data is missing: expected {} (shared/ beside the repository, or set SPLITBRAIN_SHARED)",
-        dir.display()
-    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/porcupine");
+    assert!(dir.join("jepsen/EXPECTED").is_file(), "missing {}", dir.display());
     dir
 }
 

@@ -8,7 +8,6 @@
 //!   it. Goal: at most 2 s. Needs a sandbox (root or user namespaces); skipped with the reason
 //!   otherwise, or when `SPLITBRAIN_BENCH_QUICK` is set (it takes a few minutes).
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 const RECORD_RUNS: usize = 5;
@@ -58,19 +57,6 @@ fn record() {
 fn verdict_skip_reason() -> Option<String> {
     if std::env::var_os("SPLITBRAIN_BENCH_QUICK").is_some() {
         return Some("SPLITBRAIN_BENCH_QUICK is set".into());
-    }
-    let node = Path::new(bin()).with_file_name("splitbrain-node");
-    if !node.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = bin().contains("/release/");
-        let mut c = Command::new(cargo);
-        c.args(["build", "-p", "splitbrain-targets", "--bin", "splitbrain-node"]);
-        if release {
-            c.arg("--release");
-        }
-        if !c.status().is_ok_and(|s| s.success()) || !node.is_file() {
-            return Some(format!("{} is missing and could not be built", node.display()));
-        }
     }
     let ok = Command::new(bin())
         .args(["sandbox", "--nodes", "1", "--", "true"])

@@ -119,14 +119,9 @@ fn a_runs_folder_is_read_through_its_history_file() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
-/// Porcupine's test data (shared/ beside the repository, or `SPLITBRAIN_SHARED`).
+/// A history of Porcupine's test data, vendored in `checkers/fixtures/porcupine`.
 fn porcupine(name: &str) -> String {
-    let shared = std::env::var_os("SPLITBRAIN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let path = shared.join("porcupine-data").join(name);
-    assert!(path.is_file(), "Porcupine's test data is missing: {}", path.display());
-    path.display().to_string()
+    fixture(&format!("porcupine/{name}"))
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! What the controller needs to start a target on its nodes, as plain data: for each node the
 //! server processes (none for the own electors; etcd or Redis members for third-party ones)
-//! and the candidate process (`splitbrain-node` with its arguments), plus whether a target can
+//! and the candidate process (the node program with its arguments), plus whether a target can
 //! run here and which planted bugs it has.
 //!
 //! Neighbours: the controller (`harness`) picks a [`Target`] with [`find`], asks
@@ -11,7 +11,10 @@
 //! Design: a plan is data, not a `Command`, because the sandbox starts processes inside node
 //! namespaces and loads the clock shim itself; the same plan runs on loopback in tests (give
 //! each node a `127.x.y.z` address). A restart after a kill uses the same spec: the data
-//! directory is kept, so the node resumes from its durable state.
+//! directory is kept, so the node resumes from its durable state. The node program is part of
+//! the [`Cluster`] the caller describes, not looked up here: the controller is its own node
+//! (`splitbrain node …`, [`NodeProgram::this_executable`]), while this crate's tests run the
+//! `splitbrain-node` binary cargo builds for them ([`NodeProgram::binary`]).
 
 use crate::bugs::Bug;
 use crate::node::electors::{ElectorInfo, ELECTORS};
@@ -85,6 +88,41 @@ pub struct Cluster {
     pub timing: NodeTiming,
     /// Where third-party candidates run and their lease; must be the default for own targets.
     pub layout: LayoutOptions,
+    /// The program every candidate runs.
+    pub node_program: NodeProgram,
+}
+
+/// The program that runs a candidate, and the arguments that come before the node's own
+/// (`--id`, `--listen`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeProgram {
+    /// An absolute path.
+    pub program: PathBuf,
+    /// Arguments before the node's own (`["node"]` for `splitbrain node …`).
+    pub args_prefix: Vec<String>,
+}
+
+impl NodeProgram {
+    /// The running executable's `node` subcommand: the `splitbrain` binary is its own node, so
+    /// installing or running it is all a test needs. Its path as `/proc/self/exe` names it, or
+    /// that link itself when the file is gone (replaced by a rebuild while it runs).
+    pub fn this_executable() -> NodeProgram {
+        let named = std::env::current_exe().ok().filter(|p| p.is_file());
+        NodeProgram {
+            program: named.unwrap_or_else(|| PathBuf::from("/proc/self/exe")),
+            args_prefix: vec!["node".into()],
+        }
+    }
+
+    /// A program that takes the node's arguments directly (the `splitbrain-node` binary).
+    pub fn binary(program: impl Into<PathBuf>) -> NodeProgram {
+        NodeProgram { program: program.into(), args_prefix: Vec::new() }
+    }
+
+    /// The candidate's whole argument list: the prefix, then `node_args`.
+    pub(crate) fn args(&self, node_args: Vec<String>) -> Vec<String> {
+        self.args_prefix.iter().cloned().chain(node_args).collect()
+    }
 }
 
 /// One process to start on one node.
@@ -101,7 +139,7 @@ pub struct ProcessSpec {
     /// Extra environment variables, on top of the caller's.
     pub env: Vec<(String, String)>,
     /// Whether preloading the clock shim reaches it (a program that reads the wall clock
-    /// through libc). For `splitbrain-node` with an own elector it does, but changes nothing:
+    /// through libc). For the node program with an own elector it does, but changes nothing:
     /// these electors time everything on the monotonic clock, so a clock fault must not break
     /// them, which is itself worth checking.
     pub clock_shim: bool,
@@ -118,7 +156,7 @@ pub struct NodePlan {
     pub node: String,
     /// Servers to start first (and wait for), in order.
     pub servers: Vec<ProcessSpec>,
-    /// The candidate (`splitbrain-node`), if one runs on this node.
+    /// The candidate (the [`NodeProgram`]), if one runs on this node.
     pub candidate: Option<ProcessSpec>,
     /// Where clients send operations for this node.
     pub client_addr: Option<SocketAddr>,
@@ -181,7 +219,7 @@ pub trait Target: Sync {
     }
 }
 
-/// One own elector as a target: a `splitbrain-node` candidate on every node, no servers.
+/// One own elector as a target: a node-program candidate on every node, no servers.
 #[derive(Debug)]
 pub struct OwnTarget {
     info: &'static ElectorInfo,
@@ -227,21 +265,21 @@ impl Target for OwnTarget {
     }
 
     fn available(&self) -> Result<(), String> {
-        node_program().map(|_| ())
+        Ok(())
     }
 
     fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError> {
         self.check(cluster)?;
-        let program = node_program().map_err(LaunchError::NotAvailable)?;
         let peers = peer_list(cluster);
         let plans = cluster.nodes.iter().map(|node| {
             let addr = SocketAddr::new(node.ip, cluster.port);
             let data = cluster.data_root.join(&node.name);
+            let args = node_args(self.info.name, cluster, node, &peers, &data);
             let candidate = ProcessSpec {
                 node: node.name.clone(),
                 role: "candidate".into(),
-                program: program.clone(),
-                args: node_args(self.info.name, cluster, node, &peers, &data),
+                program: cluster.node_program.program.clone(),
+                args: cluster.node_program.args(args),
                 env: Vec::new(),
                 clock_shim: true,
                 ready_addr: Some(addr),
@@ -328,32 +366,6 @@ pub(crate) fn node_args(
         args.extend(["--bug".into(), bug.clone()]);
     }
     args
-}
-
-/// The `splitbrain-node` program: `$SPLITBRAIN_NODE` if set, else next to the running
-/// executable, else one folder up (where cargo puts binaries when the running executable is a
-/// test in `target/<profile>/deps/`). `Err` says where it looked and how to build it.
-pub fn node_program() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("SPLITBRAIN_NODE") {
-        let path = PathBuf::from(path);
-        return match path.is_file() {
-            true => Ok(path),
-            false => Err(format!("SPLITBRAIN_NODE={} is not a file", path.display())),
-        };
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidates =
-        [Some(dir.join("splitbrain-node")), dir.parent().map(|d| d.join("splitbrain-node"))];
-    let found = candidates.iter().flatten().find(|p| p.is_file());
-    found.cloned().ok_or_else(|| {
-        format!(
-            "splitbrain-node not found next to {}: build it with `cargo build -p splitbrain-targets` \
-             (or set SPLITBRAIN_NODE to its path)",
-            exe.display()
-        )
-    })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ fn cluster(bug: Option<&str>) -> Cluster {
         seed: 7,
         timing: NodeTiming::default(),
         layout: LayoutOptions::default(),
+        node_program: NodeProgram::this_executable(),
     }
 }
 
@@ -58,4 +59,25 @@ fn every_node_gets_the_same_peer_list_its_own_address_and_data_directory() {
     assert!(joined.starts_with("--id n2 --listen 10.0.0.2:7000 --peers n1=10.0.0.1:7000,"));
     assert!(joined.contains("--data-dir /run/x/n2 --resource 10.0.0.254:9000"));
     assert!(joined.ends_with("--seed 7 --bug small-quorum"));
+}
+
+#[test]
+fn every_candidate_runs_the_node_program_with_its_prefix_before_the_node_arguments() {
+    let program = NodeProgram { program: "/bin/sb".into(), args_prefix: vec!["node".into()] };
+    let config = Cluster { node_program: program, ..cluster(None) };
+    for target in targets() {
+        let plans = target.plan(&config).unwrap();
+        for spec in plans.iter().filter_map(|p| p.candidate.as_ref()) {
+            assert_eq!(spec.program, PathBuf::from("/bin/sb"), "{}", target.name());
+            assert_eq!(spec.args[..3], ["node", "--id", spec.node.as_str()], "{}", target.name());
+        }
+    }
+}
+
+#[test]
+fn the_controller_is_its_own_node_program() {
+    let own = NodeProgram::this_executable();
+    assert_eq!(own.program, std::env::current_exe().unwrap());
+    assert_eq!(own.args_prefix, ["node"]);
+    assert!(NodeProgram::binary("/x/splitbrain-node").args_prefix.is_empty());
 }

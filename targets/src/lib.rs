@@ -1,5 +1,6 @@
-//! The systems under test of splitbrain: the node binary `splitbrain-node` with its electors,
-//! the fenced resource, and what the controller needs to start them.
+//! The systems under test of splitbrain: the node (`splitbrain node`, also built as the
+//! `splitbrain-node` binary) with its electors, the fenced resource, and what the controller
+//! needs to start them.
 //!
 //! # Map
 //!
@@ -16,6 +17,9 @@
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
 //! # `splitbrain-node`
+//!
+//! The controller starts each node as `splitbrain node ARGS` from its own executable
+//! ([`launch::NodeProgram::this_executable`]); `splitbrain-node ARGS` is the same program.
 //!
 //! ```text
 //! splitbrain-node --id n1 --listen HOST:PORT --peers n1=HOST:PORT,n2=HOST:PORT,…
@@ -92,8 +96,9 @@
 //!
 //! # Standalone resource
 //!
-//! `splitbrain-resource --listen IP:PORT [--mode fenced|open]` runs the same resource as a process
-//! and prints each decision on stdout as `{"type":"ok","f":"accept","value":{…}}` (or
+//! `splitbrain resource --listen IP:PORT [--mode fenced|open]` (or `splitbrain-resource …`)
+//! runs the same resource as a process and prints each decision on stdout as
+//! `{"type":"ok","f":"accept","value":{…}}` (or
 //! `{"type":"fail","f":"reject","error":"stale-token","value":{…}}`), in serial order.
 //!
 //! # Adding an election backend

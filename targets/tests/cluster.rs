@@ -193,10 +193,3 @@ fn bad_options_exit_2_with_one_line_naming_the_problem() {
         assert!(out.stdout.is_empty(), "nothing on stdout");
     }
 }
-
-#[test]
-fn the_launcher_finds_the_node_program_next_to_the_test() {
-    let found = splitbrain_targets::launch::node_program().unwrap();
-    let built = std::path::Path::new(env!("CARGO_BIN_EXE_splitbrain-node"));
-    assert_eq!(found.canonicalize().unwrap(), built.canonicalize().unwrap());
-}

@@ -3,7 +3,7 @@
 //! Neighbours: implements [`super::model::Model`] and [`super::model::FromHistory`]; used by
 //! [`super::check_history`] for `--model register` and `--model cas-register`.
 //!
-//! The model (shared/porcupine-data/README.md): a register holding a value or nil, starting at
+//! The model (`fixtures/porcupine/README.md`): a register holding a value or nil, starting at
 //! nil. `read` returns the current value; `write v` sets it; `cas [from to]` sets it to `to` when
 //! it holds `from`. An `ok` cas did so. A `fail` cas did not happen (HISTORY.md) unless the
 //! model is built with [`FailedCas::FoundOtherValue`], the reading of Jepsen's etcd test and of

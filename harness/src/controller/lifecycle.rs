@@ -363,6 +363,7 @@ fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> 
         seed: plan.seed,
         timing: plan.timing,
         layout: plan.layout,
+        node_program: launch::NodeProgram::this_executable(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! What the end-to-end tests of `splitbrain test` share: the binaries under test, whether this
-//! machine can open a sandbox, and a fresh store folder per trial.
+//! What the end-to-end tests of `splitbrain test` share: the binary under test (the controller
+//! starts its nodes from it), whether this machine can open a sandbox, and a fresh store folder
+//! per trial.
 //!
 //! Neighbours: `test_e2e.rs` (own targets) and `thirdparty_findings.rs` (etcd, Redis).
 
@@ -13,9 +14,6 @@ pub fn bin() -> &'static str {
 
 /// Why this machine cannot run a sandbox, if it cannot.
 pub fn sandbox_missing() -> Option<String> {
-    if let Err(e) = node_binary() {
-        return Some(e);
-    }
     let out = Command::new(bin())
         .args(["sandbox", "--nodes", "1", "--", "true"])
         .stdin(Stdio::null())
@@ -27,22 +25,6 @@ pub fn sandbox_missing() -> Option<String> {
             String::from_utf8_lossy(&o.stderr).trim()
         )),
         Err(e) => Some(format!("cannot run splitbrain: {e}")),
-    }
-}
-
-/// `splitbrain-node` next to `splitbrain`, built when missing (the controller starts it).
-fn node_binary() -> Result<(), String> {
-    let node = Path::new(bin()).with_file_name("splitbrain-node");
-    if node.is_file() {
-        return Ok(());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "-p", "splitbrain-targets", "--bin", "splitbrain-node"])
-        .status();
-    match built {
-        Ok(s) if s.success() && node.is_file() => Ok(()),
-        _ => Err(format!("{} is missing and could not be built", node.display())),
     }
 }
 

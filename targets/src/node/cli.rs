@@ -1,5 +1,5 @@
-//! The command line of `splitbrain-node` and its main: parse, check, build the elector, bind,
-//! run until SIGTERM or SIGINT.
+//! The command line of a node (`splitbrain node …`, or the `splitbrain-node` binary) and its
+//! main: parse, check, build the elector, bind, run until SIGTERM or SIGINT.
 //!
 //! Exit status: 0 after a clean stop, 2 for bad options (one line on stderr naming what is
 //! wrong), 1 when the node failed while running (its elector could not persist its state, …).
@@ -11,6 +11,7 @@ use crate::own::ElectionTiming;
 use crate::seat::stdout_reporter;
 use crate::stop::{self, Stop};
 use clap::Parser;
+use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -156,7 +157,17 @@ pub fn resolve(s: &str) -> Result<SocketAddr, String> {
 
 /// The whole `splitbrain-node` process.
 pub fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    main_from(std::env::args_os())
+}
+
+/// The whole node process, given its command line (the first item names the program, as
+/// `argv[0]` does; `splitbrain node` passes its own words there).
+pub fn main_from<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Args::try_parse_from(argv) {
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();

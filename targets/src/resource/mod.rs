@@ -6,6 +6,7 @@
 //! - [`register`]: the decisions, without I/O.
 //! - [`server`]: the TCP server the controller runs on a thread it owns ([`Resource`]).
 //! - [`client`]: what nodes use to talk to it.
+//! - [`cli`]: the resource as a process of its own (`splitbrain resource`).
 //!
 //! # Protocol (line-delimited JSON over TCP, one request per line, answers in order)
 //!
@@ -25,6 +26,7 @@
 //! never disturbs the clients' register. A token-less request is admitted unchecked
 //! ([`register`] says why).
 
+pub mod cli;
 pub mod client;
 pub mod register;
 pub mod server;

@@ -1,5 +1,5 @@
 //! The third-party targets as [`crate::launch::Target`]s: per node, the servers of
-//! [`super::layout`] and a `splitbrain-node` candidate with the usual arguments plus
+//! [`super::layout`] and a node-program candidate with the usual arguments plus
 //! `--elector NAME --elector-opt …`. They have no planted bugs: the recipes are what is tested.
 //!
 //! Neighbours: [`crate::launch::targets`] lists these after the own electors; the controller
@@ -10,9 +10,7 @@ use std::net::SocketAddr;
 use super::catalog::{self, Availability, ThirdParty};
 use super::layout::{layout, Layout, LayoutOptions};
 use super::plan::ServerPlan;
-use crate::launch::{
-    node_args, node_program, peer_list, Cluster, LaunchError, NodePlan, ProcessSpec, Target,
-};
+use crate::launch::{node_args, peer_list, Cluster, LaunchError, NodePlan, ProcessSpec, Target};
 
 /// One third-party target.
 #[derive(Debug)]
@@ -54,7 +52,6 @@ impl ThirdPartyTarget {
         let nodes: Vec<_> = cluster.nodes.iter().map(|n| (n.name.clone(), n.ip)).collect();
         let layout = layout(self.info.name, &nodes, &cluster.data_root, options)
             .map_err(|e| LaunchError::BadCluster(e.to_string()))?;
-        let program = node_program().map_err(LaunchError::NotAvailable)?;
         let peers = peer_list(cluster);
         let plans = cluster.nodes.iter().map(|node| {
             let addr = SocketAddr::new(node.ip, cluster.port);
@@ -71,8 +68,8 @@ impl ThirdPartyTarget {
                 ProcessSpec {
                     node: node.name.clone(),
                     role: "candidate".into(),
-                    program: program.clone(),
-                    args,
+                    program: cluster.node_program.program.clone(),
+                    args: cluster.node_program.args(args),
                     env: Vec::new(),
                     clock_shim: c.clock_shim,
                     ready_addr: Some(addr),
@@ -113,10 +110,12 @@ impl Target for ThirdPartyTarget {
     }
 
     fn available(&self) -> Result<(), String> {
-        if let Availability::Missing { programs, install } = self.info.availability() {
-            return Err(format!("{} not installed: {install}", programs.join(", ")));
+        match self.info.availability() {
+            Availability::Missing { programs, install } => {
+                Err(format!("{} not installed: {install}", programs.join(", ")))
+            }
+            _ => Ok(()),
         }
-        node_program().map(drop)
     }
 
     fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError> {

@@ -9,7 +9,7 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use splitbrain_targets::client::{Client, Reply};
 use splitbrain_targets::launch::{
-    self, Cluster, LayoutOptions, NodeAddr, NodePlan, NodeTiming, ProcessSpec,
+    self, Cluster, LayoutOptions, NodeAddr, NodePlan, NodeProgram, NodeTiming, ProcessSpec,
 };
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Mode, Resource};
@@ -39,7 +39,7 @@ impl Proc {
             std::fs::create_dir_all(dir).unwrap();
         }
         let err = std::fs::File::options().create(true).append(true).open(log).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_splitbrain-node"))
+        let mut child = Command::new(&spec.program)
             .args(&spec.args)
             .env("SPLITBRAIN_TRACE", "1")
             .stdin(Stdio::null())
@@ -169,6 +169,7 @@ impl TestCluster {
             seed: 11,
             timing: NodeTiming::default(),
             layout: LayoutOptions::default(),
+            node_program: NodeProgram::binary(env!("CARGO_BIN_EXE_splitbrain-node")),
         };
         let plans = launch::find(target).unwrap().plan(&cluster).unwrap();
         let started = Instant::now();

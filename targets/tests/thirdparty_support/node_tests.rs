@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Trial;
 use serde_json::Value;
-use splitbrain_targets::launch::{Cluster, NodeAddr, NodeTiming, ProcessSpec};
+use splitbrain_targets::launch::{Cluster, NodeAddr, NodeProgram, NodeTiming, ProcessSpec};
 use splitbrain_targets::resource::{Decision, Mode, Resource};
 use splitbrain_targets::thirdparty::layout::LayoutOptions;
 use splitbrain_targets::thirdparty::local::LocalProcess;
@@ -138,6 +138,7 @@ fn failover(target: &str, n: u8) -> Result<(), String> {
         seed: 3,
         timing: NodeTiming::default(),
         layout: LayoutOptions::default(),
+        node_program: NodeProgram::binary(env!("CARGO_BIN_EXE_splitbrain-node")),
     };
     let t = ThirdPartyTarget::find(target).ok_or("unknown target")?;
     let (plans, layout) = t.plan_with(&cluster, &LayoutOptions::default()).map_err(fail)?;
