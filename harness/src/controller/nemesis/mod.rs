@@ -8,7 +8,8 @@
 //! [`shapes`] makes the partitions, [`aim`] picks the nodes of the other faults.
 //!
 //! Choices come from the run's seed, dealt from shuffled decks so that even a short run covers
-//! every kind of fault, every partition shape and every aim:
+//! every kind of fault ([`schedule`]: from a time limit of 2 × kinds × interval on), every
+//! partition shape and every aim:
 //! - aims (pause, kill, clock, loss): `leader` (the node that most recently reported
 //!   `elected`), `random` (one node), `minority`, `majority` (random sets);
 //! - partitions: isolate the leader, the leader in a minority, three sides, random halves,
@@ -24,6 +25,7 @@
 pub mod aim;
 pub mod clocks;
 pub mod deck;
+pub mod schedule;
 pub mod shapes;
 pub mod storm;
 
@@ -124,7 +126,8 @@ pub struct Nemesis<'a> {
     parts: Parts<'a>,
     interval: Duration,
     rng: ChaCha8Rng,
-    kinds: Deck<FaultKind>,
+    seed: u64,
+    kinds: Vec<FaultKind>,
     cuts: Deck<Cut>,
     aims: Deck<Aim>,
     kills: Deck<KillMode>,
@@ -148,7 +151,8 @@ impl<'a> Nemesis<'a> {
             parts,
             interval,
             rng: super::seed::stream(seed, "nemesis", 0),
-            kinds: Deck::new(kinds),
+            seed,
+            kinds,
             cuts: Deck::new(Cut::ALL.to_vec()),
             aims: Deck::new(Aim::ALL.to_vec()),
             // Storms twice as often as held kills: a storm is what finds lost writes to disk,
@@ -176,33 +180,53 @@ impl<'a> Nemesis<'a> {
         self.parts
     }
 
-    /// Runs the schedule until `until` or `stop`; a fault in force then stays in force until
-    /// [`Nemesis::end_active`].
+    /// Runs the schedule ([`schedule::plan`]) until `until` or `stop`; a fault in force then
+    /// stays in force until [`Nemesis::end_active`].
     pub fn run(&mut self, until: Instant, stop: &Stop) {
-        let mut next = Instant::now();
-        loop {
-            next += self.interval;
-            if stop.sleep_until(next.min(until)) || Instant::now() >= until {
+        let start = Instant::now();
+        let limit = until.saturating_duration_since(start);
+        let plan = schedule::plan(&self.kinds, self.interval, limit, self.seed);
+        self.warn_if_short(plan.len());
+        for window in plan {
+            if stop.sleep_until(start + window.at) {
                 return;
             }
-            let Some(kind) = self.kinds.deal(&mut self.rng) else { return };
-            if kind == FaultKind::Clock {
-                self.end_held();
-            }
-            self.active = self.start(kind);
-            next += self.interval;
-            let window_end = next.min(until);
-            if matches!(self.active, Some(Active::Storm)) {
-                storm::run(self.parts, window_end, stop, &mut self.rng);
-            }
-            if stop.sleep_until(window_end) || Instant::now() >= until {
+            if !self.window(window.kind, (start + window.at + self.interval).min(until), stop) {
                 return;
-            }
-            match self.active {
-                Some(Active::Clock(_)) if self.clocks.held() => self.held = self.active.take(),
-                _ => self.end_active(),
             }
         }
+        // A held clock fault stays until the time limit, as it would through further windows.
+        stop.sleep_until(until);
+    }
+
+    /// Says so when the run has fewer fault windows than kinds (some kind never runs).
+    fn warn_if_short(&self, windows: usize) {
+        if windows < self.kinds.len() {
+            self.parts.log.info(format!(
+                "nemesis: {windows} fault window(s) for {} kinds: a run sees every kind from --time-limit {} s on",
+                self.kinds.len(),
+                schedule::covering_limit(self.kinds.len(), self.interval).as_secs_f64()
+            ));
+        }
+    }
+
+    /// One fault window until `end`; false when `stop` cut it short.
+    fn window(&mut self, kind: FaultKind, end: Instant, stop: &Stop) -> bool {
+        if kind == FaultKind::Clock {
+            self.end_held();
+        }
+        self.active = self.start(kind);
+        if matches!(self.active, Some(Active::Storm)) {
+            storm::run(self.parts, end, stop, &mut self.rng);
+        }
+        if stop.sleep_until(end) {
+            return false;
+        }
+        match self.active {
+            Some(Active::Clock(_)) if self.clocks.held() => self.held = self.active.take(),
+            _ => self.end_active(),
+        }
+        true
     }
 
     /// Ends the faults in force (a held clock fault too), if any, and records their ends.
