@@ -1,4 +1,6 @@
-//! `junit.xml`: the run as one JUnit test suite, one test case per checker, for CI systems.
+//! `junit.xml`: the run as one JUnit test suite, one test case per checker, for CI systems;
+//! and [`render_series`], several runs in one document, one test suite each (`--test-count`'s
+//! combined file, and the shape a drill's file takes).
 //!
 //! Neighbours: renders a [`RunResults`]; quotes history lines through [`crate::evidence`].
 //!
@@ -28,31 +30,58 @@ pub const MAX_EVIDENCE_LINES: usize = 50;
 /// empty one when it could not be read: the indices are still listed).
 pub fn render(results: &RunResults, history: &History) -> String {
     let suite = format!("splitbrain.{}", results.run.test);
-    let count = |v| results.checks.iter().filter(|c| c.verdict == v).count();
-    let seconds = results.history.duration_ns as f64 / 1e9;
+    document(&[(suite, results, history)])
+}
+
+/// Renders several runs as one JUnit document: one `<testsuite>` per run, in the order given,
+/// each named `splitbrain.<test>.<n>` (from 1) with the run's seed among its properties, and
+/// its test cases exactly as in that run's own `junit.xml`.
+pub fn render_series(runs: &[(&RunResults, &History)]) -> String {
+    let suites: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, (r, h))| (format!("splitbrain.{}.{}", r.run.test, i + 1), *r, *h))
+        .collect();
+    document(&suites)
+}
+
+/// The document: totals over every suite, then each suite (its name, results, history).
+fn document(suites: &[(String, &RunResults, &History)]) -> String {
+    let checks = || suites.iter().flat_map(|(_, r, _)| &r.checks);
+    let count = |v| checks().filter(|c| c.verdict == v).count();
+    let seconds: f64 = suites.iter().map(|(_, r, _)| r.history.duration_ns as f64 / 1e9).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         "<testsuites name=\"splitbrain\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{seconds:.3}\">",
-        results.checks.len(),
+        checks().count(),
         count(Verdict::Invalid),
         count(Verdict::Unknown),
     );
+    for (suite, results, history) in suites {
+        testsuite(&mut x, suite, results, history);
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+fn testsuite(x: &mut String, suite: &str, results: &RunResults, history: &History) {
+    let count = |v| results.checks.iter().filter(|c| c.verdict == v).count();
+    let seconds = results.history.duration_ns as f64 / 1e9;
     let _ = writeln!(
         x,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{seconds:.3}\" timestamp=\"{}\">",
-        attr(&suite),
+        attr(suite),
         results.checks.len(),
         count(Verdict::Invalid),
         count(Verdict::Unknown),
         attr(results.run.started.trim_end_matches('Z')),
     );
-    properties(&mut x, results);
+    properties(x, results);
     for check in &results.checks {
-        testcase(&mut x, &suite, check, history);
+        testcase(x, suite, check, history);
     }
-    x.push_str("  </testsuite>\n</testsuites>\n");
-    x
+    x.push_str("  </testsuite>\n");
 }
 
 fn properties(x: &mut String, results: &RunResults) {
