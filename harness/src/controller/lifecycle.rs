@@ -24,8 +24,9 @@ use super::options::Plan;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use anyhow::Context;
+use splitbrain_checkers::CheckResult;
 use splitbrain_nemesis::{Net, Sandbox};
-use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
+use splitbrain_results::{output, stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
 use splitbrain_targets::launch::{self, NodeAddr};
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Resource};
@@ -37,12 +38,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Outcome {
-    /// The exit status of its verdict.
+    /// The exit status of its verdict (255 when it could not start, or its history could
+    /// not be written).
     pub code: u8,
     /// True when a signal cut it short.
     pub interrupted: bool,
+    /// Its folder in the store.
+    pub run: RunDir,
+    /// Why it could not start (the network, the resource or the target's processes), if so.
+    pub failure: Option<anyhow::Error>,
 }
 
 /// What the phases left for the judge.
@@ -97,17 +103,40 @@ fn finish(
     meta.versions = f.versions;
     meta.ended = Some(stamp::rfc3339(SystemTime::now()));
     let params = Params { settle: plan.settle, bound: plan.bound, max_failover: plan.max_failover };
-    let judged = judge::judge(run, meta, &params)?;
+    let mut judged = judge::judge(run, meta, &params)?;
+    if let Some(e) = &f.failure {
+        could_not_start(run, &mut judged, e)?;
+    }
     if let Some(t) = f.limit_reached {
         log.info(format!("from the time limit to the verdict: {:.2} s", t.elapsed().as_secs_f64()));
     }
     log.finish();
     judged.print_summary();
-    if let Some(e) = f.failure {
-        return Err(e.context(format!("the run failed (results in {})", run.path().display())));
-    }
-    let code = if recorder.failure().is_some() { 255 } else { judged.exit_code() };
-    Ok(Outcome { code, interrupted })
+    let failure = f
+        .failure
+        .map(|e| e.context(format!("the run failed (results in {})", run.path().display())));
+    let code = match recorder.failure().is_some() || failure.is_some() {
+        true => 255,
+        false => judged.exit_code(),
+    };
+    Ok(Outcome { code, interrupted, run: run.clone(), failure })
+}
+
+/// A run that could not start leads its results with the cause, in one line, as a check of
+/// its own (`run`, unknown): the summary, results.json and junit.xml all name it first,
+/// instead of only the checkers' "nothing to judge".
+fn could_not_start(
+    run: &RunDir,
+    judged: &mut judge::Judged,
+    e: &anyhow::Error,
+) -> anyhow::Result<()> {
+    let cause = format!("the run could not start: {e:#}").replace('\n', " ");
+    judged.results.run.notes.push(cause.clone());
+    let mut checks = vec![CheckResult::unknown("run", cause)];
+    checks.append(&mut judged.results.checks);
+    judged.results.set_checks(checks, &judged.history);
+    judged.written = output::write_results(run, &judged.results, &judged.history)?;
+    Ok(())
 }
 
 /// Everything the run started, in the order it must stop.
