@@ -24,9 +24,8 @@ use super::options::Plan;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use anyhow::Context;
-use splitbrain_checkers::CheckResult;
 use splitbrain_nemesis::{Net, Sandbox};
-use splitbrain_results::{output, stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
+use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
 use splitbrain_targets::launch::{self, NodeAddr};
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Resource};
@@ -105,7 +104,7 @@ fn finish(
     let params = Params { settle: plan.settle, bound: plan.bound, max_failover: plan.max_failover };
     let mut judged = judge::judge(run, meta, &params)?;
     if let Some(e) = &f.failure {
-        could_not_start(run, &mut judged, e)?;
+        judged.could_not_start(run, &format!("{e:#}"))?;
     }
     if let Some(t) = f.limit_reached {
         log.info(format!("from the time limit to the verdict: {:.2} s", t.elapsed().as_secs_f64()));
@@ -120,23 +119,6 @@ fn finish(
         false => judged.exit_code(),
     };
     Ok(Outcome { code, interrupted, run: run.clone(), failure })
-}
-
-/// A run that could not start leads its results with the cause, in one line, as a check of
-/// its own (`run`, unknown): the summary, results.json and junit.xml all name it first,
-/// instead of only the checkers' "nothing to judge".
-fn could_not_start(
-    run: &RunDir,
-    judged: &mut judge::Judged,
-    e: &anyhow::Error,
-) -> anyhow::Result<()> {
-    let cause = format!("the run could not start: {e:#}").replace('\n', " ");
-    judged.results.run.notes.push(cause.clone());
-    let mut checks = vec![CheckResult::unknown("run", cause)];
-    checks.append(&mut judged.results.checks);
-    judged.results.set_checks(checks, &judged.history);
-    judged.written = output::write_results(run, &judged.results, &judged.history)?;
-    Ok(())
 }
 
 /// Everything the run started, in the order it must stop.

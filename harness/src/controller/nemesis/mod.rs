@@ -186,7 +186,9 @@ impl<'a> Nemesis<'a> {
         let start = Instant::now();
         let limit = until.saturating_duration_since(start);
         let plan = schedule::plan(&self.kinds, self.interval, limit, self.seed);
-        self.warn_if_short(plan.len());
+        if let Some(line) = schedule::shortfall(self.kinds.len(), plan.len(), self.interval) {
+            self.parts.log.info(format!("nemesis: {line}"));
+        }
         for window in plan {
             if stop.sleep_until(start + window.at) {
                 return;
@@ -197,17 +199,6 @@ impl<'a> Nemesis<'a> {
         }
         // A held clock fault stays until the time limit, as it would through further windows.
         stop.sleep_until(until);
-    }
-
-    /// Says so when the run has fewer fault windows than kinds (some kind never runs).
-    fn warn_if_short(&self, windows: usize) {
-        if windows < self.kinds.len() {
-            self.parts.log.info(format!(
-                "nemesis: {windows} fault window(s) for {} kinds: a run sees every kind from --time-limit {} s on",
-                self.kinds.len(),
-                schedule::covering_limit(self.kinds.len(), self.interval).as_secs_f64()
-            ));
-        }
     }
 
     /// One fault window until `end`; false when `stop` cut it short.

@@ -44,6 +44,16 @@ pub fn covering_limit(kinds: usize, interval: Duration) -> Duration {
     interval * 2 * kinds as u32
 }
 
+/// When a run has fewer windows than kinds (some kind never runs): what to give instead.
+pub fn shortfall(kinds: usize, windows: usize, interval: Duration) -> Option<String> {
+    (windows < kinds).then(|| {
+        format!(
+            "{windows} fault window(s) for {kinds} kinds: a run sees every kind from --time-limit {} s on",
+            covering_limit(kinds, interval).as_secs_f64()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +110,13 @@ mod tests {
     fn the_default_faults_need_30_s_at_the_default_interval_and_20_s_has_two_windows() {
         let interval = Duration::from_secs(5);
         assert_eq!(covering_limit(3, interval), Duration::from_secs(30));
-        assert_eq!(openings(interval, Duration::from_secs(20)).count(), 2);
+        let windows = openings(interval, Duration::from_secs(20)).count();
+        assert_eq!(windows, 2);
+        assert_eq!(
+            shortfall(3, windows, interval).as_deref(),
+            Some("2 fault window(s) for 3 kinds: a run sees every kind from --time-limit 30 s on")
+        );
+        assert_eq!(shortfall(3, 3, interval), None);
     }
 
     #[test]
