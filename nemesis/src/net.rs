@@ -125,6 +125,17 @@ impl Net {
         b
     }
 
+    /// Deletes the veths first, by name: deleting one end takes its peer with it at once,
+    /// whereas a namespace's own links go only when the kernel frees the namespace, which is
+    /// asynchronous (and waits for its last process to be gone), so the next network's veths
+    /// would meet them.
+    fn teardown_batch(&self) -> String {
+        let mut batch: String = self.veths.iter().map(|v| format!("link del {v}\n")).collect();
+        batch.extend(self.nodes.iter().map(|n| format!("netns del {}\n", n.name)));
+        batch.push_str(&format!("link del {BRIDGE}\n"));
+        batch
+    }
+
     /// Inside each node: lo up, the address, eth0 up (one `ip -n NODE -batch` each, in parallel).
     fn configure_nodes(&self) -> Result<()> {
         std::thread::scope(|s| {
@@ -289,19 +300,6 @@ pub fn enter_node(name: &str) -> Result<()> {
     })?;
     sys::setns_net(fd.as_fd())
         .map_err(|e| Error::os(format!("entering the namespace of {name}"), e))
-}
-
-impl Net {
-    /// Deletes the veths first, by name: deleting one end takes its peer with it at once,
-    /// whereas a namespace's own links go only when the kernel frees the namespace, which is
-    /// asynchronous (and waits for its last process to be gone), so the next network's veths
-    /// would meet them.
-    fn teardown_batch(&self) -> String {
-        let mut batch: String = self.veths.iter().map(|v| format!("link del {v}\n")).collect();
-        batch.extend(self.nodes.iter().map(|n| format!("netns del {}\n", n.name)));
-        batch.push_str(&format!("link del {BRIDGE}\n"));
-        batch
-    }
 }
 
 /// The controller-side veth names of network number `built` of this sandbox (`sbv0-1`,
