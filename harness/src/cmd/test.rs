@@ -119,7 +119,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             let path = series_junit(&runs)?;
             if last {
                 let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "junit of all {} runs: {}", runs.len(), path.display());
+                let n = runs.len();
+                let runs = if n == 1 { "1 run".to_string() } else { format!("{n} runs") };
+                let _ = writeln!(out, "junit of the series ({runs}): {}", path.display());
             }
         }
         if let Some(e) = outcome.failure {
