@@ -22,13 +22,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A history file of `lines` in a fresh temporary folder.
-fn history(name: &str, lines: &[&str]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("splitbrain-verdict-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+/// A history file of `lines` in a fresh temporary folder (gone when the value is dropped).
+fn history(name: &str, lines: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir =
+        tempfile::Builder::new().prefix("splitbrain-verdict-cli-").tempdir().expect("a temp dir");
+    let path = dir.path().join(name);
     std::fs::write(&path, lines.join("\n") + "\n").expect("write history");
-    path
+    (dir, path)
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn a_healthy_history_without_tokens_exits_0_with_the_token_checkers_not_applicab
 
 #[test]
 fn a_history_with_a_leader_but_no_completed_write_is_unknown_saying_nothing_was_tested() {
-    let path = history(
+    let (_dir, path) = history(
         "no-write.jsonl",
         &[
             r#"{"index":0,"time":1,"process":"n1","type":"ok","f":"elected","value":{"token":1}}"#,
@@ -84,8 +84,9 @@ fn a_run_that_could_test_nothing_is_refused_with_254_and_one_line() {
         ),
         (&["--target", "etcd", "--nemesis", "clock"], "--nemesis clock: no fault asked for reaches etcd (clock on etcd servers: etcd is a Go program"),
     ];
-    let store =
-        std::env::temp_dir().join(format!("splitbrain-verdict-store-{}", std::process::id()));
+    let tmp =
+        tempfile::Builder::new().prefix("splitbrain-verdict-store-").tempdir().expect("a temp dir");
+    let store = tmp.path().join("store");
     for (args, says) in table {
         let mut all = vec!["test", "--store", store.to_str().unwrap()];
         all.extend_from_slice(args);

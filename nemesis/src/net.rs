@@ -21,7 +21,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -33,8 +33,10 @@ pub const BRIDGE: &str = "sb0";
 pub const CONTROLLER_ADDR: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 254);
 const PREFIX: u8 = 24;
 
-/// Only one node network at a time per sandbox: names and addresses are fixed.
+/// Only one node network at a time per sandbox: node names and addresses are fixed.
 static UP: AtomicBool = AtomicBool::new(false);
+/// How many node networks this sandbox has built: each names its veths after its number.
+static BUILT: AtomicU32 = AtomicU32::new(0);
 
 /// One node: its name (`n3`) and address (10.99.0.3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -50,6 +52,8 @@ pub struct Node {
 /// sandbox build several networks in turn).
 pub struct Net {
     nodes: Vec<Node>,
+    /// The controller-side end of each node's veth, in node order.
+    veths: Vec<String>,
     tools: Tools,
     netns: Vec<OwnedFd>,
     pub(crate) firewall: Mutex<Firewall>,
@@ -79,6 +83,7 @@ impl Net {
             .collect();
         let mut net = Net {
             nodes,
+            veths: veth_names(BUILT.fetch_add(1, Ordering::SeqCst), n),
             tools,
             netns: Vec::new(),
             firewall: Mutex::new(Firewall::default()),
@@ -110,8 +115,7 @@ impl Net {
     /// One `ip -batch` for the namespaces, the bridge and the veths.
     fn links_batch(&self) -> String {
         let mut b = format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\naddr add {CONTROLLER_ADDR}/{PREFIX} dev {BRIDGE}\n");
-        for (i, n) in self.nodes.iter().enumerate() {
-            let v = format!("sbv{}", i + 1);
+        for (n, v) in self.nodes.iter().zip(&self.veths) {
             b.push_str(&format!(
                 "netns add {0}\nlink add {v} type veth peer name eth0 netns {0}\n",
                 n.name
@@ -119,6 +123,17 @@ impl Net {
             b.push_str(&format!("link set {v} master {BRIDGE}\nlink set {v} up\n"));
         }
         b
+    }
+
+    /// Deletes the veths first, by name: deleting one end takes its peer with it at once,
+    /// whereas a namespace's own links go only when the kernel frees the namespace, which is
+    /// asynchronous (and waits for its last process to be gone), so the next network's veths
+    /// would meet them.
+    fn teardown_batch(&self) -> String {
+        let mut batch: String = self.veths.iter().map(|v| format!("link del {v}\n")).collect();
+        batch.extend(self.nodes.iter().map(|n| format!("netns del {}\n", n.name)));
+        batch.push_str(&format!("link del {BRIDGE}\n"));
+        batch
     }
 
     /// Inside each node: lo up, the address, eth0 up (one `ip -n NODE -batch` each, in parallel).
@@ -293,6 +308,13 @@ pub fn enter_node(name: &str) -> Result<()> {
         .map_err(|e| Error::os(format!("entering the namespace of {name}"), e))
 }
 
+/// The controller-side veth names of network number `built` of this sandbox (`sbv0-1`,
+/// `sbv1-1`, …): unique per network, so a veth the kernel still holds from an earlier network
+/// cannot collide with the next one's. At most 12 characters (the kernel allows 15).
+fn veth_names(built: u32, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("sbv{}-{i}", built % 100_000)).collect()
+}
+
 /// True when a TCP connect to `addr` gets any answer (accepted or refused) within `limit`.
 pub(crate) fn answers(addr: SocketAddr, limit: Duration) -> bool {
     match TcpStream::connect_timeout(&addr, limit) {
@@ -327,10 +349,7 @@ impl Drop for Net {
         }
         *self.firewall.get_mut().unwrap_or_else(|e| e.into_inner()) = Firewall::default();
         self.netns.clear();
-        let mut batch: String =
-            self.nodes.iter().map(|n| format!("netns del {}\n", n.name)).collect();
-        batch.push_str(&format!("link del {BRIDGE}\n"));
-        let _ = tools::run(&self.tools.ip, &["-force", "-batch", "-"], &batch);
+        let _ = tools::run(&self.tools.ip, &["-force", "-batch", "-"], &self.teardown_batch());
         if self.hosts_mounted {
             let _ = sys::umount(Path::new("/etc/hosts"));
         }
@@ -341,6 +360,15 @@ impl Drop for Net {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn veth_names_differ_between_networks_and_fit_the_kernel_s_limit() {
+        let first = super::veth_names(0, 3);
+        assert_eq!(first, ["sbv0-1", "sbv0-2", "sbv0-3"]);
+        assert!(super::veth_names(1, 3).iter().all(|v| !first.contains(v)));
+        let longest = super::veth_names(u32::MAX, super::MAX_NODES);
+        assert!(longest.iter().all(|v| v.len() <= 15), "{:?}", longest.last());
+    }
+
     #[test]
     fn a_net_and_its_processes_can_be_shared_across_threads() {
         fn shared<T: Send + Sync>() {}

@@ -27,7 +27,7 @@ fn main() {
     }
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    for &(name, _) in scenarios::ALL {
+    for name in scenarios::ALL.iter().map(|s| s.0).chain([scenarios::REBUILD]) {
         trials.push(trial(name, false));
         trials.push(trial(name, true));
     }

@@ -1,4 +1,6 @@
-//! `junit.xml`: the run as one JUnit test suite, one test case per checker, for CI systems.
+//! `junit.xml`: the run as one JUnit test suite, one test case per checker, for CI systems;
+//! and [`render_series`], several runs in one document, one test suite each (`--test-count`'s
+//! combined file, and the shape a drill's file takes).
 //!
 //! Neighbours: renders a [`RunResults`]; quotes history lines through [`crate::evidence`].
 //!
@@ -32,35 +34,70 @@ pub const MAX_EVIDENCE_LINES: usize = 50;
 /// empty one when it could not be read: the indices are still listed).
 pub fn render(results: &RunResults, history: &History) -> String {
     let suite = format!("splitbrain.{}", results.run.test);
+    document(&[(suite, results, history)])
+}
+
+/// Renders several runs as one JUnit document: one `<testsuite>` per run, in the order given,
+/// each named `splitbrain.<test>.<n>` (from 1) with the run's seed among its properties, and
+/// its test cases exactly as in that run's own `junit.xml`.
+pub fn render_series(runs: &[(&RunResults, &History)]) -> String {
+    let suites: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, (r, h))| (format!("splitbrain.{}.{}", r.run.test, i + 1), *r, *h))
+        .collect();
+    document(&suites)
+}
+
+/// A run's test cases: `tested` first when it tested nothing, then one per checker.
+fn cases(results: &RunResults) -> Vec<CheckResult> {
     let tested = results.nothing_tested.as_ref().map(|why| CheckResult::unknown("tested", why));
-    let cases: Vec<&CheckResult> = tested.iter().chain(&results.checks).collect();
-    let count = |v| cases.iter().filter(|c| c.verdict == v).count();
-    let seconds = results.history.duration_ns as f64 / 1e9;
+    tested.into_iter().chain(results.checks.iter().cloned()).collect()
+}
+
+/// How many of `cases` have verdict `v`.
+fn count(cases: &[CheckResult], v: Verdict) -> usize {
+    cases.iter().filter(|c| c.verdict == v).count()
+}
+
+/// The document: totals over every suite, then each suite (its name, results, history).
+fn document(suites: &[(String, &RunResults, &History)]) -> String {
+    let all: Vec<CheckResult> = suites.iter().flat_map(|(_, r, _)| cases(r)).collect();
+    let seconds: f64 = suites.iter().map(|(_, r, _)| r.history.duration_ns as f64 / 1e9).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         "<testsuites name=\"splitbrain\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\">",
-        cases.len(),
-        count(Verdict::Invalid),
-        count(Verdict::Unknown),
-        count(Verdict::NotApplicable),
+        all.len(),
+        count(&all, Verdict::Invalid),
+        count(&all, Verdict::Unknown),
+        count(&all, Verdict::NotApplicable),
     );
+    for (suite, results, history) in suites {
+        testsuite(&mut x, suite, results, history);
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+fn testsuite(x: &mut String, suite: &str, results: &RunResults, history: &History) {
+    let cases = cases(results);
+    let seconds = results.history.duration_ns as f64 / 1e9;
     let _ = writeln!(
         x,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\" timestamp=\"{}\">",
-        attr(&suite),
+        attr(suite),
         cases.len(),
-        count(Verdict::Invalid),
-        count(Verdict::Unknown),
-        count(Verdict::NotApplicable),
+        count(&cases, Verdict::Invalid),
+        count(&cases, Verdict::Unknown),
+        count(&cases, Verdict::NotApplicable),
         attr(results.run.started.trim_end_matches('Z')),
     );
-    properties(&mut x, results);
-    for check in cases {
-        testcase(&mut x, &suite, check, history);
+    properties(x, results);
+    for check in &cases {
+        testcase(x, suite, check, history);
     }
-    x.push_str("  </testsuite>\n</testsuites>\n");
-    x
+    x.push_str("  </testsuite>\n");
 }
 
 fn properties(x: &mut String, results: &RunResults) {

@@ -10,6 +10,7 @@
 //!     <timestamp>/                             e.g. 20260427T153012.123Z
 //!       history.jsonl results.json report.html junit.xml harness.log
 //!       nodes/<node>/…                         each process's output
+//!     <timestamp>.series.junit.xml             `--test-count N`: the N runs from this one on
 //! ```
 //!
 //! Neighbours: the controller creates a run with [`Store::create_run`] and writes into its
@@ -19,9 +20,12 @@
 //! Design: `latest` is updated when a run is created, not when it ends, so a run that was
 //! killed is still the one `latest` shows. It is replaced atomically (a new symlink renamed over
 //! the old), so a reader never sees it missing. Links are relative, so a store can be moved.
-//! Two runs of one test started in the same millisecond get `-1`, `-2`… suffixes.
+//! Two runs of one test started in the same millisecond get `-1`, `-2`… suffixes. Two
+//! controllers creating runs at once move the links under a lock (`flock` of the store folder
+//! itself) and only forward: a link that already points at a later run (by timestamp) stays.
 
 use crate::stamp;
+use nix::fcntl::{Flock, FlockArg};
 use splitbrain_checkers::Verdict;
 use std::fs;
 use std::io::{self, Write};
@@ -128,9 +132,17 @@ impl Store {
         let (name, path) = create_unique(&test_dir, &stamp)?;
         let run = RunDir { path };
         fs::create_dir(run.nodes()).map_err(io_err(&run.nodes()))?;
-        replace_link(&test_dir.join(files::LATEST), Path::new(&name))?;
-        replace_link(&self.root.join(files::LATEST), &Path::new(test).join(&name))?;
+        let _lock = LinkLock::take(&self.root);
+        advance_link(&test_dir.join(files::LATEST), Path::new(&name))?;
+        advance_link(&self.root.join(files::LATEST), &Path::new(test).join(&name))?;
         Ok(run)
+    }
+
+    /// Where the combined JUnit of a series of runs (`--test-count`) goes: beside the folder
+    /// of its first run, `<test>/<timestamp>.series.junit.xml`.
+    pub fn series_junit(first: &RunDir) -> PathBuf {
+        let name = first.path.file_name().unwrap_or_default().to_string_lossy();
+        first.path.with_file_name(format!("{name}.series.junit.xml"))
     }
 
     /// Every stored run, newest first (by timestamp, then test name).
@@ -188,6 +200,46 @@ fn create_unique(dir: &Path, stamp: &str) -> Result<(String, PathBuf), StoreErro
     }
     let path = dir.join(stamp);
     Err(io_err(&path)(io::Error::new(io::ErrorKind::AlreadyExists, "1000 runs in one millisecond")))
+}
+
+/// The store's lock while the `latest` links move; released when dropped. Held for
+/// microseconds, so waiting for it is bounded (2 s); past that the links move without it
+/// (at worst `latest` names the older of two runs begun in the same instant).
+struct LinkLock {
+    _held: Option<Flock<fs::File>>,
+}
+
+impl LinkLock {
+    fn take(root: &Path) -> LinkLock {
+        let Ok(mut file) = fs::File::open(root) else { return LinkLock { _held: None } };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(held) => return LinkLock { _held: Some(held) },
+                Err((back, _)) => file = back,
+            }
+            if std::time::Instant::now() >= deadline {
+                return LinkLock { _held: None };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+/// Points `link` at `target` unless it points at a run begun later already (a controller
+/// that started after this one but created its folder first).
+fn advance_link(link: &Path, target: &Path) -> Result<(), StoreError> {
+    let later = fs::read_link(link).is_ok_and(|now| run_order(&now) > run_order(target));
+    match later {
+        true => Ok(()),
+        false => replace_link(link, target),
+    }
+}
+
+/// How runs sort: by their folder's timestamp (the last component), then by test.
+fn run_order(link_target: &Path) -> (String, String) {
+    let part = |p: Option<&std::ffi::OsStr>| p.unwrap_or_default().to_string_lossy().into_owned();
+    (part(link_target.file_name()), part(link_target.iter().next()))
 }
 
 /// Points the symlink `link` at `target`, atomically replacing whatever link was there.
@@ -282,14 +334,20 @@ impl RunDir {
     /// Writes `name` in the run folder atomically (a temporary file renamed over it), so a
     /// reader (or a crash) never sees half a report.
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.path.join(name);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .permissions(fs::Permissions::from_mode(0o644))
-            .tempfile_in(&self.path)
-            .map_err(io_err(&self.path))?;
-        tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
-        tmp.persist(&path).map_err(|e| io_err(&path)(e.error))?;
-        Ok(path)
+        write_atomic(&self.path.join(name), bytes)
     }
+}
+
+/// Writes `path` atomically: a temporary file beside it, renamed over it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .permissions(fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
+    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
+    Ok(path.to_path_buf())
 }

@@ -81,34 +81,29 @@ fn probe(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("splitbrain-paths-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("splitbrain-paths-{name}-")).tempdir().unwrap()
     }
 
     #[test]
     fn a_store_that_does_not_exist_yet_is_fine_and_is_not_created() {
-        let dir = scratch("new");
+        let tmp = scratch("new");
+        let dir = tmp.path();
         let store = dir.join("a/b/store");
         assert_eq!(store_problem(&store), None);
         assert!(!dir.join("a").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_file_in_the_way_is_named() {
-        let dir = scratch("file");
-        let file = dir.join("f");
+        let tmp = scratch("file");
+        let file = tmp.path().join("f");
         std::fs::write(&file, "").unwrap();
         let said = store_problem(&file).unwrap();
         assert!(said.ends_with("f is a file, not a folder"), "{said}");
         let said = store_problem(&file.join("store")).unwrap();
         let want = format!("/store: {} is a file, not a folder", file.display());
         assert!(said.ends_with(&want), "{said}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -12,10 +12,13 @@ use crate::controller::nemesis::FaultKind;
 use crate::controller::options::{default_name, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
+use splitbrain_checkers::reader;
 use splitbrain_nemesis::{net, tools::Tools, Sandbox};
+use splitbrain_results::{junit, store, RunDir, RunResults, Store};
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -119,22 +122,51 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Tools::find().map_err(sandbox_error)?;
     let sandbox = Sandbox::enter().map_err(sandbox_error)?;
     splitbrain_targets::stop::install_signal_handlers()?;
-    let mut code = 0;
+    let mut runs = Vec::new();
     for i in 0..plan.test_count {
         let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
-        code = outcome.code;
+        runs.push(outcome.run.clone());
+        let last = outcome.failure.is_some()
+            || outcome.code != 0
+            || outcome.interrupted
+            || i + 1 == plan.test_count;
         if plan.test_count > 1 {
-            eprintln!("splitbrain: {}", tally(&plan, i, outcome));
+            eprintln!("splitbrain: {}", tally(&plan, i, &outcome));
+            let path = series_junit(&runs)?;
+            if last {
+                let mut out = std::io::stdout().lock();
+                let n = runs.len();
+                let runs = if n == 1 { "1 run".to_string() } else { format!("{n} runs") };
+                let _ = writeln!(out, "junit of the series ({runs}): {}", path.display());
+            }
         }
-        if code != 0 || outcome.interrupted {
-            break;
+        if let Some(e) = outcome.failure {
+            return Err(e);
+        }
+        if last {
+            return Ok(outcome.code);
         }
     }
-    Ok(code)
+    Ok(0)
+}
+
+/// Writes the series' combined JUnit beside its first run's folder (again after each run, so
+/// a series cut short still has one); returns where.
+fn series_junit(runs: &[RunDir]) -> anyhow::Result<PathBuf> {
+    let mut read = Vec::new();
+    for run in runs {
+        let results = RunResults::read(&run.results())?;
+        // Without its history a run's cases still list their evidence indices.
+        let history = reader::read_path(run.history()).unwrap_or_default();
+        read.push((results, history));
+    }
+    let pairs: Vec<_> = read.iter().map(|(r, h)| (r, h)).collect();
+    let path = Store::series_junit(&runs[0]);
+    Ok(store::write_atomic(&path, junit::render_series(&pairs).as_bytes())?)
 }
 
 /// After run `i` of `--test-count`: how many passed, and why the series stops, if it does.
-fn tally(plan: &Plan, i: u32, outcome: lifecycle::Outcome) -> String {
+fn tally(plan: &Plan, i: u32, outcome: &lifecycle::Outcome) -> String {
     let verdict = match outcome.code {
         0 => "valid",
         1 => "invalid",

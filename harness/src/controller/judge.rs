@@ -118,6 +118,19 @@ impl Judged {
     pub fn exit_code(&self) -> u8 {
         self.results.verdict.exit_code() as u8
     }
+
+    /// For a run that could not start: leads its results with the cause in one line, as a
+    /// check of its own (`run`, unknown) and a note (which `analyze` keeps), so the summary,
+    /// results.json and junit.xml name it first, not only the checkers' "nothing to judge".
+    pub fn could_not_start(&mut self, run: &RunDir, cause: &str) -> anyhow::Result<()> {
+        let cause = format!("the run could not start: {cause}").replace('\n', " ");
+        self.results.run.notes.push(cause.clone());
+        let mut checks = vec![CheckResult::unknown("run", cause)];
+        checks.append(&mut self.results.checks);
+        self.results.set_checks(checks, &self.history);
+        self.written = output::write_results(run, &self.results, &self.history)?;
+        Ok(())
+    }
 }
 
 /// A results.json for a run that has begun: its facts, and an `unknown` verdict until the run

@@ -37,12 +37,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Outcome {
-    /// The exit status of its verdict.
+    /// The exit status of its verdict (255 when it could not start, or its history could
+    /// not be written).
     pub code: u8,
     /// True when a signal cut it short.
     pub interrupted: bool,
+    /// Its folder in the store.
+    pub run: RunDir,
+    /// Why it could not start (the network, the resource or the target's processes), if so.
+    pub failure: Option<anyhow::Error>,
 }
 
 /// What the phases left for the judge.
@@ -97,17 +102,23 @@ fn finish(
     meta.versions = f.versions;
     meta.ended = Some(stamp::rfc3339(SystemTime::now()));
     let params = Params { settle: plan.settle, bound: plan.bound, max_failover: plan.max_failover };
-    let judged = judge::judge(run, meta, &params)?;
+    let mut judged = judge::judge(run, meta, &params)?;
+    if let Some(e) = &f.failure {
+        judged.could_not_start(run, &format!("{e:#}"))?;
+    }
     if let Some(t) = f.limit_reached {
         log.info(format!("from the time limit to the verdict: {:.2} s", t.elapsed().as_secs_f64()));
     }
     log.finish();
     judged.print_summary();
-    if let Some(e) = f.failure {
-        return Err(e.context(format!("the run failed (results in {})", run.path().display())));
-    }
-    let code = if recorder.failure().is_some() { 255 } else { judged.exit_code() };
-    Ok(Outcome { code, interrupted })
+    let failure = f
+        .failure
+        .map(|e| e.context(format!("the run failed (results in {})", run.path().display())));
+    let code = match recorder.failure().is_some() || failure.is_some() {
+        true => 255,
+        false => judged.exit_code(),
+    };
+    Ok(Outcome { code, interrupted, run: run.clone(), failure })
 }
 
 /// Everything the run started, in the order it must stop.

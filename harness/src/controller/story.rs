@@ -67,46 +67,120 @@ pub fn dual_write(history: &History, check: &CheckResult) -> Option<String> {
 }
 
 /// One paragraph on a cluster that did not converge: which nodes still said they lead in their
-/// final status, under which tokens, and whether the resource refused their writes meanwhile.
+/// final status, under which tokens, and whether the resource refused their writes meanwhile;
+/// `None` when fewer than two final statuses say they lead (the checker's own sentence then
+/// says what was wrong: no leader at all, or a node that gave no status).
 pub fn non_convergence(history: &History, check: &CheckResult) -> Option<String> {
-    let statuses: Vec<&Record> = check
-        .evidence
-        .iter()
-        .filter_map(|&i| history.records.get(i as usize))
-        .filter(|r| r.f == "status")
-        .collect();
-    if statuses.len() < 2 {
+    let leaders = final_leaders(history, check);
+    if leaders.len() < 2 {
         return None;
     }
-    let mut leaders: Vec<(String, Option<i64>)> =
-        statuses.iter().map(|r| (writer(r).unwrap_or("?").to_string(), r.token())).collect();
-    leaders.sort_by_key(|(_, t)| *t);
-    let named: Vec<String> = leaders
-        .iter()
-        .map(|(n, t)| match t {
-            Some(t) => format!("{n} (token {t})"),
-            None => n.clone(),
-        })
-        .collect();
-    let newest = leaders.last().map(|(n, _)| n.as_str()).unwrap_or("?");
+    let named: Vec<String> = leaders.iter().map(FinalLeader::text).collect();
+    let newest = leaders.last().map_or("?", |l| l.node);
+    let deposed = deposed(&leaders);
     let mut s = format!(
-        "{} each still said they lead in their final status: {}",
+        "{} each still said they lead in their final status{}",
         list(&named),
-        match leaders.len() - 1 {
-            1 => "the leader that was deposed never stepped down".to_string(),
-            n => format!("{n} leaders that were deposed never stepped down"),
+        match deposed.len() {
+            0 => String::new(),
+            1 => ": the leader that was deposed never stepped down".to_string(),
+            n => format!(": {n} leaders that were deposed never stepped down"),
         }
     );
-    s += &format!(" (the newest is {newest}).");
-    let deposed = &leaders[..leaders.len() - 1];
-    let stale = rejects_of(history, deposed.iter().map(|(n, _)| n.as_str()));
+    s += &format!(" (the newest is {newest}{}).", newest_because(&leaders));
+    s += &shared_token(&leaders);
+    let older = &leaders[..leaders.len() - 1];
+    let stale = rejects_of(history, older.iter().map(|l| l.node));
     if stale > 0 {
+        let whose = match deposed.len() == older.len() {
+            true => "the deposed leaders'".to_string(),
+            false => {
+                format!("{}'s", list(&older.iter().map(|l| l.node.to_string()).collect::<Vec<_>>()))
+            }
+        };
         s += &format!(
-            " The resource refused {stale} of the deposed leaders' writes as stale, so fencing \
-             kept the data safe; without convergence the bug would not show."
+            " The resource refused {stale} of {whose} writes as stale, so fencing kept the data \
+             safe; without convergence the bug would not show."
         );
     }
     Some(s)
+}
+
+/// A node whose final status says it leads: its token, and its election that status follows.
+struct FinalLeader<'h> {
+    node: &'h str,
+    token: Option<i64>,
+    elected: Option<&'h Record>,
+}
+
+impl FinalLeader<'_> {
+    fn text(&self) -> String {
+        match self.token {
+            Some(t) => format!("{} (token {t})", self.node),
+            None => self.node.to_string(),
+        }
+    }
+
+    /// Newer means a higher token, and under one token (or none) the later election.
+    fn age(&self) -> (Option<i64>, Option<u64>) {
+        (self.token, self.elected.map(|e| e.index))
+    }
+}
+
+/// The statuses in `check`'s evidence that say they lead, oldest leader first.
+fn final_leaders<'h>(history: &'h History, check: &CheckResult) -> Vec<FinalLeader<'h>> {
+    let mut leaders: Vec<FinalLeader<'h>> = check
+        .evidence
+        .iter()
+        .filter_map(|&i| history.records.get(i as usize))
+        .filter(|r| r.f == "status" && r.value.get("leader").and_then(Value::as_bool) == Some(true))
+        .map(|r| {
+            let node = writer(r).unwrap_or("?");
+            FinalLeader { node, token: r.token(), elected: election(history, node, r) }
+        })
+        .collect();
+    leaders.sort_by_key(FinalLeader::age);
+    leaders
+}
+
+/// The leaders a newer token deposed: all but the newest, or, when the newest holds a token,
+/// those under a lower one (two under one token were both elected: neither was deposed).
+fn deposed<'a, 'h>(leaders: &'a [FinalLeader<'h>]) -> &'a [FinalLeader<'h>] {
+    let Some((newest, older)) = leaders.split_last() else { return leaders };
+    match newest.token {
+        Some(t) => {
+            &older[..older.iter().take_while(|l| !matches!(l.token, Some(x) if x >= t)).count()]
+        }
+        None => older,
+    }
+}
+
+/// Why the newest is the newest when its token does not tell: it was elected last.
+fn newest_because(leaders: &[FinalLeader<'_>]) -> String {
+    let [.., before, newest] = leaders else { return String::new() };
+    match (newest.token == before.token, newest.elected) {
+        (true, Some(e)) => {
+            format!(", elected last under {}, at {}, line {}", token_text(e), at(e), e.index)
+        }
+        _ => String::new(),
+    }
+}
+
+/// When the newest leaders share a token, the sentence that says whose fault that is.
+fn shared_token(leaders: &[FinalLeader<'_>]) -> String {
+    let Some(t) = leaders.last().and_then(|l| l.token) else { return String::new() };
+    let sharing: Vec<String> =
+        leaders.iter().filter(|l| l.token == Some(t)).map(|l| l.node.to_string()).collect();
+    let holders = list(&sharing);
+    match sharing.len() {
+        0 | 1 => String::new(),
+        2 => {
+            format!(" {holders} both hold token {t}: the election handed one token to two leaders.")
+        }
+        n => {
+            format!(" {holders} all hold token {t}: the election handed one token to {n} leaders.")
+        }
+    }
 }
 
 /// `a`, `a and b`, `a, b and c`.

@@ -144,3 +144,46 @@ fn without_a_fault_of_the_old_leader_the_story_says_so() {
     assert!(story.contains("with no pause or partition of n2 in between"), "{story}");
     assert!(dual_write(&h, &CheckResult::invalid("dual-writer", "?", vec![0])).is_none());
 }
+
+/// The golden histories of `harness/fixtures/story/` (real runs, trimmed: see its README),
+/// judged by convergence with the runs' settle time and bound.
+mod golden {
+    use super::*;
+    use splitbrain_checkers::convergence::{Convergence, ConvergenceConfig};
+    use splitbrain_checkers::registry::Checker;
+    use std::time::Duration;
+
+    fn judged(name: &str) -> (History, CheckResult) {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/story").join(name);
+        let h = splitbrain_checkers::reader::read_path(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let config = ConvergenceConfig {
+            settle: Duration::from_millis(500),
+            bound: Duration::from_secs(10),
+        };
+        let check = Convergence(config).check(&h);
+        assert_eq!(check.verdict, splitbrain_checkers::Verdict::Invalid, "{}", check.summary);
+        (h, check)
+    }
+
+    #[test]
+    fn with_no_leader_at_all_no_node_is_said_to_still_lead() {
+        let (h, check) = judged("no-leader-at-all.jsonl");
+        assert!(check.summary.contains("no node said it leads"), "{}", check.summary);
+        assert_eq!(non_convergence(&h, &check), None);
+    }
+
+    #[test]
+    fn of_two_leaders_on_one_token_the_newest_is_the_one_elected_last() {
+        let (h, check) = judged("small-quorum-two-leaders-one-token.jsonl");
+        assert_eq!(
+            non_convergence(&h, &check).as_deref(),
+            Some(
+                "n2 (token 5) and n1 (token 5) each still said they lead in their final status \
+                 (the newest is n1, elected last under token 5, at 6.51 s, line 4). n2 and n1 \
+                 both hold token 5: the election handed one token to two leaders."
+            )
+        );
+    }
+}

@@ -20,14 +20,6 @@ impl<T: Clone> Deck<T> {
         Deck { items, next: 0 }
     }
 
-    /// Whether `item` is in the deck.
-    pub fn contains(&self, item: &T) -> bool
-    where
-        T: PartialEq,
-    {
-        self.items.contains(item)
-    }
-
     /// The next item; `None` for an empty deck.
     pub fn deal(&mut self, rng: &mut ChaCha8Rng) -> Option<T> {
         if self.items.is_empty() {

@@ -8,7 +8,8 @@
 //! [`shapes`] makes the partitions, [`aim`] picks the nodes of the other faults.
 //!
 //! Choices come from the run's seed, dealt from shuffled decks so that even a short run covers
-//! every kind of fault, every partition shape and every aim:
+//! every kind of fault ([`schedule`]: from a time limit of 2 × kinds × interval on), every
+//! partition shape and every aim:
 //! - aims (pause, kill, clock, loss): `leader` (the node that most recently reported
 //!   `elected`), `random` (one node), `minority`, `majority` (random sets), among every node or,
 //!   with `--aim servers`, among a third-party target's server nodes ([`aim::Scope`]);
@@ -25,6 +26,7 @@
 pub mod aim;
 pub mod clocks;
 pub mod deck;
+pub mod schedule;
 pub mod shapes;
 pub mod storm;
 
@@ -126,7 +128,8 @@ pub struct Nemesis<'a> {
     parts: Parts<'a>,
     interval: Duration,
     rng: ChaCha8Rng,
-    kinds: Deck<FaultKind>,
+    seed: u64,
+    kinds: Vec<FaultKind>,
     cuts: Deck<Cut>,
     aims: Deck<Aim>,
     kills: Deck<KillMode>,
@@ -152,7 +155,8 @@ impl<'a> Nemesis<'a> {
             parts,
             interval,
             rng: super::seed::stream(seed, "nemesis", 0),
-            kinds: Deck::new(kinds),
+            seed,
+            kinds,
             cuts: Deck::new(Cut::ALL.to_vec()),
             aims: Deck::new(Aim::ALL.to_vec()),
             // Storms twice as often as held kills: a storm is what finds lost writes to disk,
@@ -189,33 +193,44 @@ impl<'a> Nemesis<'a> {
         self.parts
     }
 
-    /// Runs the schedule until `until` or `stop`; a fault in force then stays in force until
-    /// [`Nemesis::end_active`].
+    /// Runs the schedule ([`schedule::plan`]) until `until` or `stop`; a fault in force then
+    /// stays in force until [`Nemesis::end_active`].
     pub fn run(&mut self, until: Instant, stop: &Stop) {
-        let mut next = Instant::now();
-        loop {
-            next += self.interval;
-            if stop.sleep_until(next.min(until)) || Instant::now() >= until {
+        let start = Instant::now();
+        let limit = until.saturating_duration_since(start);
+        let plan = schedule::plan(&self.kinds, self.interval, limit, self.seed);
+        if let Some(line) = schedule::shortfall(self.kinds.len(), plan.len(), self.interval) {
+            self.parts.log.info(format!("nemesis: {line}"));
+        }
+        for window in plan {
+            if stop.sleep_until(start + window.at) {
                 return;
             }
-            let Some(kind) = self.kinds.deal(&mut self.rng) else { return };
-            if kind == FaultKind::Clock {
-                self.end_held();
-            }
-            self.active = self.start(kind);
-            next += self.interval;
-            let window_end = next.min(until);
-            if matches!(self.active, Some(Active::Storm)) {
-                storm::run(self.parts, &self.scope, window_end, stop, &mut self.rng);
-            }
-            if stop.sleep_until(window_end) || Instant::now() >= until {
+            if !self.window(window.kind, (start + window.at + self.interval).min(until), stop) {
                 return;
-            }
-            match self.active {
-                Some(Active::Clock(_)) if self.clocks.held() => self.held = self.active.take(),
-                _ => self.end_active(),
             }
         }
+        // A held clock fault stays until the time limit, as it would through further windows.
+        stop.sleep_until(until);
+    }
+
+    /// One fault window until `end`; false when `stop` cut it short.
+    fn window(&mut self, kind: FaultKind, end: Instant, stop: &Stop) -> bool {
+        if kind == FaultKind::Clock {
+            self.end_held();
+        }
+        self.active = self.start(kind);
+        if matches!(self.active, Some(Active::Storm)) {
+            storm::run(self.parts, &self.scope, end, stop, &mut self.rng);
+        }
+        if stop.sleep_until(end) {
+            return false;
+        }
+        match self.active {
+            Some(Active::Clock(_)) if self.clocks.held() => self.held = self.active.take(),
+            _ => self.end_active(),
+        }
+        true
     }
 
     /// Ends the faults in force (a held clock fault too), if any, and records their ends.
