@@ -44,7 +44,7 @@ fn node_statuses() -> Result<(), Failed> {
     let base = [&base[..], &["--data-dir", "/tmp/sb-never-used", "--resource", "127.0.0.1:1"]];
     let table: [(&[&str], i32, &str); 4] = [
         (&["--bug", "nope"], 2, "--bug: unknown bug \"nope\""),
-        (&["--elector", "paxos"], 2, "unknown elector \"paxos\""),
+        (&["--elector", "zab"], 2, "unknown elector \"zab\""),
         (&["--election-timeout-ms", "300-100"], 2, "--election-timeout-ms: expected MIN-MAX"),
         (&["--help"], 0, "--peers <NAME=HOST:PORT,…>"),
     ];

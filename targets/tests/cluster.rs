@@ -175,7 +175,7 @@ fn sigterm_stops_a_leader_within_a_second_with_a_shutdown_stepdown() {
 #[test]
 fn bad_options_exit_2_with_one_line_naming_the_problem() {
     let table: [(&[&str], &str); 4] = [
-        (&["--elector", "paxos"], "unknown elector \"paxos\""),
+        (&["--elector", "zab"], "unknown elector \"zab\""),
         (&["--elector", "bully", "--bug", "forget-vote"], "the bully elector has no bug"),
         (&["--bug", "nope"], "--bug: unknown bug \"nope\""),
         (&["--election-timeout-ms", "300-100"], "--election-timeout-ms: expected MIN-MAX"),
