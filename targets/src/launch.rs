@@ -15,6 +15,7 @@
 
 use crate::bugs::Bug;
 use crate::node::electors::{ElectorInfo, ELECTORS};
+use crate::thirdparty::catalog::ClockAim;
 pub use crate::thirdparty::layout::{LayoutOptions, Placement};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -171,6 +172,15 @@ pub trait Target: Sync {
     fn unreachable_faults(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Whether its election gives fencing tokens (the default resource mode follows it).
+    fn gives_tokens(&self) -> bool {
+        true
+    }
+    /// Whose clock decides a lease, and its server nodes among `nodes`, where the target says
+    /// so itself (a target file's `clock_aim`); `None`: the catalog's, or the deck's.
+    fn clock_aim(&self, _nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
+        None
+    }
 }
 
 /// One own elector as a target: a `splitbrain-node` candidate on every node, no servers.
@@ -185,10 +195,17 @@ static OWN_TARGETS: [OwnTarget; 3] = [
     OwnTarget { info: &ELECTORS[2] },
 ];
 
-/// Every target of this crate, the embedded default (`raft`) first.
-pub fn targets() -> Vec<&'static dyn Target> {
+/// Every built-in target of this crate, the embedded default (`raft`) first.
+pub fn builtin() -> Vec<&'static dyn Target> {
     let own = OWN_TARGETS.iter().map(|t| t as &dyn Target);
     own.chain(crate::thirdparty::target::TARGETS.iter().map(|t| t as &dyn Target)).collect()
+}
+
+/// Every target: the built-in ones, then the target files loaded in this process
+/// ([`crate::external::target::FileTarget::load`]).
+pub fn targets() -> Vec<&'static dyn Target> {
+    let files = crate::external::target::loaded().into_iter().map(|t| t as &dyn Target);
+    builtin().into_iter().chain(files).collect()
 }
 
 /// The target named `name`.

@@ -12,6 +12,7 @@
 //! | [`protocol`], [`client`] | the client protocol, and the controller's client library |
 //! | [`resource`] | the fenced resource: server, client, decisions |
 //! | [`bugs`] | the planted bugs (`--bug NAME`) |
+//! | [`external`] | bring your own: the candidate host (PROTOCOL.md) and target files |
 //! | [`launch`] | targets as plain data for the controller: processes per node, bugs, availability |
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
@@ -112,6 +113,7 @@
 pub mod bugs;
 pub mod client;
 pub mod elector;
+pub mod external;
 pub mod launch;
 pub mod lines;
 pub mod node;
