@@ -172,6 +172,10 @@ pub trait Target: Sync {
     fn unreachable_faults(&self) -> Vec<String> {
         Vec::new()
     }
+    /// What `--target` takes to run it again (its name; a target file's path).
+    fn argument(&self) -> String {
+        self.name().to_string()
+    }
     /// Whether its election gives fencing tokens (the default resource mode follows it).
     fn gives_tokens(&self) -> bool {
         true

@@ -10,6 +10,7 @@ use crate::controller::options::{default_name, parse_duration, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
 use splitbrain_nemesis::{net, Sandbox};
+use splitbrain_targets::external::target::FileTarget;
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
@@ -20,12 +21,13 @@ use std::time::Duration;
 /// Arguments of `splitbrain test`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The system under test (see `splitbrain targets`).
+    /// The system under test (see `splitbrain targets`), or a target file (TOML; see
+    /// PROTOCOL.md).
     #[arg(long, default_value = "raft")]
     pub target: String,
-    /// Number of nodes (n1…nN).
-    #[arg(long, default_value_t = 5)]
-    pub nodes: usize,
+    /// Number of nodes (n1…nN) [default: the target file's `nodes`, else 5].
+    #[arg(long)]
+    pub nodes: Option<usize>,
     /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss; or none.
     #[arg(long, default_value = "partition,pause,kill")]
     pub nemesis: String,
@@ -53,9 +55,10 @@ pub struct Args {
     /// A planted bug of the target to switch on (see `splitbrain targets`).
     #[arg(long)]
     pub bug: Option<String>,
-    /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything).
-    #[arg(long, default_value = "fenced")]
-    pub resource: String,
+    /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything)
+    /// [default: fenced, or open for a target file with `tokens = false`].
+    #[arg(long)]
+    pub resource: Option<String>,
     /// Runs to do, each with the next seed; stops at the first run that is not valid.
     #[arg(long, default_value_t = 1)]
     pub test_count: u32,
@@ -139,8 +142,9 @@ fn tally(plan: &Plan, i: u32, outcome: lifecycle::Outcome) -> String {
 
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
-    let target = launch::find(&a.target).map_err(|e| bad_input(e.to_string()))?;
-    let layout = layout(a, target)?;
+    let (target, file_nodes) = target(&a.target)?;
+    let nodes = a.nodes.or(file_nodes).unwrap_or(5);
+    let layout = layout(a, target, nodes)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
     if let Some(bug) = &a.bug {
         let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
@@ -158,11 +162,15 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
             }));
         }
     }
-    if a.nodes == 0 || a.nodes > net::MAX_NODES {
-        return Err(bad_input(format!("--nodes {}: give 1 to {}", a.nodes, net::MAX_NODES)));
+    if nodes == 0 || nodes > net::MAX_NODES {
+        return Err(bad_input(format!("--nodes {nodes}: give 1 to {}", net::MAX_NODES)));
     }
     let faults = faults(&a.nemesis)?;
-    let resource: Mode = a.resource.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
+    let resource = a.resource.as_deref().unwrap_or(match target.gives_tokens() {
+        true => "fenced",
+        false => "open",
+    });
+    let resource: Mode = resource.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
     positive("--time-limit", a.time_limit)?;
     if !faults.is_empty() {
         positive("--nemesis-interval", a.nemesis_interval)?;
@@ -170,7 +178,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     if !(a.rate.is_finite() && a.rate >= 0.0) {
         return Err(bad_input(format!("--rate {}: give operations per second, 0 or more", a.rate)));
     }
-    let concurrency = a.concurrency.unwrap_or(2 * a.nodes);
+    let concurrency = a.concurrency.unwrap_or(2 * nodes);
     if concurrency == 0 || concurrency > 1000 {
         return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
     }
@@ -184,7 +192,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         .map_err(|e| bad_input(format!("--name: {e}")))?;
     Ok(Plan {
         target,
-        nodes: a.nodes,
+        nodes,
         faults,
         interval: a.nemesis_interval,
         concurrency,
@@ -205,13 +213,28 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     })
 }
 
+/// The target `--target` names, and a target file's default node count.
+fn target(arg: &str) -> anyhow::Result<(&'static dyn launch::Target, Option<usize>)> {
+    if !FileTarget::names_a_file(arg) {
+        return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None));
+    }
+    let file = FileTarget::load(Path::new(arg)).map_err(|e| bad_input(e.to_string()))?;
+    Ok((file, file.file().nodes))
+}
+
 /// The third-party layout knobs, checked against the target and the node count.
-fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions> {
+fn layout(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
     if let Some(lease) = a.lease {
         positive("--lease", lease)?;
     }
     let options = LayoutOptions { placement, lease: a.lease };
+    if FileTarget::names_a_file(&a.target) {
+        return match placement {
+            Some(_) => Err(bad_input(format!("--candidates: the target file {} says where its candidates run ([candidate] nodes); leave --candidates out", a.target))),
+            None => Ok(options),
+        };
+    }
     if catalog::by_name(target.name()).is_none() {
         if options != LayoutOptions::default() {
             return Err(bad_input(format!(
@@ -222,7 +245,7 @@ fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions
         return Ok(options);
     }
     let nodes: Vec<_> =
-        (1..=a.nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
+        (1..=nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
     let checked = layout::layout(target.name(), &nodes, Path::new("."), &options);
     checked.map_err(|e| bad_input(e.to_string()))?;
     Ok(options)

@@ -12,7 +12,8 @@
 //!   candidate is stopped, and a killed node leaves no candidate behind. It also gets
 //!   `PR_SET_PDEATHSIG`, for a node that dies alone. The controller's orderly stop signals
 //!   only the node, which then ends the candidate as PROTOCOL.md says: stdin closed, SIGTERM
-//!   after [`GRACE`], SIGKILL after another.
+//!   after [`GRACE`], SIGKILL after another. Whatever the candidate leaves behind in the group
+//!   when it ends (its own children) is killed then, so that each life starts alone.
 //! - A candidate that exits is restarted after a backoff (100 ms, doubling to 3.2 s, back to
 //!   100 ms once it ran 10 s), and each exit is an `info` record `candidate-exit` in the
 //!   history. Its tenure ends with the exit (`stepdown`, reason `candidate-exited`).
@@ -133,6 +134,7 @@ impl Host {
             let status = wait_exit(&mut child, stop);
             self.lock_stdin().take();
             let status = status.or_else(|| end(&mut child));
+            reap_leftovers();
             listener.finish();
             let _ = reader.join();
             status
@@ -249,6 +251,29 @@ fn end(child: &mut Child) -> Option<ExitStatus> {
     }
     let _ = child.kill();
     child.wait().ok()
+}
+
+/// Kills what an ended candidate left in the node's process group (children it did not end),
+/// so that the next life starts alone, as after a kill of the node. Only where the node leads
+/// its own group, as the sandbox starts it: elsewhere the group is not the node's to empty.
+fn reap_leftovers() {
+    let me = std::process::id() as libc::pid_t;
+    // SAFETY: getpgrp takes no arguments and cannot fail.
+    if unsafe { libc::getpgrp() } != me {
+        return;
+    }
+    let Ok(dir) = std::fs::read_dir("/proc") else { return };
+    let pids = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok());
+    for pid in pids.filter(|&p| p != me && group_of(p) == Some(me)) {
+        // SAFETY: kill(2) takes no pointers; the process is in our own group.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// The process group of `pid`, from /proc (`pid (comm) state ppid pgrp …`).
+fn group_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.split(' ').nth(2)?.parse().ok()
 }
 
 fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {

@@ -37,12 +37,12 @@ pub fn loaded() -> Vec<&'static FileTarget> {
     LOADED.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
-/// Whether a `--target` argument names a file rather than a built-in target.
-pub fn names_a_file(arg: &str) -> bool {
-    arg.contains('/') || arg.ends_with(".toml") || Path::new(arg).is_file()
-}
-
 impl FileTarget {
+    /// Whether a `--target` argument names a file rather than a built-in target.
+    pub fn names_a_file(arg: &str) -> bool {
+        arg.contains('/') || arg.ends_with(".toml") || Path::new(arg).is_file()
+    }
+
     /// Reads the target file at `path` and keeps it for the rest of the process.
     pub fn load(path: &Path) -> Result<&'static FileTarget, FileError> {
         let file = TargetFile::load(path)?;
@@ -293,6 +293,10 @@ impl Target for FileTarget {
             self.file.servers.iter().map(|s| (format!("the {} servers", s.name), &s.process));
         let all = tables.chain([("the candidates".to_string(), &c.process)]);
         all.flat_map(|(what, p)| self.process_notes(&what, p)).collect()
+    }
+
+    fn argument(&self) -> String {
+        self.file.path.display().to_string()
     }
 
     fn gives_tokens(&self) -> bool {
