@@ -308,3 +308,7 @@ fn nodes(s: &Section<'_>, candidate: bool) -> Result<Option<NodeSet>, FileError>
 fn valid_node(name: &str) -> bool {
     name.strip_prefix('n').and_then(|i| i.parse::<usize>().ok()).is_some_and(|i| i >= 1)
 }
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;
