@@ -186,7 +186,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         return Err(bad_input("--test-count 0: give 1 or more runs"));
     }
     let name = a.name.clone().unwrap_or_else(|| {
-        default_name(&a.target, a.bug.as_deref(), resource == Mode::Open, &faults)
+        default_name(target.name(), a.bug.as_deref(), resource == Mode::Open, &faults)
     });
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
