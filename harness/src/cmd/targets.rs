@@ -92,12 +92,12 @@ fn file_notes(out: &mut dyn Write, t: &FileTarget) -> std::io::Result<()> {
     for s in &f.servers {
         writeln!(
             out,
-            "    server {} on {:?}, ready on port {}: {}",
+            "    server {} on {}, ready on port {}: {}",
             s.name, s.nodes, s.ready_port, s.process.command
         )?;
     }
     let c = &f.candidate;
-    writeln!(out, "    candidate on {:?}: {}", c.nodes, c.process.command)?;
+    writeln!(out, "    candidate on {}: {}", c.nodes, c.process.command)?;
     match f.clock_aim {
         Some(aim) => writeln!(out, "    {}", aim.describe())?,
         None => writeln!(out, "    clock faults: wherever the nemesis deals them")?,

@@ -43,6 +43,18 @@ pub enum NodeSet {
     Others,
 }
 
+impl std::fmt::Display for NodeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeSet::Count(1) => write!(f, "n1"),
+            NodeSet::Count(k) => write!(f, "n1…n{k}"),
+            NodeSet::List(l) => write!(f, "{}", l.join(", ")),
+            NodeSet::All => write!(f, "every node"),
+            NodeSet::Others => write!(f, "the nodes without a server"),
+        }
+    }
+}
+
 /// What a process table says beside its nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
