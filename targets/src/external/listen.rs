@@ -1,6 +1,7 @@
 //! The candidate's stdout, line by line, onto the seat: `elected`, `stepdown` and `follower`
 //! change what the node believes, `confirm_ok`/`confirm_fail` answer a waiting confirmation,
-//! anything else is logged (the first [`LOGGED`] lines of each life, then a count) and skipped.
+//! anything else is logged (the first [`LOGGED`] lines of each life, then at each power of two,
+//! with the count) and skipped.
 //!
 //! Neighbours: [`super::host::Host`] runs [`Listener::run`] on a thread of its own for each
 //! life of the candidate and calls [`Listener::finish`] once the candidate has ended.
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 pub const POLL_SLICE: Duration = Duration::from_millis(10);
 /// The longest the pipe is read once the candidate has ended.
 const DRAIN: Duration = Duration::from_millis(500);
-/// Ignored lines logged in full per life of the candidate; after them, every 1000th.
+/// Ignored lines logged in full per life of the candidate; after them, the 32nd, 64th, ….
 const LOGGED: u64 = 20;
 
 /// Reads one life's stdout. See the module docs.
@@ -103,7 +104,7 @@ impl<'a, F: Fn(u64, bool) + Sync> Listener<'a, F> {
 
     fn skipped(&self, what: &str) {
         let n = self.ignored.fetch_add(1, Ordering::Relaxed) + 1;
-        if n <= LOGGED || n % 1000 == 0 {
+        if n <= LOGGED || n.is_power_of_two() {
             eprintln!("{}: candidate line ignored (#{n}): {what}", self.me);
         }
     }

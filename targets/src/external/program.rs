@@ -67,7 +67,7 @@ fn has_interpreter(elf: &[u8]) -> Option<bool> {
 fn locate(command: &str, dir: &Path) -> Option<PathBuf> {
     let word = command
         .split_whitespace()
-        .find(|w| !(w.contains('=') && !w.starts_with('=')) && *w != "exec")?;
+        .find(|w| (!w.contains('=') || w.starts_with('=')) && *w != "exec")?;
     if word.contains('/') {
         let path = dir.join(word);
         return path.is_file().then_some(path);

@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn fields_are_read_and_shell_braces_are_left_alone() {
-        let table: [(&str, &[(&str, Option<&str>)]); 6] = [
+        type Fields<'a> = &'a [(&'a str, Option<&'a str>)];
+        let table: [(&str, Fields<'_>); 6] = [
             ("etcd --name {node} --data-dir {data}", &[("node", None), ("data", None)]),
             ("ping {addr:n1}", &[("addr", Some("n1"))]),
             ("echo ${HOME} $(awk '{print $1}' f)", &[]),
