@@ -1,13 +1,13 @@
 //! The candidate's stdout, line by line, onto the seat: `elected`, `stepdown` and `follower`
 //! change what the node believes, `confirm_ok`/`confirm_fail` answer a waiting confirmation,
-//! anything else is logged (the first [`LOGGED`] lines of each life, then at each power of two,
+//! anything else is logged (the first 20 lines of each life, then at each power of two,
 //! with the count) and skipped.
 //!
 //! Neighbours: [`super::host::Host`] runs [`Listener::run`] on a thread of its own for each
 //! life of the candidate and calls [`Listener::finish`] once the candidate has ended.
 //!
 //! Design: the pipe is polled in [`POLL_SLICE`]s so the thread sees `finish`; after it, what
-//! the pipe still holds is read for at most [`DRAIN`] (a candidate's own child may hold the
+//! the pipe still holds is read for at most 500 ms (a candidate's own child may hold the
 //! pipe open for ever). A line longer than [`wire::MAX_LINE`] is skipped whole, so a flood
 //! costs the host a read buffer, never memory without bound.
 

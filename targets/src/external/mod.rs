@@ -4,7 +4,7 @@
 //!
 //! - [`wire`]: the protocol's lines; [`host`] and [`listen`]: the candidate host, the node's
 //!   elector `external`.
-//! - [`file`]: a target file (TOML) read into a [`file::TargetFile`], with every error naming
+//! - [`mod@file`]: a target file (TOML) read into a [`file::TargetFile`], with every error naming
 //!   the file, the line and what to write instead; [`template`]: the commands' `{…}` fields.
 //! - [`target`]: a target file as a [`crate::launch::Target`] the controller runs.
 //!
