@@ -1,6 +1,6 @@
 //! Bring your own: the README's "Bring your own" verdicts, each a plain `splitbrain test` of
 //! the real binary on a target file of `examples/targets/` (a shell script around the real
-//! `etcdctl elect`; Python with redis-py's `Lock`), plus what a user sees from a bad target
+//! `etcdctl elect`; Python with redis-py's `Lock`; Node.js with a Redis lease), plus what a user sees from a bad target
 //! file and from `splitbrain targets FILE`, and a candidate that exits at once.
 //!
 //! As in thirdparty_findings.rs: a probabilistic finding runs with `--test-count 3`; a trial is
@@ -29,7 +29,7 @@ struct Finding {
     needs: &'static [&'static str],
 }
 
-const FINDINGS: [Finding; 3] = [
+const FINDINGS: [Finding; 4] = [
     Finding {
         name: "etcdctl_elect_fenced_with_partitions_and_kills_is_valid",
         file: "etcdctl-elect.toml",
@@ -70,6 +70,13 @@ const FINDINGS: [Finding; 3] = [
         args: &["--nemesis", "pause,partition", "--time-limit", "20", "--seed", "1"],
         exit: 0,
         needs: &["redis-server", "python3:redis"],
+    },
+    Finding {
+        name: "node_js_redis_lease_fenced_by_incr_with_pauses_and_partitions_is_valid",
+        file: "node-redis-lease.toml",
+        args: &["--nemesis", "pause,partition", "--time-limit", "20", "--seed", "1"],
+        exit: 0,
+        needs: &["redis-server", "node"],
     },
 ];
 
