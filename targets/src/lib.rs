@@ -109,6 +109,9 @@
 //!
 //! A node of your own takes part in a splitbrain test if it serves the client protocol above,
 //! prints the two reports on stdout, and writes to the resource with its fencing token.
+//! Simpler: bring only the election, as a candidate program of the candidate protocol
+//! (PROTOCOL.md at the repository root), which the elector `external` ([`external`]) hosts in a
+//! node, and describe the setup in a target file.
 
 pub mod bugs;
 pub mod client;
