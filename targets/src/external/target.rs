@@ -272,6 +272,9 @@ impl Target for FileTarget {
             let (target, bug, known) = (self.name.into(), bug.clone(), "none".into());
             return Err(LaunchError::UnknownBug { target, bug, known });
         }
+        for s in &self.file.servers {
+            self.nodes_of(&s.nodes, &s.process, &format!("[[servers]] {}", s.name), cluster)?;
+        }
         let c = &self.file.candidate;
         let candidates = self.nodes_of(&c.nodes, &c.process, "[candidate]", cluster)?;
         let mut plans = Vec::new();
@@ -330,3 +333,7 @@ impl FileTarget {
         notes
     }
 }
+
+#[cfg(test)]
+#[path = "target_tests.rs"]
+mod tests;
