@@ -20,9 +20,15 @@ LOCK = "splitbrain:leader"
 COUNTER = "splitbrain:token"
 
 
+SAY = threading.Lock()
+
+
 def say(**message):
-    # stdout is a pipe: without flush=True Python holds the line in its buffer.
-    print(json.dumps(message), flush=True)
+    # stdout is a pipe: without the flush Python holds the line in its buffer. Two threads say
+    # things, and print() writes the text and its newline apart: one lock, one write per line.
+    with SAY:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
 
 
 def answer(lock, leading):
