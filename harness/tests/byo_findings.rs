@@ -209,21 +209,28 @@ fn bad_file() -> Result<(), Failed> {
     let dir = support::store("byo", "bad-file");
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("bad.toml");
-    std::fs::write(&file, "nodes = 3\n[candidate]\ncommand = \"./c {adr}\"\n")?;
-    let out = Command::new(support::bin())
-        .args(["test", "--target"])
-        .arg(&file)
-        .stdin(Stdio::null())
-        .output()?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    let want =
-        format!("{}:3: {{adr}} in command is not a field: use one of {{node}}", file.display());
-    if out.status.code() != Some(254) || !err.contains(&want) || err.lines().count() != 1 {
-        return Err(format!(
-            "exit {:?}, stderr {err:?}; want 254 and one line with {want:?}",
-            out.status.code()
-        )
-        .into());
+    let table: [(&str, &[&str], &str); 2] = [
+        ("nodes = 3\n[candidate]\ncommand = \"./c {adr}\"\n", &[], ":3: {adr} in command is not a field: use one of {node}"),
+        (
+            "[[servers]]\nnodes = 4\nready_port = 9\ncommand = \"s\"\n[candidate]\ncommand = \"c\"\n",
+            &["--nodes", "3"],
+            ":1: [[servers]] server runs on 4 nodes but the run has 3 (--nodes): give --nodes 4 or more",
+        ),
+    ];
+    for (text, args, want) in table {
+        std::fs::write(&file, text)?;
+        let mut cmd = Command::new(support::bin());
+        let out =
+            cmd.args(["test", "--target"]).arg(&file).args(args).stdin(Stdio::null()).output()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("{}{want}", file.display());
+        if out.status.code() != Some(254) || !err.contains(&want) || err.lines().count() != 1 {
+            let code = out.status.code();
+            return Err(format!(
+                "exit {code:?}, stderr {err:?}; want 254 and one line with {want:?}"
+            )
+            .into());
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

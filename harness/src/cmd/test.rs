@@ -190,6 +190,10 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     });
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
+    let timing = timing(a)?;
+    if FileTarget::names_a_file(&a.target) {
+        dry_plan(target, nodes, timing, layout)?;
+    }
     Ok(Plan {
         target,
         nodes,
@@ -208,7 +212,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         bound: a.convergence_bound,
         leader_timeout: a.leader_timeout,
         max_failover: a.max_failover,
-        timing: timing(a)?,
+        timing,
         layout,
     })
 }
@@ -220,6 +224,30 @@ fn target(arg: &str) -> anyhow::Result<(&'static dyn launch::Target, Option<usiz
     }
     let file = FileTarget::load(Path::new(arg)).map_err(|e| bad_input(e.to_string()))?;
     Ok((file, file.file().nodes))
+}
+
+/// Plans a target file's processes on stand-in addresses, so that what it asks of the run
+/// (more nodes than `--nodes`, a `{lease_ms}` without a lease, …) is bad input here, before the
+/// sandbox, with the file and line, rather than a failed run.
+fn dry_plan(
+    target: &dyn launch::Target,
+    nodes: usize,
+    timing: NodeTiming,
+    layout: LayoutOptions,
+) -> anyhow::Result<()> {
+    let addr = |i: usize| IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8 + 1]);
+    let nodes = (0..nodes).map(|i| launch::NodeAddr { name: format!("n{}", i + 1), ip: addr(i) });
+    let cluster = launch::Cluster {
+        nodes: nodes.collect(),
+        port: launch::DEFAULT_PORT,
+        resource: std::net::SocketAddr::from(([10, 0, 0, 254], 1)),
+        data_root: PathBuf::from("nodes"),
+        bug: None,
+        seed: 0,
+        timing,
+        layout,
+    };
+    target.plan(&cluster).map(drop).map_err(|e| bad_input(e.to_string()))
 }
 
 /// The third-party layout knobs, checked against the target and the node count.
