@@ -36,6 +36,12 @@ pub trait Elector: Send + Sync {
 
     /// Confirms, before `deadline`, that this node still leads under `token`.
     fn confirm(&self, token: Option<Token>, deadline: Instant) -> Result<(), Unconfirmed>;
+
+    /// Whether the node confirms leadership before each write too, not only before reads
+    /// (a candidate whose recipe checks its lock before acting: `confirm_writes`).
+    fn confirms_writes(&self) -> bool {
+        false
+    }
 }
 
 /// Why leadership could not be confirmed.

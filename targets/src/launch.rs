@@ -18,6 +18,7 @@
 
 use crate::bugs::Bug;
 use crate::node::electors::{ElectorInfo, ELECTORS};
+use crate::thirdparty::catalog::ClockAim;
 pub use crate::thirdparty::layout::{LayoutOptions, Placement};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -209,6 +210,10 @@ pub trait Target: Sync {
     fn unreachable_faults(&self) -> Vec<String> {
         Vec::new()
     }
+    /// What `--target` takes to run it again (its name; a target file's path).
+    fn argument(&self) -> String {
+        self.name().to_string()
+    }
     /// Whether its election, with the planted bug `bug` (if any) switched on, hands the
     /// resource fencing tokens: only then can a fenced resource refuse a stale leader, and
     /// only then do election-safety and fencing apply. A bug says so by
@@ -216,6 +221,11 @@ pub trait Target: Sync {
     fn gives_tokens(&self, bug: Option<&str>) -> bool {
         let _ = bug;
         true
+    }
+    /// Whose clock decides a lease, and its server nodes among `nodes`, where the target says
+    /// so itself (a target file's `clock_aim`); `None`: the catalog's, or the deck's.
+    fn clock_aim(&self, _nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
+        None
     }
 }
 
@@ -232,10 +242,17 @@ static OWN_TARGETS: [OwnTarget; 4] = [
     OwnTarget { info: &ELECTORS[3] },
 ];
 
-/// Every target of this crate, the embedded default (`raft`) first.
-pub fn targets() -> Vec<&'static dyn Target> {
+/// Every built-in target of this crate, the embedded default (`raft`) first.
+pub fn builtin() -> Vec<&'static dyn Target> {
     let own = OWN_TARGETS.iter().map(|t| t as &dyn Target);
     own.chain(crate::thirdparty::target::TARGETS.iter().map(|t| t as &dyn Target)).collect()
+}
+
+/// Every target: the built-in ones, then the target files loaded in this process
+/// ([`crate::external::target::FileTarget::load`]).
+pub fn targets() -> Vec<&'static dyn Target> {
+    let files = crate::external::target::loaded().into_iter().map(|t| t as &dyn Target);
+    builtin().into_iter().chain(files).collect()
 }
 
 /// The target named `name`.

@@ -13,6 +13,7 @@
 //! | [`protocol`], [`client`] | the client protocol, and the controller's client library |
 //! | [`resource`] | the fenced resource: server, client, decisions |
 //! | [`bugs`] | the planted bugs (`--bug NAME`) |
+//! | [`external`] | bring your own: the candidate host (PROTOCOL.md) and target files |
 //! | [`launch`] | targets as plain data for the controller: processes per node, bugs, availability |
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
@@ -113,10 +114,14 @@
 //!
 //! A node of your own takes part in a splitbrain test if it serves the client protocol above,
 //! prints the two reports on stdout, and writes to the resource with its fencing token.
+//! Simpler: bring only the election, as a candidate program of the candidate protocol
+//! (PROTOCOL.md at the repository root), which the elector `external` ([`external`]) hosts in a
+//! node, and describe the setup in a target file.
 
 pub mod bugs;
 pub mod client;
 pub mod elector;
+pub mod external;
 pub mod launch;
 pub mod lines;
 pub mod node;

@@ -5,20 +5,30 @@
 //! third-party targets' notes on faults from `splitbrain_targets::thirdparty::catalog`.
 
 use crate::exit::printed;
+use splitbrain_targets::external::{self, target::FileTarget};
 use splitbrain_targets::launch::{self, Target};
 use splitbrain_targets::thirdparty::catalog;
 use std::io::Write;
 
 /// Arguments of `splitbrain targets`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// A target file (TOML) to describe instead of the built-in targets.
+    pub file: Option<std::path::PathBuf>,
+}
 
 /// What the clock shim does to the own electors, which time everything on the monotonic clock.
 const OWN_CLOCK_NOTE: &str = "clock: reaches the candidate but changes nothing: it times its election on the monotonic clock (which is the point to check)";
 
 /// Runs `targets`; exit status 0.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    printed(list(&mut std::io::stdout().lock()))?;
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let mut out = std::io::stdout().lock();
+    if let Some(path) = &args.file {
+        let target = FileTarget::load(path).map_err(|e| crate::exit::bad_input(e.to_string()))?;
+        printed(describe(&mut out, target))?;
+        return Ok(0);
+    }
+    printed(list(&mut out))?;
     Ok(0)
 }
 
@@ -49,6 +59,9 @@ fn describe(out: &mut dyn Write, t: &dyn Target) -> std::io::Result<()> {
     }
     if catalog::by_name(t.name()).is_some() {
         fault_notes(out, t.name())
+    } else if let Some(file) = external::target::loaded().into_iter().find(|f| f.name() == t.name())
+    {
+        file_notes(out, file)
     } else {
         writeln!(out, "    faults: partition, pause, kill, loss reach it; {OWN_CLOCK_NOTE}")
     }
@@ -64,6 +77,39 @@ fn fault_notes(out: &mut dyn Write, name: &str) -> std::io::Result<()> {
     writeln!(out, "    defaults: {}", tp.layout_defaults)?;
     for f in tp.unreachable_faults() {
         writeln!(out, "    does not reach it: {}: {}", f.fault, f.note)?;
+    }
+    Ok(())
+}
+
+fn file_notes(out: &mut dyn Write, t: &FileTarget) -> std::io::Result<()> {
+    let f = t.file();
+    writeln!(out, "    file: {} (commands run from {})", f.path.display(), f.dir.display())?;
+    let tokens = match f.tokens {
+        true => "tokens: the candidate's (default resource: fenced)",
+        false => "tokens: none (default resource: open)",
+    };
+    writeln!(out, "    {tokens}")?;
+    let nodes = f.nodes.map_or("5 (no nodes = N in the file)".to_string(), |n| n.to_string());
+    writeln!(
+        out,
+        "    nodes: {nodes}; lease: {}",
+        f.lease_ms.map_or("none".into(), |ms| format!("{ms} ms"))
+    )?;
+    for s in &f.servers {
+        writeln!(
+            out,
+            "    server {} on {}, ready on port {}: {}",
+            s.name, s.nodes, s.ready_port, s.process.command
+        )?;
+    }
+    let c = &f.candidate;
+    writeln!(out, "    candidate on {}: {}", c.nodes, c.process.command)?;
+    match f.clock_aim {
+        Some(aim) => writeln!(out, "    {}", aim.describe())?,
+        None => writeln!(out, "    clock faults: wherever the nemesis deals them")?,
+    }
+    for note in t.unreachable_faults() {
+        writeln!(out, "    does not reach it: {note}")?;
     }
     Ok(())
 }

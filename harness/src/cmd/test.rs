@@ -15,6 +15,7 @@ use crate::exit::bad_input;
 use splitbrain_checkers::reader;
 use splitbrain_nemesis::{net, tools::Tools, Sandbox};
 use splitbrain_results::{junit, store, RunDir, RunResults, Store};
+use splitbrain_targets::external::target::FileTarget;
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
@@ -29,9 +30,9 @@ pub struct Args {
     /// The system under test (see `splitbrain targets`).
     #[arg(long, default_value = "raft")]
     pub target: String,
-    /// Number of nodes (n1…nN).
-    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = whole::<usize>)]
-    pub nodes: usize,
+    /// Number of nodes (n1…nN) [default: the target file's `nodes`, else 5].
+    #[arg(long, allow_hyphen_values = true, value_parser = whole::<usize>)]
+    pub nodes: Option<usize>,
     /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss; or none.
     #[arg(long, default_value = "partition,pause,kill")]
     pub nemesis: String,
@@ -187,8 +188,9 @@ fn tally(plan: &Plan, i: u32, outcome: &lifecycle::Outcome) -> String {
 
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
-    let target = launch::find(&a.target).map_err(|e| bad_input(e.to_string()))?;
-    let layout = layout(a, target)?;
+    let (target, file_nodes) = target(&a.target)?;
+    let nodes = a.nodes.or(file_nodes).unwrap_or(5);
+    let layout = layout(a, target, nodes)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
     if let Some(bug) = &a.bug {
         let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
@@ -206,20 +208,22 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
             }));
         }
     }
-    if a.nodes == 0 || a.nodes > net::MAX_NODES {
-        return Err(bad_input(format!("--nodes {}: give 1 to {}", a.nodes, net::MAX_NODES)));
+    if nodes == 0 || nodes > net::MAX_NODES {
+        return Err(bad_input(format!("--nodes {nodes}: give 1 to {}", net::MAX_NODES)));
     }
     let faults = faults(&a.nemesis)?;
     reachable(&a.nemesis, target, &faults)?;
     let resource = resource(a, target)?;
-    let concurrency = a.concurrency.unwrap_or(2 * a.nodes);
+    let concurrency = a.concurrency.unwrap_or(2 * nodes);
     if concurrency == 0 || concurrency > 1000 {
         return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
     }
     // "open" in the name only where it was a choice: a tokenless election has no other mode.
     let open = resource == Mode::Open && target.gives_tokens(a.bug.as_deref());
-    let name =
-        a.name.clone().unwrap_or_else(|| default_name(&a.target, a.bug.as_deref(), open, &faults));
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(target.name(), a.bug.as_deref(), open, &faults));
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
     if let Some(why) = crate::cmd::paths::test_folder_problem(&a.store, &name) {
@@ -230,9 +234,13 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
             "--store {why}; give a folder you can write (it is made if missing)"
         )));
     }
+    let timing = timing(a)?;
+    if FileTarget::names_a_file(&a.target) {
+        dry_plan(target, nodes, timing, layout)?;
+    }
     Ok(Plan {
         target,
-        nodes: a.nodes,
+        nodes,
         faults,
         interval: a.nemesis_interval,
         concurrency,
@@ -248,10 +256,44 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         bound: a.convergence_bound,
         leader_timeout: a.leader_timeout,
         max_failover: a.max_failover,
-        timing: timing(a)?,
+        timing,
         layout,
         aim: scope(a, target)?,
     })
+}
+
+/// The target `--target` names, and a target file's default node count.
+fn target(arg: &str) -> anyhow::Result<(&'static dyn launch::Target, Option<usize>)> {
+    if !FileTarget::names_a_file(arg) {
+        return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None));
+    }
+    let file = FileTarget::load(Path::new(arg)).map_err(|e| bad_input(e.to_string()))?;
+    Ok((file, file.file().nodes))
+}
+
+/// Plans a target file's processes on stand-in addresses, so that what it asks of the run
+/// (more nodes than `--nodes`, a `{lease_ms}` without a lease, …) is bad input here, before the
+/// sandbox, with the file and line, rather than a failed run.
+fn dry_plan(
+    target: &dyn launch::Target,
+    nodes: usize,
+    timing: NodeTiming,
+    layout: LayoutOptions,
+) -> anyhow::Result<()> {
+    let addr = |i: usize| IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8 + 1]);
+    let nodes = (0..nodes).map(|i| launch::NodeAddr { name: format!("n{}", i + 1), ip: addr(i) });
+    let cluster = launch::Cluster {
+        nodes: nodes.collect(),
+        port: launch::DEFAULT_PORT,
+        resource: std::net::SocketAddr::from(([10, 0, 0, 254], 1)),
+        data_root: PathBuf::from("nodes"),
+        bug: None,
+        seed: 0,
+        timing,
+        layout,
+        node_program: launch::NodeProgram::this_executable(),
+    };
+    target.plan(&cluster).map(drop).map_err(|e| bad_input(e.to_string()))
 }
 
 /// `--aim`: the deck's aims anywhere, or the target's server nodes only.
@@ -269,9 +311,16 @@ fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
 }
 
 /// The third-party layout knobs, checked against the target and the node count.
-fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions> {
+fn layout(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
     let options = LayoutOptions { placement, lease: a.lease, durable: a.durable };
+    if FileTarget::names_a_file(&a.target) {
+        return match (placement, a.durable) {
+            (Some(_), _) => Err(bad_input(format!("--candidates: the target file {} says where its candidates run ([candidate] nodes); leave --candidates out", a.target))),
+            (None, true) => Err(bad_input(format!("--durable is for the built-in Redis targets: the target file {} says how its servers run; leave --durable out", a.target))),
+            (None, false) => Ok(options),
+        };
+    }
     if catalog::by_name(target.name()).is_none() {
         if options != LayoutOptions::default() {
             return Err(bad_input(format!(
@@ -282,7 +331,7 @@ fn layout(a: &Args, target: &dyn launch::Target) -> anyhow::Result<LayoutOptions
         return Ok(options);
     }
     let nodes: Vec<_> =
-        (1..=a.nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
+        (1..=nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
     let checked = layout::layout(target.name(), &nodes, Path::new("."), &options);
     checked.map_err(|e| bad_input(e.to_string()))?;
     Ok(options)

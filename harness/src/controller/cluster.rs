@@ -114,13 +114,15 @@ impl Cluster {
     }
 
     /// Stops every process: SIGTERM to the candidates (so a leader reports its stepdown), then
-    /// to the servers, each group given `limit` before SIGKILL.
+    /// to the servers, each group given `limit` before SIGKILL. A candidate's SIGTERM goes to
+    /// the node process alone: a node hosting a user's candidate ends it itself, in the order
+    /// PROTOCOL.md promises (stdin closed, then SIGTERM, then SIGKILL).
     pub fn stop(&self, limit: Duration) {
         let candidates: Vec<&Proc> =
             self.members.iter().filter_map(|m| m.candidate.as_ref()).collect();
-        terminate(&candidates, limit);
+        terminate(&candidates, limit, false);
         let servers: Vec<&Proc> = self.members.iter().flat_map(|m| &m.servers).collect();
-        terminate(&servers, limit);
+        terminate(&servers, limit, true);
     }
 
     /// `program --version` of each distinct program of the target (bounded, best effort).
@@ -191,10 +193,18 @@ fn wait_ready(spec: &ProcessSpec, limit: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGTERM to each, then SIGKILL to those still running after `limit`.
-fn terminate(procs: &[&Proc], limit: Duration) {
+/// SIGTERM to each (to its whole group, or to the process alone), then SIGKILL to the group of
+/// those still running after `limit`.
+fn terminate(procs: &[&Proc], limit: Duration, group: bool) {
     for p in procs {
-        let _ = p.signal(splitbrain_nemesis::proc::Signal::SIGTERM);
+        let term = splitbrain_nemesis::proc::Signal::SIGTERM;
+        let _ = match (group, p.pid()) {
+            (true, _) => p.signal(term).map(drop).map_err(drop),
+            (false, Some(pid)) => {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), term).map_err(drop)
+            }
+            (false, None) => Ok(()),
+        };
     }
     let deadline = Instant::now() + limit;
     for p in procs {

@@ -345,7 +345,11 @@ fn first_leader(ctl: &Ctl<'_>, findings: &mut Findings) -> bool {
 
 /// What the faults asked for cannot do to this target (a Go server's clock, …), one line each.
 fn unreachable_faults(plan: &Plan) -> Vec<String> {
-    let Some(tp) = catalog::by_name(plan.target.name()) else { return Vec::new() };
+    let Some(tp) = catalog::by_name(plan.target.name()) else {
+        let asked = |note: &String| plan.faults.iter().any(|k| note.starts_with(k.name()));
+        let notes = plan.target.unreachable_faults().into_iter().filter(asked);
+        return notes.map(|n| format!("does not reach {}: {n}", plan.target.name())).collect();
+    };
     tp.unreachable_faults()
         .filter(|f| plan.faults.iter().any(|k| f.fault.contains(k.name())))
         .map(|f| format!("{} does not reach {}: {}", f.fault, tp.name, f.note))

@@ -70,7 +70,7 @@ impl Plan {
         let t = &self.timing;
         let mut c: Vec<String> = vec!["splitbrain".into(), "test".into()];
         let mut opt = |k: &str, v: String| c.extend([format!("--{k}"), v]);
-        opt("target", self.target.name().into());
+        opt("target", self.target.argument());
         opt("nodes", self.nodes.to_string());
         opt("nemesis", self.nemesis_text());
         opt("nemesis-interval", secs(self.interval));

@@ -67,6 +67,9 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
             },
         );
     }
+    if cfg.elector == "external" {
+        return crate::external::build(cfg);
+    }
     check(cfg)?;
     let now = Instant::now();
     match cfg.elector.as_str() {
@@ -80,7 +83,8 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
 
 fn unknown(name: &str) -> NodeError {
     let third = crate::thirdparty::build::ELECTORS.iter().map(|(n, _)| *n);
-    let names: Vec<&str> = ELECTORS.iter().map(|e| e.name).chain(third).collect();
+    let names: Vec<&str> =
+        ELECTORS.iter().map(|e| e.name).chain(third).chain(["external"]).collect();
     NodeError::BadConfig(format!("unknown elector {name:?}: use one of {}", names.join(", ")))
 }
 

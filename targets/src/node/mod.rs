@@ -160,6 +160,16 @@ impl Node {
         }
     }
 
+    /// Before a write: confirms leadership under `tenure` if the elector asks for it
+    /// ([`Elector::confirms_writes`]); `Ok` at once otherwise.
+    fn confirm_write(&self, tenure: &Tenure) -> Result<(), crate::elector::Unconfirmed> {
+        if !self.elector.confirms_writes() {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + self.cfg.confirm_timeout;
+        self.elector.confirm(tenure.token, deadline)
+    }
+
     /// The leader's own copy of the register, valid only for the tenure that made it.
     fn copy_of(&self, tenure: &Tenure) -> Option<Value> {
         let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);

@@ -76,6 +76,9 @@ fn write(node: &Node, resource: &mut ResourceClient, value: &Value) -> Value {
     let Some(tenure) = node.seat.tenure() else {
         return protocol::not_leader(node.seat.view().leader.as_deref());
     };
+    if let Err(e) = node.confirm_write(&tenure) {
+        return unconfirmed(e);
+    }
     match resource.write(REGISTER_KEY, node.token_for(&tenure), value) {
         Ok(Ok(())) => {
             node.keep_copy(&tenure, value);
@@ -96,10 +99,8 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
         }
     } else {
         let deadline = Instant::now() + node.cfg.confirm_timeout;
-        match node.elector.confirm(tenure.token, deadline) {
-            Ok(()) => {}
-            Err(Unconfirmed::NotLeader(leader)) => return protocol::not_leader(leader.as_deref()),
-            Err(Unconfirmed::TimedOut) => return protocol::error(ErrorCode::NotConfirmed),
+        if let Err(e) = node.elector.confirm(tenure.token, deadline) {
+            return unconfirmed(e);
         }
     }
     match resource.read(REGISTER_KEY, node.token_for(&tenure)) {
@@ -109,6 +110,13 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
         }
         Ok(Err(_)) => protocol::error(ErrorCode::StaleToken),
         Err(e) => protocol::error(resource_error(&e)),
+    }
+}
+
+fn unconfirmed(e: Unconfirmed) -> Value {
+    match e {
+        Unconfirmed::NotLeader(leader) => protocol::not_leader(leader.as_deref()),
+        Unconfirmed::TimedOut => protocol::error(ErrorCode::NotConfirmed),
     }
 }
 

@@ -21,6 +21,9 @@ pub fn run(node: &Node, stop: &Stop) {
     let mut count = 0u64;
     while !stop.sleep(cfg.work_interval) {
         let Some(tenure) = node.seat.tenure() else { continue };
+        if node.confirm_write(&tenure).is_err() {
+            continue;
+        }
         count += 1;
         let value = json!(format!("{}:{count}", cfg.id));
         match resource.write(WORK_KEY, node.token_for(&tenure), &value) {

@@ -15,6 +15,7 @@
 //! Neighbours: [`super::Nemesis`] asks [`ClockTargets::pick`] before each clock fault; the
 //! catalog lives in `splitbrain_targets::thirdparty::catalog`.
 
+use splitbrain_targets::launch;
 use splitbrain_targets::thirdparty::catalog::{self, ClockAim};
 
 /// Where this run's clock faults go.
@@ -36,7 +37,10 @@ impl ClockTargets {
     pub fn for_target(name: &str, nodes: &[String]) -> ClockTargets {
         match catalog::by_name(name) {
             Some(tp) => ClockTargets { aim: Some(tp.clock_aim), servers: tp.server_nodes(nodes) },
-            None => ClockTargets::anywhere(),
+            None => match launch::find(name).ok().and_then(|t| t.clock_aim(nodes)) {
+                Some((aim, servers)) => ClockTargets { aim: Some(aim), servers },
+                None => ClockTargets::anywhere(),
+            },
         }
     }
 
