@@ -27,6 +27,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         describe(&mut out, target)?;
         return Ok(0);
     }
+    // The built-in target files are listed like the others; one that cannot be read is a bug.
+    for name in external::bundled::names() {
+        external::bundled::load(name).expect("a built-in name").map_err(anyhow::Error::from)?;
+    }
     let listed = launch::targets();
     for t in &listed {
         describe(&mut out, *t)?;

@@ -10,7 +10,7 @@ use crate::controller::options::{default_name, parse_duration, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
 use splitbrain_nemesis::{net, Sandbox};
-use splitbrain_targets::external::target::FileTarget;
+use splitbrain_targets::external::{bundled, target::FileTarget};
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
@@ -191,7 +191,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
     let timing = timing(a)?;
-    if FileTarget::names_a_file(&a.target) {
+    if is_file_target(&a.target) {
         dry_plan(target, nodes, timing, layout)?;
     }
     Ok(Plan {
@@ -219,11 +219,18 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
 
 /// The target `--target` names, and a target file's default node count.
 fn target(arg: &str) -> anyhow::Result<(&'static dyn launch::Target, Option<usize>)> {
-    if !FileTarget::names_a_file(arg) {
-        return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None));
-    }
-    let file = FileTarget::load(Path::new(arg)).map_err(|e| bad_input(e.to_string()))?;
+    let file = match bundled::load(arg) {
+        Some(built_in) => built_in,
+        None if FileTarget::names_a_file(arg) => FileTarget::load(Path::new(arg)),
+        None => return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None)),
+    };
+    let file = file.map_err(|e| bad_input(e.to_string()))?;
     Ok((file, file.file().nodes))
+}
+
+/// Whether `--target` is read as a target file: a path, or a built-in one (`zookeeper`).
+fn is_file_target(arg: &str) -> bool {
+    FileTarget::names_a_file(arg) || bundled::names().contains(&arg)
 }
 
 /// Plans a target file's processes on stand-in addresses, so that what it asks of the run
@@ -257,7 +264,7 @@ fn layout(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result
         positive("--lease", lease)?;
     }
     let options = LayoutOptions { placement, lease: a.lease };
-    if FileTarget::names_a_file(&a.target) {
+    if is_file_target(&a.target) {
         return match placement {
             Some(_) => Err(bad_input(format!("--candidates: the target file {} says where its candidates run ([candidate] nodes); leave --candidates out", a.target))),
             None => Ok(options),
