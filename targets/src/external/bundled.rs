@@ -37,7 +37,7 @@ pub fn names() -> Vec<&'static str> {
 pub fn load(name: &str) -> Option<Result<&'static FileTarget, FileError>> {
     let bundled = BUNDLED.iter().find(|b| b.name == name)?;
     let dir = std::env::temp_dir().join(format!("splitbrain-{}", user())).join(name);
-    Some(write_out(bundled, &dir).and_then(|toml| FileTarget::load(&toml)))
+    Some(write_out(bundled, &dir).and_then(|toml| FileTarget::load_as(&toml, Some(bundled.name))))
 }
 
 /// Writes `b`'s files into `dir`; returns the TOML's path.
@@ -78,6 +78,7 @@ mod tests {
         for b in BUNDLED {
             let target = load(b.name).expect("listed in BUNDLED").expect("a valid target file");
             assert_eq!(crate::launch::Target::name(target), b.name);
+            assert_eq!(crate::launch::Target::argument(target), b.name, "the reproduce line's");
             assert!(b.files.iter().all(|(f, _)| target.file().dir.join(f).is_file()));
         }
         assert!(load("no-such-target").is_none());
