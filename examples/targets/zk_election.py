@@ -47,12 +47,14 @@ class Candidate:
         self.mine = None  # our znode's name under PATH
         self.lock = threading.Lock()
         self.connected = False
+        self.changes = 0  # connection state changes so far: a look spans none or it is stale
         zk.add_listener(self.on_state)
 
     def on_state(self, state):
         # kazoo's own thread: never block it; step down here so no time passes believing.
         with self.lock:
             self.connected = state == KazooState.CONNECTED
+            self.changes += 1
         if state in (KazooState.SUSPENDED, KazooState.LOST):
             self.step_down("session " + state.lower())
         self.events.put(state)
@@ -63,10 +65,11 @@ class Candidate:
                 say(type="stepdown", token=self.token, reason=reason)
             self.token = None
 
-    def lead(self, czxid):
+    def lead(self, czxid, changes):
         with self.lock:
-            # A look that began before the connection was suspended must not lead after it.
-            if self.connected and self.token != czxid:
+            # kazoo holds a request across a reconnection: a look that began before the
+            # connection was suspended must not lead after it (the caller starts over).
+            if self.connected and self.changes == changes and self.token != czxid:
                 self.token = czxid
                 say(type="elected", token=czxid)
 
@@ -78,13 +81,15 @@ class Candidate:
             except NoNodeError:
                 pass
         self.zk.ensure_path(PATH)
-        created = self.zk.create(f"{PATH}/n_", ephemeral=True, sequence=True)
+        me = os.environ.get("SPLITBRAIN_NODE", "").encode()
+        created = self.zk.create(f"{PATH}/n_", me, ephemeral=True, sequence=True)
         self.mine = created.rsplit("/", 1)[1]
 
     def look(self):
         """Leads if our znode is the lowest, else watches the next lower one; returns an Event
         that is set when it is time to look again."""
         again = threading.Event()
+        changes = self.changes
         children = sorted(self.zk.get_children(PATH), key=lambda c: c[-10:])
         if self.mine not in children:
             self.step_down("znode gone")
@@ -94,7 +99,7 @@ class Candidate:
         i = children.index(self.mine)
         if i == 0:
             _, stat = self.zk.get(f"{PATH}/{self.mine}")
-            self.lead(stat.czxid)
+            self.lead(stat.czxid, changes)
             self.zk.exists(f"{PATH}/{self.mine}", watch=lambda e: again.set())
             return again
         self.step_down("not the lowest")
@@ -117,7 +122,6 @@ class Candidate:
             self.wait_connected()
             try:
                 self.join()
-                self.zk.set(f"{PATH}/{self.mine}", os.environ.get("SPLITBRAIN_NODE", "").encode())
                 self.follow_until_state_change()
             except (KazooException, KazooTimeoutError) as e:
                 self.step_down(f"zookeeper error: {type(e).__name__}")
