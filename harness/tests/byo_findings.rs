@@ -1,6 +1,7 @@
 //! Bring your own: the README's "Bring your own" verdicts, each a plain `splitbrain test` of
 //! the real binary on a target file of `examples/targets/` (a shell script around the real
-//! `etcdctl elect`; Python with redis-py's `Lock`; Node.js with a Redis lease), plus what a user sees from a bad target
+//! `etcdctl elect`; Python with redis-py's `Lock`; Node.js with a Redis lease; kazoo's election
+//! recipe on ZooKeeper, built in as `--target zookeeper`), plus what a user sees from a bad target
 //! file and from `splitbrain targets FILE`, and a candidate that exits at once.
 //!
 //! As in thirdparty_findings.rs: a probabilistic finding gets up to three seeds; a trial is
@@ -29,7 +30,7 @@ struct Finding {
     needs: &'static [&'static str],
 }
 
-const FINDINGS: [Finding; 4] = [
+const FINDINGS: [Finding; 7] = [
     Finding {
         name: "etcdctl_elect_fenced_with_partitions_and_kills_is_valid",
         file: "etcdctl-elect.toml",
@@ -78,6 +79,29 @@ const FINDINGS: [Finding; 4] = [
         exit: 0,
         needs: &["redis-server", "node"],
     },
+    Finding {
+        name: "zookeeper_recipe_open_with_pauses_has_dual_writers",
+        file: "zookeeper",
+        // A pause (5 s) longer than the session (3 s): the woken leader's node writes before
+        // kazoo has seen the expiry.
+        args: &["--resource", "open", "--nemesis", "pause", "--time-limit", "20"],
+        exit: 1,
+        needs: &["java", "python3:kazoo"],
+    },
+    Finding {
+        name: "zookeeper_recipe_fenced_by_czxid_with_pauses_is_valid",
+        file: "zookeeper",
+        args: &["--nemesis", "pause", "--time-limit", "20", "--seed", "1"],
+        exit: 0,
+        needs: &["java", "python3:kazoo"],
+    },
+    Finding {
+        name: "zookeeper_recipe_fenced_with_partitions_pauses_and_kills_is_valid",
+        file: "zookeeper",
+        args: &["--nemesis", "partition,pause,kill", "--time-limit", "20", "--seed", "1"],
+        exit: 0,
+        needs: &["java", "python3:kazoo"],
+    },
 ];
 
 fn main() {
@@ -100,6 +124,7 @@ fn main() {
     trials.push(ignore_unless(exits, &sandbox, &[]));
     trials.push(Trial::test("a_mistake_in_a_target_file_is_254_with_the_file_and_line", bad_file));
     trials.push(Trial::test("splitbrain_targets_file_describes_the_target_file", describes_file));
+    trials.push(Trial::test("splitbrain_targets_lists_the_built_in_zookeeper", lists_zookeeper));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -133,8 +158,12 @@ fn one_at_a_time(f: impl FnOnce() -> Result<(), Failed>) -> Result<(), Failed> {
     f()
 }
 
+/// A file of examples/targets/, or a built-in target file's name (`zookeeper`) as it is.
 fn example(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/targets").join(file)
+    match file.ends_with(".toml") {
+        true => Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/targets").join(file),
+        false => PathBuf::from(file),
+    }
 }
 
 fn test_cmd(store: &Path, target: &Path, extra: &[&str]) -> Command {
@@ -282,6 +311,24 @@ fn describes_file() -> Result<(), Failed> {
         None if out.status.success() => Ok(()),
         _ => Err(format!("exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr))
             .into()),
+    }
+}
+
+fn lists_zookeeper() -> Result<(), Failed> {
+    let out = Command::new(support::bin()).arg("targets").output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let wants = [
+        "\nzookeeper  ",
+        "token = the leader znode's czxid",
+        "server zookeeper on n1…n3, ready on port 2181",
+        "candidate on every node: /usr/bin/python3 zk_election.py {servers:zookeeper}",
+    ];
+    match wants.iter().find(|w| !text.contains(*w)) {
+        Some(w) => {
+            Err(format!("`splitbrain targets` lacks {w:?} (exit {:?}):\n{text}", out.status.code())
+                .into())
+        }
+        None => Ok(()),
     }
 }
 

@@ -28,6 +28,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         printed(describe(&mut out, target))?;
         return Ok(0);
     }
+    // The built-in target files are listed like the others; one that cannot be read is a bug.
+    for name in external::bundled::names() {
+        external::bundled::load(name).expect("a built-in name").map_err(anyhow::Error::from)?;
+    }
     printed(list(&mut out))?;
     Ok(0)
 }
@@ -99,11 +103,14 @@ fn file_notes(out: &mut dyn Write, t: &FileTarget) -> std::io::Result<()> {
         writeln!(
             out,
             "    server {} on {}, ready on port {}: {}",
-            s.name, s.nodes, s.ready_port, s.process.command
+            s.name,
+            s.nodes,
+            s.ready_port,
+            first_line(&s.process.command)
         )?;
     }
     let c = &f.candidate;
-    writeln!(out, "    candidate on {}: {}", c.nodes, c.process.command)?;
+    writeln!(out, "    candidate on {}: {}", c.nodes, first_line(&c.process.command))?;
     match f.clock_aim {
         Some(aim) => writeln!(out, "    {}", aim.describe())?,
         None => writeln!(out, "    clock faults: wherever the nemesis deals them")?,
@@ -112,4 +119,14 @@ fn file_notes(out: &mut dyn Write, t: &FileTarget) -> std::io::Result<()> {
         writeln!(out, "    does not reach it: {note}")?;
     }
     Ok(())
+}
+
+/// A command's first line, with `…` when more follow (a script in the file stays one line here).
+fn first_line(command: &str) -> String {
+    let mut lines = command.trim().lines();
+    let first = lines.next().unwrap_or_default();
+    match lines.next() {
+        Some(_) => format!("{first} …"),
+        None => first.to_string(),
+    }
 }

@@ -15,7 +15,7 @@ use crate::exit::bad_input;
 use splitbrain_checkers::reader;
 use splitbrain_nemesis::{net, tools::Tools, Sandbox};
 use splitbrain_results::{junit, store, RunDir, RunResults, Store};
-use splitbrain_targets::external::target::FileTarget;
+use splitbrain_targets::external::{bundled, target::FileTarget};
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
 use splitbrain_targets::thirdparty::{catalog, layout};
@@ -235,7 +235,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         )));
     }
     let timing = timing(a)?;
-    if FileTarget::names_a_file(&a.target) {
+    if is_file_target(&a.target) {
         dry_plan(target, nodes, timing, layout)?;
     }
     Ok(Plan {
@@ -264,11 +264,18 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
 
 /// The target `--target` names, and a target file's default node count.
 fn target(arg: &str) -> anyhow::Result<(&'static dyn launch::Target, Option<usize>)> {
-    if !FileTarget::names_a_file(arg) {
-        return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None));
-    }
-    let file = FileTarget::load(Path::new(arg)).map_err(|e| bad_input(e.to_string()))?;
+    let file = match bundled::load(arg) {
+        Some(built_in) => built_in,
+        None if FileTarget::names_a_file(arg) => FileTarget::load(Path::new(arg)),
+        None => return Ok((launch::find(arg).map_err(|e| bad_input(e.to_string()))?, None)),
+    };
+    let file = file.map_err(|e| bad_input(e.to_string()))?;
     Ok((file, file.file().nodes))
+}
+
+/// Whether `--target` is read as a target file: a path, or a built-in one (`zookeeper`).
+fn is_file_target(arg: &str) -> bool {
+    FileTarget::names_a_file(arg) || bundled::names().contains(&arg)
 }
 
 /// Plans a target file's processes on stand-in addresses, so that what it asks of the run
@@ -314,7 +321,7 @@ fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
 fn layout(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
     let options = LayoutOptions { placement, lease: a.lease, durable: a.durable };
-    if FileTarget::names_a_file(&a.target) {
+    if is_file_target(&a.target) {
         return match (placement, a.durable) {
             (Some(_), _) => Err(bad_input(format!("--candidates: the target file {} says where its candidates run ([candidate] nodes); leave --candidates out", a.target))),
             (None, true) => Err(bad_input(format!("--durable is for the built-in Redis targets: the target file {} says how its servers run; leave --durable out", a.target))),

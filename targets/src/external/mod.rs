@@ -6,11 +6,13 @@
 //!   elector `external`.
 //! - [`mod@file`]: a target file (TOML) read into a [`file::TargetFile`], with every error naming
 //!   the file, the line and what to write instead; [`template`]: the commands' `{…}` fields.
-//! - [`target`]: a target file as a [`crate::launch::Target`] the controller runs.
+//! - [`target`]: a target file as a [`crate::launch::Target`] the controller runs; [`bundled`]:
+//!   the target files built into the binary (`--target zookeeper`).
 //!
 //! Neighbours: [`crate::node::electors::build`] calls [`build`] for `--elector external`; the
 //! controller (`harness`) reads a target file through [`target::FileTarget::load`].
 
+pub mod bundled;
 pub mod file;
 pub mod host;
 pub mod listen;

@@ -27,6 +27,8 @@ pub struct FileTarget {
     file: TargetFile,
     name: &'static str,
     about: &'static str,
+    /// What `--target` says to run it again: the file's path, or a built-in one's name.
+    argument: Option<&'static str>,
 }
 
 static LOADED: Mutex<Vec<&'static FileTarget>> = Mutex::new(Vec::new());
@@ -44,6 +46,14 @@ impl FileTarget {
 
     /// Reads the target file at `path` and keeps it for the rest of the process.
     pub fn load(path: &Path) -> Result<&'static FileTarget, FileError> {
+        Self::load_as(path, None)
+    }
+
+    /// [`FileTarget::load`], for a file that `--target argument` names rather than its path.
+    pub(super) fn load_as(
+        path: &Path,
+        argument: Option<&'static str>,
+    ) -> Result<&'static FileTarget, FileError> {
         let file = TargetFile::load(path)?;
         let builtin = crate::launch::builtin().into_iter().any(|t| t.name() == file.name);
         if builtin {
@@ -52,7 +62,8 @@ impl FileTarget {
         }
         let name: &'static str = Box::leak(file.name.clone().into_boxed_str());
         let about: &'static str = Box::leak(file.about.clone().into_boxed_str());
-        let target: &'static FileTarget = Box::leak(Box::new(FileTarget { file, name, about }));
+        let target: &'static FileTarget =
+            Box::leak(Box::new(FileTarget { file, name, about, argument }));
         let mut all = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
         all.retain(|t| t.name != name);
         all.push(target);
@@ -298,7 +309,7 @@ impl Target for FileTarget {
     }
 
     fn argument(&self) -> String {
-        self.file.path.display().to_string()
+        self.argument.map_or_else(|| self.file.path.display().to_string(), Into::into)
     }
 
     fn gives_tokens(&self, _bug: Option<&str>) -> bool {

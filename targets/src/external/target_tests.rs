@@ -16,7 +16,7 @@ command = "./c.sh {servers:kv} {lease_ms} {nodes}"
 
 fn target(raw: &str) -> FileTarget {
     let file = TargetFile::parse(Path::new("/srv/t/my.toml"), raw).unwrap();
-    FileTarget { file, name: "my", about: "" }
+    FileTarget { file, name: "my", about: "", argument: None }
 }
 
 fn cluster(n: usize) -> Cluster {
