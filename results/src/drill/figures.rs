@@ -47,6 +47,16 @@ impl Figure {
         Figure::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// A short label for one-line summaries.
+    pub fn short(self) -> &'static str {
+        match self {
+            Figure::FailoverP50Ms => "p50",
+            Figure::FailoverP99Ms => "p99",
+            Figure::LeaderlessMs => "leaderless",
+            Figure::Availability => "avail",
+        }
+    }
+
     /// True when a larger value is worse (times); false when smaller is (availability).
     pub fn higher_is_worse(self) -> bool {
         self != Figure::Availability

@@ -49,7 +49,7 @@ pub fn render(d: &DrillRecord) -> String {
         d.seed,
         if d.interrupted { " · <b>interrupted</b>" } else { "" }
     );
-    let badge = format!("{:?}", d.outcome).to_uppercase();
+    let badge = d.outcome.name().to_uppercase();
     let mut p = head(
         &format!("{badge} · {}", d.drill),
         class,
@@ -170,7 +170,7 @@ fn trend_row(p: &mut String, t: &Trend) {
     let mut points: Vec<(String, f64)> =
         t.previous.iter().map(|pt| (pt.night.clone(), pt.value)).collect();
     points.extend(t.tonight.map(|v| ("tonight".to_string(), v)));
-    let state = state_text(t.state);
+    let state = t.state.text();
     let _ = write!(
         p,
         r#"<tr><td>{}</td><td>{}</td><td class="num"><b>{}</b></td><td class="num">{}</td><td class="num">{}</td><td class="{}">{state}</td><td>{}</td></tr>"#,
@@ -184,16 +184,6 @@ fn trend_row(p: &mut String, t: &Trend) {
     );
 }
 
-fn state_text(s: TrendState) -> &'static str {
-    match s {
-        TrendState::Regressed => "REGRESSED",
-        TrendState::Within => "within the threshold",
-        TrendState::TooFewNights => "too few nights to gate",
-        TrendState::NoThreshold => "no threshold set",
-        TrendState::NotMeasured => "not measured tonight",
-    }
-}
-
 /// A drill's every stored night (oldest first): a list of nights with links to their pages,
 /// and each scenario's figures plotted over them.
 pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
@@ -202,7 +192,7 @@ pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
     let mut p = head(
         drill,
         outcome_class(last),
-        &format!("{:?}", last).to_uppercase(),
+        &last.name().to_uppercase(),
         &format!("drill {drill}"),
         &meta,
     );
@@ -211,10 +201,10 @@ pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
         let met = n.scenarios.iter().filter(|s| s.met).count();
         let _ = write!(
             p,
-            r#"<tr><td><a href="{0}/drill.html">{0}</a></td><td><span class="badge {1}">{2:?}</span></td><td>{met} of {3}</td><td><a href="{0}/junit.xml">junit.xml</a> <a href="{0}/drill.json">drill.json</a></td></tr>"#,
+            r#"<tr><td><a href="{0}/drill.html">{0}</a></td><td><span class="badge {1}">{2}</span></td><td>{met} of {3}</td><td><a href="{0}/junit.xml">junit.xml</a> <a href="{0}/drill.json">drill.json</a></td></tr>"#,
             esc(&n.night),
             outcome_class(n.outcome),
-            n.outcome,
+            n.outcome.name(),
             n.scenarios.len()
         );
     }

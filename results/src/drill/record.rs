@@ -59,6 +59,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `passed`, `failed`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
     /// The exit status of the drill.
     pub fn exit_code(self) -> u8 {
         match self {

@@ -73,13 +73,27 @@ pub struct Trend {
     pub state: TrendState,
 }
 
+impl TrendState {
+    /// For a person: `REGRESSED`, `too few nights to gate`, ….
+    pub fn text(self) -> &'static str {
+        match self {
+            TrendState::Regressed => "REGRESSED",
+            TrendState::Within => "within the threshold",
+            TrendState::TooFewNights => "too few earlier nights to gate",
+            TrendState::NoThreshold => "no threshold set",
+            TrendState::NotMeasured => "not measured tonight",
+        }
+    }
+}
+
 impl Trend {
     /// One line for a person: `failover_p99_ms 900 ms is over 600 ms (+50 % over the median
     /// 400 ms of 3 nights, 20261201T…–20261203T…)`.
     pub fn sentence(&self) -> String {
         let f = self.figure;
         let (Some(t), Some(b), Some(l)) = (self.tonight, self.baseline, self.limit) else {
-            return format!("{}: {:?}", f.name(), self.state);
+            let n = self.previous.len();
+            return format!("{}: {} ({n} earlier nights)", f.name(), self.state.text());
         };
         let (first, last) = match (self.previous.first(), self.previous.last()) {
             (Some(a), Some(z)) => (a.night.as_str(), z.night.as_str()),
