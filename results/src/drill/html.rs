@@ -184,9 +184,35 @@ fn trend_row(p: &mut String, t: &Trend) {
     );
 }
 
+/// The store index's section of drills: each drill, its latest night's result, and links to
+/// its nights' page (`/drills/<drill>/`) and its latest drill.html.
+pub fn drills_section(drills: &[(String, Vec<DrillRecord>)]) -> String {
+    if drills.is_empty() {
+        return String::new();
+    }
+    let mut p = String::from(
+        r#"<section class="card"><h2>Drills</h2><table class="checks"><tr><th>latest night</th><th>drill</th><th>nights</th><th>latest page</th></tr>"#,
+    );
+    for (name, nights) in drills {
+        let Some(last) = nights.last() else { continue };
+        let _ = write!(
+            p,
+            r#"<tr><td><span class="badge {}">{}</span></td><td><a href="/drills/{name}/">{name}</a></td><td>{}</td><td><a href="/drills/{name}/{night}/drill.html">{night}</a></td></tr>"#,
+            outcome_class(last.outcome),
+            last.outcome.name(),
+            nights.len(),
+            name = esc(name),
+            night = esc(&last.night)
+        );
+    }
+    p.push_str("</table></section>");
+    p
+}
+
 /// A drill's every stored night (oldest first): a list of nights with links to their pages,
-/// and each scenario's figures plotted over them.
-pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
+/// and each scenario's figures plotted over them. Links start with `base` (the drill's folder
+/// as served, `/drills/<drill>/`).
+pub fn history_page(drill: &str, nights: &[DrillRecord], base: &str) -> String {
     let last = nights.last().map_or(Outcome::Unknown, |n| n.outcome);
     let meta = format!("{} nights stored", nights.len());
     let mut p = head(
@@ -201,11 +227,12 @@ pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
         let met = n.scenarios.iter().filter(|s| s.met).count();
         let _ = write!(
             p,
-            r#"<tr><td><a href="{0}/drill.html">{0}</a></td><td><span class="badge {1}">{2}</span></td><td>{met} of {3}</td><td><a href="{0}/junit.xml">junit.xml</a> <a href="{0}/drill.json">drill.json</a></td></tr>"#,
+            r#"<tr><td><a href="{b}{0}/drill.html">{0}</a></td><td><span class="badge {1}">{2}</span></td><td>{met} of {3}</td><td><a href="{b}{0}/junit.xml">junit.xml</a> <a href="{b}{0}/drill.json">drill.json</a></td></tr>"#,
             esc(&n.night),
             outcome_class(n.outcome),
             n.outcome.name(),
-            n.scenarios.len()
+            n.scenarios.len(),
+            b = esc(base)
         );
     }
     p.push_str("</table></section>");
@@ -219,6 +246,9 @@ pub fn history_page(drill: &str, nights: &[DrillRecord]) -> String {
                     Some((n.night.clone(), s.figures.get(f)?))
                 })
                 .collect();
+            if points.is_empty() {
+                continue;
+            }
             let _ = write!(
                 p,
                 "<tr><td>{}</td><td>{}</td></tr>",
