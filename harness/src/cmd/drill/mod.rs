@@ -87,3 +87,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     crate::exit::printed(output::summary(&night_dir, &n.record, &pruned))?;
     Ok(n.record.outcome.exit_code())
 }
+
+#[cfg(test)]
+mod tests;
