@@ -120,9 +120,7 @@ pub struct Args {
 /// Runs `test`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let plan = plan(&args)?;
-    Tools::find().map_err(sandbox_error)?;
-    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
-    splitbrain_targets::stop::install_signal_handlers()?;
+    let sandbox = enter()?;
     let mut runs = Vec::new();
     for i in 0..plan.test_count {
         let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
@@ -149,6 +147,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Enters the sandbox every run of this process shares, with the signal handlers that let a
+/// Ctrl-C heal and judge: must be called before the process starts any thread.
+pub fn enter() -> anyhow::Result<Sandbox> {
+    Tools::find().map_err(sandbox_error)?;
+    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
+    splitbrain_targets::stop::install_signal_handlers()?;
+    Ok(sandbox)
 }
 
 /// Writes the series' combined JUnit beside its first run's folder (again after each run, so
@@ -259,6 +266,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         timing,
         layout,
         aim: scope(a, target)?,
+        run_folder: None,
     })
 }
 

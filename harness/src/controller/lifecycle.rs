@@ -65,7 +65,10 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
     let t0 = Instant::now();
     // Absolute, because the nodes' data directories live in the run folder.
     let store = std::path::absolute(&plan.store).unwrap_or_else(|_| plan.store.clone());
-    let run = Store::new(store).create_run(&plan.name, started)?;
+    let run = match &plan.run_folder {
+        Some(folder) => RunDir::create_at(std::path::absolute(folder)?)?,
+        None => Store::new(store).create_run(&plan.name, started)?,
+    };
     let log = Arc::new(Log::new(t0));
     log.to_file(&run.harness_log()).context("creating harness.log")?;
     log.info(format!("{} (seed {}): {}", plan.name, plan.seed, run.path().display()));

@@ -57,6 +57,9 @@ pub struct Plan {
     pub layout: LayoutOptions,
     /// Which nodes pause, kill and loss faults aim at.
     pub aim: Scope,
+    /// The exact run folder (a drill's `runs/<scenario>/<seed>/`); `None`: a new timestamped
+    /// folder of the test in the store.
+    pub run_folder: Option<PathBuf>,
 }
 
 impl Plan {
