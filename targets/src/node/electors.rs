@@ -82,7 +82,7 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
 }
 
 fn unknown(name: &str) -> NodeError {
-    let third = crate::thirdparty::build::ELECTORS.iter().map(|(n, _)| *n);
+    let third = crate::thirdparty::catalog::ALL.iter().map(|t| t.name);
     let names: Vec<&str> =
         ELECTORS.iter().map(|e| e.name).chain(third).chain(["external"]).collect();
     NodeError::BadConfig(format!("unknown elector {name:?}: use one of {}", names.join(", ")))
