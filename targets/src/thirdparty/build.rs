@@ -1,15 +1,9 @@
-//! `--elector NAME` for the third-party electors: their names, and their options given as
-//! `--elector-opt KEY=VALUE` (repeatable), turned into a [`Hosted`] elector for the node.
+//! `--elector NAME` for the third-party electors: their options given as
+//! `--elector-opt KEY=VALUE` (repeatable), turned into a [`Hosted`] elector for the node by the
+//! constructor of the [`catalog`] entry so named (each entry's file lists its keys).
 //!
-//! | elector | keys (defaults) |
-//! | --- | --- |
-//! | `etcd` | `endpoints` (required, `http://HOST:2379,…`), `election` (`splitbrain`), `lease-ttl-s` (2), `request-timeout-ms` (1000) |
-//! | `k8s-lease` | `endpoints` (required), `key` (`/splitbrain/k8s-lease/leader`), `lease-duration-ms` (1500), `renew-deadline-ms` (1000), `retry-period-ms` (200), `request-timeout-ms` (500) |
-//! | `redis-naive`, `redis-cas` | `url` (required, `redis://HOST:6379/`), `key` (`splitbrain:leader`), `ttl-ms` (1000), `retry-ms` (100), `request-timeout-ms` (250) |
-//!
-//! Neighbours: the node's elector table (`crate::node::electors`) calls [`build`], which builds
-//! the elector of the [`catalog`] entry so named; [`super::layout`] writes these options for the
-//! controller.
+//! Neighbours: the node's elector table (`crate::node::electors`) calls [`build`];
+//! [`super::layout`] writes these options for the controller.
 
 use std::time::Duration;
 

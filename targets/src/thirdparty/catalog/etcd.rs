@@ -1,6 +1,9 @@
 //! `--target etcd`: etcd's election API (campaign with a lease, keep-alive, observe, resign) on
 //! a 3-member etcd cluster; token: the leader key's create revision.
 //!
+//! `--elector-opt` keys (defaults): `endpoints` (required, `http://HOST:2379,…`), `election`
+//! (`splitbrain`), `lease-ttl-s` (2), `request-timeout-ms` (1000).
+//!
 //! Neighbours: the candidate is [`crate::thirdparty::etcd`], the members
 //! [`crate::thirdparty::etcd_launch`]; [`super::k8s_lease`] shares these fault notes.
 

@@ -1,6 +1,10 @@
 //! `--target k8s-lease`: client-go's leader election (a lease record, optimistic concurrency)
 //! on etcd's KV; token: the record's `leaderTransitions`.
 //!
+//! `--elector-opt` keys (defaults): `endpoints` (required), `key`
+//! (`/splitbrain/k8s-lease/leader`), `lease-duration-ms` (1500), `renew-deadline-ms` (1000),
+//! `retry-period-ms` (200), `request-timeout-ms` (500).
+//!
 //! Neighbours: the candidate is [`crate::thirdparty::k8s_lease`], on the members of
 //! [`super::etcd`] (whose server fault notes it shares).
 

@@ -2,6 +2,9 @@
 //! owner check, no token), and renewed and released only while ours, with a token from `INCR`.
 //! One file for both: they share the server, the layout, the options and most fault notes.
 //!
+//! `--elector-opt` keys (defaults), both: `url` (required, `redis://HOST:6379/`), `key`
+//! (`splitbrain:leader`), `ttl-ms` (1000), `retry-ms` (100), `request-timeout-ms` (250).
+//!
 //! Neighbours: the candidates are [`crate::thirdparty::redis`], the server
 //! [`crate::thirdparty::redis_launch`].
 
