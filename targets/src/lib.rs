@@ -15,6 +15,7 @@
 //! | [`bugs`] | the planted bugs (`--bug NAME`) |
 //! | [`external`] | bring your own: the candidate host (PROTOCOL.md) and target files |
 //! | [`launch`] | targets as plain data for the controller: processes per node, bugs, availability |
+//! | [`process`] | one process to start on one node, from plan to spawn |
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
 //! # `splitbrain-node`
@@ -134,6 +135,7 @@ pub mod launch;
 pub mod lines;
 pub mod node;
 pub mod own;
+pub mod process;
 pub mod protocol;
 pub mod resource;
 pub mod seat;
