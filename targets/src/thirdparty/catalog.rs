@@ -25,8 +25,15 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Every third-party target, in the order `splitbrain targets` lists them.
-pub const ALL: &[ThirdParty] = &[etcd::ETCD, k8s_lease::K8S_LEASE, redis::NAIVE, redis::CAS];
+/// Every third-party target, in the order `splitbrain targets` lists them: one line each, so
+/// that a new target is one added line.
+#[rustfmt::skip]
+pub const ALL: &[ThirdParty] = &[
+    etcd::ETCD,
+    k8s_lease::K8S_LEASE,
+    redis::NAIVE,
+    redis::CAS,
+];
 
 /// One third-party target.
 #[derive(Debug, Clone, Copy)]
