@@ -30,6 +30,19 @@ fn raft_is_the_first_target_and_each_own_target_has_its_own_bugs() {
 }
 
 #[test]
+fn every_built_in_target_is_found_by_its_own_name_and_no_name_is_taken_twice() {
+    let all = builtin();
+    for t in &all {
+        assert_eq!(find(t.name()).unwrap().name(), t.name());
+    }
+    let mut names: Vec<&str> = all.iter().map(|t| t.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), all.len(), "{names:?}");
+    assert_eq!(all.len(), ELECTORS.len() + catalog::ALL.len());
+}
+
+#[test]
 fn a_bug_the_target_does_not_have_is_refused_by_name() {
     let bully = find("bully").unwrap();
     let err = bully.plan(&cluster(Some(Bug::ForgetVote))).unwrap_err().to_string();

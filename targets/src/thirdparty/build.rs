@@ -126,6 +126,16 @@ mod tests {
     }
 
     #[test]
+    fn every_catalog_target_is_an_elector_that_asks_for_its_servers() {
+        for tp in catalog::ALL {
+            assert!(is_elector(tp.name), "{}", tp.name);
+            let err = build(tp.name, "n1", &[]).err().expect(tp.name).to_string();
+            assert!(err.contains("=… is required"), "{}: {err}", tp.name);
+        }
+        assert!(!is_elector("raft"));
+    }
+
+    #[test]
     fn an_option_without_an_equals_sign_is_refused() {
         assert!(parse_opt("endpoints").unwrap_err().contains("KEY=VALUE"));
         assert_eq!(parse_opt("url=redis://h:1/?a=b").unwrap().1, "redis://h:1/?a=b");
