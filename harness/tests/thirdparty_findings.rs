@@ -374,7 +374,7 @@ fn options_reach_the_candidates() -> Result<(), Failed> {
 fn targets_listed() -> Result<(), Failed> {
     let out = Command::new(support::bin()).arg("targets").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    for tp in &catalog::ALL {
+    for tp in catalog::ALL {
         let line = text.lines().find(|l| l.starts_with(&format!("{}  ", tp.name)));
         let ready = matches!(tp.availability(), catalog::Availability::Ready(_));
         match line {
