@@ -244,7 +244,7 @@ fn drill_cases(s: &Scratch) -> Vec<Case> {
         d(
             "bug",
             &one("bug = \"nope\""),
-            ":3: scenario \"a\": bug nope: target raft has no such bug",
+            ":3: scenario \"a\": bug: unknown bug \"nope\": use one of",
         ),
         d(
             "expect",
