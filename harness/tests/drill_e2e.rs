@@ -34,13 +34,18 @@ fn main() {
         trial("the_ci_drill_passes_with_one_junit_and_one_page", ci_drill),
         trial("a_bound_tighter_than_the_figure_fails_the_drill_naming_it", tight_bound),
         trial("nights_make_trends_and_a_regression_fails_naming_figure_and_nights", nights),
+        trial("ctrl_c_stops_the_drill_and_judges_what_ran", interrupted),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
 
 /// `splitbrain drill FILE --store STORE`, bounded by `limit`.
 fn drill(file: &Path, store: &Path, limit: Duration) -> Result<Output, Failed> {
-    let mut child = Command::new(support::bin())
+    finish(spawn(file, store)?, limit)
+}
+
+fn spawn(file: &Path, store: &Path) -> std::io::Result<std::process::Child> {
+    Command::new(support::bin())
         .arg("drill")
         .arg(file)
         .arg("--store")
@@ -48,7 +53,11 @@ fn drill(file: &Path, store: &Path, limit: Duration) -> Result<Output, Failed> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()?;
+        .spawn()
+}
+
+/// Waits for `child` within `limit` (a hang is a failure).
+fn finish(mut child: std::process::Child, limit: Duration) -> Result<Output, Failed> {
     let deadline = Instant::now() + limit;
     while child.try_wait()?.is_none() {
         if Instant::now() > deadline {
@@ -212,5 +221,36 @@ fn nights() -> Result<(), Failed> {
     match failed.is_empty() {
         true => Ok(()),
         false => Err(format!("{failed:?}\nstdout:\n{stdout}\nnights left: {left:?}").into()),
+    }
+}
+
+fn interrupted() -> Result<(), Failed> {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let store = support::store("drill", "sigint");
+    let child = spawn(&examples().join("ci.toml"), &store)?;
+    // Interrupt the first scenario once its clients have been at work for a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let history = || {
+        let night = night_folders(&store, "ci").pop()?;
+        std::fs::metadata(night.join("runs/raft-faults/3/history.jsonl")).ok()
+    };
+    while history().is_none_or(|m| m.len() < 300_000) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT)?;
+    let stdout = expect_code(&finish(child, Duration::from_secs(30))?, 1)?;
+    let night = night_folders(&store, "ci").pop().unwrap_or_default();
+    let r = record(&night)?;
+    let second = &r["scenarios"][1];
+    let html = std::fs::read_to_string(night.join("drill.html"))?;
+    let ok = r["interrupted"] == true
+        && r["scenarios"][0]["seeds"][0]["note"].to_string().contains("interrupted")
+        && second["got"].is_null()
+        && html.contains("not run")
+        && stdout.contains("FAILED raft-no-stepdown: not run");
+    match ok {
+        true => Ok(()),
+        false => Err(format!("drill.json: {r}\nstdout:\n{stdout}").into()),
     }
 }
