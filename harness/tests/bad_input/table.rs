@@ -122,7 +122,7 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
         t(&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
         t(&["--nemesis", ","], "--nemesis: empty"),
         t(&["--target", "zab"], "unknown target \"zab\""),
-        t(&["--bug", "nope"], "--bug nope: target raft has no such bug"),
+        t(&["--bug", "nope"], "--bug: unknown bug \"nope\": use one of forget-vote, small-quorum"),
         t(&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
         t(&["--name", "a/b"], "--name: invalid test name \"a/b\""),
         t(&["--name", "latest"], "--name: invalid test name \"latest\""),
@@ -244,7 +244,7 @@ fn drill_cases(s: &Scratch) -> Vec<Case> {
         d(
             "bug",
             &one("bug = \"nope\""),
-            ":3: scenario \"a\": bug nope: target raft has no such bug",
+            ":3: scenario \"a\": bug: unknown bug \"nope\": use one of",
         ),
         d(
             "expect",
