@@ -49,7 +49,7 @@ fn scenario_keys_mean_what_tests_flags_mean_and_defaults_give_way() {
     assert_eq!(p[1].plan.time_limit, Duration::from_secs(7));
     assert_eq!(p[1].plan.nemesis_text(), "partition,kill");
     assert_eq!(
-        (p[1].plan.bug.as_deref(), p[1].spec.expect),
+        (p[1].plan.bug.map(|b| b.name()), p[1].spec.expect),
         (Some("small-quorum"), Expect::Invalid)
     );
     assert_eq!(p[0].spec.bounds, vec![(BoundKind::MaxFailover, 1500.0)]);
