@@ -6,21 +6,65 @@
 //!
 //! Design: the runner runs each checker on its own scoped thread and turns a panic into
 //! `unknown`, never `valid` (HISTORY.md: a checker that fails says unknown). Results come back in
-//! the order asked, whatever order the threads finish in.
+//! the order asked, whatever order the threads finish in. [`run_path`] streams a file: the
+//! reader's blocks are shared by every checker's thread, and each checker's [`Stream`] keeps
+//! only what its property needs, so memory is bounded by tokens, tenures and open operations,
+//! not by the length of the history.
 
 use crate::convergence::{Convergence, ConvergenceConfig};
-use crate::history::History;
+use crate::history::{History, Record};
 use crate::linear::{LinearConfig, Linearizable};
 use crate::liveness::{Liveness, LivenessConfig};
+use crate::reader::{self, ReadError, Streamed};
 use crate::safety::{DualWriter, ElectionSafety, Fencing};
 use crate::verdict::CheckResult;
+use std::sync::Arc;
 
 /// A property of a history: a pure function from a history to a verdict with evidence.
+///
+/// A checker implements [`Checker::stream`] (it is fed the records one at a time and keeps
+/// only what its property needs), or [`Checker::check`] on a whole history; each method's
+/// default is made of the other, so one of the two must be implemented.
 pub trait Checker: Send + Sync {
     /// The name `--checker` takes, and the `checker` field of its results.
     fn name(&self) -> &'static str;
-    /// Decides the property on `h`.
-    fn check(&self, h: &History) -> CheckResult;
+
+    /// Decides the property on `h`: by default, streams its records.
+    fn check(&self, h: &History) -> CheckResult {
+        let mut stream = self.stream();
+        h.records.iter().for_each(|r| stream.feed(r));
+        stream.finish()
+    }
+
+    /// A fresh decision of the property, to be fed a history's records in file order: by
+    /// default, one that keeps every record and calls [`Checker::check`] at the end.
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::new(Collect { checker: self, records: Vec::new() })
+    }
+}
+
+/// A checker's decision under way: fed every record of a history in file order, then asked.
+pub trait Stream {
+    /// The next record.
+    fn feed(&mut self, r: &Record);
+    /// The verdict on the records fed.
+    fn finish(self: Box<Self>) -> CheckResult;
+}
+
+/// The stream of a checker that needs the whole history: it keeps every record.
+struct Collect<'c, C: ?Sized> {
+    checker: &'c C,
+    records: Vec<Record>,
+}
+
+impl<C: Checker + ?Sized> Stream for Collect<'_, C> {
+    fn feed(&mut self, r: &Record) {
+        self.records.push(r.clone());
+    }
+
+    fn finish(self: Box<Self>) -> CheckResult {
+        self.checker.check(&History::new(self.records))
+    }
 }
 
 /// Every checker name [`build`] knows, in the order `check` lists them.
@@ -82,6 +126,45 @@ pub fn run(checkers: &[Box<dyn Checker>], h: &History) -> Vec<CheckResult> {
             checkers.iter().map(|c| (c.name(), s.spawn(move || c.check(h)))).collect();
         handles.into_iter().map(|(name, handle)| settle(name, handle.join())).collect()
     })
+}
+
+/// Runs every checker on the history file at `path`, each on its own thread, fed block by block
+/// as the reader checks them (so no more than a few blocks of records are held at a time);
+/// results in the given order, and what the reader saw. A checker that panics gives `unknown`.
+pub fn run_path(
+    checkers: &[Box<dyn Checker>],
+    path: &std::path::Path,
+) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
+    std::thread::scope(|s| {
+        let (feeds, handles): (Vec<_>, Vec<_>) = checkers
+            .iter()
+            .map(|c| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<Record>>>(BLOCKS_IN_FLIGHT);
+                (tx, (c.name(), s.spawn(move || fed(c.as_ref(), rx))))
+            })
+            .unzip();
+        let read = reader::for_each_block(path, |block| {
+            let block = Arc::new(block);
+            // A checker that panicked has dropped its end: its result says so at the join.
+            feeds.iter().for_each(|tx| drop(tx.send(block.clone())));
+        });
+        drop(feeds);
+        let results = handles.into_iter().map(|(name, h)| settle(name, h.join())).collect();
+        read.map(|read| (results, read))
+    })
+}
+
+/// Blocks queued for each checker: enough to keep the threads busy, few enough that memory
+/// stays a handful of blocks (each the records of a few megabytes of the file).
+const BLOCKS_IN_FLIGHT: usize = 2;
+
+/// One checker's stream, fed every block that arrives.
+fn fed(checker: &dyn Checker, blocks: std::sync::mpsc::Receiver<Arc<Vec<Record>>>) -> CheckResult {
+    let mut stream = checker.stream();
+    for block in blocks {
+        block.iter().for_each(|r| stream.feed(r));
+    }
+    stream.finish()
 }
 
 /// Runs one checker on the calling thread; a panic gives `unknown`.

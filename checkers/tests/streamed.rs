@@ -10,7 +10,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use splitbrain_checkers::registry::{build_all, names, run, Options};
+use splitbrain_checkers::registry::{build_all, names, run, run_path, Options};
 use splitbrain_checkers::{History, Process, Record, Type};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -199,4 +199,21 @@ fn every_explanation_is_byte_for_byte_the_recorded_one() {
         );
     }
     assert_eq!(golden.len(), text.len(), "the corpus changed size");
+}
+
+#[test]
+fn a_history_streamed_from_its_file_is_explained_as_the_same_history_in_memory() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let checkers = build_all(names(), &tight()).expect("every listed checker builds");
+    for (case, h) in golden_files().into_iter().chain(generated()) {
+        let path = dir.path().join("history.jsonl");
+        std::fs::write(&path, support::schedule::to_jsonl(&h.records)).expect("write it");
+        let (streamed, read) = run_path(&checkers, &path).expect("it reads");
+        assert_eq!(read.records, h.records.len() as u64, "{case}");
+        let in_memory = run(&checkers, &h);
+        let text = |rs: &[splitbrain_checkers::CheckResult]| {
+            rs.iter().map(|r| explanation(r).to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(text(&streamed), text(&in_memory), "{case}");
+    }
 }
