@@ -135,6 +135,17 @@ pub fn run_path(
     checkers: &[Box<dyn Checker>],
     path: &std::path::Path,
 ) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
+    run_path_observed(checkers, path, |_| {})
+}
+
+/// [`run_path`], with `observe` also shown every record, in file order, on the calling thread
+/// (for what is not a checker but needs the records too: whether the run tested anything,
+/// which model fits).
+pub fn run_path_observed(
+    checkers: &[Box<dyn Checker>],
+    path: &std::path::Path,
+    mut observe: impl FnMut(&Record),
+) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
     std::thread::scope(|s| {
         let (feeds, handles): (Vec<_>, Vec<_>) = checkers
             .iter()
@@ -144,6 +155,7 @@ pub fn run_path(
             })
             .unzip();
         let read = reader::for_each_block(path, |block| {
+            block.iter().for_each(&mut observe);
             let block = Arc::new(block);
             // A checker that panicked has dropped its end: its result says so at the join.
             feeds.iter().for_each(|tx| drop(tx.send(block.clone())));
