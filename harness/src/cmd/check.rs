@@ -121,17 +121,50 @@ impl Seen {
     }
 }
 
+impl Args {
+    /// `check FILE --checker <every checker>` with default parameters (the benchmark's).
+    pub fn every_checker(history: PathBuf) -> Args {
+        Args {
+            history,
+            checkers: crate::cmd::bench_check::every_checker(),
+            json: false,
+            settle: None,
+            bound: None,
+            model: None,
+            format: InputFormat::History,
+            max_failover: None,
+        }
+    }
+}
+
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    let (seen, judged) = judge(&args)?;
+    printed(match args.json {
+        true => print_json(&args.history, &seen, &judged),
+        false => print_human(&args.history, &seen, &judged),
+    })?;
+    Ok(judged.verdict.exit_code() as u8)
+}
+
+/// Runs `check` and prints only the verdict line (the benchmark's measured run).
+pub fn run_quietly(args: Args) -> anyhow::Result<u8> {
+    let (seen, judged) = judge(&args)?;
+    let line = format!("verdict: {} ({} records)", judged.verdict, seen.records);
+    printed(writeln!(std::io::stdout(), "{line}"))?;
+    Ok(judged.verdict.exit_code() as u8)
+}
+
+fn judge(args: &Args) -> anyhow::Result<(Seen, Judged)> {
     splitbrain_checkers::reader::grow_heap_in_large_steps();
-    let checkers = registry::build_all(&chosen(&args), &options(&args)).map_err(|name| {
+    let checkers = registry::build_all(&chosen(args), &options(args)).map_err(|name| {
         bad_input(format!(
             "--checker {name}: no such checker; use a comma list of {}",
             registry::names().join(", ")
         ))
     })?;
-    flags_fit_checkers(&args)?;
-    let linear = chosen(&args).contains(&splitbrain_checkers::linear::NAME);
+    flags_fit_checkers(args)?;
+    let linear = chosen(args).contains(&splitbrain_checkers::linear::NAME);
     let (results, seen) = match args.format.foreign() {
         Some(format) => in_memory(&checkers, read_foreign(&args.history, format)?),
         None => streamed(&checkers, &args.history).map_err(|e| format_hint(e, linear))?,
@@ -143,19 +176,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         )));
     }
     if linear {
-        fits_model(&args, &seen.census)?;
+        fits_model(args, &seen.census)?;
     }
-    let nothing = match own_register_history(&args) {
+    let nothing = match own_register_history(args) {
         true => seen.watch.nothing_tested(&Expected::bare()),
         false => None,
     };
     let verdict = run_verdict(&results, nothing.as_deref());
-    let judged = Judged { verdict, nothing_tested: nothing, results };
-    printed(match args.json {
-        true => print_json(&args.history, &seen, &judged),
-        false => print_human(&args.history, &seen, &judged),
-    })?;
-    Ok(verdict.exit_code() as u8)
+    Ok((seen, Judged { verdict, nothing_tested: nothing, results }))
 }
 
 /// A foreign history, read whole, checked in memory.

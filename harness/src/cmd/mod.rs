@@ -5,10 +5,12 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_check;
 pub mod check;
 pub mod paths;
 pub mod sandbox;
 pub mod serve;
+pub mod synth;
 pub mod targets;
 pub mod test;
 pub mod values;
