@@ -10,7 +10,7 @@
 //! table of the few (node, leader, token) triples a run has, each text made once and shared,
 //! since no history is left to look it up in when a witness needs it.
 
-use super::check::{check_and_explain, Options, NAME};
+use super::check::{check_owned, Options, NAME};
 use super::model::{ConvertError, FromHistory};
 use super::operation::{context, Operation, OpsOf, NEVER};
 use crate::registry::Stream;
@@ -113,7 +113,7 @@ impl<M: FromHistory> Stream for OpsStream<M> {
             return CheckResult::unknown(NAME, why);
         }
         let OpsStream { mut model, ops, options, .. } = *self;
-        check_and_explain(&mut model, &ops, &options, |_| {})
+        check_owned(&mut model, ops, &options, |_| {})
     }
 }
 
