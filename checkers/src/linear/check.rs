@@ -93,10 +93,13 @@ pub(crate) fn settle<M: Model>(model: &M, ops: &mut OpsOf<M>) {
     });
 }
 
+/// One operation of a model.
+type OpOf<M> = Operation<<M as Model>::Input, <M as Model>::Output>;
+
 /// What [`settle_undoably`] changed in one partition: the operations it left out and the
 /// return times it replaced, each at its position among the operations as recorded.
 struct Undo<M: Model> {
-    removed: Vec<(usize, Operation<M::Input, M::Output>)>,
+    removed: Vec<(usize, OpOf<M>)>,
     returns: Vec<(usize, u64)>,
 }
 
@@ -238,7 +241,7 @@ pub(crate) fn check_owned<M: Model>(
             enrich(&mut part);
             let frontier = call.and_then(|c| part.iter().position(|o| o.call_index == c));
             let deadline = Instant::now() + options.witness_budget;
-            let w = explain(model, key, &mut part, frontier.map(|f| f as u32), deadline);
+            let w = explain(model, key, &part, frontier.map(|f| f as u32), deadline);
             return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
         }
     };
