@@ -99,8 +99,9 @@ impl Recorded {
     }
 
     fn id(&mut self, s: &str) -> u32 {
-        // Few distinct strings (nodes, fault names): a search from the newest is quick.
-        match self.strings.iter().rposition(|x| x == s) {
+        // Few distinct strings, the nodes among the first (every record names one): a search
+        // from the oldest is quick.
+        match self.strings.iter().position(|x| x == s) {
             Some(i) => i as u32,
             None => {
                 self.strings.push(s.to_string());
