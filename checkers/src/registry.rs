@@ -11,12 +11,12 @@
 //! only what its property needs, so memory is bounded by tokens, tenures and open operations,
 //! not by the length of the history.
 
-use crate::convergence::{Convergence, ConvergenceConfig};
+use crate::convergence::ConvergenceConfig;
 use crate::history::{History, Record};
-use crate::linear::{LinearConfig, Linearizable};
-use crate::liveness::{Liveness, LivenessConfig};
+pub use crate::kind::CheckerKind;
+use crate::linear::LinearConfig;
+use crate::liveness::LivenessConfig;
 use crate::reader::{self, ReadError, Streamed};
-use crate::safety::{DualWriter, ElectionSafety, Fencing};
 use crate::verdict::CheckResult;
 use std::sync::Arc;
 
@@ -67,12 +67,11 @@ impl<C: Checker + ?Sized> Stream for Collect<'_, C> {
     }
 }
 
-/// Every checker name [`build`] knows, in the order `check` lists them.
-pub const NAMES: &[&str] =
-    &["election-safety", "fencing", "dual-writer", "convergence", "liveness", "linearizable"];
+/// Every checker name [`build`] knows, in the order `check` lists them ([`CheckerKind`]'s).
+pub const NAMES: &[&str] = &crate::kind::NAMES;
 
 /// The checkers `splitbrain check` runs when none are named: the safety properties.
-pub const SAFETY_DEFAULTS: &[&str] = &["election-safety", "fencing", "dual-writer"];
+pub const SAFETY_DEFAULTS: &[&str] = &crate::kind::SAFETY_NAMES;
 
 /// Every checker name [`build`] knows.
 pub fn names() -> &'static [&'static str] {
@@ -102,15 +101,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn Checker>> {
 
 /// The checker called `name`, with the given parameters.
 pub fn build(name: &str, options: &Options) -> Option<Box<dyn Checker>> {
-    Some(match name {
-        "election-safety" => Box::new(ElectionSafety),
-        "fencing" => Box::new(Fencing),
-        "dual-writer" => Box::new(DualWriter),
-        "convergence" => Box::new(Convergence(options.convergence.clone())),
-        "liveness" => Box::new(Liveness(options.liveness.clone())),
-        "linearizable" => Box::new(Linearizable(options.linear.clone())),
-        _ => return None,
-    })
+    name.parse::<CheckerKind>().ok().map(|kind| kind.build(options))
 }
 
 /// The checkers called `names`, or the first unknown name.

@@ -14,7 +14,7 @@
 
 use crate::cmd::check;
 use crate::exit::printed;
-use splitbrain_checkers::registry;
+use splitbrain_checkers::CheckerKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -126,5 +126,5 @@ fn peak_kb() -> Option<u64> {
 
 /// Every checker's name, for the measured command line.
 pub fn every_checker() -> Vec<String> {
-    registry::names().iter().map(|n| n.to_string()).collect()
+    CheckerKind::all().map(|k| k.name().to_string()).collect()
 }

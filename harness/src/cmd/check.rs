@@ -23,7 +23,7 @@ use splitbrain_checkers::formats::Format;
 use splitbrain_checkers::linear::{Census, FailedCas, ModelKind};
 use splitbrain_checkers::registry::{self, Options};
 use splitbrain_checkers::tested::{run_verdict, Expected, Watch};
-use splitbrain_checkers::{CheckResult, Checker, History, Record, Verdict};
+use splitbrain_checkers::{CheckResult, Checker, CheckerKind, History, Record, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -164,7 +164,7 @@ fn judge(args: &Args) -> anyhow::Result<(Seen, Judged)> {
         ))
     })?;
     flags_fit_checkers(args)?;
-    let linear = chosen(args).contains(&splitbrain_checkers::linear::NAME);
+    let linear = chosen(args).contains(&CheckerKind::Linearizable.name());
     let (results, seen) = match args.format.foreign() {
         Some(format) => in_memory(&checkers, read_foreign(&args.history, format)?),
         None => streamed(&checkers, &args.history).map_err(|e| format_hint(e, linear))?,
@@ -225,7 +225,7 @@ fn chosen(args: &Args) -> Vec<&str> {
         }
     }
     if names.is_empty() && (args.model.is_some() || args.format.foreign().is_some()) {
-        names.push(splitbrain_checkers::linear::NAME);
+        names.push(CheckerKind::Linearizable.name());
     }
     if names.is_empty() {
         names.extend(registry::safety_defaults());
@@ -292,12 +292,12 @@ fn history_file(path: &Path) -> PathBuf {
 fn flags_fit_checkers(args: &Args) -> anyhow::Result<()> {
     let chosen = chosen(args);
     let flags = [
-        ("--model", args.model.is_some(), splitbrain_checkers::linear::NAME),
-        ("--settle", args.settle.is_some(), "convergence"),
-        ("--bound", args.bound.is_some(), "convergence"),
-        ("--max-failover", args.max_failover.is_some(), "liveness"),
+        ("--model", args.model.is_some(), CheckerKind::Linearizable),
+        ("--settle", args.settle.is_some(), CheckerKind::Convergence),
+        ("--bound", args.bound.is_some(), CheckerKind::Convergence),
+        ("--max-failover", args.max_failover.is_some(), CheckerKind::Liveness),
     ];
-    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(checker)) {
+    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(&checker.name())) {
         Some((flag, _, checker)) => Err(bad_input(format!(
             "{flag} is for the {checker} checker, which this check does not run; add {checker} to --checker, or leave {flag} out"
         ))),
