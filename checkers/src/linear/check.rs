@@ -65,7 +65,14 @@ fn split<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Par
 }
 
 /// [`split`], moving the operations instead of copying them.
-fn split_owned<M: Model>(model: &M, ops: OpsOf<M>) -> Vec<Part<M>> {
+/// Operations of one partition (a register's, a mutex's) stay in their vector: a second would
+/// hold them twice while the first is consumed.
+fn split_owned<M: Model>(model: &M, mut ops: OpsOf<M>) -> Vec<Part<M>> {
+    let first = ops.first().map(|op| model.partition(&op.input));
+    if let Some(key) = first.filter(|&k| ops.iter().all(|op| model.partition(&op.input) == k)) {
+        ops.shrink_to_fit();
+        return vec![(key, ops)];
+    }
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut parts: Vec<Part<M>> = Vec::new();
     for op in ops {

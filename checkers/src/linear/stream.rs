@@ -92,6 +92,8 @@ impl<M: FromHistory> OpsStream<M> {
             self.push(p, &inv, None)?;
         }
         self.ops.sort_by_key(|o| o.call);
+        // The vector grew by doubling: up to half of it is room no operation will use.
+        self.ops.shrink_to_fit();
         Ok(())
     }
 }
