@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod bench;
 pub mod bench_check;
 pub mod check;
+pub mod drill;
 pub mod paths;
 pub mod sandbox;
 pub mod serve;
