@@ -17,11 +17,13 @@
 //!   they lead is `invalid` at once; none saying so when every known node answered is `invalid`;
 //!   a known node with no final status leaves it `unknown` unless already invalid.
 
-use crate::history::{History, Process, Type};
-use crate::liveness::timeline::{event, known_nodes, secs, Beliefs, Event};
-use crate::registry::Checker;
+use crate::history::{Process, Record, Type};
+use crate::liveness::recorded::Recorded;
+use crate::liveness::timeline::{secs, Beliefs, Event};
+use crate::registry::{Checker, Stream};
+use crate::safety::Names;
 use crate::verdict::{CheckResult, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 /// The parameters of `convergence`.
@@ -73,89 +75,115 @@ impl Quiet {
     }
 }
 
-impl Checker for Convergence {
-    fn name(&self) -> &'static str {
-        NAME
+/// A convergence decision under way: the timeline's events, and for each node the statuses
+/// that may still be its final one.
+#[derive(Default)]
+struct Streamed {
+    config: ConvergenceConfig,
+    recorded: Recorded,
+    statuses: Statuses,
+}
+
+impl Stream for Streamed {
+    fn feed(&mut self, r: &Record) {
+        self.recorded.feed(r);
+        if r.process == Process::Nemesis {
+            // The faults end no earlier than this record: a status invoked before it settled
+            // can never be a final one.
+            self.statuses.floor = r.time + self.config.settle.as_nanos() as u64;
+        }
+        self.statuses.feed(r);
     }
 
-    fn check(&self, h: &History) -> CheckResult {
-        let known = known_nodes(h);
-        let quiet = match quiet_point(h, &known) {
+    fn finish(self: Box<Self>) -> CheckResult {
+        let known = self.recorded.known();
+        let quiet = match quiet_point(&self.recorded) {
             Ok(q) => q,
             Err(text) => return CheckResult::unknown(NAME, text),
         };
-        let settled = quiet.time + self.0.settle.as_nanos() as u64;
-        let deadline = settled + self.0.bound.as_nanos() as u64;
-        let election = self.election(h, &known, &quiet, deadline);
-        let status = final_status(h, &known, settled);
+        let c = &self.config;
+        let settled = quiet.time + c.settle.as_nanos() as u64;
+        let deadline = settled + c.bound.as_nanos() as u64;
+        let election = election(&self.recorded, &quiet, deadline);
+        let status = judge_statuses(&self.statuses.last(settled), &known);
         let details = serde_json::json!({
             "faults_ended": quiet.index,
             "faults_ended_ns": quiet.time,
-            "settle_ns": self.0.settle.as_nanos() as u64,
-            "bound_ns": self.0.bound.as_nanos() as u64,
+            "settle_ns": c.settle.as_nanos() as u64,
+            "bound_ns": c.bound.as_nanos() as u64,
         });
         combine(election, status).with_details(details)
     }
 }
 
+impl Checker for Convergence {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::new(Streamed { config: self.0.clone(), ..Streamed::default() })
+    }
+}
+
 /// The last nemesis record, or why the run never became free of faults.
-fn quiet_point(h: &History, known: &BTreeSet<&str>) -> Result<Quiet, String> {
+fn quiet_point(rec: &Recorded) -> Result<Quiet, String> {
     let mut beliefs = Beliefs::default();
     let mut last = None;
-    for (i, r) in h.records.iter().enumerate().filter(|(_, r)| r.process == Process::Nemesis) {
-        beliefs.apply(i, &event(r, known));
-        last = Some(i);
-    }
+    rec.walk(|i, time, ev| {
+        if let Event::Fault(..) = ev {
+            beliefs.apply(i, ev);
+            last = Some((i, time));
+        }
+    });
     if let Some((&(kind, node), &i)) = beliefs.faults.iter().min_by_key(|(_, &i)| i) {
         let what = node.map_or(format!("the {kind} fault"), |n| format!("the {kind} of {n}"));
         return Err(format!(
             "{what} begun at line {i} never ended, so the cluster was never free of faults: nothing to judge"
         ));
     }
-    Ok(Quiet { index: last, time: last.map_or(0, |i| h.records[i].time) })
+    Ok(Quiet { index: last.map(|l| l.0), time: last.map_or(0, |l| l.1) })
 }
 
-impl Convergence {
-    /// Whether some node leads by the deadline.
-    fn election(&self, h: &History, known: &BTreeSet<&str>, q: &Quiet, deadline: u64) -> Part {
-        let allowed = secs(deadline - q.time);
-        let end = h.records.last().map_or(0, |r| r.time);
-        let after = |t: u64| secs(t.saturating_sub(q.time));
-        match first_leader(h, known, q) {
-            Some(Leader { node, index, time }) if time == q.time && q.index.is_some() => Part::new(
-                Verdict::Valid,
-                format!("{node} was leading when {} (elected at line {index})", q.text()),
-                Vec::new(),
+/// Whether some node leads by the deadline.
+fn election(rec: &Recorded, q: &Quiet, deadline: u64) -> Part {
+    let allowed = secs(deadline - q.time);
+    let end = rec.end;
+    let after = |t: u64| secs(t.saturating_sub(q.time));
+    match first_leader(rec, q) {
+        Some(Leader { node, index, time }) if time == q.time && q.index.is_some() => Part::new(
+            Verdict::Valid,
+            format!("{node} was leading when {} (elected at line {index})", q.text()),
+            Vec::new(),
+        ),
+        Some(Leader { node, index, time }) if time <= deadline => Part::new(
+            Verdict::Valid,
+            format!("{node} was elected {} after {} (line {index})", after(time), q.text()),
+            Vec::new(),
+        ),
+        Some(Leader { node, index, time }) => Part::new(
+            Verdict::Invalid,
+            format!(
+                "no node led until {node} was elected {} after {} (line {index}), beyond the {allowed} allowed",
+                after(time),
+                q.text()
             ),
-            Some(Leader { node, index, time }) if time <= deadline => Part::new(
-                Verdict::Valid,
-                format!("{node} was elected {} after {} (line {index})", after(time), q.text()),
-                Vec::new(),
+            q.index.into_iter().chain([index]).map(|x| x as u64).collect(),
+        ),
+        None if end >= deadline => Part::new(
+            Verdict::Invalid,
+            format!("no node was elected in the {} after {} (allowed: {allowed})", after(end), q.text()),
+            q.index.map(|x| x as u64).into_iter().collect(),
+        ),
+        None => Part::new(
+            Verdict::Unknown,
+            format!(
+                "the history ends {} after {}, before the {allowed} allowed for an election passed, with no leader",
+                after(end),
+                q.text()
             ),
-            Some(Leader { node, index, time }) => Part::new(
-                Verdict::Invalid,
-                format!(
-                    "no node led until {node} was elected {} after {} (line {index}), beyond the {allowed} allowed",
-                    after(time),
-                    q.text()
-                ),
-                q.index.into_iter().chain([index]).map(|x| x as u64).collect(),
-            ),
-            None if end >= deadline => Part::new(
-                Verdict::Invalid,
-                format!("no node was elected in the {} after {} (allowed: {allowed})", after(end), q.text()),
-                q.index.map(|x| x as u64).into_iter().collect(),
-            ),
-            None => Part::new(
-                Verdict::Unknown,
-                format!(
-                    "the history ends {} after {}, before the {allowed} allowed for an election passed, with no leader",
-                    after(end),
-                    q.text()
-                ),
-                Vec::new(),
-            ),
-        }
+            Vec::new(),
+        ),
     }
 }
 
@@ -168,40 +196,79 @@ struct Leader<'h> {
 
 /// The first node believed to lead at or after the quiet point: an incumbent (leading from the
 /// quiet point on), or else the first one elected after it.
-fn first_leader<'h>(h: &'h History, known: &BTreeSet<&'h str>, q: &Quiet) -> Option<Leader<'h>> {
+fn first_leader<'r>(rec: &'r Recorded, q: &Quiet) -> Option<Leader<'r>> {
     let mut beliefs = Beliefs::default();
     let from = q.index.map_or(0, |i| i + 1);
-    for (i, r) in h.records[..from].iter().enumerate() {
-        beliefs.apply(i, &event(r, known));
-    }
+    let mut elected = None;
+    rec.walk(|i, time, ev| match ev {
+        _ if i < from => beliefs.apply(i, ev),
+        Event::Elected(node) if elected.is_none() => {
+            elected = Some(Leader { node, index: i, time })
+        }
+        _ => {}
+    });
     if let Some((&node, &index)) = beliefs.leaders.iter().max_by_key(|(_, &i)| i) {
         return Some(Leader { node, index, time: q.time });
     }
-    h.records[from..].iter().enumerate().find_map(|(k, r)| match event(r, known) {
-        Event::Elected(node) => Some(Leader { node, index: from + k, time: r.time }),
-        _ => None,
-    })
+    elected
 }
 
-/// Whether the final statuses show exactly one leader.
-fn final_status(h: &History, known: &BTreeSet<&str>, settled: u64) -> Part {
-    let partners = h.partners();
-    let mut last: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
-    for (i, r) in h.records.iter().enumerate() {
-        if !(r.is_client() && r.is(Type::Ok, "status")) {
-            continue;
+/// The statuses that may be a node's final one: for each node, those answered so far that no
+/// later answer to a status invoked no earlier replaces (a final status is the last answered
+/// of those invoked after the settle time, which is known only at the end).
+#[derive(Default)]
+struct Statuses {
+    /// Each client process's outstanding invocation: its time and the node it was sent to.
+    open: HashMap<i64, (u64, Option<u32>)>,
+    names: Names,
+    /// Per node: (invoked, position, says it leads), invocation times falling from the first.
+    kept: BTreeMap<u32, Vec<(u64, usize, bool)>>,
+    /// Statuses invoked before this are not final ones whatever the end.
+    floor: u64,
+    at: usize,
+}
+
+impl Statuses {
+    fn feed(&mut self, r: &Record) {
+        let i = self.at;
+        self.at += 1;
+        let Process::Client(p) = r.process else { return };
+        let own = r.node.as_deref().map(|n| self.names.id(n));
+        if r.kind == Type::Invoke {
+            self.open.insert(p, (r.time, own));
+            return;
         }
-        let invoked = partners[i].map_or(r.time, |p| h.records[p as usize].time);
-        let (Some(node), Some(leads)) =
-            (h.op_node(i, &partners), r.value.get("leader").and_then(|v| v.as_bool()))
-        else {
-            continue;
+        let partner = self.open.remove(&p);
+        let leads = r.value.get("leader").and_then(|v| v.as_bool());
+        let (Some(node), Some(leads)) = (own.or(partner.and_then(|x| x.1)), leads) else {
+            return;
         };
-        if invoked >= settled {
-            last.insert(node, (i, leads));
+        if r.is(Type::Ok, "status") {
+            self.keep(node, partner.map_or(r.time, |x| x.0), i, leads);
         }
     }
-    judge_statuses(&last, known)
+
+    fn keep(&mut self, node: u32, invoked: u64, i: usize, leads: bool) {
+        let floor = self.floor;
+        let kept = self.kept.entry(node).or_default();
+        // A status invoked no later than this one and answered before it is never final.
+        while kept.last().is_some_and(|&(t, ..)| t <= invoked || t < floor) {
+            kept.pop();
+        }
+        if invoked >= floor {
+            kept.push((invoked, i, leads));
+        }
+    }
+
+    /// Each node's final status: the last answered of those invoked at or after `settled`.
+    fn last(&self, settled: u64) -> BTreeMap<&str, (usize, bool)> {
+        let final_of = |kept: &Vec<(u64, usize, bool)>| {
+            kept.iter().rev().find(|&&(t, ..)| t >= settled).map(|&(_, i, leads)| (i, leads))
+        };
+        let each =
+            self.kept.iter().filter_map(|(&n, kept)| Some((self.names.name(n), final_of(kept)?)));
+        each.collect()
+    }
 }
 
 fn judge_statuses(last: &BTreeMap<&str, (usize, bool)>, known: &BTreeSet<&str>) -> Part {

@@ -7,13 +7,15 @@
 //! - [`linear`]: the linearizability checker and its models; [`formats`]: foreign histories.
 //! - [`safety`]: election-safety, fencing, dual-writer.
 //! - [`convergence`], [`liveness`]: recovery after faults, and the figures of availability.
-//! - [`registry`]: the [`Checker`] trait, checkers by name, and the runner.
+//! - [`registry`]: the [`Checker`] trait, checkers by name, and the runner; [`kind`]: the
+//!   checkers as a type, [`CheckerKind`], in one table.
 //! - [`tested`]: whether a run tested anything at all (else it is unknown, whatever the
 //!   checkers say).
 
 pub mod convergence;
 pub mod formats;
 pub mod history;
+pub mod kind;
 pub mod linear;
 pub mod liveness;
 pub mod reader;
@@ -23,5 +25,6 @@ pub mod tested;
 pub mod verdict;
 
 pub use history::{History, Process, Record, Type};
+pub use kind::CheckerKind;
 pub use registry::Checker;
 pub use verdict::{CheckResult, Verdict};

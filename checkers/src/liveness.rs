@@ -29,15 +29,17 @@
 //!   failover, or a first election slower than the bound is `invalid`; without one the verdict
 //!   is `valid` and only the figures speak.
 
+pub(crate) mod recorded;
 pub(crate) mod timeline;
 
-use crate::history::{History, Process, Type};
-use crate::registry::Checker;
+use crate::history::{History, Process, Record, Type};
+use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
+use recorded::Recorded;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use timeline::{event, known_nodes, secs, Beliefs, Event, Phase};
+use timeline::{secs, Beliefs, Event, Phase};
 
 /// The optional bounds of `liveness`.
 #[derive(Debug, Clone, Default)]
@@ -153,41 +155,85 @@ struct Walk<'h> {
     leaderless_since: Option<u64>,
 }
 
+/// The liveness figures of a history being streamed: the timeline's events, and the writes
+/// counted as they pass.
+#[derive(Default)]
+struct Streamed {
+    recorded: Recorded,
+    writes: Writes,
+    max_failover: Option<Duration>,
+}
+
+impl Streamed {
+    fn count_write(&mut self, r: &Record) {
+        if !matches!(r.process, Process::Client(_)) || r.f != "write" {
+            return;
+        }
+        let w = &mut self.writes;
+        match r.kind {
+            Type::Invoke => w.invoked += 1,
+            Type::Ok => w.ok += 1,
+            Type::Fail => w.fail += 1,
+            Type::Info => w.info += 1,
+        }
+    }
+
+    fn figures(&self) -> Figures {
+        let mut w = Walk { leaderless_since: Some(0), ..Walk::default() };
+        w.figures.writes = self.writes.clone();
+        self.recorded.walk(|i, time, ev| w.step(i, time, ev));
+        w.finish(self.recorded.end)
+    }
+}
+
+impl Stream for Streamed {
+    fn feed(&mut self, r: &Record) {
+        self.recorded.feed(r);
+        self.count_write(r);
+    }
+
+    fn finish(self: Box<Self>) -> CheckResult {
+        let f = self.figures();
+        let details = serde_json::to_value(&f).unwrap_or_default();
+        let result = match self.max_failover {
+            None => {
+                CheckResult::valid(NAME, format!("figures only (no bound set): {}", describe(&f)))
+            }
+            Some(bound) => judge(&f, bound.as_nanos() as u64),
+        };
+        result.with_details(details)
+    }
+}
+
 /// Computes the liveness figures of `h`.
 pub fn figures(h: &History) -> Figures {
-    let known = known_nodes(h);
-    let mut w = Walk { leaderless_since: Some(0), ..Walk::default() };
-    for (i, r) in h.records.iter().enumerate() {
-        let ev = event(r, &known);
-        w.step(h, i, &ev);
-    }
-    w.finish(h)
+    let mut s = Streamed::default();
+    h.records.iter().for_each(|r| s.feed(r));
+    s.figures()
 }
 
 impl<'h> Walk<'h> {
-    fn step(&mut self, h: &'h History, i: usize, ev: &Event<'h>) {
-        let time = h.records[i].time;
+    fn step(&mut self, i: usize, time: u64, ev: &Event<'h>) {
         match ev {
-            Event::Elected(n) => self.elected(h, i, n),
+            Event::Elected(n) => self.elected(i, time, n),
             Event::Fault(phase, nodes) => self.fault(i, time, *phase, nodes),
             _ => {}
         }
         self.beliefs.apply(i, ev);
         self.track_leaderless(time);
-        self.count_write(h, i);
     }
 
-    fn elected(&mut self, h: &History, i: usize, node: &str) {
+    fn elected(&mut self, i: usize, time: u64, node: &str) {
         let f = &mut self.figures;
         f.elections += 1;
         f.first_election.get_or_insert(i as u64);
-        f.first_election_ns.get_or_insert(h.records[i].time);
+        f.first_election_ns.get_or_insert(time);
         if !f.leaders.iter().any(|l| l == node) {
             f.leaders.push(node.to_string());
         }
         for (from, p) in std::mem::take(&mut self.pending) {
             if from != node {
-                let ns = h.records[i].time - p.time;
+                let ns = time - p.time;
                 let (fault, elected) = (p.index as u64, i as u64);
                 f.failovers.push(Failover {
                     from: from.into(),
@@ -199,7 +245,6 @@ impl<'h> Walk<'h> {
             }
         }
     }
-
     fn fault(&mut self, i: usize, time: u64, phase: Phase<'h>, nodes: &[&'h str]) {
         match phase {
             Phase::Begin(kind) => {
@@ -228,22 +273,7 @@ impl<'h> Walk<'h> {
         }
     }
 
-    fn count_write(&mut self, h: &History, i: usize) {
-        let r = &h.records[i];
-        if !matches!(r.process, Process::Client(_)) || r.f != "write" {
-            return;
-        }
-        let w = &mut self.figures.writes;
-        match r.kind {
-            Type::Invoke => w.invoked += 1,
-            Type::Ok => w.ok += 1,
-            Type::Fail => w.fail += 1,
-            Type::Info => w.info += 1,
-        }
-    }
-
-    fn finish(mut self, h: &History) -> Figures {
-        let end = h.records.last().map_or(0, |r| r.time);
+    fn finish(mut self, end: u64) -> Figures {
         let f = &mut self.figures;
         f.history_ns = end;
         f.no_leader_ns += self.leaderless_since.map_or(0, |since| end - since);
@@ -268,19 +298,10 @@ impl Checker for Liveness {
         NAME
     }
 
-    fn check(&self, h: &History) -> CheckResult {
-        let f = figures(h);
-        let details = serde_json::to_value(&f).unwrap_or_default();
-        let result = match self.0.max_failover {
-            None => {
-                CheckResult::valid(NAME, format!("figures only (no bound set): {}", describe(&f)))
-            }
-            Some(bound) => judge(&f, bound.as_nanos() as u64),
-        };
-        result.with_details(details)
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::new(Streamed { max_failover: self.0.max_failover, ..Streamed::default() })
     }
 }
-
 /// One sentence of figures.
 fn describe(f: &Figures) -> String {
     let failover = match (f.failover_ns.median, f.failover_ns.max) {

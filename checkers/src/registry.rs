@@ -6,29 +6,72 @@
 //!
 //! Design: the runner runs each checker on its own scoped thread and turns a panic into
 //! `unknown`, never `valid` (HISTORY.md: a checker that fails says unknown). Results come back in
-//! the order asked, whatever order the threads finish in.
+//! the order asked, whatever order the threads finish in. [`run_path`] streams a file: the
+//! reader's blocks are shared by every checker's thread, and each checker's [`Stream`] keeps
+//! only what its property needs, so memory is bounded by tokens, tenures and open operations,
+//! not by the length of the history.
 
-use crate::convergence::{Convergence, ConvergenceConfig};
-use crate::history::History;
-use crate::linear::{LinearConfig, Linearizable};
-use crate::liveness::{Liveness, LivenessConfig};
-use crate::safety::{DualWriter, ElectionSafety, Fencing};
+use crate::convergence::ConvergenceConfig;
+use crate::history::{History, Record};
+pub use crate::kind::CheckerKind;
+use crate::linear::LinearConfig;
+use crate::liveness::LivenessConfig;
+use crate::reader::{self, ReadError, Streamed};
 use crate::verdict::CheckResult;
+use std::sync::Arc;
 
 /// A property of a history: a pure function from a history to a verdict with evidence.
+///
+/// A checker implements [`Checker::stream`] (it is fed the records one at a time and keeps
+/// only what its property needs), or [`Checker::check`] on a whole history; each method's
+/// default is made of the other, so one of the two must be implemented.
 pub trait Checker: Send + Sync {
     /// The name `--checker` takes, and the `checker` field of its results.
     fn name(&self) -> &'static str;
-    /// Decides the property on `h`.
-    fn check(&self, h: &History) -> CheckResult;
+
+    /// Decides the property on `h`: by default, streams its records.
+    fn check(&self, h: &History) -> CheckResult {
+        let mut stream = self.stream();
+        h.records.iter().for_each(|r| stream.feed(r));
+        stream.finish()
+    }
+
+    /// A fresh decision of the property, to be fed a history's records in file order: by
+    /// default, one that keeps every record and calls [`Checker::check`] at the end.
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::new(Collect { checker: self, records: Vec::new() })
+    }
 }
 
-/// Every checker name [`build`] knows, in the order `check` lists them.
-pub const NAMES: &[&str] =
-    &["election-safety", "fencing", "dual-writer", "convergence", "liveness", "linearizable"];
+/// A checker's decision under way: fed every record of a history in file order, then asked.
+pub trait Stream {
+    /// The next record.
+    fn feed(&mut self, r: &Record);
+    /// The verdict on the records fed.
+    fn finish(self: Box<Self>) -> CheckResult;
+}
+
+/// The stream of a checker that needs the whole history: it keeps every record.
+struct Collect<'c, C: ?Sized> {
+    checker: &'c C,
+    records: Vec<Record>,
+}
+
+impl<C: Checker + ?Sized> Stream for Collect<'_, C> {
+    fn feed(&mut self, r: &Record) {
+        self.records.push(r.clone());
+    }
+
+    fn finish(self: Box<Self>) -> CheckResult {
+        self.checker.check(&History::new(self.records))
+    }
+}
+
+/// Every checker name [`build`] knows, in the order `check` lists them ([`CheckerKind`]'s).
+pub const NAMES: &[&str] = &crate::kind::NAMES;
 
 /// The checkers `splitbrain check` runs when none are named: the safety properties.
-pub const SAFETY_DEFAULTS: &[&str] = &["election-safety", "fencing", "dual-writer"];
+pub const SAFETY_DEFAULTS: &[&str] = &crate::kind::SAFETY_NAMES;
 
 /// Every checker name [`build`] knows.
 pub fn names() -> &'static [&'static str] {
@@ -58,15 +101,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn Checker>> {
 
 /// The checker called `name`, with the given parameters.
 pub fn build(name: &str, options: &Options) -> Option<Box<dyn Checker>> {
-    Some(match name {
-        "election-safety" => Box::new(ElectionSafety),
-        "fencing" => Box::new(Fencing),
-        "dual-writer" => Box::new(DualWriter),
-        "convergence" => Box::new(Convergence(options.convergence.clone())),
-        "liveness" => Box::new(Liveness(options.liveness.clone())),
-        "linearizable" => Box::new(Linearizable(options.linear.clone())),
-        _ => return None,
-    })
+    name.parse::<CheckerKind>().ok().map(|kind| kind.build(options))
 }
 
 /// The checkers called `names`, or the first unknown name.
@@ -82,6 +117,57 @@ pub fn run(checkers: &[Box<dyn Checker>], h: &History) -> Vec<CheckResult> {
             checkers.iter().map(|c| (c.name(), s.spawn(move || c.check(h)))).collect();
         handles.into_iter().map(|(name, handle)| settle(name, handle.join())).collect()
     })
+}
+
+/// Runs every checker on the history file at `path`, each on its own thread, fed block by block
+/// as the reader checks them (so no more than a few blocks of records are held at a time);
+/// results in the given order, and what the reader saw. A checker that panics gives `unknown`.
+pub fn run_path(
+    checkers: &[Box<dyn Checker>],
+    path: &std::path::Path,
+) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
+    run_path_observed(checkers, path, |_| {})
+}
+
+/// [`run_path`], with `observe` also shown every record, in file order, on the calling thread
+/// (for what is not a checker but needs the records too: whether the run tested anything,
+/// which model fits).
+pub fn run_path_observed(
+    checkers: &[Box<dyn Checker>],
+    path: &std::path::Path,
+    mut observe: impl FnMut(&Record),
+) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
+    std::thread::scope(|s| {
+        let (feeds, handles): (Vec<_>, Vec<_>) = checkers
+            .iter()
+            .map(|c| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<Record>>>(BLOCKS_IN_FLIGHT);
+                (tx, (c.name(), s.spawn(move || fed(c.as_ref(), rx))))
+            })
+            .unzip();
+        let read = reader::for_each_block(path, |block| {
+            block.iter().for_each(&mut observe);
+            let block = Arc::new(block);
+            // A checker that panicked has dropped its end: its result says so at the join.
+            feeds.iter().for_each(|tx| drop(tx.send(block.clone())));
+        });
+        drop(feeds);
+        let results = handles.into_iter().map(|(name, h)| settle(name, h.join())).collect();
+        read.map(|read| (results, read))
+    })
+}
+
+/// Blocks queued for each checker: enough to keep the threads busy, few enough that memory
+/// stays a handful of blocks (each the records of a few megabytes of the file).
+const BLOCKS_IN_FLIGHT: usize = 2;
+
+/// One checker's stream, fed every block that arrives.
+fn fed(checker: &dyn Checker, blocks: std::sync::mpsc::Receiver<Arc<Vec<Record>>>) -> CheckResult {
+    let mut stream = checker.stream();
+    for block in blocks {
+        block.iter().for_each(|r| stream.feed(r));
+    }
+    stream.finish()
 }
 
 /// Runs one checker on the calling thread; a panic gives `unknown`.

@@ -17,7 +17,7 @@
 //!   to the first `ok` `elected` record: the controller gives up waiting by the same measure.
 //! - Without a bound (a bare history) only "no node was ever elected" applies.
 
-use crate::history::{History, Process, Type};
+use crate::history::{History, Process, Record, Type};
 use crate::verdict::{merge_all, CheckResult, Verdict};
 use std::time::Duration;
 
@@ -39,10 +39,38 @@ impl Expected {
 
 /// The sentence saying why the run tested nothing, or `None` when it tested something.
 pub fn nothing_tested(h: &History, e: &Expected) -> Option<String> {
-    no_leader(h, e.leader_within)
-        .or_else(|| no_write(h))
-        .or_else(|| no_fault(h, &e.faults))
-        .map(|why| format!("{why}: nothing was tested"))
+    let mut watch = Watch::default();
+    h.records.iter().for_each(|r| watch.feed(r));
+    watch.nothing_tested(e)
+}
+
+/// What a history showed, learnt record by record: when the first leader was elected, whether
+/// a client write completed, whether a fault was applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Watch {
+    first_elected: Option<u64>,
+    wrote: bool,
+    faulted: bool,
+}
+
+impl Watch {
+    /// Learns from the next record.
+    pub fn feed(&mut self, r: &Record) {
+        let elected = matches!(r.process, Process::Node(_)) && r.is(Type::Ok, "elected");
+        if elected && self.first_elected.is_none() {
+            self.first_elected = Some(r.time);
+        }
+        self.wrote |= r.is_client() && r.is(Type::Ok, "write");
+        self.faulted |= r.process == Process::Nemesis;
+    }
+
+    /// [`nothing_tested`] of the records fed.
+    pub fn nothing_tested(&self, e: &Expected) -> Option<String> {
+        no_leader(self.first_elected, e.leader_within)
+            .or_else(|| (!self.wrote).then(|| "the clients completed no write".to_string()))
+            .or_else(|| no_fault(self.faulted, &e.faults))
+            .map(|why| format!("{why}: nothing was tested"))
+    }
 }
 
 /// The verdict of a run: `unknown` when it tested nothing, else the merge of its checks.
@@ -53,15 +81,8 @@ pub fn run_verdict(checks: &[CheckResult], nothing_tested: Option<&str>) -> Verd
     }
 }
 
-fn first_elected(h: &History) -> Option<u64> {
-    h.records
-        .iter()
-        .find(|r| matches!(r.process, Process::Node(_)) && r.kind == Type::Ok && r.f == "elected")
-        .map(|r| r.time)
-}
-
-fn no_leader(h: &History, within: Option<Duration>) -> Option<String> {
-    match (within, first_elected(h)) {
+fn no_leader(first_elected: Option<u64>, within: Option<Duration>) -> Option<String> {
+    match (within, first_elected) {
         (None, None) => Some("no node was ever elected".to_string()),
         (Some(bound), None) => Some(within_text(bound)),
         (Some(bound), Some(t)) if u128::from(t) > bound.as_nanos() => Some(within_text(bound)),
@@ -73,13 +94,8 @@ fn within_text(bound: Duration) -> String {
     format!("no node was elected within {} s", bound.as_secs_f64())
 }
 
-fn no_write(h: &History) -> Option<String> {
-    let wrote = h.records.iter().any(|r| r.is_client() && r.kind == Type::Ok && r.f == "write");
-    (!wrote).then(|| "the clients completed no write".to_string())
-}
-
-fn no_fault(h: &History, asked: &[String]) -> Option<String> {
-    if asked.is_empty() || h.records.iter().any(|r| r.process == Process::Nemesis) {
+fn no_fault(faulted: bool, asked: &[String]) -> Option<String> {
+    if asked.is_empty() || faulted {
         return None;
     }
     Some(format!("faults were asked for (--nemesis {}) and none was applied", asked.join(",")))

@@ -36,7 +36,8 @@ enum Command {
     Drill(cmd::drill::Args),
     /// Browse the stored runs over HTTP on 127.0.0.1.
     Serve(cmd::serve::Args),
-    /// Measure the controller (`bench record`: client operations recorded per second).
+    /// Measure the controller (`bench record`: client operations recorded per second) or the
+    /// checkers (`bench check`: memory and time of `check` on long histories).
     Bench(cmd::bench::Args),
     /// Check a recorded history and print the verdict of each checker.
     Check(cmd::check::Args),

@@ -64,6 +64,28 @@ fn split<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Vec<Par
     parts
 }
 
+/// [`split`], moving the operations instead of copying them.
+/// Operations of one partition (a register's, a mutex's) stay in their vector: a second would
+/// hold them twice while the first is consumed.
+fn split_owned<M: Model>(model: &M, mut ops: OpsOf<M>) -> Vec<Part<M>> {
+    let first = ops.first().map(|op| model.partition(&op.input));
+    if let Some(key) = first.filter(|&k| ops.iter().all(|op| model.partition(&op.input) == k)) {
+        ops.shrink_to_fit();
+        return vec![(key, ops)];
+    }
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    let mut parts: Vec<Part<M>> = Vec::new();
+    for op in ops {
+        let key = model.partition(&op.input);
+        let at = *index.entry(key).or_insert_with(|| {
+            parts.push((key, Vec::new()));
+            parts.len() - 1
+        });
+        parts[at].1.push(op);
+    }
+    parts
+}
+
 /// Applies the model's fates to the operations of one partition.
 pub(crate) fn settle<M: Model>(model: &M, ops: &mut OpsOf<M>) {
     let fates = model.fates(ops);
@@ -76,6 +98,57 @@ pub(crate) fn settle<M: Model>(model: &M, ops: &mut OpsOf<M>) {
         }
         _ => true,
     });
+}
+
+/// One operation of a model.
+type OpOf<M> = Operation<<M as Model>::Input, <M as Model>::Output>;
+
+/// What [`settle_undoably`] changed in one partition: the operations it left out and the
+/// return times it replaced, each at its position among the operations as recorded.
+struct Undo<M: Model> {
+    removed: Vec<(usize, OpOf<M>)>,
+    returns: Vec<(usize, u64)>,
+}
+
+/// [`settle`], keeping what it takes to restore the operations as recorded (few: only those of
+/// unknown outcome change), so a partition is held once, not once as recorded and once settled.
+fn settle_undoably<M: Model>(model: &M, ops: &mut OpsOf<M>) -> Undo<M> {
+    let fates = model.fates(ops);
+    let mut undo = Undo { removed: Vec::new(), returns: Vec::new() };
+    let mut at = 0;
+    ops.retain_mut(|op| {
+        at += 1;
+        match fates.get(at - 1) {
+            Some(Fate::Unseen) => {
+                undo.removed.push((at - 1, op.clone()));
+                false
+            }
+            Some(&Fate::By(t)) => {
+                undo.returns.push((at - 1, op.return_time));
+                op.return_time = t;
+                true
+            }
+            _ => true,
+        }
+    });
+    undo
+}
+
+/// The operations of a settled partition as recorded.
+fn unsettle<M: Model>(settled: OpsOf<M>, undo: Undo<M>) -> OpsOf<M> {
+    let mut raw = Vec::with_capacity(settled.len() + undo.removed.len());
+    let mut removed = undo.removed.into_iter().peekable();
+    for op in settled {
+        while let Some((_, r)) = removed.next_if(|(at, _)| *at == raw.len()) {
+            raw.push(r);
+        }
+        raw.push(op);
+    }
+    raw.extend(removed.map(|(_, r)| r));
+    for (at, t) in undo.returns {
+        raw[at].return_time = t;
+    }
+    raw
 }
 
 /// How the search of all partitions ended.
@@ -143,35 +216,47 @@ pub(crate) fn check_and_explain<M: Model>(
     options: &Options,
     enrich: impl FnOnce(&mut [Operation<M::Input, M::Output>]),
 ) -> CheckResult {
+    check_owned(model, ops.to_vec(), options, enrich)
+}
+
+/// [`check_and_explain`] of operations it may keep: each is held once, in its partition.
+pub(crate) fn check_owned<M: Model>(
+    model: &mut M,
+    ops: OpsOf<M>,
+    options: &Options,
+    enrich: impl FnOnce(&mut [Operation<M::Input, M::Output>]),
+) -> CheckResult {
     let start = Instant::now();
     let deadline = options.budget.map(|b| start + b);
     if !ops.iter().any(|o| o.is_required()) {
         let why = format!("no completed {} operations to check", model.name());
         return CheckResult::unknown(NAME, why);
     }
-    let mut raw = split(model, ops);
-    let mut parts = raw.clone();
-    parts.iter_mut().for_each(|(_, part)| settle(model, part));
+    let count = ops.len();
+    let mut parts = split_owned(model, ops);
+    let mut undo: Vec<Undo<M>> = parts.iter_mut().map(|(_, p)| settle_undoably(model, p)).collect();
     let timed_out = match search_parts(model, &parts, deadline) {
         Parts::Linearizable => Vec::new(),
         Parts::OutOfTime(open) => open,
         Parts::Fails(i, frontier) => {
             // The witness works on the operations as recorded: a fate holds for the whole
             // partition, not for the few operations a witness keeps.
-            let (key, part) = &mut raw[i];
-            enrich(part);
             let call = frontier.map(|f| parts[i].1[f as usize].call_index);
+            let (key, settled) = parts.swap_remove(i);
+            let mut part = unsettle(settled, undo.swap_remove(i));
+            drop((parts, undo));
+            enrich(&mut part);
             let frontier = call.and_then(|c| part.iter().position(|o| o.call_index == c));
             let deadline = Instant::now() + options.witness_budget;
-            let w = explain(model, *key, part, frontier.map(|f| f as u32), deadline);
+            let w = explain(model, key, &part, frontier.map(|f| f as u32), deadline);
             return CheckResult::invalid(NAME, w.summary, w.evidence).with_details(w.details);
         }
     };
     let figures = json!({
         "model": model.name(),
-        "operations": ops.len(),
+        "operations": count,
         "partitions": parts.len(),
-        "unseen_unknowns_left_out": ops.len() - parts.iter().map(|p| p.1.len()).sum::<usize>(),
+        "unseen_unknowns_left_out": count - parts.iter().map(|p| p.1.len()).sum::<usize>(),
         "seconds": start.elapsed().as_secs_f64(),
     });
     if let Some(&first) = timed_out.first() {
@@ -193,7 +278,7 @@ pub(crate) fn check_and_explain<M: Model>(
     };
     let summary = format!(
         "{} operations have a linearization under the {} model{parts_note}",
-        ops.len(),
+        count,
         model.name()
     );
     CheckResult::valid(NAME, summary).with_details(figures)

@@ -6,8 +6,10 @@
 
 use super::check::{Options, NAME};
 use super::register::FailedCas;
+use super::stream::OpsStream;
 use super::{check_history, name_of, ModelKind};
-use crate::registry::Checker;
+use super::{Kv, Mutex, Register};
+use crate::registry::{Checker, Stream};
 use crate::{CheckResult, History};
 
 /// What the `linearizable` checker checks, and how long it may take.
@@ -50,5 +52,18 @@ impl Checker for Linearizable {
                 format!("cannot read the operations of the {} model: {e}", name_of(c.model)),
             )
         })
+    }
+
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        let c = &self.0;
+        let (options, name) = (c.options, name_of(c.model));
+        match c.model {
+            ModelKind::Register => Box::new(OpsStream::new(Register::plain(), options, name)),
+            ModelKind::CasRegister => {
+                Box::new(OpsStream::new(Register::with_cas(c.failed_cas), options, name))
+            }
+            ModelKind::Kv => Box::new(OpsStream::new(Kv::new(), options, name)),
+            ModelKind::Mutex => Box::new(OpsStream::new(Mutex, options, name)),
+        }
     }
 }

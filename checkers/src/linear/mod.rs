@@ -13,6 +13,7 @@
 //!   register's unseen timed-out writes left out, seen ones bound to the read that saw them),
 //!   verdict and result.
 //! - [`witness`]: the sentence and details of a failure; `minimise` narrows it down.
+//! - `stream`: the checker fed record by record, keeping only operations.
 //! - [`synth`]: synthetic register histories shaped like the harness's, for tests and benches.
 //!
 //! Neighbours: [`crate::formats`] turns foreign histories (Jepsen logs and EDN, Porcupine's
@@ -29,6 +30,7 @@ pub mod mutex;
 pub mod operation;
 pub mod register;
 pub mod search;
+mod stream;
 pub mod strings;
 pub mod synth;
 pub mod values;
@@ -125,26 +127,44 @@ fn accepts(kind: ModelKind, f: &str) -> bool {
 
 /// The model that reads more of `history`'s client invocations than `kind` does, if any.
 pub fn misfit(history: &History, kind: ModelKind) -> Option<Misfit> {
-    let mut fs: std::collections::BTreeMap<&str, usize> = Default::default();
-    for r in history.records.iter().filter(|r| r.kind == crate::Type::Invoke) {
-        if matches!(r.process, crate::Process::Client(_)) {
-            *fs.entry(r.f.as_str()).or_default() += 1;
+    let mut census = Census::default();
+    history.records.iter().for_each(|r| census.feed(r));
+    census.misfit(kind)
+}
+
+/// How many client invocations a history has of each operation name, learnt record by record.
+#[derive(Debug, Clone, Default)]
+pub struct Census(std::collections::BTreeMap<String, usize>);
+
+impl Census {
+    /// Counts the next record.
+    pub fn feed(&mut self, r: &crate::Record) {
+        if r.kind == crate::Type::Invoke && matches!(r.process, crate::Process::Client(_)) {
+            match self.0.get_mut(r.f.as_str()) {
+                Some(n) => *n += 1,
+                None => drop(self.0.insert(r.f.clone(), 1)),
+            }
         }
     }
-    let reads = |k: ModelKind| fs.iter().filter(|(f, _)| accepts(k, f)).map(|(_, n)| n).sum();
-    let chosen_reads: usize = reads(kind);
-    // On a tie the first model named wins (`max_by_key` keeps the last of equals).
-    let (better, better_reads) =
-        ModelKind::ALL.iter().rev().map(|&(_, k)| (k, reads(k))).max_by_key(|&(_, n)| n)?;
-    let missed = fs.keys().filter(|f| accepts(better, f) && !accepts(kind, f));
-    let missed: Vec<String> = missed.map(|f| f.to_string()).collect();
-    (better_reads > chosen_reads).then_some(Misfit {
-        chosen: kind,
-        better,
-        better_reads,
-        chosen_reads,
-        missed,
-    })
+
+    /// [`misfit`] of the records counted.
+    pub fn misfit(&self, kind: ModelKind) -> Option<Misfit> {
+        let fs = &self.0;
+        let reads = |k: ModelKind| fs.iter().filter(|(f, _)| accepts(k, f)).map(|(_, n)| n).sum();
+        let chosen_reads: usize = reads(kind);
+        // On a tie the first model named wins (`max_by_key` keeps the last of equals).
+        let (better, better_reads) =
+            ModelKind::ALL.iter().rev().map(|&(_, k)| (k, reads(k))).max_by_key(|&(_, n)| n)?;
+        let missed = fs.keys().filter(|f| accepts(better, f) && !accepts(kind, f));
+        let missed: Vec<String> = missed.cloned().collect();
+        (better_reads > chosen_reads).then_some(Misfit {
+            chosen: kind,
+            better,
+            better_reads,
+            chosen_reads,
+            missed,
+        })
+    }
 }
 
 /// Checks the client operations of `history` under a model. `failed_cas` says what a `fail`

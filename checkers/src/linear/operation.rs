@@ -153,7 +153,7 @@ impl<'h> Contexts<'h> {
 }
 
 /// `via n2`, plus who wrote under which token when the completion says so.
-fn context(node: &str, leader: Option<&str>, token: Option<i64>) -> Arc<str> {
+pub(crate) fn context(node: &str, leader: Option<&str>, token: Option<i64>) -> Arc<str> {
     let mut s = format!("via {node}");
     if let Some(leader) = leader {
         s += &format!(", written by {leader}");

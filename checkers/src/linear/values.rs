@@ -13,13 +13,22 @@ use crate::Record;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// An interner of values: id 0 is `null`. Texts are stored once; the map goes from a text's
-/// hash to the ids of the texts with that hash.
+/// An interner of values: id 0 is `null`. Every text is kept once, end to end in one string;
+/// the map goes from a text's hash to the newest id with that hash, and each id links to the
+/// previous one with the same hash, so a value costs its text and a few words, not an
+/// allocation of its own (a long history writes millions of distinct values).
 #[derive(Debug, Clone)]
 pub struct Values {
-    ids: HashMap<u64, Vec<u32>, FxBuild>,
-    texts: Vec<String>,
+    ids: HashMap<u64, u32, FxBuild>,
+    /// For each id, the previous id with the same hash (`NONE` for the first).
+    same_hash: Vec<u32>,
+    /// Every text, one after another; `ends[id]` is where the text of `id` ends.
+    texts: String,
+    ends: Vec<usize>,
 }
+
+/// No previous id with the same hash.
+const NONE: u32 = u32::MAX;
 
 impl Default for Values {
     /// An interner for JSON values: id 0 is `null`.
@@ -33,7 +42,12 @@ impl Default for Values {
 impl Values {
     /// An empty interner of plain strings.
     pub fn strings() -> Values {
-        Values { ids: HashMap::default(), texts: Vec::new() }
+        Values {
+            ids: HashMap::default(),
+            same_hash: Vec::new(),
+            texts: String::new(),
+            ends: Vec::new(),
+        }
     }
 
     /// The id of a JSON value.
@@ -47,9 +61,10 @@ impl Values {
         if let Some(id) = self.find(h, &text) {
             return id;
         }
-        let id = self.texts.len() as u32;
-        self.texts.push(text);
-        self.ids.entry(h).or_default().push(id);
+        let id = self.ends.len() as u32;
+        self.texts.push_str(&text);
+        self.ends.push(self.texts.len());
+        self.same_hash.push(self.ids.insert(h, id).unwrap_or(NONE));
         id
     }
 
@@ -59,12 +74,23 @@ impl Values {
     }
 
     fn find(&self, h: u64, text: &str) -> Option<u32> {
-        self.ids.get(&h)?.iter().find(|&&id| self.texts[id as usize] == text).copied()
+        let mut id = *self.ids.get(&h)?;
+        while id != NONE {
+            if self.text(id) == text {
+                return Some(id);
+            }
+            id = self.same_hash[id as usize];
+        }
+        None
     }
 
     /// The text of an id.
     pub fn text(&self, id: u32) -> &str {
-        &self.texts[id as usize]
+        let start = match id {
+            0 => 0,
+            _ => self.ends[id as usize - 1],
+        };
+        &self.texts[start..self.ends[id as usize]]
     }
 
     /// The text of a JSON value's id as a person reads it: `nil` for null.

@@ -1,7 +1,7 @@
 //! The run as a timeline of leadership beliefs and faults, shared by liveness and convergence.
 //!
-//! Neighbours: [`super`] (liveness figures) and [`crate::convergence`] walk the history through
-//! [`event`] and keep [`Beliefs`].
+//! Neighbours: [`super`] (liveness figures) and [`crate::convergence`] walk the events that
+//! [`super::recorded`] kept of a history and keep [`Beliefs`].
 //!
 //! Design decisions:
 //! - Who leads comes from the nodes' own reports: an `elected` report makes a node a believed
@@ -15,9 +15,7 @@
 //!   every kind but a kill (a healed network restarts no process). Any other nemesis record is
 //!   an instant fault that needs no end.
 
-use crate::history::{History, Process, Record, Type};
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What a nemesis record does to the set of running faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,54 +57,6 @@ pub(crate) enum Event<'h> {
     Stepdown(&'h str),
     /// A nemesis record, with the known nodes its value names.
     Fault(Phase<'h>, Vec<&'h str>),
-    /// Anything else.
-    Other,
-}
-
-/// Every node the history names: reporting nodes, `node` fields, write leaders, accept nodes.
-pub(crate) fn known_nodes(h: &History) -> BTreeSet<&str> {
-    let mut nodes = BTreeSet::new();
-    for r in &h.records {
-        nodes.extend(r.process.node());
-        nodes.extend(r.node.as_deref());
-        if r.process == Process::Resource {
-            nodes.extend(r.value_node());
-        } else if r.is(Type::Ok, "write") {
-            nodes.extend(r.leader());
-        }
-    }
-    nodes
-}
-
-/// What `r` means to the timeline.
-pub(crate) fn event<'h>(r: &'h Record, known: &BTreeSet<&'h str>) -> Event<'h> {
-    match &r.process {
-        Process::Node(n) if r.is(Type::Ok, "elected") => Event::Elected(n),
-        Process::Node(n) if r.is(Type::Ok, "stepdown") => Event::Stepdown(n),
-        Process::Nemesis => {
-            let mut named = Vec::new();
-            nodes_in(&r.value, known, &mut named);
-            named.extend(r.node.as_deref().and_then(|n| known.get(n).copied()));
-            named.sort_unstable();
-            named.dedup();
-            Event::Fault(phase(&r.f), named)
-        }
-        _ => Event::Other,
-    }
-}
-
-fn nodes_in<'h>(v: &'h Value, known: &BTreeSet<&'h str>, out: &mut Vec<&'h str>) {
-    match v {
-        Value::String(s) => out.extend(known.get(s.as_str()).copied()),
-        Value::Array(items) => items.iter().for_each(|x| nodes_in(x, known, out)),
-        Value::Object(map) => {
-            for (k, x) in map {
-                out.extend(known.get(k.as_str()).copied());
-                nodes_in(x, known, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// A running fault: its kind, and the node it holds where it is a per-process fault (`pause`,
@@ -136,7 +86,6 @@ impl<'h> Beliefs<'h> {
                 self.leaders.remove(n);
             }
             Event::Fault(phase, nodes) => self.fault(i, *phase, nodes),
-            Event::Other => {}
         }
     }
 

@@ -84,47 +84,63 @@ pub enum Problem {
     },
 }
 
-/// Where an integer process stands.
+/// What is known of an integer process: an invocation outstanding (its line's index and the
+/// position of its `f` in the rules' names), or its last operation ended `info`.
 #[derive(Clone, Copy)]
 enum Client {
-    /// An invocation at this index awaits its completion.
-    Open(u64),
-    /// An operation ended `info` at this index: the process is done.
+    Open(u64, u32),
     Crashed(u64),
 }
 
-/// The state the rules need from the lines already read.
+/// The rules' memory: one entry per integer process, the previous record's time, and the
+/// operation names seen (a history has a handful, so a linear search is the fastest lookup
+/// and no name is copied per invocation).
 #[derive(Default)]
 pub(super) struct Rules {
     clients: HashMap<i64, Client>,
+    seen: u64,
+    last_time: Option<u64>,
+    names: Vec<String>,
 }
 
 impl Rules {
-    /// Checks `r`, the record after `before`, and remembers what later lines need.
-    pub(super) fn check(&mut self, r: &Record, before: &[Record]) -> Result<(), Problem> {
-        let expected = before.len() as u64;
+    /// Checks the next record in file order.
+    pub(super) fn check(&mut self, r: &Record) -> Result<(), Problem> {
+        let expected = self.seen;
         if r.index != expected {
             return Err(Problem::Index { found: r.index, expected });
         }
-        if let Some(prev) = before.last() {
-            if r.time < prev.time {
-                return Err(Problem::TimeBackwards { time: r.time, previous: prev.time });
-            }
+        if let Some(previous) = self.last_time.filter(|&t| r.time < t) {
+            return Err(Problem::TimeBackwards { time: r.time, previous });
         }
         match r.process {
-            Process::Client(p) if r.kind == Type::Invoke => self.invoke(p, r, before),
-            Process::Client(p) => self.complete(p, r, before),
-            _ => Ok(()),
+            Process::Client(p) if r.kind == Type::Invoke => self.invoke(p, r)?,
+            Process::Client(p) => self.complete(p, r)?,
+            _ => {}
+        }
+        self.seen += 1;
+        self.last_time = Some(r.time);
+        Ok(())
+    }
+
+    fn name_id(&mut self, f: &str) -> u32 {
+        match self.names.iter().position(|n| n == f) {
+            Some(i) => i as u32,
+            None => {
+                self.names.push(f.to_string());
+                self.names.len() as u32 - 1
+            }
         }
     }
 
-    fn invoke(&mut self, p: i64, r: &Record, before: &[Record]) -> Result<(), Problem> {
-        match self.clients.insert(p, Client::Open(r.index)) {
+    fn invoke(&mut self, p: i64, r: &Record) -> Result<(), Problem> {
+        let f = self.name_id(&r.f);
+        match self.clients.insert(p, Client::Open(r.index, f)) {
             None => Ok(()),
-            Some(Client::Open(i)) => Err(Problem::AlreadyInvoking {
+            Some(Client::Open(i, open_f)) => Err(Problem::AlreadyInvoking {
                 process: p,
                 f: r.f.clone(),
-                open_f: before[i as usize].f.clone(),
+                open_f: self.names[open_f as usize].clone(),
                 open_line: i + 1,
             }),
             Some(Client::Crashed(i)) => {
@@ -133,17 +149,16 @@ impl Rules {
         }
     }
 
-    fn complete(&mut self, p: i64, r: &Record, before: &[Record]) -> Result<(), Problem> {
-        let Some(Client::Open(i)) = self.clients.get(&p).copied() else {
+    fn complete(&mut self, p: i64, r: &Record) -> Result<(), Problem> {
+        let Some(Client::Open(i, open_f)) = self.clients.get(&p).copied() else {
             return Err(Problem::NoInvocation { process: p, f: r.f.clone(), kind: r.kind });
         };
-        let open_f = &before[i as usize].f;
+        let open_f = &self.names[open_f as usize];
         if *open_f != r.f {
-            let open_f = open_f.clone();
             return Err(Problem::WrongCompletion {
                 process: p,
                 f: r.f.clone(),
-                open_f,
+                open_f: open_f.clone(),
                 open_line: i + 1,
             });
         }

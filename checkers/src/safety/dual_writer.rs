@@ -19,9 +19,9 @@
 //!   before the accepts it explains in the file; an older one excuses nothing.
 //! - An accept that names no node cannot be attributed and is counted, not judged.
 
-use super::{count, decision, under, Decision};
-use crate::history::{History, Process, Type};
-use crate::registry::Checker;
+use super::{count, decision, under, Decision, Names};
+use crate::history::{Process, Record, Type};
+use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use std::collections::HashMap;
 
@@ -45,12 +45,21 @@ struct Start {
     tenure: Tenure,
 }
 
+/// The first dual write: the old tenure's last write, the newer tenure's start, the resumed
+/// write and its tenure.
+#[derive(Debug, Clone, Copy)]
+struct Witness {
+    last: usize,
+    other: Start,
+    resumed: usize,
+    tenure: Tenure,
+}
+
 #[derive(Default)]
-struct Scan<'h> {
-    nodes: HashMap<&'h str, u32>,
-    names: Vec<&'h str>,
-    /// Each node's latest `elected` report.
-    elected: HashMap<&'h str, usize>,
+struct Scan {
+    names: Names,
+    /// Each node's latest `elected` report, by node id.
+    elected: HashMap<u32, usize>,
     current: Option<Tenure>,
     last_accept: HashMap<Tenure, usize>,
     /// The latest tenure start, and the latest by a node other than `newest`'s.
@@ -60,52 +69,44 @@ struct Scan<'h> {
     accepts: u64,
     unattributed: u64,
     dual_writes: u64,
-    witness: Option<[usize; 3]>,
+    witness: Option<Witness>,
+    /// The position of the next record.
+    at: usize,
 }
 
-impl<'h> Scan<'h> {
-    fn node_id(&mut self, name: &'h str) -> u32 {
-        let next = self.names.len() as u32;
-        let id = *self.nodes.entry(name).or_insert(next);
-        if id == next {
-            self.names.push(name);
-        }
-        id
-    }
-
-    fn accept(&mut self, i: usize, node: &'h str, token: Option<i64>) {
+impl Scan {
+    fn accept(&mut self, i: usize, node: &str, token: Option<i64>) {
         self.accepts += 1;
-        let tenure = Tenure { node: self.node_id(node), token };
+        let tenure = Tenure { node: self.names.id(node), token };
         if self.current != Some(tenure) {
-            self.switch_to(tenure, i, node);
+            self.switch_to(tenure, i);
         }
         self.current = Some(tenure);
         self.last_accept.insert(tenure, i);
     }
 
     /// A new run of accepts begins at `i`: a tenure's first, or a resumed one.
-    fn switch_to(&mut self, tenure: Tenure, i: usize, node: &str) {
+    fn switch_to(&mut self, tenure: Tenure, i: usize) {
         let Some(&last) = self.last_accept.get(&tenure) else {
             return self.begin(Start { index: i, tenure });
         };
         let Some(other) = self.latest_start_not_by(tenure.node).filter(|s| s.index > last) else {
             return; // it resumes with no other node's tenure in between
         };
-        if tenure.token.is_none() && self.re_elected(node, other) {
+        if tenure.token.is_none() && self.re_elected(tenure.node, other) {
             self.begin(Start { index: i, tenure });
         } else {
             self.dual_writes += 1;
-            self.witness.get_or_insert([last, other.index, i]);
+            self.witness.get_or_insert(Witness { last, other, resumed: i, tenure });
         }
     }
 
     /// Whether `node` was elected again after `other` began, and after `other`'s node was last
     /// elected: then its leadership is the newer one and its accepts begin a new tenure.
-    fn re_elected(&self, node: &str, other: Start) -> bool {
-        let other_node = self.names[other.tenure.node as usize];
-        let other_elected = self.elected.get(other_node).copied();
+    fn re_elected(&self, node: u32, other: Start) -> bool {
+        let other_elected = self.elected.get(&other.tenure.node).copied();
         self.elected
-            .get(node)
+            .get(&node)
             .is_some_and(|&e| e > other.index && !matches!(other_elected, Some(o) if e <= o))
     }
 
@@ -126,30 +127,39 @@ impl<'h> Scan<'h> {
     }
 }
 
+impl Stream for Scan {
+    fn feed(&mut self, r: &Record) {
+        let i = self.at;
+        self.at += 1;
+        match (&r.process, decision(r)) {
+            (Process::Node(n), _) if r.is(Type::Ok, "elected") => {
+                let id = self.names.id(n);
+                self.elected.insert(id, i);
+            }
+            (_, Some(Decision::Accept)) => match r.value_node() {
+                Some(node) => self.accept(i, node, r.token()),
+                None => self.unattributed += 1,
+            },
+            _ => {}
+        }
+    }
+
+    fn finish(self: Box<Self>) -> CheckResult {
+        verdict(&self)
+    }
+}
+
 impl Checker for DualWriter {
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn check(&self, h: &History) -> CheckResult {
-        let mut s = Scan::default();
-        for (i, r) in h.records.iter().enumerate() {
-            match (&r.process, decision(r)) {
-                (Process::Node(n), _) if r.is(Type::Ok, "elected") => {
-                    s.elected.insert(n.as_str(), i);
-                }
-                (_, Some(Decision::Accept)) => match r.value_node() {
-                    Some(node) => s.accept(i, node, r.token()),
-                    None => s.unattributed += 1,
-                },
-                _ => {}
-            }
-        }
-        verdict(h, &s)
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::<Scan>::default()
     }
 }
 
-fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
+fn verdict(s: &Scan) -> CheckResult {
     let details = serde_json::json!({
         "accepts": s.accepts,
         "tenures": s.tenures,
@@ -157,9 +167,11 @@ fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
         "accepts_without_node": s.unattributed,
     });
     let result = match s.witness {
-        Some(w) => {
-            CheckResult::invalid(NAME, witness_text(h, w), w.iter().map(|&i| i as u64).collect())
-        }
+        Some(w) => CheckResult::invalid(
+            NAME,
+            witness_text(&s.names, w),
+            [w.last, w.other.index, w.resumed].iter().map(|&i| i as u64).collect(),
+        ),
         None if s.accepts == 0 => CheckResult::unknown(NAME, nothing_to_judge(s.unattributed)),
         None => CheckResult::valid(
             NAME,
@@ -173,20 +185,23 @@ fn verdict(h: &History, s: &Scan<'_>) -> CheckResult {
     result.with_details(details)
 }
 
-fn witness_text(h: &History, [last, other, resumed]: [usize; 3]) -> String {
-    let (back, between) = (&h.records[resumed], &h.records[other]);
-    let node = back.value_node().unwrap_or_default();
+fn witness_text(names: &Names, w: Witness) -> String {
+    let (back, between) = (w.tenure, w.other.tenure);
+    let node = names.name(back.node);
     // Which of the two leaders is the stale one: by token where both have one, else by order.
-    let meaning = match (back.token(), between.token()) {
+    let meaning = match (back.token, between.token) {
         (Some(b), Some(n)) if b > n => "two leaders' writes interleaved",
         _ => "the old leader acted after the new one",
     };
     format!(
-        "{node} wrote {} again (line {resumed}) after {} began a tenure {} (line {other}); \
-         {node} had last written so at line {last}: {meaning}",
-        under(back.token()),
-        between.value_node().unwrap_or_default(),
-        under(between.token()),
+        "{node} wrote {} again (line {}) after {} began a tenure {} (line {}); \
+         {node} had last written so at line {}: {meaning}",
+        under(back.token),
+        w.resumed,
+        names.name(between.node),
+        under(between.token),
+        w.other.index,
+        w.last,
     )
 }
 

@@ -15,9 +15,9 @@
 //! - The same node claiming its own token again (a re-election, a stepdown then re-election
 //!   under the same token, many writes) is no violation: only two *different* nodes are.
 
-use super::{count, tokenless};
-use crate::history::{History, Process, Record, Type};
-use crate::registry::Checker;
+use super::{count, Names, Tokenless};
+use crate::history::{Process, Record, Type};
+use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use std::collections::{HashMap, HashSet};
 
@@ -27,17 +27,18 @@ pub struct ElectionSafety;
 
 const NAME: &str = "election-safety";
 
-/// One record's claim: this node held this token.
+/// One record's claim: this node (an id in [`Tally::names`]) held this token.
 #[derive(Debug, Clone, Copy)]
-struct Claim<'h> {
+struct Claim {
     token: i64,
-    node: &'h str,
+    node: u32,
     index: u64,
     how: &'static str,
 }
 
-/// The claim `r` makes, if any; `Err(())` for a claim-shaped record with no token or node.
-fn claim(r: &Record, index: u64) -> Result<Option<Claim<'_>>, ()> {
+/// The claim `r` makes, if any, as the name of its node; `Err(())` for a claim-shaped record
+/// with no token or node.
+fn claim(r: &Record) -> Result<Option<(i64, &str, &'static str)>, ()> {
     let (node, how) = match (&r.process, r.kind, r.f.as_str()) {
         (Process::Node(n), Type::Ok, "elected") => (Some(n.as_str()), "elected"),
         (Process::Client(_), Type::Ok, "write") => (r.leader(), "write ok"),
@@ -45,27 +46,53 @@ fn claim(r: &Record, index: u64) -> Result<Option<Claim<'_>>, ()> {
         _ => return Ok(None),
     };
     match (r.token(), node) {
-        (Some(token), Some(node)) => Ok(Some(Claim { token, node, index, how })),
+        (Some(token), Some(node)) => Ok(Some((token, node, how))),
         _ => Err(()),
     }
 }
 
-/// What one pass over the history found.
+/// What the records fed so far show: the first claim of each token.
 #[derive(Default)]
-struct Tally<'h> {
+struct Tally {
     claims: u64,
     tokenless: u64,
-    first: HashMap<i64, Claim<'h>>,
+    names: Names,
+    first: HashMap<i64, Claim>,
     conflicts: HashSet<i64>,
-    witness: Option<(Claim<'h>, Claim<'h>)>,
+    witness: Option<(Claim, Claim)>,
+    no_tokens: Tokenless,
+    /// The position of the next record (the history's index, in a history as read).
+    at: u64,
 }
 
-impl<'h> Tally<'h> {
-    fn add(&mut self, c: Claim<'h>) {
+impl Tally {
+    fn add(&mut self, c: Claim) {
         self.claims += 1;
         let first = *self.first.entry(c.token).or_insert(c);
         if first.node != c.node && self.conflicts.insert(c.token) {
             self.witness.get_or_insert((first, c));
+        }
+    }
+}
+
+impl Stream for Tally {
+    fn feed(&mut self, r: &Record) {
+        self.no_tokens.feed(r);
+        match claim(r) {
+            Ok(Some((token, node, how))) => {
+                let node = self.names.id(node);
+                self.add(Claim { token, node, index: self.at, how });
+            }
+            Ok(None) => {}
+            Err(()) => self.tokenless += 1,
+        }
+        self.at += 1;
+    }
+
+    fn finish(self: Box<Self>) -> CheckResult {
+        match self.claims == 0 && self.no_tokens.holds() {
+            true => CheckResult::not_applicable(NAME, NO_TOKENS),
+            false => verdict(&self),
         }
     }
 }
@@ -75,19 +102,8 @@ impl Checker for ElectionSafety {
         NAME
     }
 
-    fn check(&self, h: &History) -> CheckResult {
-        let mut tally = Tally::default();
-        for (i, r) in h.records.iter().enumerate() {
-            match claim(r, i as u64) {
-                Ok(Some(c)) => tally.add(c),
-                Ok(None) => {}
-                Err(()) => tally.tokenless += 1,
-            }
-        }
-        match tally.claims == 0 && tokenless(h) {
-            true => CheckResult::not_applicable(NAME, NO_TOKENS),
-            false => verdict(&tally),
-        }
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::<Tally>::default()
     }
 }
 
@@ -95,7 +111,7 @@ impl Checker for ElectionSafety {
 pub const NO_TOKENS: &str = "no record carries a fencing token (the election gives none): \
      no token can be claimed twice; dual-writer judges such runs";
 
-fn verdict(t: &Tally<'_>) -> CheckResult {
+fn verdict(t: &Tally) -> CheckResult {
     let details = serde_json::json!({
         "claims": t.claims,
         "tokens": t.first.len(),
@@ -105,7 +121,13 @@ fn verdict(t: &Tally<'_>) -> CheckResult {
     let result = if let Some((a, b)) = t.witness {
         let text = format!(
             "token {} was claimed by {} (line {}, {}) and {} (line {}, {})",
-            a.token, a.node, a.index, a.how, b.node, b.index, b.how
+            a.token,
+            t.names.name(a.node),
+            a.index,
+            a.how,
+            t.names.name(b.node),
+            b.index,
+            b.how
         );
         CheckResult::invalid(NAME, text, vec![a.index, b.index])
     } else if t.claims == 0 {

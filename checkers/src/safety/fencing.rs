@@ -16,9 +16,9 @@
 //!   token (the election gives none, or a `no-fencing` writer drops it) or the history's records
 //!   say `"token": null` and never an integer; else `unknown` (no write reached the resource).
 
-use super::{count, decision, node_text, tokenless, Decision};
-use crate::history::{History, Record};
-use crate::registry::Checker;
+use super::{count, decision, node_text, Decision, Names, Tokenless};
+use crate::history::Record;
+use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 
 /// The `fencing` checker.
@@ -27,17 +27,19 @@ pub struct Fencing;
 
 const NAME: &str = "fencing";
 
-/// The highest token seen so far in one kind of decision, and the latest line that had it.
+/// The highest token seen so far in one kind of decision, and the latest line that had it
+/// (with the node it names, for the witness).
 #[derive(Clone, Copy)]
 struct High {
     token: i64,
     index: usize,
+    node: Option<u32>,
 }
 
 impl High {
-    fn raise(high: &mut Option<High>, token: i64, index: usize) {
-        if !matches!(high, Some(h) if token < h.token) {
-            *high = Some(High { token, index });
+    fn raise(high: &mut Option<High>, next: High) {
+        if !matches!(high, Some(h) if next.token < h.token) {
+            *high = Some(next);
         }
     }
 }
@@ -51,48 +53,88 @@ struct Scan {
     rejected: Option<High>,
     violations: u64,
     witness: Option<(String, Vec<u64>)>,
+    names: Names,
+    no_tokens: Tokenless,
+    at: usize,
 }
 
 impl Scan {
-    fn accept(&mut self, h: &History, i: usize, token: i64) {
-        let r = &h.records[i];
+    fn accept(&mut self, now: High) {
         let stale = match (self.accepted, self.rejected) {
-            (Some(a), _) if token < a.token => Some(below_accept(h, r, a, i)),
-            (_, Some(x)) if token <= x.token => Some(after_reject(h, r, x, i)),
+            (Some(a), _) if now.token < a.token => Some(self.below_accept(now, a)),
+            (_, Some(x)) if now.token <= x.token => Some(self.after_reject(now, x)),
             _ => None,
         };
         if let Some(w) = stale {
             self.violations += 1;
             self.witness.get_or_insert(w);
         }
-        High::raise(&mut self.accepted, token, i);
+        High::raise(&mut self.accepted, now);
+    }
+
+    fn node(&self, h: High) -> &str {
+        node_text(h.node.map(|n| self.names.name(n)))
+    }
+
+    fn below_accept(&self, now: High, a: High) -> (String, Vec<u64>) {
+        let text = format!(
+            "the resource accepted token {} from {} (line {}) after it had accepted the higher token {} from {} (line {})",
+            now.token,
+            self.node(now),
+            now.index,
+            a.token,
+            self.node(a),
+            a.index
+        );
+        (text, vec![a.index as u64, now.index as u64])
+    }
+
+    fn after_reject(&self, now: High, x: High) -> (String, Vec<u64>) {
+        let text = format!(
+            "the resource accepted token {} from {} (line {}) after it had rejected token {} from {} as stale (line {})",
+            now.token,
+            self.node(now),
+            now.index,
+            x.token,
+            self.node(x),
+            x.index
+        );
+        (text, vec![x.index as u64, now.index as u64])
     }
 }
 
-fn below_accept(h: &History, r: &Record, a: High, i: usize) -> (String, Vec<u64>) {
-    let earlier = &h.records[a.index];
-    let text = format!(
-        "the resource accepted token {} from {} (line {i}) after it had accepted the higher token {} from {} (line {})",
-        r.token().unwrap_or_default(),
-        node_text(r.value_node()),
-        a.token,
-        node_text(earlier.value_node()),
-        a.index
-    );
-    (text, vec![a.index as u64, i as u64])
-}
+impl Stream for Scan {
+    fn feed(&mut self, r: &Record) {
+        self.no_tokens.feed(r);
+        let high = |s: &mut Scan, token| High {
+            token,
+            index: s.at,
+            node: r.value_node().map(|n| s.names.id(n)),
+        };
+        match (decision(r), r.token()) {
+            (Some(Decision::Accept), Some(t)) => {
+                self.accepts += 1;
+                let now = high(self, t);
+                self.accept(now);
+            }
+            (Some(Decision::Reject), Some(t)) => {
+                self.rejects += 1;
+                let now = high(self, t);
+                High::raise(&mut self.rejected, now);
+            }
+            (Some(_), None) => self.tokenless += 1,
+            (None, _) => {}
+        }
+        self.at += 1;
+    }
 
-fn after_reject(h: &History, r: &Record, x: High, i: usize) -> (String, Vec<u64>) {
-    let earlier = &h.records[x.index];
-    let text = format!(
-        "the resource accepted token {} from {} (line {i}) after it had rejected token {} from {} as stale (line {})",
-        r.token().unwrap_or_default(),
-        node_text(r.value_node()),
-        x.token,
-        node_text(earlier.value_node()),
-        x.index
-    );
-    (text, vec![x.index as u64, i as u64])
+    fn finish(self: Box<Self>) -> CheckResult {
+        let judged = self.accepts + self.rejects;
+        match judged == 0 && (self.tokenless > 0 || self.no_tokens.holds()) {
+            true => CheckResult::not_applicable(NAME, NO_TOKENS),
+            false => verdict(*self),
+        }
+    }
 }
 
 impl Checker for Fencing {
@@ -100,27 +142,8 @@ impl Checker for Fencing {
         NAME
     }
 
-    fn check(&self, h: &History) -> CheckResult {
-        let mut s = Scan::default();
-        for (i, r) in h.records.iter().enumerate() {
-            match (decision(r), r.token()) {
-                (Some(Decision::Accept), Some(t)) => {
-                    s.accepts += 1;
-                    s.accept(h, i, t);
-                }
-                (Some(Decision::Reject), Some(t)) => {
-                    s.rejects += 1;
-                    High::raise(&mut s.rejected, t, i);
-                }
-                (Some(_), None) => s.tokenless += 1,
-                (None, _) => {}
-            }
-        }
-        let judged = s.accepts + s.rejects;
-        match judged == 0 && (s.tokenless > 0 || tokenless(h)) {
-            true => CheckResult::not_applicable(NAME, NO_TOKENS),
-            false => verdict(s),
-        }
+    fn stream(&self) -> Box<dyn Stream + '_> {
+        Box::<Scan>::default()
     }
 }
 

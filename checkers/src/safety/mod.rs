@@ -10,7 +10,9 @@
 //! Design: each reports its *first* violation in file order as the witness (the earliest proof
 //! is the one a person can follow), and counts every violation in its details. A history with
 //! `"token": null` records and no integer token in any comes from an election that gives none:
-//! the token checkers say `not-applicable` there (`tokenless`), and leave it to dual-writer.
+//! the token checkers say `not-applicable` there ([`Tokenless`]), and leave it to dual-writer.
+//! They stream: fed one record at a time, each keeps what its property needs (a claim per
+//! token, the latest tenures, counts) and the few fields of the records its witness names.
 
 pub mod dual_writer;
 pub mod election_safety;
@@ -20,23 +22,63 @@ pub use dual_writer::DualWriter;
 pub use election_safety::ElectionSafety;
 pub use fencing::Fencing;
 
-use crate::history::{History, Process, Record, Type};
+use crate::history::{Process, Record, Type};
 
-/// True when some record where the election hands a token on (an `elected` report, an `ok`
-/// write, a resource decision) says `"token": null` (HISTORY.md: the election gives none), and
-/// no record carries an integer token: the token checkers could never judge such a history. A
-/// `status` of a node that does not lead says `null` in any election; an empty history says
-/// nothing either way, so it stays unknown.
-pub(crate) fn tokenless(h: &History) -> bool {
-    let hands_on = |r: &Record| {
-        decision(r).is_some()
-            || r.kind == Type::Ok
-                && (r.f == "elected" && r.process.node().is_some()
-                    || r.is_client() && r.f == "write")
-    };
-    let null =
-        |r: &Record| hands_on(r) && r.value.get("token").is_some_and(serde_json::Value::is_null);
-    h.records.iter().all(|r| r.token().is_none()) && h.records.iter().any(null)
+/// Whether a history is tokenless, learnt record by record: true when some record where the
+/// election hands a token on (an `elected` report, an `ok` write, a resource decision) says
+/// `"token": null` (HISTORY.md: the election gives none), and no record carries an integer
+/// token: the token checkers could never judge such a history. A `status` of a node that does
+/// not lead says `null` in any election; an empty history says nothing either way, so it stays
+/// unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tokenless {
+    any_token: bool,
+    null_handed_on: bool,
+}
+
+impl Tokenless {
+    /// Learns from the next record.
+    pub(crate) fn feed(&mut self, r: &Record) {
+        let token = r.value.get("token");
+        self.any_token |= token.is_some_and(serde_json::Value::is_i64);
+        if !self.null_handed_on && token.is_some_and(serde_json::Value::is_null) {
+            self.null_handed_on = hands_on(r);
+        }
+    }
+
+    /// True when the records fed are tokenless.
+    pub(crate) fn holds(&self) -> bool {
+        !self.any_token && self.null_handed_on
+    }
+}
+
+fn hands_on(r: &Record) -> bool {
+    decision(r).is_some()
+        || r.kind == Type::Ok
+            && (r.f == "elected" && r.process.node().is_some() || r.is_client() && r.f == "write")
+}
+
+/// Small ids for the node names a checker meets: a run has a handful of nodes, so a checker
+/// keeps each name once however many records name it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names(Vec<String>);
+
+impl Names {
+    /// The id of `name`, giving it one when it is new.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        match self.0.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.0.push(name.to_string());
+                self.0.len() as u32 - 1
+            }
+        }
+    }
+
+    /// The name of an id.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.0[id as usize]
+    }
 }
 
 /// A resource decision: an `accept` (`ok`) or a `reject` (`fail`) by `"resource"`.

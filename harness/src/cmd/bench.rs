@@ -24,8 +24,25 @@ use std::time::{Duration, Instant};
 /// Arguments of `splitbrain bench`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// What to measure: `record`.
+    /// What to measure: `record` (client operations recorded per second) or `check` (memory
+    /// and time of `splitbrain check` with every checker on long synthetic histories).
     pub what: String,
+    /// check: history sizes in records, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000000,10000000", value_parser = whole_positive::<u64>)]
+    pub records: Vec<u64>,
+    /// check: runs per size (the median is printed).
+    #[arg(long, default_value_t = 3, value_parser = whole_positive::<usize>)]
+    pub runs: usize,
+    /// check: the seed of the synthetic histories.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// check: write the histories into this folder and keep them (to time `splitbrain check`
+    /// on them by hand).
+    #[arg(long, value_name = "FOLDER")]
+    pub keep: Option<std::path::PathBuf>,
+    /// check: measure one check of this history in this process (what each run does).
+    #[arg(long, hide = true)]
+    pub one: Option<std::path::PathBuf>,
     /// Client workers.
     #[arg(long, default_value_t = 8, allow_hyphen_values = true, value_parser = whole_positive::<usize>)]
     pub workers: usize,
@@ -36,8 +53,16 @@ pub struct Args {
 
 /// Runs `bench`; prints one line of figures, exits 0 when nothing was dropped, 1 otherwise.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    if args.what != "record" {
-        return Err(bad_input(format!("bench {:?}: the only benchmark is `record`", args.what)));
+    match (args.what.as_str(), args.one.clone()) {
+        ("check", Some(file)) => return crate::cmd::bench_check::one(file),
+        ("check", None) => return check(&args),
+        ("record", _) => {}
+        _ => {
+            return Err(bad_input(format!(
+                "bench {:?}: the benchmarks are `record` and `check`",
+                args.what
+            )))
+        }
     }
     if args.workers > 1000 {
         return Err(bad_input(format!("--workers {}: give 1 to 1000 workers", args.workers)));
@@ -56,6 +81,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         m.ops, m.records, m.secs, m.ops as f64 / m.secs, args.workers, m.read_back, m.ops - m.read_back
     ))?;
     Ok(if m.read_back == m.ops && m.records == 2 * m.ops { 0 } else { 1 })
+}
+
+fn check(args: &Args) -> anyhow::Result<u8> {
+    if let Some(n) = args.records.iter().find(|&&n| n > 100_000_000) {
+        return Err(bad_input(format!("--records {n}: give at most 100000000 records")));
+    }
+    if args.runs > 99 {
+        return Err(bad_input(format!("--runs {}: give 1 to 99 runs", args.runs)));
+    }
+    crate::cmd::bench_check::run(&args.records, args.runs, args.seed, args.keep.as_deref())
 }
 
 struct Measured {

@@ -3,6 +3,10 @@
 //! Neighbours: `splitbrain_checkers::reader` reads the file (its errors are bad input, 254);
 //! `splitbrain_checkers::registry` builds and runs the checkers; `crate::exit` maps the outcome.
 //!
+//! Design: a history.jsonl is streamed through the checkers (`registry::run_path_observed`),
+//! never held whole, so a history of hours is checked in bounded memory; another tool's format
+//! is small and read whole.
+//!
 //! Output: one line per checker (`name  verdict  sentence`), warnings on stderr, then the merged
 //! verdict; or with `--json` one JSON object: `{history, records, verdict, nothing_tested,
 //! warnings, results}`.
@@ -16,10 +20,10 @@ use crate::cmd::values::{positive_seconds, seconds};
 use crate::exit::{bad_input, printed};
 use serde::Serialize;
 use splitbrain_checkers::formats::Format;
-use splitbrain_checkers::linear::{FailedCas, ModelKind};
+use splitbrain_checkers::linear::{Census, FailedCas, ModelKind};
 use splitbrain_checkers::registry::{self, Options};
-use splitbrain_checkers::tested::{nothing_tested, run_verdict, Expected};
-use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_checkers::tested::{run_verdict, Expected, Watch};
+use splitbrain_checkers::{CheckResult, Checker, CheckerKind, History, Record, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -93,7 +97,7 @@ struct Judged {
 #[derive(Serialize)]
 struct Report<'a> {
     history: String,
-    records: usize,
+    records: u64,
     verdict: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     nothing_tested: Option<&'a str>,
@@ -101,45 +105,109 @@ struct Report<'a> {
     results: &'a [CheckResult],
 }
 
+/// What the pass over the history saw besides the checkers' results.
+#[derive(Default)]
+struct Seen {
+    records: u64,
+    warnings: Vec<String>,
+    watch: Watch,
+    census: Census,
+}
+
+impl Seen {
+    fn feed(&mut self, r: &Record) {
+        self.watch.feed(r);
+        self.census.feed(r);
+    }
+}
+
+impl Args {
+    /// `check FILE --checker <every checker>` with default parameters (the benchmark's).
+    pub fn every_checker(history: PathBuf) -> Args {
+        Args {
+            history,
+            checkers: crate::cmd::bench_check::every_checker(),
+            json: false,
+            settle: None,
+            bound: None,
+            model: None,
+            format: InputFormat::History,
+            max_failover: None,
+        }
+    }
+}
+
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    let (seen, judged) = judge(&args)?;
+    printed(match args.json {
+        true => print_json(&args.history, &seen, &judged),
+        false => print_human(&args.history, &seen, &judged),
+    })?;
+    Ok(judged.verdict.exit_code() as u8)
+}
+
+/// Runs `check` and prints only the verdict line (the benchmark's measured run).
+pub fn run_quietly(args: Args) -> anyhow::Result<u8> {
+    let (seen, judged) = judge(&args)?;
+    let line = format!("verdict: {} ({} records)", judged.verdict, seen.records);
+    printed(writeln!(std::io::stdout(), "{line}"))?;
+    Ok(judged.verdict.exit_code() as u8)
+}
+
+fn judge(args: &Args) -> anyhow::Result<(Seen, Judged)> {
     splitbrain_checkers::reader::grow_heap_in_large_steps();
-    let checkers = registry::build_all(&chosen(&args), &options(&args)).map_err(|name| {
+    let checkers = registry::build_all(&chosen(args), &options(args)).map_err(|name| {
         bad_input(format!(
             "--checker {name}: no such checker; use a comma list of {}",
             registry::names().join(", ")
         ))
     })?;
-    flags_fit_checkers(&args)?;
-    let linear = chosen(&args).contains(&splitbrain_checkers::linear::NAME);
-    let history = match args.format.foreign() {
-        Some(format) => read_foreign(&args.history, format)?,
-        None => read(&args.history).map_err(|e| format_hint(e, linear))?,
+    flags_fit_checkers(args)?;
+    let linear = chosen(args).contains(&CheckerKind::Linearizable.name());
+    let (results, seen) = match args.format.foreign() {
+        Some(format) => in_memory(&checkers, read_foreign(&args.history, format)?),
+        None => streamed(&checkers, &args.history).map_err(|e| format_hint(e, linear))?,
     };
-    if history.records.is_empty() {
+    if seen.records == 0 {
         return Err(bad_input(format!(
             "{}: no records; give a history with at least one record",
             history_file(&args.history).display()
         )));
     }
     if linear {
-        fits_model(&args, &history)?;
+        fits_model(args, &seen.census)?;
     }
-    let results = registry::run(&checkers, &history);
-    let nothing = match own_register_history(&args) {
-        true => nothing_tested(&history, &Expected::bare()),
+    let nothing = match own_register_history(args) {
+        true => seen.watch.nothing_tested(&Expected::bare()),
         false => None,
     };
     let verdict = run_verdict(&results, nothing.as_deref());
-    let judged = Judged { verdict, nothing_tested: nothing, results };
-    printed(match args.json {
-        true => print_json(&args.history, &history, &judged),
-        false => print_human(&args.history, &history, &judged),
-    })?;
-    // The process ends right after: freeing a million records one by one would add a tenth of
-    // a second to every large check for nothing.
-    std::mem::forget(history);
-    Ok(verdict.exit_code() as u8)
+    Ok((seen, Judged { verdict, nothing_tested: nothing, results }))
+}
+
+/// A foreign history, read whole, checked in memory.
+fn in_memory(checkers: &[Box<dyn Checker>], h: History) -> (Vec<CheckResult>, Seen) {
+    let mut seen = Seen::default();
+    h.records.iter().for_each(|r| seen.feed(r));
+    seen.records = h.records.len() as u64;
+    seen.warnings = h.warnings.clone();
+    (registry::run(checkers, &h), seen)
+}
+
+/// A history.jsonl, streamed through the checkers a block at a time: memory is bounded by
+/// what the checkers keep, not by the length of the file.
+fn streamed(
+    checkers: &[Box<dyn Checker>],
+    path: &Path,
+) -> anyhow::Result<(Vec<CheckResult>, Seen)> {
+    let file = history_path(path)?;
+    let mut seen = Seen::default();
+    let (results, read) = registry::run_path_observed(checkers, &file, |r| seen.feed(r))
+        .map_err(|e| bad_input(e.to_string()))?;
+    seen.records = read.records;
+    seen.warnings = read.warnings;
+    Ok((results, seen))
 }
 
 /// True when the file is splitbrain's own history of register operations, the only kind the
@@ -157,7 +225,7 @@ fn chosen(args: &Args) -> Vec<&str> {
         }
     }
     if names.is_empty() && (args.model.is_some() || args.format.foreign().is_some()) {
-        names.push(splitbrain_checkers::linear::NAME);
+        names.push(CheckerKind::Linearizable.name());
     }
     if names.is_empty() {
         names.extend(registry::safety_defaults());
@@ -204,9 +272,9 @@ fn format_hint(e: anyhow::Error, linear: bool) -> anyhow::Error {
 
 /// The linearizable checker's model reads the history's client operations as well as any
 /// model does: else `--model` is missing or wrong (bad input, naming the one to give).
-fn fits_model(args: &Args, h: &History) -> anyhow::Result<()> {
+fn fits_model(args: &Args, census: &Census) -> anyhow::Result<()> {
     let kind = options(args).linear.model;
-    match splitbrain_checkers::linear::misfit(h, kind) {
+    match census.misfit(kind) {
         Some(m) => Err(bad_input(format!("{}: {m}", args.history.display()))),
         None => Ok(()),
     }
@@ -224,12 +292,12 @@ fn history_file(path: &Path) -> PathBuf {
 fn flags_fit_checkers(args: &Args) -> anyhow::Result<()> {
     let chosen = chosen(args);
     let flags = [
-        ("--model", args.model.is_some(), splitbrain_checkers::linear::NAME),
-        ("--settle", args.settle.is_some(), "convergence"),
-        ("--bound", args.bound.is_some(), "convergence"),
-        ("--max-failover", args.max_failover.is_some(), "liveness"),
+        ("--model", args.model.is_some(), CheckerKind::Linearizable),
+        ("--settle", args.settle.is_some(), CheckerKind::Convergence),
+        ("--bound", args.bound.is_some(), CheckerKind::Convergence),
+        ("--max-failover", args.max_failover.is_some(), CheckerKind::Liveness),
     ];
-    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(checker)) {
+    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(&checker.name())) {
         Some((flag, _, checker)) => Err(bad_input(format!(
             "{flag} is for the {checker} checker, which this check does not run; add {checker} to --checker, or leave {flag} out"
         ))),
@@ -237,10 +305,12 @@ fn flags_fit_checkers(args: &Args) -> anyhow::Result<()> {
     }
 }
 
-fn read(path: &Path) -> anyhow::Result<History> {
+/// The history file `path` names (itself, or a run folder's history.jsonl), or why there is
+/// none to read.
+fn history_path(path: &Path) -> anyhow::Result<PathBuf> {
     let inside = path.join("history.jsonl");
     if path.is_dir() && inside.is_file() {
-        return read(&inside); // a run's folder
+        return Ok(inside); // a run's folder
     }
     if path.is_dir() {
         return Err(bad_input(format!(
@@ -254,10 +324,10 @@ fn read(path: &Path) -> anyhow::Result<History> {
             path.display()
         )));
     }
-    splitbrain_checkers::reader::read_path(path).map_err(|e| bad_input(e.to_string()))
+    Ok(path.to_path_buf())
 }
 
-fn print_human(path: &Path, h: &History, j: &Judged) -> std::io::Result<()> {
+fn print_human(path: &Path, h: &Seen, j: &Judged) -> std::io::Result<()> {
     for w in &h.warnings {
         eprintln!("warning: {w}");
     }
@@ -270,16 +340,16 @@ fn print_human(path: &Path, h: &History, j: &Judged) -> std::io::Result<()> {
         };
         writeln!(out, "{:width$}  {verdict} {}", r.checker, r.summary)?;
     }
-    let n = h.records.len();
+    let n = h.records;
     let tested = j.nothing_tested.as_ref().map_or(String::new(), |why| format!(": {why}"));
     writeln!(out, "verdict: {}{tested} ({}, {n} records)", j.verdict, path.display())?;
     Ok(())
 }
 
-fn print_json(path: &Path, h: &History, j: &Judged) -> std::io::Result<()> {
+fn print_json(path: &Path, h: &Seen, j: &Judged) -> std::io::Result<()> {
     let report = Report {
         history: path.display().to_string(),
-        records: h.records.len(),
+        records: h.records,
         verdict: j.verdict,
         nothing_tested: j.nothing_tested.as_deref(),
         warnings: &h.warnings,

@@ -5,11 +5,13 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_check;
 pub mod check;
 pub mod drill;
 pub mod paths;
 pub mod sandbox;
 pub mod serve;
+pub mod synth;
 pub mod targets;
 pub mod test;
 pub mod values;

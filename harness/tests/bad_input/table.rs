@@ -197,7 +197,7 @@ fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
             &["serve", "--store", &folder, "--port", &port],
             &format!("--port {port}: Address already in use"),
         ),
-        case(&["bench", "nope"], "bench \"nope\": the only benchmark is `record`"),
+        case(&["bench", "nope"], "bench \"nope\": the benchmarks are `record` and `check`"),
         case(&["bench", "record", "--workers", "0"], "--workers must be 1 or more: got 0"),
         case(&["bench", "record", "--workers", "5000"], "--workers 5000: give 1 to 1000 workers"),
         case(&["bench", "record", "--seconds", "0"], "--seconds must be positive: got 0"),
