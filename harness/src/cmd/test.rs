@@ -115,13 +115,23 @@ pub struct Args {
     /// that run the target's servers).
     #[arg(long, default_value = "any", value_name = "any|servers")]
     pub aim: String,
+    /// Run on real hosts over SSH instead of sandbox nodes: a hosts file with one
+    /// `[nodes.nI]` table per host (`ssh`, `addr`, `sudo`); see README, "Running against real
+    /// hosts".
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 /// Runs `test`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let plan = plan(&args)?;
-    Tools::find().map_err(sandbox_error)?;
-    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
+    let sandbox = match plan.hosts {
+        Some(_) => Sandbox::enter_keeping_network().map_err(sandbox_error)?,
+        None => {
+            Tools::find().map_err(sandbox_error)?;
+            Sandbox::enter().map_err(sandbox_error)?
+        }
+    };
     splitbrain_targets::stop::install_signal_handlers()?;
     let mut runs = Vec::new();
     for i in 0..plan.test_count {
@@ -189,7 +199,19 @@ fn tally(plan: &Plan, i: u32, outcome: &lifecycle::Outcome) -> String {
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     let (target, file_nodes) = target(&a.target)?;
-    let nodes = a.nodes.or(file_nodes).unwrap_or(5);
+    let hosts = match &a.hosts {
+        Some(file) => Some((file.clone(), crate::cmd::hosts::read(file)?)),
+        None => None,
+    };
+    let host_count = hosts.as_ref().map(|(_, h)| h.hosts.len());
+    if let (Some(n), Some(h)) = (a.nodes, host_count) {
+        if n != h {
+            return Err(bad_input(format!(
+                "--nodes {n}: the hosts file has {h} hosts; leave out --nodes with --hosts"
+            )));
+        }
+    }
+    let nodes = a.nodes.or(host_count).or(file_nodes).unwrap_or(5);
     let layout = layout(a, target, nodes)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
     if let Some(bug) = &a.bug {
@@ -259,6 +281,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         timing,
         layout,
         aim: scope(a, target)?,
+        hosts,
     })
 }
 

@@ -24,6 +24,7 @@ use super::options::Plan;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use anyhow::Context;
+use splitbrain_checkers::history::{Process, Type};
 use splitbrain_nemesis::{Net, Sandbox};
 use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
 use splitbrain_targets::launch::{self, NodeAddr};
@@ -131,7 +132,10 @@ struct Stage {
 
 impl Stage {
     /// Stops the nodes (their last reports read), the resource, the network.
-    fn teardown(&mut self, log: &Log) {
+    fn teardown(&mut self, log: &Log, recorder: &Recorder) {
+        if let Some(net) = &self.net {
+            record_offsets(net, recorder, "end");
+        }
         if let Some(c) = &self.cluster {
             c.stop(Duration::from_secs(1));
         }
@@ -216,7 +220,7 @@ fn drive(
             findings.failure = Some(e);
         }
         ctl.set_phase(Some("stopping"));
-        stage.teardown(log);
+        stage.teardown(log, recorder);
         done.store(true, Ordering::SeqCst);
         findings
     })
@@ -230,8 +234,9 @@ fn phases(
     findings: &mut Findings,
 ) -> anyhow::Result<()> {
     let (plan, log, recorder) = (ctl.plan, ctl.log.as_ref(), ctl.recorder);
-    let net = stage.net.insert(Net::up(sandbox, plan.nodes).context("building the node network")?);
+    let net = stage.net.insert(network(plan, sandbox, ctl.run)?);
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
+    record_offsets(net, recorder, "start");
     let sink_recorder = recorder.clone();
     let resource = Resource::start(
         SocketAddr::from((net.controller_addr(), 0)),
@@ -362,6 +367,23 @@ fn record_decision(recorder: &Recorder, d: &Decision) {
         event = event.error(e);
     }
     recorder.record(event);
+}
+
+/// The sandbox's node network, or the hosts of `--hosts`.
+fn network(plan: &Plan, sandbox: &Sandbox, run: &RunDir) -> anyhow::Result<Net> {
+    match &plan.hosts {
+        None => Net::up(sandbox, plan.nodes).context("building the node network"),
+        Some((file, hosts)) => Net::over_ssh(sandbox, hosts, &run.nodes())
+            .with_context(|| format!("reaching the hosts of {}", file.display())),
+    }
+}
+
+/// One `clock-offset` record per remote host (HISTORY.md), at the run's `start` or `end`.
+fn record_offsets(net: &Net, recorder: &Recorder, at: &str) {
+    for (node, mut value) in net.clock_offsets() {
+        value["at"] = serde_json::json!(at);
+        recorder.record(Event::new(Process::Node(node), Type::Info, "clock-offset", value));
+    }
 }
 
 fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> launch::Cluster {

@@ -8,6 +8,7 @@
 use super::nemesis::aim::Scope;
 use super::nemesis::FaultKind;
 use serde_json::{json, Value};
+use splitbrain_nemesis::remote::Hosts;
 use splitbrain_targets::launch::{LayoutOptions, NodeTiming, Target};
 use splitbrain_targets::resource::Mode;
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ pub struct Plan {
     pub layout: LayoutOptions,
     /// Which nodes pause, kill and loss faults aim at.
     pub aim: Scope,
+    /// The nodes are these real hosts (`--hosts`, with the file it came from), not sandbox
+    /// namespaces.
+    pub hosts: Option<(PathBuf, Hosts)>,
 }
 
 impl Plan {
@@ -103,6 +107,9 @@ impl Plan {
         }
         if self.aim != Scope::Any {
             opt("aim", self.aim.name().into());
+        }
+        if let Some((file, _)) = &self.hosts {
+            opt("hosts", file.display().to_string());
         }
         if self.layout.durable {
             c.push("--durable".into());
