@@ -138,23 +138,46 @@ fn copy_binary(remote: &Remote, i: usize) -> Result<()> {
     })
 }
 
-/// Host `i`'s `date +%s%N` against the controller's clock before and after it.
+/// Host `i`'s clock against the controller's: over a connection that is open already (its
+/// first `date` answers the handshake), one line asks for the host's `date +%s%N`, timed
+/// from before the question to after the answer.
 fn offset(remote: &Remote, i: usize) -> (String, Value) {
-    let host = &remote.hosts[i];
-    let before = crate::clock::real_ns();
-    let said = remote.ssh(i, "date +%s%N").stdin(Stdio::null()).stderr(Stdio::null()).output();
-    let after = crate::clock::real_ns();
-    let theirs =
-        said.ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<i64>().ok());
-    let mut value = json!({"rtt_ms": ms(after - before)});
-    match theirs {
-        Some(t) => {
-            value["offset_ms"] = json!(ms(t - before / 2 - after / 2));
-            value["uncertainty_ms"] = json!(ms((after - before) / 2));
+    let name = remote.hosts[i].name.clone();
+    match measure(remote, i) {
+        Ok((theirs, before, after)) => {
+            let value = json!({
+                "offset_ms": ms(theirs - before / 2 - after / 2),
+                "uncertainty_ms": ms((after - before) / 2),
+                "rtt_ms": ms(after - before),
+            });
+            (name, value)
         }
-        None => value["error"] = json!("no answer from `date +%s%N`"),
+        Err(e) => (name, json!({"error": e})),
     }
-    (host.name.clone(), value)
+}
+
+/// (host's time, controller's time before, controller's time after), in ns since the epoch.
+fn measure(remote: &Remote, i: usize) -> std::result::Result<(i64, i64, i64), String> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = remote
+        .ssh(i, "date +%s%N; read go; date +%s%N")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting ssh: {e}"))?;
+    let (mut stdin, stdout) =
+        (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"));
+    let mut lines = BufReader::new(stdout).lines();
+    let mut next = || lines.next().and_then(|l| l.ok()).ok_or("no answer from `date +%s%N`");
+    next()?;
+    let before = crate::clock::real_ns();
+    writeln!(stdin, "go").map_err(|e| format!("asking the time: {e}"))?;
+    let said = next()?;
+    let after = crate::clock::real_ns();
+    let _ = crate::tools::wait_bounded(&mut child, Duration::from_secs(5));
+    let theirs = said.trim().parse::<i64>().map_err(|_| format!("`date +%s%N` said {said:?}"))?;
+    Ok((theirs, before, after))
 }
 
 fn ms(ns: i64) -> f64 {

@@ -78,10 +78,14 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
         meta.notes.push(note);
     }
     judge::placeholder(&run, meta.clone())?;
-    let writer = HistoryWriter::create_at(run.history(), t0)?;
+    // Hosts are reached before the history's clock starts: copying the binary to them and
+    // starting their agents is not part of the test (the leader timeout counts from here).
+    let reached = plan.hosts.as_ref().map(|_| network(plan, sandbox, &run));
+    let start = if reached.is_some() { Instant::now() } else { t0 };
+    let writer = HistoryWriter::create_at(run.history(), start)?;
     let names: Vec<String> = (1..=plan.nodes).map(|i| format!("n{i}")).collect();
     let recorder = Arc::new(Recorder::new(writer, &names, plan.concurrency as i64));
-    let findings = drive(sandbox, plan, &run, &recorder, &log);
+    let findings = drive(sandbox, plan, &run, &recorder, &log, reached);
     let _ = recorder.sync();
     finish(plan, &run, meta, findings, &recorder, &log)
 }
@@ -128,6 +132,8 @@ struct Stage {
     cluster: Option<Cluster>,
     resource: Option<Resource>,
     net: Option<Net>,
+    /// The hosts of `--hosts`, reached before the run's clock started.
+    reached: Option<anyhow::Result<Net>>,
 }
 
 impl Stage {
@@ -195,6 +201,7 @@ fn drive(
     run: &RunDir,
     recorder: &Arc<Recorder>,
     log: &Arc<Log>,
+    reached: Option<anyhow::Result<Net>>,
 ) -> Findings {
     let ctl = Ctl {
         plan,
@@ -213,6 +220,7 @@ fn drive(
             cluster: None,
             resource: None,
             net: None,
+            reached,
         };
         let mut findings = Findings::default();
         if let Err(e) = phases(&ctl, sandbox, &mut stage, &mut findings) {
@@ -234,7 +242,10 @@ fn phases(
     findings: &mut Findings,
 ) -> anyhow::Result<()> {
     let (plan, log, recorder) = (ctl.plan, ctl.log.as_ref(), ctl.recorder);
-    let net = stage.net.insert(network(plan, sandbox, ctl.run)?);
+    let net = match stage.reached.take() {
+        Some(reached) => stage.net.insert(reached?),
+        None => stage.net.insert(network(plan, sandbox, ctl.run)?),
+    };
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
     record_offsets(net, recorder, "start");
     let sink_recorder = recorder.clone();
