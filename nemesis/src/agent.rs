@@ -34,6 +34,9 @@ pub fn agent_main(args: &[OsString]) -> i32 {
     };
     if nft(&["list", "table", "inet", "splitbrain"]) {
         eprintln!("this host still has the rules of an earlier splitbrain run (nft table {TABLE}): clear them with `{CLEAR_RULES}`");
+        // This run's folder (the copied binary) goes; the earlier run's rules stay for the
+        // user to look at and clear.
+        let _ = std::fs::remove_dir_all(&run);
         return 3;
     }
     match relay(&run) {
