@@ -178,7 +178,7 @@ fn first_leader<'h>(h: &'h History, known: &BTreeSet<&'h str>, q: &Quiet) -> Opt
         return Some(Leader { node, index, time: q.time });
     }
     h.records[from..].iter().enumerate().find_map(|(k, r)| match event(r, known) {
-        Event::Elected(node) => Some(Leader { node, index: from + k, time: r.time }),
+        Event::Elected(node) => Some(Leader { node, index: from + k, time: r.earliest() }),
         _ => None,
     })
 }

@@ -181,13 +181,14 @@ impl<'h> Walk<'h> {
         let f = &mut self.figures;
         f.elections += 1;
         f.first_election.get_or_insert(i as u64);
-        f.first_election_ns.get_or_insert(h.records[i].time);
+        let at = h.records[i].earliest();
+        f.first_election_ns.get_or_insert(at);
         if !f.leaders.iter().any(|l| l == node) {
             f.leaders.push(node.to_string());
         }
         for (from, p) in std::mem::take(&mut self.pending) {
             if from != node {
-                let ns = h.records[i].time - p.time;
+                let ns = at.saturating_sub(p.time);
                 let (fault, elected) = (p.index as u64, i as u64);
                 f.failovers.push(Failover {
                     from: from.into(),

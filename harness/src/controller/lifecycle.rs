@@ -247,7 +247,9 @@ fn phases(
         None => stage.net.insert(network(plan, sandbox, ctl.run)?),
     };
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
-    record_offsets(net, recorder, "start");
+    for (node, rtt_ms) in record_offsets(net, recorder, "start") {
+        stage.readers.widen(&node, rtt_ms / 2.0);
+    }
     let sink_recorder = recorder.clone();
     let resource = Resource::start(
         SocketAddr::from((net.controller_addr(), 0)),
@@ -389,12 +391,18 @@ fn network(plan: &Plan, sandbox: &Sandbox, run: &RunDir) -> anyhow::Result<Net> 
     }
 }
 
-/// One `clock-offset` record per remote host (HISTORY.md), at the run's `start` or `end`.
-fn record_offsets(net: &Net, recorder: &Recorder, at: &str) {
+/// One `clock-offset` record per remote host (HISTORY.md), at the run's `start` or `end`;
+/// returns each measured host's round trip in ms.
+fn record_offsets(net: &Net, recorder: &Recorder, at: &str) -> Vec<(String, f64)> {
+    let mut rtts = Vec::new();
     for (node, mut value) in net.clock_offsets() {
         value["at"] = serde_json::json!(at);
+        if let Some(rtt) = value["rtt_ms"].as_f64() {
+            rtts.push((node.clone(), rtt));
+        }
         recorder.record(Event::new(Process::Node(node), Type::Info, "clock-offset", value));
     }
+    rtts
 }
 
 fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> launch::Cluster {
