@@ -18,6 +18,22 @@ use toml_edit::{Item, Table};
 const TOP_KEYS: [&str; 4] = ["nodes", "ssh_config", "controller", "run_root"];
 const NODE_KEYS: [&str; 3] = ["ssh", "addr", "sudo"];
 
+/// `--hosts FILE` (with `--nodes N`, which must then agree): the file and its hosts.
+pub fn resolve(
+    file: Option<&Path>,
+    nodes: Option<usize>,
+) -> anyhow::Result<Option<(PathBuf, Hosts)>> {
+    let Some(file) = file else { return Ok(None) };
+    let hosts = read(file)?;
+    match nodes {
+        Some(n) if n != hosts.hosts.len() => Err(bad_input(format!(
+            "--nodes {n}: the hosts file has {} hosts; leave out --nodes with --hosts",
+            hosts.hosts.len()
+        ))),
+        _ => Ok(Some((file.to_path_buf(), hosts))),
+    }
+}
+
 /// Reads the hosts file at `path`.
 pub fn read(path: &Path) -> anyhow::Result<Hosts> {
     let raw = std::fs::read_to_string(path).map_err(|e| {

@@ -199,18 +199,8 @@ fn tally(plan: &Plan, i: u32, outcome: &lifecycle::Outcome) -> String {
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     let (target, file_nodes) = target(&a.target)?;
-    let hosts = match &a.hosts {
-        Some(file) => Some((file.clone(), crate::cmd::hosts::read(file)?)),
-        None => None,
-    };
+    let hosts = crate::cmd::hosts::resolve(a.hosts.as_deref(), a.nodes)?;
     let host_count = hosts.as_ref().map(|(_, h)| h.hosts.len());
-    if let (Some(n), Some(h)) = (a.nodes, host_count) {
-        if n != h {
-            return Err(bad_input(format!(
-                "--nodes {n}: the hosts file has {h} hosts; leave out --nodes with --hosts"
-            )));
-        }
-    }
     let nodes = a.nodes.or(host_count).or(file_nodes).unwrap_or(5);
     let layout = layout(a, target, nodes)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;

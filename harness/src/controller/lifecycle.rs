@@ -21,10 +21,10 @@ use super::judge::{self, Params};
 use super::log::Log;
 use super::nemesis::{Nemesis, Parts};
 use super::options::Plan;
+use super::places;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use anyhow::Context;
-use splitbrain_checkers::history::{Process, Type};
 use splitbrain_nemesis::{Net, Sandbox};
 use splitbrain_results::{stamp, Event, HistoryWriter, RunDir, RunMeta, Store};
 use splitbrain_targets::launch::{self, NodeAddr};
@@ -80,7 +80,7 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
     judge::placeholder(&run, meta.clone())?;
     // Hosts are reached before the history's clock starts: copying the binary to them and
     // starting their agents is not part of the test (the leader timeout counts from here).
-    let reached = plan.hosts.as_ref().map(|_| network(plan, sandbox, &run));
+    let reached = plan.hosts.as_ref().map(|_| places::network(plan, sandbox, &run));
     let start = if reached.is_some() { Instant::now() } else { t0 };
     let writer = HistoryWriter::create_at(run.history(), start)?;
     let names: Vec<String> = (1..=plan.nodes).map(|i| format!("n{i}")).collect();
@@ -140,7 +140,7 @@ impl Stage {
     /// Stops the nodes (their last reports read), the resource, the network.
     fn teardown(&mut self, log: &Log, recorder: &Recorder) {
         if let Some(net) = &self.net {
-            record_offsets(net, recorder, "end");
+            places::record_offsets(net, recorder, "end");
         }
         if let Some(c) = &self.cluster {
             c.stop(Duration::from_secs(1));
@@ -244,10 +244,10 @@ fn phases(
     let (plan, log, recorder) = (ctl.plan, ctl.log.as_ref(), ctl.recorder);
     let net = match stage.reached.take() {
         Some(reached) => stage.net.insert(reached?),
-        None => stage.net.insert(network(plan, sandbox, ctl.run)?),
+        None => stage.net.insert(places::network(plan, sandbox, ctl.run)?),
     };
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
-    for (node, rtt_ms) in record_offsets(net, recorder, "start") {
+    for (node, rtt_ms) in places::record_offsets(net, recorder, "start") {
         stage.readers.widen(&node, rtt_ms / 2.0);
     }
     let sink_recorder = recorder.clone();
@@ -380,29 +380,6 @@ fn record_decision(recorder: &Recorder, d: &Decision) {
         event = event.error(e);
     }
     recorder.record(event);
-}
-
-/// The sandbox's node network, or the hosts of `--hosts`.
-fn network(plan: &Plan, sandbox: &Sandbox, run: &RunDir) -> anyhow::Result<Net> {
-    match &plan.hosts {
-        None => Net::up(sandbox, plan.nodes).context("building the node network"),
-        Some((file, hosts)) => Net::over_ssh(sandbox, hosts, &run.nodes())
-            .with_context(|| format!("reaching the hosts of {}", file.display())),
-    }
-}
-
-/// One `clock-offset` record per remote host (HISTORY.md), at the run's `start` or `end`;
-/// returns each measured host's round trip in ms.
-fn record_offsets(net: &Net, recorder: &Recorder, at: &str) -> Vec<(String, f64)> {
-    let mut rtts = Vec::new();
-    for (node, mut value) in net.clock_offsets() {
-        value["at"] = serde_json::json!(at);
-        if let Some(rtt) = value["rtt_ms"].as_f64() {
-            rtts.push((node.clone(), rtt));
-        }
-        recorder.record(Event::new(Process::Node(node), Type::Info, "clock-offset", value));
-    }
-    rtts
 }
 
 fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> launch::Cluster {
