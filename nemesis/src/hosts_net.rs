@@ -105,7 +105,7 @@ fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::os(format!("starting ssh to {} ({})", host.name, host.ssh), e))?;
-    NftShell::over(child, &host.name, false)
+    NftShell::agent(child, &host.name)
 }
 
 /// `cat` of this executable into `run/splitbrain` on host `i`, made executable.

@@ -31,6 +31,8 @@ pub struct NftShell {
     child: Child,
     /// Closed first on drop: a host agent then heals its host before it exits.
     stdin: Option<ChildStdin>,
+    /// Given time to end by itself on drop (a host agent), rather than killed at once.
+    graceful: bool,
     stdout: ChildStdout,
     stderr: ChildStderr,
     seq: u16,
@@ -48,6 +50,13 @@ impl NftShell {
         Self::over(child, node, true)
     }
 
+    /// A host agent's shell (see [`NftShell::over`]), left to heal its host when dropped.
+    pub(crate) fn agent(child: Child, node: &str) -> Result<NftShell> {
+        let mut shell = Self::over(child, node, false)?;
+        shell.graceful = true;
+        Ok(shell)
+    }
+
     /// A shell whose `nft -i` is behind `child` (a host agent over SSH, which relays its lines
     /// to `nft -i` on the host). `guard`: drop IPv6 arriving on `eth0` (only the sandbox's nodes
     /// have exactly that interface, and only there is all of their IPv6 test traffic).
@@ -58,6 +67,7 @@ impl NftShell {
             node: node.to_string(),
             child,
             stdin: Some(stdin.expect("piped")),
+            graceful: false,
             stdout: stdout.expect("piped"),
             stderr: stderr.expect("piped"),
             seq: 0,
@@ -155,11 +165,14 @@ impl NftShell {
 }
 
 impl Drop for NftShell {
-    /// Closes stdin and gives the shell a moment to end by itself (a host agent heals its host
-    /// then), before it is killed.
+    /// A host agent's shell gets its stdin closed and 10 s to heal its host and end; the
+    /// sandbox's `nft -i` is killed at once.
     fn drop(&mut self) {
         self.stdin = None;
-        let _ = crate::tools::wait_bounded(&mut self.child, Duration::from_secs(10));
+        if self.graceful {
+            let _ = crate::tools::wait_bounded(&mut self.child, Duration::from_secs(10));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

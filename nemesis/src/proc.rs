@@ -320,7 +320,8 @@ impl Proc {
     pub fn spec(&self) -> &ProcSpec {
         self.0.spec()
     }
-    /// Its pid (also its process group id), while it runs.
+    /// Its pid (also its process group id), while it runs; on a remote host, the pid of the
+    /// local `ssh` that carries it.
     pub fn pid(&self) -> Option<u32> {
         self.0.pid()
     }

@@ -136,8 +136,12 @@ fn unshare_all(own_network: bool) -> Result<bool> {
         std::fs::write(file, text).map_err(|e| off(&format!("writing {file}"), e))
     };
     write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
-    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    // Keeping the machine's network means running `ssh`, which finds ~/.ssh through the
+    // passwd entry of its uid: there the user stays who they are (the namespace's capabilities
+    // are the creator's whatever the mapping); the node network's tools want uid 0.
+    let (inner_uid, inner_gid) = if own_network { (0, 0) } else { (uid, gid) };
+    write("/proc/self/uid_map", format!("{inner_uid} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{inner_gid} {gid} 1"))?;
     Ok(true)
 }
 
