@@ -158,7 +158,6 @@ fn offset(remote: &Remote, i: usize) -> (String, Value) {
 
 /// (host's time, controller's time before, controller's time after), in ns since the epoch.
 fn measure(remote: &Remote, i: usize) -> std::result::Result<(i64, i64, i64), String> {
-    use std::io::{BufRead, BufReader, Write};
     let mut child = remote
         .ssh(i, "date +%s%N; read go; date +%s%N")
         .stdin(Stdio::piped())
@@ -166,6 +165,19 @@ fn measure(remote: &Remote, i: usize) -> std::result::Result<(i64, i64, i64), St
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("starting ssh: {e}"))?;
+    let timed = ask_time(&mut child);
+    if crate::tools::wait_bounded(&mut child, Duration::from_secs(5)).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (said, before, after) = timed?;
+    let theirs = said.trim().parse::<i64>().map_err(|_| format!("`date +%s%N` said {said:?}"))?;
+    Ok((theirs, before, after))
+}
+
+/// Waits for the first answer (the handshake is over then), then times one question.
+fn ask_time(child: &mut std::process::Child) -> std::result::Result<(String, i64, i64), String> {
+    use std::io::{BufRead, BufReader, Write};
     let (mut stdin, stdout) =
         (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"));
     let mut lines = BufReader::new(stdout).lines();
@@ -174,10 +186,7 @@ fn measure(remote: &Remote, i: usize) -> std::result::Result<(i64, i64, i64), St
     let before = crate::clock::real_ns();
     writeln!(stdin, "go").map_err(|e| format!("asking the time: {e}"))?;
     let said = next()?;
-    let after = crate::clock::real_ns();
-    let _ = crate::tools::wait_bounded(&mut child, Duration::from_secs(5));
-    let theirs = said.trim().parse::<i64>().map_err(|_| format!("`date +%s%N` said {said:?}"))?;
-    Ok((theirs, before, after))
+    Ok((said, before, crate::clock::real_ns()))
 }
 
 fn ms(ns: i64) -> f64 {
