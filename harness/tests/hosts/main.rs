@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod lab;
-#[allow(dead_code)]
 #[path = "../support/mod.rs"]
 mod support;
 
