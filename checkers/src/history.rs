@@ -166,6 +166,17 @@ impl Record {
         self.value.get("leader").and_then(Value::as_str)
     }
 
+    /// The earliest time the event could have happened: a node's report from a remote host
+    /// carries `value.uncertainty_ms`, the link's delay before the controller stamped it
+    /// (HISTORY.md); every other record happened at its `time`.
+    pub fn earliest(&self) -> u64 {
+        let ms = self.value.get("uncertainty_ms").and_then(Value::as_f64).unwrap_or(0.0);
+        match self.process {
+            Process::Node(_) if ms > 0.0 => self.time.saturating_sub((ms * 1e6) as u64),
+            _ => self.time,
+        }
+    }
+
     /// The node a resource decision names in `value.node`.
     pub fn value_node(&self) -> Option<&str> {
         self.value.get("node").and_then(Value::as_str)

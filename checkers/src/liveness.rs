@@ -233,7 +233,7 @@ impl<'h> Walk<'h> {
         }
         for (from, p) in std::mem::take(&mut self.pending) {
             if from != node {
-                let ns = time - p.time;
+                let ns = time.saturating_sub(p.time);
                 let (fault, elected) = (p.index as u64, i as u64);
                 f.failovers.push(Failover {
                     from: from.into(),
@@ -266,7 +266,7 @@ impl<'h> Walk<'h> {
         match (self.beliefs.leaders.is_empty(), self.leaderless_since) {
             (true, None) => self.leaderless_since = Some(time),
             (false, Some(since)) => {
-                self.figures.no_leader_ns += time - since;
+                self.figures.no_leader_ns += time.saturating_sub(since);
                 self.leaderless_since = None;
             }
             _ => {}

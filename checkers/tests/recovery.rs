@@ -282,3 +282,22 @@ fn a_resume_of_every_paused_node_ends_the_pauses() {
     ];
     assert_eq!(converge(with_final(records, [true, false, false])).verdict, Verdict::Valid);
 }
+
+#[test]
+fn a_remote_node_s_report_counts_from_the_earliest_moment_its_link_delay_allows() {
+    let run = |uncertainty_ms: Option<f64>| {
+        let mut late = at(11.0, elected("n2", Some(2)));
+        if let Some(ms) = uncertainty_ms {
+            late.value["uncertainty_ms"] = json!(ms);
+        }
+        let records = vec![
+            elected("n1", Some(1)),
+            nemesis("kill", json!(["n1"])),
+            nemesis("restart", json!(["n1"])),
+            late,
+        ];
+        converge(with_final(records, [false, true, false])).verdict
+    };
+    assert_eq!(run(None), Verdict::Invalid);
+    assert_eq!(run(Some(2000.0)), Verdict::Valid);
+}

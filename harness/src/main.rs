@@ -12,6 +12,7 @@ mod controller;
 mod exit;
 
 use clap::{Parser, Subcommand};
+use splitbrain_nemesis::agent;
 use splitbrain_targets::{node, resource};
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -51,6 +52,12 @@ enum Command {
     /// The fenced resource as a process of its own (`splitbrain-resource`'s arguments).
     #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
     Resource(Passed),
+    /// On a host of `--hosts`: its rules, clock file and cleanup, for as long as stdin is open.
+    #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
+    HostAgent(Passed),
+    /// On a host of `--hosts`: one node process, signalled through stdin, killed when it closes.
+    #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
+    HostExec(Passed),
 }
 
 /// A subcommand's arguments, passed on untouched to the program it is (its own parser, help,
@@ -66,6 +73,11 @@ impl Passed {
     fn argv(self, name: &str) -> impl Iterator<Item = OsString> {
         std::iter::once(format!("splitbrain {name}").into()).chain(self.args)
     }
+}
+
+/// A host-side program's status (its own, passed on as the process's exit status).
+fn host_status(code: i32) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
 }
 
 fn main() -> ExitCode {
@@ -85,6 +97,8 @@ fn main() -> ExitCode {
         Command::NodeExec(args) => cmd::sandbox::node_exec(args),
         Command::Node(args) => return node::cli::main_from(args.argv("node")),
         Command::Resource(args) => return resource::cli::main_from(args.argv("resource")),
+        Command::HostAgent(args) => return host_status(agent::agent_main(&args.args)),
+        Command::HostExec(args) => return host_status(agent::exec_main(&args.args)),
     };
     exit::status(outcome)
 }

@@ -195,10 +195,9 @@ fn each<S: AsRef<str>>(
     }
     let now = real_ns();
     for &i in &idx {
-        let mut c = net.clocks[i].lock().unwrap_or_else(|e| e.into_inner());
-        let mut s = c.state();
+        let mut s = net.clock_state(i);
         change(&mut s, now);
-        c.set(s);
+        net.set_clock(i, s)?;
     }
     Ok(nodes.iter().map(|n| n.as_ref().to_string()).collect())
 }
@@ -275,7 +274,7 @@ pub fn drift<S: AsRef<str>>(net: &Net, nodes: &[S], rate: f64) -> Result<Event> 
 pub fn reset<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Result<Event> {
     let idx = net.indices(nodes)?;
     for &i in &idx {
-        net.clocks[i].lock().unwrap_or_else(|e| e.into_inner()).set(ClockState::default());
+        net.set_clock(i, ClockState::default())?;
     }
     Ok(Event::new(
         "clock-reset",
@@ -285,14 +284,8 @@ pub fn reset<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Result<Event> {
 
 /// The nodes whose clocks are not real time now.
 pub fn skewed(net: &Net) -> Vec<String> {
-    net.names()
-        .into_iter()
-        .zip(&net.clocks)
-        .filter(|(_, c)| {
-            c.lock().unwrap_or_else(|e| e.into_inner()).state() != ClockState::default()
-        })
-        .map(|(n, _)| n)
-        .collect()
+    let names = net.names().into_iter().enumerate();
+    names.filter(|(i, _)| net.clock_state(*i) != ClockState::default()).map(|(_, n)| n).collect()
 }
 
 #[cfg(test)]

@@ -31,6 +31,11 @@ impl Firewall {
         Firewall { shells, applied, ..Firewall::default() }
     }
 
+    /// Sends node `i`'s clock state to its host agent (remote nodes only).
+    pub fn send_clock(&mut self, i: usize, s: &crate::clock::ClockState) -> Result<()> {
+        self.shells[i].send_clock(s)
+    }
+
     /// The input rules of `node` under the current state.
     fn rules_for(&self, node: &Node, nodes: &[Node]) -> Vec<String> {
         let addr = |name: &str| nodes.iter().find(|n| n.name == name).map(|n| n.addr.to_string());

@@ -35,21 +35,27 @@
 //! Modules, one role each: [`sandbox`] (namespaces, PID 1), [`net`] (bridge, node namespaces,
 //! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`pause`],
 //! [`crash`], [`clock`], the undo-everything [`heal`], [`probe`] (what the network really
-//! does), and [`wait`] (the one bounded poll on descriptors). Every fault returns an [`Event`] for the history.
+//! does), and [`wait`] (the one bounded poll on descriptors). [`remote`] and [`agent`] put the
+//! nodes on real hosts over SSH instead ([`Net::over_ssh`]), behind the same `Net`. Every fault returns an [`Event`] for the history.
 
+pub mod agent;
 pub mod clock;
 pub mod crash;
 mod error;
 pub mod event;
 mod firewall;
 pub mod heal;
+mod hosts_net;
 pub mod loss;
 pub mod net;
 mod nft;
+mod node_clock;
 pub mod partition;
 pub mod pause;
+mod place;
 pub mod probe;
 pub mod proc;
+pub mod remote;
 pub mod sandbox;
 mod sys;
 pub mod tools;

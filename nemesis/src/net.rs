@@ -11,6 +11,8 @@ use crate::clock::{self, ClockFile};
 use crate::error::{Error, Result};
 use crate::firewall::Firewall;
 use crate::nft::NftShell;
+use crate::node_clock::NodeClock;
+use crate::place::{Place, SandboxPlace};
 use crate::proc::ProcTable;
 use crate::sandbox::{Sandbox, STATE_DIR};
 use crate::sys;
@@ -22,7 +24,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most nodes one sandbox holds (their addresses are 10.99.0.1 to 10.99.0.250).
@@ -34,7 +36,7 @@ pub const CONTROLLER_ADDR: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 254);
 const PREFIX: u8 = 24;
 
 /// Only one node network at a time per sandbox: node names and addresses are fixed.
-static UP: AtomicBool = AtomicBool::new(false);
+pub(crate) static UP: AtomicBool = AtomicBool::new(false);
 /// How many node networks this sandbox has built: each names its veths after its number.
 static BUILT: AtomicU32 = AtomicU32::new(0);
 
@@ -51,16 +53,20 @@ pub struct Node {
 /// namespaces, links, rules and files it made (the sandbox's end would too; this lets one
 /// sandbox build several networks in turn).
 pub struct Net {
-    nodes: Vec<Node>,
-    /// The controller-side end of each node's veth, in node order.
-    veths: Vec<String>,
-    tools: Tools,
-    netns: Vec<OwnedFd>,
+    pub(crate) nodes: Vec<Node>,
+    /// The controller-side end of each node's veth, in node order (none for remote hosts).
+    pub(crate) veths: Vec<String>,
+    pub(crate) tools: Option<Tools>,
+    pub(crate) netns: Vec<OwnedFd>,
+    pub(crate) place: Arc<dyn Place>,
     pub(crate) firewall: Mutex<Firewall>,
     pub(crate) procs: ProcTable,
-    pub(crate) clocks: Vec<Mutex<ClockFile>>,
-    shim: PathBuf,
-    hosts_mounted: bool,
+    pub(crate) clocks: Vec<Mutex<NodeClock>>,
+    pub(crate) shim: PathBuf,
+    pub(crate) controller: Ipv4Addr,
+    pub(crate) hosts_mounted: bool,
+    /// For remote hosts: how to reach each (clock offsets); none in the sandbox.
+    pub(crate) remote: Option<crate::remote::Remote>,
 }
 
 impl Net {
@@ -84,21 +90,29 @@ impl Net {
         let mut net = Net {
             nodes,
             veths: veth_names(BUILT.fetch_add(1, Ordering::SeqCst), n),
-            tools,
+            tools: Some(tools),
             netns: Vec::new(),
+            place: Arc::new(SandboxPlace { netns: Vec::new() }),
             firewall: Mutex::new(Firewall::default()),
             procs: ProcTable::default(),
             clocks: Vec::new(),
             shim: PathBuf::new(),
+            controller: CONTROLLER_ADDR,
             hosts_mounted: false,
+            remote: None,
         };
         net.build()?;
         Ok(net)
     }
 
     fn build(&mut self) -> Result<()> {
-        tools::run(&self.tools.ip, &["-batch", "-"], &self.links_batch())?;
+        tools::run(&self.tools().ip, &["-batch", "-"], &self.links_batch())?;
         self.netns = self.nodes.iter().map(|n| open_netns(&n.name)).collect::<Result<_>>()?;
+        let dup = |fd: &OwnedFd| {
+            fd.try_clone().map_err(|e| Error::os("duplicating a namespace descriptor", e))
+        };
+        let netns = self.netns.iter().map(dup).collect::<Result<_>>()?;
+        self.place = Arc::new(SandboxPlace { netns });
         self.configure_nodes()?;
         self.firewall = Mutex::new(Firewall::new(self.shells()?));
         self.write_hosts()?;
@@ -107,7 +121,8 @@ impl Net {
         self.clocks = self
             .nodes
             .iter()
-            .map(|n| ClockFile::create(&dir.join("clock").join(&n.name)).map(Mutex::new))
+            .map(|n| ClockFile::create(&dir.join("clock").join(&n.name)))
+            .map(|c| c.map(|c| Mutex::new(NodeClock::Here(c))))
             .collect::<Result<_>>()?;
         self.wait_reachable(Duration::from_secs(5))
     }
@@ -148,7 +163,7 @@ impl Net {
                         n.addr
                     );
                     s.spawn(move || {
-                        tools::run(&self.tools.ip, &["-n", &n.name, "-batch", "-"], &batch)
+                        tools::run(&self.tools().ip, &["-n", &n.name, "-batch", "-"], &batch)
                     })
                 })
                 .collect();
@@ -163,7 +178,7 @@ impl Net {
                 .iter()
                 .zip(&self.netns)
                 .map(|(n, fd)| {
-                    s.spawn(move || NftShell::start(&self.tools.nft, &n.name, fd.as_fd()))
+                    s.spawn(move || NftShell::start(&self.tools().nft, &n.name, fd.as_fd()))
                 })
                 .collect();
             jobs.into_iter().map(|j| j.join().expect("nft thread")).collect()
@@ -239,9 +254,15 @@ impl Net {
         names.iter().map(|n| self.index(n.as_ref())).collect()
     }
 
-    /// The controller's address on the bridge (every node reaches it; it reaches every node).
+    /// The controller's address on the bridge (every node reaches it; it reaches every node);
+    /// for remote hosts, the controller's address on the way to them.
     pub fn controller_addr(&self) -> Ipv4Addr {
-        CONTROLLER_ADDR
+        self.controller
+    }
+
+    /// The sandbox's tools (only a sandbox network has them).
+    fn tools(&self) -> &Tools {
+        self.tools.as_ref().expect("a sandbox network has its tools")
     }
 
     /// The path of the node's network namespace (`/run/netns/NAME`), for `setns` or `ip -n`.
@@ -262,7 +283,13 @@ impl Net {
     /// result: sockets it opens belong to that node (the way to probe from a node, or to act as
     /// a client that lives on one).
     pub fn run_in<T: Send>(&self, name: &str, f: impl FnOnce() -> T + Send) -> Result<T> {
-        let fd = self.netns_fd(self.index(name)?);
+        let i = self.index(name)?;
+        if self.netns.is_empty() {
+            return Err(Error::BadInput(format!(
+                "{name} is a remote host: only a sandbox node has a namespace to run in"
+            )));
+        }
+        let fd = self.netns_fd(i);
         std::thread::scope(|s| {
             s.spawn(|| {
                 sys::setns_net(fd)
@@ -349,11 +376,15 @@ impl Drop for Net {
         }
         *self.firewall.get_mut().unwrap_or_else(|e| e.into_inner()) = Firewall::default();
         self.netns.clear();
-        let _ = tools::run(&self.tools.ip, &["-force", "-batch", "-"], &self.teardown_batch());
+        if let Some(t) = self.tools.as_ref().filter(|_| !self.veths.is_empty()) {
+            let _ = tools::run(&t.ip, &["-force", "-batch", "-"], &self.teardown_batch());
+        }
         if self.hosts_mounted {
             let _ = sys::umount(Path::new("/etc/hosts"));
         }
-        let _ = std::fs::remove_dir_all(Path::new(STATE_DIR).join("clock"));
+        if self.remote.is_none() {
+            let _ = std::fs::remove_dir_all(Path::new(STATE_DIR).join("clock"));
+        }
         UP.store(false, Ordering::SeqCst);
     }
 }

@@ -29,7 +29,10 @@ const LIMIT: Duration = Duration::from_secs(10);
 pub struct NftShell {
     node: String,
     child: Child,
-    stdin: ChildStdin,
+    /// Closed first on drop: a host agent then heals its host before it exits.
+    stdin: Option<ChildStdin>,
+    /// Given time to end by itself on drop (a host agent), rather than killed at once.
+    graceful: bool,
     stdout: ChildStdout,
     stderr: ChildStderr,
     seq: u16,
@@ -42,24 +45,44 @@ impl NftShell {
     pub fn start(nft: &Path, node: &str, netns: BorrowedFd<'_>) -> Result<NftShell> {
         let mut cmd = Command::new(nft);
         cmd.arg("-i").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = sys::spawn_in_netns(&mut cmd, netns)
+        let child = sys::spawn_in_netns(&mut cmd, netns)
             .map_err(|e| Error::os(format!("starting nft -i for {node}"), e))?;
+        Self::over(child, node, true)
+    }
+
+    /// A host agent's shell (see [`NftShell::over`]), left to heal its host when dropped.
+    pub(crate) fn agent(child: Child, node: &str) -> Result<NftShell> {
+        let mut shell = Self::over(child, node, false)?;
+        shell.graceful = true;
+        Ok(shell)
+    }
+
+    /// A shell whose `nft -i` is behind `child` (a host agent over SSH, which relays its lines
+    /// to `nft -i` on the host). `guard`: drop IPv6 arriving on `eth0` (only the sandbox's nodes
+    /// have exactly that interface, and only there is all of their IPv6 test traffic).
+    pub(crate) fn over(mut child: Child, node: &str, guard: bool) -> Result<NftShell> {
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let mut shell = NftShell {
             node: node.to_string(),
             child,
-            stdin: stdin.expect("piped"),
+            stdin: Some(stdin.expect("piped")),
+            graceful: false,
             stdout: stdout.expect("piped"),
             stderr: stderr.expect("piped"),
             seq: 0,
         };
         set_nonblocking(shell.stdout.as_fd());
         set_nonblocking(shell.stderr.as_fd());
+        let guard = match guard {
+            true => format!(
+                "add chain {TABLE} guard {{ type filter hook input priority -1; policy accept; }}; \
+                 add rule {TABLE} guard iifname \"eth0\" meta nfproto ipv6 drop; "
+            ),
+            false => String::new(),
+        };
         let base = format!(
-            "add table {TABLE}; add set {TABLE} sync {{ type inet_service; }}; \
-             add chain {TABLE} guard {{ type filter hook input priority -1; policy accept; }}; \
-             add rule {TABLE} guard iifname \"eth0\" meta nfproto ipv6 drop; \
+            "add table {TABLE}; add set {TABLE} sync {{ type inet_service; }}; {guard}\
              add chain {TABLE} input {{ type filter hook input priority 0; policy accept; }}"
         );
         shell.apply(&base)?;
@@ -83,14 +106,28 @@ impl NftShell {
         let line = format!(
             "{commands}; flush set {TABLE} sync; add element {TABLE} sync {{ {seq} }}\nlist set {TABLE} sync\n"
         );
-        self.stdin
-            .write_all(line.as_bytes())
-            .map_err(|e| self.fail(format!("writing to nft: {e}")))?;
+        self.write(&line)?;
         let listing = self.read_listing()?;
         if listing.contains(&format!("elements = {{ {seq} }}")) {
             return Ok(());
         }
         Err(self.fail(format!("nft refused `{}`", short(commands))))
+    }
+
+    /// Sends a clock state to a host agent, which writes its control file before it relays the
+    /// next line (a comment to `nft` itself); returns once the agent has passed that line on.
+    pub fn send_clock(&mut self, s: &crate::clock::ClockState) -> Result<()> {
+        let words = crate::node_clock::clock_words(s).map(|w| w.to_string()).join(" ");
+        self.write(&format!("#@clock {words}\n"))?;
+        self.apply(&format!("flush set {TABLE} sync"))
+    }
+
+    fn write(&mut self, line: &str) -> Result<()> {
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(line.as_bytes()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        sent.map_err(|e| self.fail(format!("writing to nft: {e}")))
     }
 
     /// Reads stdout until a complete `list set` answer (it ends with a lone `}` line).
@@ -128,7 +165,13 @@ impl NftShell {
 }
 
 impl Drop for NftShell {
+    /// A host agent's shell gets its stdin closed and 10 s to heal its host and end; the
+    /// sandbox's `nft -i` is killed at once.
     fn drop(&mut self) {
+        self.stdin = None;
+        if self.graceful {
+            let _ = crate::tools::wait_bounded(&mut self.child, Duration::from_secs(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

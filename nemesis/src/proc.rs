@@ -8,15 +8,13 @@
 
 use crate::error::{Error, Result};
 use crate::net::Net;
-use crate::sys;
+use crate::place::Place;
 use crate::tools::wait_bounded;
 pub use nix::sys::signal::Signal;
 use std::ffi::OsString;
 use std::fs::OpenOptions;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -55,6 +53,9 @@ pub struct ProcSpec {
     /// The program is written in Go: the shim can't reach it (Go reads the clock through the
     /// vDSO, not libc), so clock faults on a node with only Go processes are refused.
     pub go: bool,
+    /// Folders the program needs: a node on a remote host makes them there (the sandbox shares
+    /// the controller's files, so the caller has made them already).
+    pub dirs: Vec<PathBuf>,
 }
 
 impl ProcSpec {
@@ -74,6 +75,7 @@ impl ProcSpec {
             stderr: Output::Null,
             clock_shim: false,
             go: false,
+            dirs: vec![],
         }
     }
     /// Appends arguments.
@@ -106,6 +108,11 @@ impl ProcSpec {
         self.go = true;
         self
     }
+    /// Adds folders the program needs (see [`ProcSpec::dirs`]).
+    pub fn dirs<I: IntoIterator<Item = P>, P: Into<PathBuf>>(mut self, dirs: I) -> Self {
+        self.dirs.extend(dirs.into_iter().map(Into::into));
+        self
+    }
     /// Sets the label.
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
@@ -116,8 +123,9 @@ impl ProcSpec {
 /// What a process needs to be started again: its spec plus where it runs.
 struct Launch {
     node: String,
+    index: usize,
     spec: ProcSpec,
-    netns: OwnedFd,
+    place: Arc<dyn Place>,
     shim_env: Vec<(OsString, OsString)>,
 }
 
@@ -184,17 +192,13 @@ impl Net {
                 }
                 _ => self.shim_path().display().to_string(),
             };
-            let clock =
-                self.clocks[i].lock().unwrap_or_else(|e| e.into_inner()).path().to_path_buf();
+            let clock = self.clock_path(i);
             shim_env.push(("LD_PRELOAD".into(), preload.into()));
             shim_env.push(("SPLITBRAIN_CLOCK_FILE".into(), clock.into()));
         }
-        let netns = self
-            .netns_fd(i)
-            .try_clone_to_owned()
-            .map_err(|e| Error::os("duplicating a namespace descriptor", e))?;
+        let place = self.place.clone();
         let shared = Arc::new(Shared {
-            launch: Launch { node: node.into(), spec, netns, shim_env },
+            launch: Launch { node: node.into(), index: i, spec, place, shim_env },
             state: Mutex::new(State::default()),
         });
         shared.start()?;
@@ -203,7 +207,7 @@ impl Net {
     }
 }
 
-fn stdio(o: &Output, what: &str) -> Result<Stdio> {
+pub(crate) fn stdio(o: &Output, what: &str) -> Result<Stdio> {
     Ok(match o {
         Output::Null => Stdio::null(),
         Output::Inherit => Stdio::inherit(),
@@ -238,22 +242,7 @@ impl Shared {
     /// Starts the process (again).
     pub(crate) fn start(&self) -> Result<()> {
         let l = &self.launch;
-        let s = &l.spec;
-        let mut cmd = Command::new(&s.program);
-        cmd.args(&s.args)
-            .envs(s.env.iter().map(|(k, v)| (k, v)))
-            .envs(l.shim_env.iter().map(|(k, v)| (k, v)));
-        cmd.env("SPLITBRAIN_NODE", &l.node).stdin(Stdio::null()).process_group(0);
-        cmd.stdout(stdio(&s.stdout, "stdout")?).stderr(stdio(&s.stderr, "stderr")?);
-        if let Some(d) = &s.cwd {
-            cmd.current_dir(d);
-        }
-        let child = sys::spawn_in_netns(&mut cmd, l.netns.as_fd()).map_err(|e| {
-            Error::os(
-                format!("starting {} on {} ({})", s.label, l.node, s.program.to_string_lossy()),
-                e,
-            )
-        })?;
+        let child = l.place.start(l.index, &l.node, &l.spec, &l.shim_env)?;
         *self.lock() = State { child: Some(child), paused: false, exited: None };
         Ok(())
     }
@@ -264,11 +253,20 @@ impl Shared {
         st.child.as_ref().filter(|_| st.exited.is_none()).map(|c| c.id())
     }
 
+    /// Signals the process group (or the process alone); false when there is no live process.
+    pub(crate) fn signal_to(&self, sig: Signal, group: bool) -> Result<bool> {
+        let mut st = self.lock();
+        reap(&mut st);
+        let running = st.exited.is_none();
+        match st.child.as_mut().filter(|_| running) {
+            Some(c) => self.launch.place.signal(c, sig, group).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Signals the process group; false when there is no live process.
     pub(crate) fn signal(&self, sig: Signal) -> Result<bool> {
-        let Some(pid) = self.pid() else { return Ok(false) };
-        sys::kill_group(pid, sig)?;
-        Ok(true)
+        self.signal_to(sig, true)
     }
 
     pub(crate) fn pause(&self) -> Result<bool> {
@@ -322,13 +320,18 @@ impl Proc {
     pub fn spec(&self) -> &ProcSpec {
         self.0.spec()
     }
-    /// Its pid (also its process group id), while it runs.
+    /// Its pid (also its process group id), while it runs; on a remote host, the pid of the
+    /// local `ssh` that carries it.
     pub fn pid(&self) -> Option<u32> {
         self.0.pid()
     }
     /// Sends `sig` to its process group; false when it is not running.
     pub fn signal(&self, sig: Signal) -> Result<bool> {
         self.0.signal(sig)
+    }
+    /// Sends `sig` to the process alone, not its group; false when it is not running.
+    pub fn signal_alone(&self, sig: Signal) -> Result<bool> {
+        self.0.signal_to(sig, false)
     }
     /// Stops it (SIGSTOP to the group).
     pub fn pause(&self) -> Result<bool> {

@@ -67,20 +67,32 @@ impl Sandbox {
     /// waits for the sandbox and exits with the controller's exit status. Errors are returned
     /// in the original process before anything is forked, or in the controller.
     pub fn enter() -> Result<Sandbox> {
+        Self::enter_with(true)
+    }
+
+    /// As [`Sandbox::enter`], but keeping the machine's network namespace and its `/run`: for a
+    /// controller whose nodes are real hosts it reaches over SSH. The PID namespace still ends
+    /// every `ssh` it started when it dies, which closes every host's connections.
+    pub fn enter_keeping_network() -> Result<Sandbox> {
+        Self::enter_with(false)
+    }
+
+    fn enter_with(own_network: bool) -> Result<Sandbox> {
         let threads = sys::thread_count();
         if threads > 1 {
             return Err(Error::BadInput(format!(
                 "Sandbox::enter must run before the process starts any thread (this one has {threads})"
             )));
         }
-        let rootless = unshare_all()?;
-        private_mounts().map_err(|e| if rootless { userns::explain_later(e) } else { e })?;
+        let rootless = unshare_all(own_network)?;
+        private_mounts(own_network)
+            .map_err(|e| if rootless { userns::explain_later(e) } else { e })?;
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| Error::os("creating a pipe", e.into()))?;
         match sys::fork()? {
             ForkResult::Child => {
                 drop(write); // leaves only the outer's copy, which closes when outer dies
-                init(read)
+                init(read, own_network)
             }
             ForkResult::Parent { child } => outer(child),
         }
@@ -104,8 +116,11 @@ impl Sandbox {
 }
 
 /// Unshares every namespace at once; returns whether a user namespace was made.
-fn unshare_all() -> Result<bool> {
-    let base = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID;
+fn unshare_all(own_network: bool) -> Result<bool> {
+    let mut base = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID;
+    if own_network {
+        base |= CloneFlags::CLONE_NEWNET;
+    }
     let (uid, gid) = sys::ids();
     // Root without CAP_SYS_ADMIN (a container's root) may still make them in a user namespace.
     let as_root = match uid {
@@ -121,14 +136,21 @@ fn unshare_all() -> Result<bool> {
         std::fs::write(file, text).map_err(|e| off(&format!("writing {file}"), e))
     };
     write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
-    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    // Keeping the machine's network means running `ssh`, which finds ~/.ssh through the
+    // passwd entry of its uid: there the user stays who they are (the namespace's capabilities
+    // are the creator's whatever the mapping); the node network's tools want uid 0.
+    let (inner_uid, inner_gid) = if own_network { (0, 0) } else { (uid, gid) };
+    write("/proc/self/uid_map", format!("{inner_uid} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{inner_gid} {gid} 1"))?;
     Ok(true)
 }
 
 /// Makes every mount private (so nothing leaks to the machine), then a tmpfs on /run.
-fn private_mounts() -> Result<()> {
+fn private_mounts(own_run: bool) -> Result<()> {
     sys::mount(None, "/", None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)?;
+    if !own_run {
+        return Ok(());
+    }
     sys::mount(
         Some("splitbrain"),
         "/run",
@@ -150,7 +172,7 @@ fn outer(init: Pid) -> ! {
 }
 
 /// PID 1: make sure we die with outer, start the controller, reap until it ends.
-fn init(alive: OwnedFd) -> Result<()> {
+fn init(alive: OwnedFd, own_network: bool) -> Result<()> {
     sys::die_with_parent();
     // A hang-up means outer died before the prctl took effect.
     if crate::wait::readable_now(&alive).unwrap_or(true) {
@@ -158,7 +180,7 @@ fn init(alive: OwnedFd) -> Result<()> {
     }
     drop(alive);
     let controller = match sys::fork() {
-        Ok(ForkResult::Child) => return controller_setup(),
+        Ok(ForkResult::Child) => return controller_setup(own_network),
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => {
             eprintln!("splitbrain: {e}");
@@ -176,7 +198,7 @@ fn init(alive: OwnedFd) -> Result<()> {
 }
 
 /// The controller's first steps inside: its own /proc, lo up, the environment marker.
-fn controller_setup() -> Result<()> {
+fn controller_setup(own_network: bool) -> Result<()> {
     sys::die_with_parent();
     if sys::parent() != 1 {
         sys::exit_now(137);
@@ -188,7 +210,9 @@ fn controller_setup() -> Result<()> {
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None,
     )?;
-    sys::loopback_up()?;
+    if own_network {
+        sys::loopback_up()?;
+    }
     // set_var is sound here: the process is still single-threaded.
     std::env::set_var(ENV_MARKER, "1");
     Ok(())

@@ -47,7 +47,8 @@ impl ProcessSpec {
     pub fn proc_spec(&self) -> splitbrain_nemesis::ProcSpec {
         let mut spec = splitbrain_nemesis::ProcSpec::new(&self.program)
             .args(&self.args)
-            .label(format!("{} {}", self.role, self.node));
+            .label(format!("{} {}", self.role, self.node))
+            .dirs(&self.dirs);
         for (k, v) in &self.env {
             spec = spec.env(k, v);
         }

@@ -54,7 +54,12 @@ impl Recorded {
             _ => None,
         };
         if let Some(what) = what {
-            self.kept.push(Kept { index: self.at, time: r.time, what });
+            // A remote node's election may have happened up to its link's delay earlier.
+            let time = match what {
+                What::Elected(_) => r.earliest(),
+                _ => r.time,
+            };
+            self.kept.push(Kept { index: self.at, time, what });
         }
         self.at += 1;
         self.end = r.time;

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod check;
 pub mod drill;
+pub mod hosts;
 pub mod paths;
 pub mod sandbox;
 pub mod serve;

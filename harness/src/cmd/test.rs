@@ -115,12 +115,20 @@ pub struct Args {
     /// that run the target's servers).
     #[arg(long, default_value = "any", value_name = "any|servers")]
     pub aim: String,
+    /// Run on real hosts over SSH instead of sandbox nodes: a hosts file with one
+    /// `[nodes.nI]` table per host (`ssh`, `addr`, `sudo`); see README, "Running against real
+    /// hosts".
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 /// Runs `test`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let plan = plan(&args)?;
-    let sandbox = enter()?;
+    let sandbox = match plan.hosts {
+        Some(_) => enter_keeping_network()?,
+        None => enter()?,
+    };
     let mut runs = Vec::new();
     for i in 0..plan.test_count {
         let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
@@ -154,6 +162,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 pub fn enter() -> anyhow::Result<Sandbox> {
     Tools::find().map_err(sandbox_error)?;
     let sandbox = Sandbox::enter().map_err(sandbox_error)?;
+    splitbrain_targets::stop::install_signal_handlers()?;
+    Ok(sandbox)
+}
+
+/// As [`enter`], for `--hosts`: the sandbox keeps the machine's network, and the node network's
+/// tools are the hosts' business.
+fn enter_keeping_network() -> anyhow::Result<Sandbox> {
+    let sandbox = Sandbox::enter_keeping_network().map_err(sandbox_error)?;
     splitbrain_targets::stop::install_signal_handlers()?;
     Ok(sandbox)
 }
@@ -196,9 +212,14 @@ fn tally(plan: &Plan, i: u32, outcome: &lifecycle::Outcome) -> String {
 /// The resolved options, or a bad-input error naming what is wrong and what to do.
 pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     let (target, file_nodes) = target(&a.target)?;
-    let nodes = a.nodes.or(file_nodes).unwrap_or(5);
+    let hosts = crate::cmd::hosts::resolve(a.hosts.as_deref(), a.nodes)?;
+    let host_count = hosts.as_ref().map(|(_, h)| h.hosts.len());
+    let nodes = a.nodes.or(host_count).or(file_nodes).unwrap_or(5);
     let layout = layout(a, target, nodes)?;
-    target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
+    // On hosts the target's programs are the hosts' (README: "Running against real hosts").
+    if hosts.is_none() {
+        target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
+    }
     launch::check_bug(target, a.bug).map_err(|e| bad_input(e.to_string()))?;
     if nodes == 0 || nodes > net::MAX_NODES {
         return Err(bad_input(format!("--nodes {nodes}: give 1 to {}", net::MAX_NODES)));
@@ -249,6 +270,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         layout,
         aim: scope(a, target)?,
         run_folder: None,
+        hosts,
     })
 }
 

@@ -186,12 +186,9 @@ fn wait_ready(spec: &ProcessSpec, limit: Duration) -> anyhow::Result<()> {
 fn terminate(procs: &[&Proc], limit: Duration, group: bool) {
     for p in procs {
         let term = splitbrain_nemesis::proc::Signal::SIGTERM;
-        let _ = match (group, p.pid()) {
-            (true, _) => p.signal(term).map(drop).map_err(drop),
-            (false, Some(pid)) => {
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), term).map_err(drop)
-            }
-            (false, None) => Ok(()),
+        let _ = match group {
+            true => p.signal(term),
+            false => p.signal_alone(term),
         };
     }
     let deadline = Instant::now() + limit;

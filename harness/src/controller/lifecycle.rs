@@ -21,6 +21,7 @@ use super::judge::{self, Params};
 use super::log::Log;
 use super::nemesis::{Nemesis, Parts};
 use super::options::Plan;
+use super::places;
 use super::recorder::Recorder;
 use super::reports::Readers;
 use anyhow::Context;
@@ -79,10 +80,14 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
         meta.notes.push(note);
     }
     judge::placeholder(&run, meta.clone())?;
-    let writer = HistoryWriter::create_at(run.history(), t0)?;
+    // Hosts are reached before the history's clock starts: copying the binary to them and
+    // starting their agents is not part of the test (the leader timeout counts from here).
+    let reached = plan.hosts.as_ref().map(|_| places::network(plan, sandbox, &run));
+    let start = if reached.is_some() { Instant::now() } else { t0 };
+    let writer = HistoryWriter::create_at(run.history(), start)?;
     let names: Vec<String> = (1..=plan.nodes).map(|i| format!("n{i}")).collect();
     let recorder = Arc::new(Recorder::new(writer, &names, plan.concurrency as i64));
-    let findings = drive(sandbox, plan, &run, &recorder, &log);
+    let findings = drive(sandbox, plan, &run, &recorder, &log, reached);
     let _ = recorder.sync();
     finish(plan, &run, meta, findings, &recorder, &log)
 }
@@ -129,11 +134,16 @@ struct Stage {
     cluster: Option<Cluster>,
     resource: Option<Resource>,
     net: Option<Net>,
+    /// The hosts of `--hosts`, reached before the run's clock started.
+    reached: Option<anyhow::Result<Net>>,
 }
 
 impl Stage {
     /// Stops the nodes (their last reports read), the resource, the network.
-    fn teardown(&mut self, log: &Log) {
+    fn teardown(&mut self, log: &Log, recorder: &Recorder) {
+        if let Some(net) = &self.net {
+            places::record_offsets(net, recorder, "end");
+        }
         if let Some(c) = &self.cluster {
             c.stop(Duration::from_secs(1));
         }
@@ -193,6 +203,7 @@ fn drive(
     run: &RunDir,
     recorder: &Arc<Recorder>,
     log: &Arc<Log>,
+    reached: Option<anyhow::Result<Net>>,
 ) -> Findings {
     let ctl = Ctl {
         plan,
@@ -211,6 +222,7 @@ fn drive(
             cluster: None,
             resource: None,
             net: None,
+            reached,
         };
         let mut findings = Findings::default();
         if let Err(e) = phases(&ctl, sandbox, &mut stage, &mut findings) {
@@ -218,7 +230,7 @@ fn drive(
             findings.failure = Some(e);
         }
         ctl.set_phase(Some("stopping"));
-        stage.teardown(log);
+        stage.teardown(log, recorder);
         done.store(true, Ordering::SeqCst);
         findings
     })
@@ -232,8 +244,14 @@ fn phases(
     findings: &mut Findings,
 ) -> anyhow::Result<()> {
     let (plan, log, recorder) = (ctl.plan, ctl.log.as_ref(), ctl.recorder);
-    let net = stage.net.insert(Net::up(sandbox, plan.nodes).context("building the node network")?);
+    let net = match stage.reached.take() {
+        Some(reached) => stage.net.insert(reached?),
+        None => stage.net.insert(places::network(plan, sandbox, ctl.run)?),
+    };
     log.debug(format!("network up: {} nodes, controller {}", plan.nodes, net.controller_addr()));
+    for (node, rtt_ms) in places::record_offsets(net, recorder, "start") {
+        stage.readers.widen(&node, rtt_ms / 2.0);
+    }
     let sink_recorder = recorder.clone();
     let resource = Resource::start(
         SocketAddr::from((net.controller_addr(), 0)),

@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | [`options`] | the run's resolved options ([`options::Plan`]) and the command that repeats it |
 //! | [`lifecycle`] | the phases of one run and its one shutdown path |
+//! | [`places`] | where the nodes live: the sandbox's network or real hosts over SSH |
 //! | [`cluster`] | the target's processes on the nodes (the only target-specific module) |
 //! | [`reports`] | reading each candidate's stdout reports into the history |
 //! | [`recorder`] | the history writer plus the live picture of the run |
@@ -22,6 +23,7 @@ pub mod lifecycle;
 pub mod log;
 pub mod nemesis;
 pub mod options;
+pub mod places;
 pub mod recorder;
 pub mod reports;
 pub mod seed;

@@ -8,6 +8,7 @@
 use super::nemesis::aim::Scope;
 use super::nemesis::FaultKind;
 use serde_json::{json, Value};
+use splitbrain_nemesis::remote::Hosts;
 use splitbrain_targets::bugs::Bug;
 use splitbrain_targets::launch::{LayoutOptions, NodeTiming, Target};
 use splitbrain_targets::resource::Mode;
@@ -61,6 +62,9 @@ pub struct Plan {
     /// The exact run folder (a drill's `runs/<scenario>/<seed>/`); `None`: a new timestamped
     /// folder of the test in the store.
     pub run_folder: Option<PathBuf>,
+    /// The nodes are these real hosts (`--hosts`, with the file it came from), not sandbox
+    /// namespaces.
+    pub hosts: Option<(PathBuf, Hosts)>,
 }
 
 impl Plan {
@@ -107,6 +111,9 @@ impl Plan {
         }
         if self.aim != Scope::Any {
             opt("aim", self.aim.name().into());
+        }
+        if let Some((file, _)) = &self.hosts {
+            opt("hosts", file.display().to_string());
         }
         if self.layout.durable {
             c.push("--durable".into());

@@ -14,6 +14,7 @@ use super::recorder::Recorder;
 use serde_json::Value;
 use splitbrain_checkers::{Process, Type};
 use splitbrain_results::Event;
+use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -29,12 +30,26 @@ pub struct Readers {
     log: Arc<Log>,
     stop: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Per node on a remote host: how long its reports may have been on the way, in ms.
+    delays: Arc<Mutex<BTreeMap<String, f64>>>,
 }
 
 impl Readers {
     /// No readers yet.
     pub fn new(recorder: Arc<Recorder>, log: Arc<Log>) -> Readers {
-        Readers { recorder, log, stop: Arc::default(), threads: Mutex::default() }
+        Readers {
+            recorder,
+            log,
+            stop: Arc::default(),
+            threads: Mutex::default(),
+            delays: Arc::default(),
+        }
+    }
+
+    /// From now on `node`'s reports carry `uncertainty_ms` (HISTORY.md): they happened up to
+    /// `ms` before the controller stamped them (a remote host's one-way delay, as measured).
+    pub fn widen(&self, node: &str, ms: f64) {
+        self.delays.lock().unwrap_or_else(PoisonError::into_inner).insert(node.to_string(), ms);
     }
 
     /// Reads `stdout` of `node`'s candidate until it ends, copying raw lines to `copy`.
@@ -45,6 +60,7 @@ impl Readers {
             log: self.log.clone(),
             stop: self.stop.clone(),
             copy,
+            delays: self.delays.clone(),
         };
         let spawned = std::thread::Builder::new()
             .name(format!("reports-{node}"))
@@ -82,6 +98,7 @@ struct Reader {
     log: Arc<Log>,
     stop: Arc<AtomicBool>,
     copy: PathBuf,
+    delays: Arc<Mutex<BTreeMap<String, f64>>>,
 }
 
 impl Reader {
@@ -122,7 +139,12 @@ impl Reader {
             return;
         }
         match parse(&text) {
-            Some((kind, f, value)) => {
+            Some((kind, f, mut value)) => {
+                let delay = self.delays.lock().unwrap_or_else(PoisonError::into_inner);
+                if let (Some(ms), Some(v)) = (delay.get(&self.node), value.as_object_mut()) {
+                    v.insert("uncertainty_ms".into(), (*ms).into());
+                }
+                drop(delay);
                 let event = Event::new(Process::Node(self.node.clone()), kind, f, value);
                 self.recorder.record(event);
             }

@@ -1,0 +1,237 @@
+//! Nodes on real hosts reached over SSH: the hosts, the plain system `ssh` commands that reach
+//! them (the user's ssh configuration, keys, bastions and multiplexing apply), and the place
+//! that starts a node's processes there under a `host-exec` supervisor.
+//!
+//! Neighbours: `hosts_net.rs` builds a [`crate::Net`] of hosts with these; `agent.rs` is the
+//! other end (`splitbrain host-agent` and `splitbrain host-exec` on each host); `place.rs`
+//! is the seam this fills.
+//!
+//! Design: one connection per process, whose stdin carries signals ("19 1": SIGSTOP to the
+//! group) and whose closing kills the process on the host; one more per host for the agent,
+//! which relays rule changes to `nft -i` and writes the clock control file, and heals the host
+//! when its connection closes. Every `ssh` is a child of the controller in a process group of
+//! its own (the terminal's Ctrl-C reaches the controller, which then stops the nodes in order).
+
+use crate::error::{Error, Result};
+use crate::place::{starting, Place};
+use crate::proc::{stdio, ProcSpec, Signal};
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// One host of a hosts file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    /// The node's name (`n1`).
+    pub name: String,
+    /// Where `ssh` connects: `user@host:port`, `host`, or an alias of the ssh configuration.
+    pub ssh: String,
+    /// The data-plane address: what `{addr}` means, and what partitions drop.
+    pub addr: Ipv4Addr,
+    /// Run the host agent (rules, clock file, cleanup) under `sudo -n`.
+    pub sudo: bool,
+}
+
+/// The hosts of a run and how to reach them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hosts {
+    /// The hosts, in node order.
+    pub hosts: Vec<Host>,
+    /// An ssh configuration file to use instead of the user's (`ssh -F`).
+    pub ssh_config: Option<PathBuf>,
+    /// The controller's address as the hosts reach it [default: the local address of the
+    /// route to the first host].
+    pub controller: Option<Ipv4Addr>,
+    /// Where each host's run folder is made [default: /tmp].
+    pub run_root: PathBuf,
+}
+
+/// What every connection of a run needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    pub hosts: Vec<Host>,
+    ssh_config: Option<PathBuf>,
+    /// The run folder on every host.
+    pub run: PathBuf,
+    /// The controller's folder of node data, which is `run/nodes` on the hosts.
+    data_root: PathBuf,
+    /// The controller's own executable, which is `run/splitbrain` on the hosts.
+    exe: PathBuf,
+}
+
+impl Remote {
+    pub fn new(hosts: &Hosts, data_root: &Path) -> Result<Remote> {
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::os("finding the controller's executable", e))?;
+        let id = format!("splitbrain-run-{}-{}", std::process::id(), crate::clock::real_ns());
+        Ok(Remote {
+            hosts: hosts.hosts.clone(),
+            ssh_config: hosts.ssh_config.clone(),
+            run: hosts.run_root.join(id),
+            data_root: data_root.to_path_buf(),
+            exe,
+        })
+    }
+
+    /// `ssh … HOST -- REMOTE` for host `i`: no terminal, never a password prompt, never the
+    /// master of a multiplexed connection (the run's connections are its own), and a dead
+    /// link noticed within 15 s.
+    pub fn ssh(&self, i: usize, remote: &str) -> Command {
+        let mut c = Command::new("ssh");
+        if let Some(f) = &self.ssh_config {
+            c.arg("-F").arg(f);
+        }
+        c.args(["-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no"]);
+        c.args(["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]);
+        c.args(["-o", "ConnectTimeout=10"]);
+        let (dest, port) = split_port(&self.hosts[i].ssh);
+        if let Some(p) = port {
+            c.args(["-p", p]);
+        }
+        c.arg(dest).arg("--").arg(remote);
+        c.process_group(0);
+        c
+    }
+
+    /// `sudo -n ` where host `i` wants it.
+    pub fn sudo(&self, i: usize) -> &'static str {
+        if self.hosts[i].sudo {
+            "sudo -n "
+        } else {
+            ""
+        }
+    }
+
+    /// The copied binary on the hosts.
+    pub fn bin(&self) -> PathBuf {
+        self.run.join("splitbrain")
+    }
+
+    /// A controller path or argument as the host must see it: the controller's executable is
+    /// the copied one, and its node data folder is the run folder's `nodes`.
+    fn map(&self, arg: &OsStr) -> OsString {
+        if arg == self.exe.as_os_str() {
+            return self.bin().into();
+        }
+        let (from, to) = (self.data_root.as_os_str().as_bytes(), self.run.join("nodes"));
+        let bytes = arg.as_bytes();
+        match find(bytes, from) {
+            Some(at) => {
+                let mut out = bytes[..at].to_vec();
+                out.extend_from_slice(to.as_os_str().as_bytes());
+                out.extend_from_slice(&bytes[at + from.len()..]);
+                OsString::from(std::ffi::OsStr::from_bytes(&out))
+            }
+            None => arg.to_os_string(),
+        }
+    }
+
+    /// The `host-exec` command line that runs `spec` on the host, quoted for its shell.
+    fn exec_line(&self, node: &str, spec: &ProcSpec, env: &[(OsString, OsString)]) -> String {
+        let mut words: Vec<OsString> = vec![self.bin().into(), "host-exec".into()];
+        words.push(self.run.clone().into());
+        for d in &spec.dirs {
+            words.extend(["--dir".into(), self.map(d.as_os_str())]);
+        }
+        if let Some(d) = &spec.cwd {
+            words.extend(["--cwd".into(), self.map(d.as_os_str())]);
+        }
+        let node_env = [("SPLITBRAIN_NODE".into(), node.into())];
+        for (k, v) in spec.env.iter().chain(env).chain(&node_env) {
+            let mut kv = k.clone();
+            kv.push("=");
+            kv.push(self.map(v));
+            words.extend(["--env".into(), kv]);
+        }
+        words.push("--".into());
+        words.push(self.map(&spec.program));
+        words.extend(spec.args.iter().map(|a| self.map(a)));
+        let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
+        format!("exec {}", quoted.join(" "))
+    }
+}
+
+/// Processes on hosts: each under its own connection and `host-exec` supervisor.
+pub(crate) struct RemotePlace(pub Remote);
+
+impl Place for RemotePlace {
+    fn start(
+        &self,
+        i: usize,
+        node: &str,
+        spec: &ProcSpec,
+        env: &[(OsString, OsString)],
+    ) -> Result<Child> {
+        let mut cmd = self.0.ssh(i, &self.0.exec_line(node, spec, env));
+        cmd.stdin(Stdio::piped());
+        cmd.stdout(stdio(&spec.stdout, "stdout")?).stderr(stdio(&spec.stderr, "stderr")?);
+        cmd.spawn().map_err(|e| Error::os(starting(spec, node), e))
+    }
+
+    /// A line to the supervisor: the signal's number, and 1 for the group or 0 for the
+    /// process alone. A closed connection means the process is gone already.
+    fn signal(&self, child: &mut Child, sig: Signal, group: bool) -> Result<()> {
+        if let Some(stdin) = child.stdin.as_mut() {
+            let _ = writeln!(stdin, "{} {}", sig as i32, group as u8).and_then(|()| stdin.flush());
+        }
+        Ok(())
+    }
+}
+
+/// `user@host:port` → (`user@host`, `port`); anything else is passed to ssh whole.
+pub fn split_port(ssh: &str) -> (&str, Option<&str>) {
+    match ssh.rsplit_once(':') {
+        Some((dest, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            (dest, Some(port))
+        }
+        _ => (ssh, None),
+    }
+}
+
+/// One word for a POSIX shell: single-quoted unless it is plainly safe.
+pub fn quote(w: &OsStr) -> String {
+    let s = w.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        return s.into_owned();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    (!needle.is_empty()).then(|| hay.windows(needle.len()).position(|w| w == needle))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_is_split_off_only_when_it_is_a_number() {
+        assert_eq!(split_port("root@10.0.0.1:2222"), ("root@10.0.0.1", Some("2222")));
+        assert_eq!(split_port("staging-n1"), ("staging-n1", None));
+        assert_eq!(split_port("a:b"), ("a:b", None));
+    }
+
+    #[test]
+    fn quoted_words_survive_the_remote_shell() {
+        assert_eq!(quote(OsStr::new("--port=7000")), "--port=7000");
+        assert_eq!(quote(OsStr::new("it's a b")), r"'it'\''s a b'");
+        assert_eq!(quote(OsStr::new("")), "''");
+    }
+
+    #[test]
+    fn the_controller_s_paths_become_the_run_folder_s() {
+        let hosts =
+            Hosts { hosts: vec![], ssh_config: None, controller: None, run_root: "/tmp".into() };
+        let r = Remote::new(&hosts, Path::new("/store/t/1/nodes")).unwrap();
+        let mapped = r.map(OsStr::new("--data=/store/t/1/nodes/n1/data"));
+        let want = format!("--data={}/nodes/n1/data", r.run.display());
+        assert_eq!(mapped, OsString::from(want));
+        assert_eq!(r.map(r.exe.clone().as_os_str()), OsString::from(r.bin()));
+    }
+}
