@@ -283,6 +283,11 @@ fn drill_cases(s: &Scratch) -> Vec<Case> {
         d("toml", "[[scenario]\nname = \"a\"\n", ":1: not valid TOML"),
         d("switch", &one("durable = \"yes\""), ":3: durable is a switch: write durable = true"),
         d("kind", &one("nodes = true"), ":3: nodes must be a string or a number"),
+        d(
+            "defaults",
+            &format!("[defaults]\nexpect = \"valid\"\n{}", one("")),
+            ":2: unknown key \"expect\" in [defaults]: its keys are",
+        ),
         d("noname", "[[scenario]]\ntarget = \"raft\"\n", ":1: [[scenario]] needs name"),
         d(
             "name",

@@ -93,7 +93,12 @@ fn unknown_key(key: &str, table: &str, flags: &[(String, bool)], defaults: bool)
     }
     let near = known.iter().find(|k| close(k, key));
     let hint = near.map_or(String::new(), |k| format!("did you mean {k}? "));
-    format!("unknown key {key:?} in {table}: {hint}keys are `splitbrain test`'s long flags with - written _ (see `splitbrain test --help`), or {}", DRILL_KEYS.join(", "))
+    let flags =
+        "keys are `splitbrain test`'s long flags with - written _ (see `splitbrain test --help`)";
+    match defaults {
+        true => format!("unknown key {key:?} in {table}: {hint}its {flags}; the drill's own keys ({}) go in each [[scenario]]", DRILL_KEYS.join(", ")),
+        false => format!("unknown key {key:?} in {table}: {hint}{flags}, or {}", DRILL_KEYS.join(", ")),
+    }
 }
 
 /// Whether two keys differ by at most two edits (a typo).
