@@ -227,6 +227,11 @@ pub trait Target: Sync {
     fn clock_aim(&self, _nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
         None
     }
+    /// The nodes among `nodes` that run its servers, where the target says so itself (a
+    /// target file's `[[servers]]`), for `--aim servers`; `None`: the catalog's, or none.
+    fn server_nodes(&self, _nodes: &[String]) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// One own elector as a target: a node-program candidate on every node, no servers.

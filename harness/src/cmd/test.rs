@@ -258,7 +258,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         max_failover: a.max_failover,
         timing,
         layout,
-        aim: scope(a, target)?,
+        aim: scope(a, target, nodes)?,
     })
 }
 
@@ -304,11 +304,13 @@ fn dry_plan(
 }
 
 /// `--aim`: the deck's aims anywhere, or the target's server nodes only.
-fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
+fn scope(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<Scope> {
     let scope = Scope::parse(&a.aim).ok_or_else(|| {
         bad_input(format!("--aim {:?}: give any (the aim deck: leader, one node, a minority, a majority) or servers (the nodes that run the target's servers)", a.aim))
     })?;
-    if scope == Scope::Servers && catalog::by_name(target.name()).is_none() {
+    let names: Vec<String> = (1..=nodes).map(|i| format!("n{i}")).collect();
+    let declared = target.server_nodes(&names).is_some();
+    if scope == Scope::Servers && catalog::by_name(target.name()).is_none() && !declared {
         return Err(bad_input(format!(
             "--aim servers: {} runs no servers (every node is a candidate); leave it out or pick a third-party target",
             target.name()

@@ -317,9 +317,14 @@ impl Target for FileTarget {
     }
 
     fn clock_aim(&self, nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
+        let servers = Target::server_nodes(self, nodes).unwrap_or_default();
+        self.file.clock_aim.map(|aim| (aim, servers))
+    }
+
+    fn server_nodes(&self, nodes: &[String]) -> Option<Vec<String>> {
         let addrs: Vec<NodeAddr> =
             nodes.iter().map(|n| NodeAddr { name: n.clone(), ip: [0, 0, 0, 0].into() }).collect();
-        self.file.clock_aim.map(|aim| (aim, self.server_nodes(&addrs)))
+        Some(FileTarget::server_nodes(self, &addrs)).filter(|s| !s.is_empty())
     }
 }
 

@@ -178,7 +178,9 @@ impl<'a> Nemesis<'a> {
         if let Some(line) = line {
             self.parts.log.info(format!("nemesis: {line}"));
         }
-        let servers = catalog::by_name(name).map(|tp| tp.server_nodes(&names));
+        let servers = catalog::by_name(name).map(|tp| tp.server_nodes(&names)).or_else(|| {
+            splitbrain_targets::launch::find(name).ok().and_then(|t| t.server_nodes(&names))
+        });
         if let (Scope::Servers, Some(servers)) = (scope, servers) {
             self.parts
                 .log
