@@ -42,6 +42,23 @@ const BUNDLED: &[Bundled] = &[
             ("redlock.py", include_str!("../../../examples/targets/redlock.py")),
         ],
     },
+    Bundled {
+        name: "redis-sentinel",
+        files: &[
+            ("redis-sentinel.toml", include_str!("../../../examples/targets/redis-sentinel.toml")),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel-mitigated",
+        files: &[
+            (
+                "redis-sentinel-mitigated.toml",
+                include_str!("../../../examples/targets/redis-sentinel-mitigated.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
 ];
 
 /// The built-in target files' names.
