@@ -13,6 +13,10 @@ sentinels authorises raises it.
 probe key to the own Redis each round, and lead only while that write is accepted. A master cut
 off from its replicas refuses writes once they lag past `min-replicas-max-lag` (NOREPLICAS),
 and then this candidate steps down.
+
+With `register = true` in the target file (PROTOCOL.md §9) the clients' register is a key of
+this node's Redis: a `write` request is a `SET`, a `read` a `GET`, as Sentinel's clients use the
+master they were pointed to. An error reply is a definite failure; no reply, an unknown outcome.
 """
 import json
 import os
@@ -24,6 +28,7 @@ import redis
 
 MASTER = "mymaster"
 PROBE = "splitbrain:probe"
+REGISTER = "splitbrain:register"
 SAY = threading.Lock()
 
 
@@ -78,12 +83,31 @@ class Candidate:
             return self.token is not None and self.token == token
 
 
+def register(own, request):
+    """A client's write or read of the register, on this node's Redis."""
+    kind, rid = request["type"], request.get("id")
+    try:
+        if kind == "write":
+            own.set(REGISTER, json.dumps(request.get("value")))
+            say(type="write_ok", id=rid)
+        else:
+            raw = own.get(REGISTER)
+            say(type="read_ok", id=rid, value=None if raw is None else json.loads(raw))
+    except redis.exceptions.ResponseError as e:
+        say(type=f"{kind}_fail", id=rid, error=str(e).split(" ")[0])
+    except redis.exceptions.RedisError:
+        pass  # no answer: the outcome is unknown
+
+
 def answer(candidate):
-    """Confirms from the last round's look (at most 100 ms old)."""
+    """Confirms from the last round's look (at most 100 ms old); serves register requests."""
     for line in sys.stdin:
         try:
             request = json.loads(line)
         except ValueError:
+            continue
+        if request.get("type") in ("write", "read"):
+            register(candidate.own, request)
             continue
         ok = candidate.leading(request.get("token"))
         say(type="confirm_ok" if ok else "confirm_fail", id=request.get("id"))

@@ -59,6 +59,26 @@ const BUNDLED: &[Bundled] = &[
             ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
         ],
     },
+    Bundled {
+        name: "redis-sentinel-clients",
+        files: &[
+            (
+                "redis-sentinel-clients.toml",
+                include_str!("../../../examples/targets/redis-sentinel-clients.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel-mitigated-clients",
+        files: &[
+            (
+                "redis-sentinel-mitigated-clients.toml",
+                include_str!("../../../examples/targets/redis-sentinel-mitigated-clients.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
 ];
 
 /// The built-in target files' names.
