@@ -7,7 +7,7 @@
 //! controller.
 //!
 //! As in byo_findings.rs: a probabilistic finding gets seeds 1–3, one run each, until one is
-//! invalid by dual-writer; a trial is ignored, with the reason printed, where the machine has
+//! invalid by its checker (dual-writer, or linearizable where the clients write Redis itself); a trial is ignored, with the reason printed, where the machine has
 //! no sandbox or lacks a program; trials run one at a time.
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -28,19 +28,22 @@ struct Finding {
     name: &'static str,
     target: &'static str,
     args: &'static [&'static str],
-    /// 0 valid, 1 invalid (by dual-writer, in one of seeds 1–3).
+    /// 0 valid, 1 invalid (by `checker`, in one of seeds 1–3).
     exit: i32,
+    /// The checker that must say invalid when `exit` is 1.
+    checker: &'static str,
 }
 
 const REDLOCK: &[&str] = &["redis-server", "python3:redis"];
 const SENTINEL: &[&str] = &["redis-server", "redis-sentinel", "python3:redis"];
 
-const FINDINGS: [(Finding, &[&str]); 7] = [
+const FINDINGS: [(Finding, &[&str]); 8] = [
     (
         Finding {
             name: "redlock_holder_paused_past_its_validity_writes_beside_the_next_one",
             target: "redlock",
             args: &["--nemesis", "pause", "--time-limit", "20"],
+            checker: "dual-writer",
             exit: 1,
         },
         REDLOCK,
@@ -50,6 +53,7 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "redlock_clock_jump_on_the_masters_gives_two_holders_without_a_pause",
             target: "redlock",
             args: &["--nemesis", "clock", "--time-limit", "15"],
+            checker: "dual-writer",
             exit: 1,
         },
         REDLOCK,
@@ -59,6 +63,7 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "redlock_masters_killed_without_persistence_forget_the_lock",
             target: "redlock",
             args: &["--nemesis", "kill", "--aim", "servers", "--time-limit", "20"],
+            checker: "dual-writer",
             exit: 1,
         },
         REDLOCK,
@@ -68,6 +73,7 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "redlock_with_a_majority_counter_token_fenced_under_pauses_and_clocks_is_valid",
             target: "redlock-token",
             args: &["--nemesis", "pause,clock", "--time-limit", "20", "--seed", "1"],
+            checker: "dual-writer",
             exit: 0,
         },
         REDLOCK,
@@ -77,6 +83,17 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "sentinel_master_cut_off_stays_master_beside_the_promoted_replica",
             target: "redis-sentinel",
             args: &["--resource", "open", "--nemesis", "partition", "--time-limit", "20"],
+            checker: "dual-writer",
+            exit: 1,
+        },
+        SENTINEL,
+    ),
+    (
+        Finding {
+            name: "sentinel_clients_lose_the_writes_the_cut_off_master_acknowledged",
+            target: "redis-sentinel-clients",
+            args: &["--nemesis", "partition", "--time-limit", "20"],
+            checker: "linearizable",
             exit: 1,
         },
         SENTINEL,
@@ -86,6 +103,7 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "sentinel_fenced_on_the_config_epoch_with_partitions_is_valid",
             target: "redis-sentinel",
             args: &["--nemesis", "partition", "--time-limit", "20", "--seed", "2"],
+            checker: "dual-writer",
             exit: 0,
         },
         SENTINEL,
@@ -95,6 +113,7 @@ const FINDINGS: [(Finding, &[&str]); 7] = [
             name: "sentinel_with_min_replicas_fenced_on_the_epoch_with_partitions_is_valid",
             target: "redis-sentinel-mitigated",
             args: &["--nemesis", "partition", "--time-limit", "20", "--seed", "2"],
+            checker: "dual-writer",
             exit: 0,
         },
         SENTINEL,
@@ -170,7 +189,7 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
         no_server_left(&store, "after the run")?;
         let code = out.status.code();
         let found = match f.exit {
-            1 => code == Some(1) && dual_writer_invalid(&store.join("latest"))?,
+            1 => code == Some(1) && invalid_by(&store.join("latest"), f.checker)?,
             want => code == Some(want),
         };
         if found {
@@ -196,10 +215,10 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
     Ok(child.wait_with_output()?)
 }
 
-fn dual_writer_invalid(run: &Path) -> Result<bool, Failed> {
+fn invalid_by(run: &Path, checker: &str) -> Result<bool, Failed> {
     let r: Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json"))?)?;
     let checks = r["checks"].as_array().cloned().unwrap_or_default();
-    Ok(checks.iter().any(|c| c["checker"] == "dual-writer" && c["verdict"] == "invalid"))
+    Ok(checks.iter().any(|c| c["checker"] == checker && c["verdict"] == "invalid"))
 }
 
 /// The pids of the run in `store`'s processes: those whose command line or environment names
