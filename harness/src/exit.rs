@@ -85,15 +85,20 @@ pub fn usage(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let line = match e.kind() {
+    eprintln!("splitbrain: {}", clap_line(&e));
+    ExitCode::from(BAD_INPUT)
+}
+
+/// A parse error in one line, as [`usage`] prints it (a drill file's scenarios are parsed by
+/// `test`'s parser too, and their errors read the same).
+pub fn clap_line(e: &clap::Error) -> String {
+    match e.kind() {
         clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             "no subcommand given; give one, e.g. `splitbrain test` (`splitbrain --help` lists them)"
                 .to_string()
         }
-        _ => refused_value(&e).unwrap_or_else(|| one_line(&e.render().to_string())),
-    };
-    eprintln!("splitbrain: {line}");
-    ExitCode::from(BAD_INPUT)
+        _ => refused_value(e).unwrap_or_else(|| one_line(&e.render().to_string())),
+    }
 }
 
 /// `--time-limit must be positive: got -5` for a value a parser of `crate::cmd::values`

@@ -32,6 +32,8 @@ enum Command {
     Analyze(cmd::analyze::Args),
     /// List the targets, whether each can run here, their bugs and the faults that miss them.
     Targets(cmd::targets::Args),
+    /// Run a drill file: a night's scenarios, one result for the night, trends across nights.
+    Drill(cmd::drill::Args),
     /// Browse the stored runs over HTTP on 127.0.0.1.
     Serve(cmd::serve::Args),
     /// Measure the controller (`bench record`: client operations recorded per second).
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Test(args) => cmd::test::run(*args),
+        Command::Drill(args) => cmd::drill::run(args),
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Targets(args) => cmd::targets::run(args),
         Command::Serve(args) => cmd::serve::run(args),

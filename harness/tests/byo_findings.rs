@@ -11,9 +11,9 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod support;
 
@@ -183,7 +183,8 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
         return find_in_three_seeds(f);
     }
     let store = support::store("byo", f.name);
-    let out = run_bounded(test_cmd(&store, &example(f.file), f.args), Duration::from_secs(400))?;
+    let out =
+        support::run_bounded(test_cmd(&store, &example(f.file), f.args), Duration::from_secs(400))?;
     if out.status.code() != Some(f.exit) {
         let summary = String::from_utf8_lossy(&out.stdout);
         return Err(format!("exit {:?}, want {}:\n{summary}", out.status.code(), f.exit).into());
@@ -200,9 +201,12 @@ fn find_in_three_seeds(f: &Finding) -> Result<(), Failed> {
     for seed in ["1", "2", "3"] {
         let store = support::store("byo", &format!("{}-{seed}", f.name));
         let args: Vec<&str> = f.args.iter().copied().chain(["--seed", seed]).collect();
-        let out = run_bounded(test_cmd(&store, &example(f.file), &args), Duration::from_secs(150))?;
+        let out = support::run_bounded(
+            test_cmd(&store, &example(f.file), &args),
+            Duration::from_secs(150),
+        )?;
         let found = out.status.code() == Some(1)
-            && dual_writer_invalid(&std::fs::canonicalize(store.join("latest"))?).is_ok();
+            && support::dual_writer_invalid(&std::fs::canonicalize(store.join("latest"))?).is_ok();
         let _ = std::fs::remove_dir_all(&store);
         if found {
             return Ok(());
@@ -232,7 +236,7 @@ fn exits_at_once() -> Result<(), Failed> {
         "--convergence-bound",
         "1s",
     ];
-    let out = run_bounded(test_cmd(&store, &file, &args), Duration::from_secs(60))?;
+    let out = support::run_bounded(test_cmd(&store, &file, &args), Duration::from_secs(60))?;
     if out.status.code() == Some(0) {
         return Err("a run in which no candidate ever ran long enough to elect exited 0".into());
     }
@@ -329,29 +333,5 @@ fn lists_zookeeper() -> Result<(), Failed> {
                 .into())
         }
         None => Ok(()),
-    }
-}
-
-fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
-}
-
-fn dual_writer_invalid(run: &Path) -> Result<(), Failed> {
-    let text = std::fs::read_to_string(run.join("results.json"))?;
-    let r: Value = serde_json::from_str(&text)?;
-    let checks = r["checks"].as_array().cloned().unwrap_or_default();
-    match checks.iter().find(|c| c["checker"] == "dual-writer") {
-        Some(c) if c["verdict"] == "invalid" => Ok(()),
-        other => Err(format!("dual-writer is not invalid: {other:?}").into()),
     }
 }

@@ -9,9 +9,9 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -44,20 +44,6 @@ fn test_cmd(store: &Path, extra: &[&str]) -> Command {
     c.args(["test", "--time-limit", "2", "--nemesis", "none", "--store"]).arg(store);
     c.args(extra).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     c
-}
-
-/// Waits for `child` within `limit` (a hang is a failure).
-fn finish(mut child: Child, limit: Duration) -> Result<Output, Failed> {
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
 }
 
 fn expect_code(out: &Output, code: i32) -> Result<(), Failed> {
@@ -101,7 +87,7 @@ fn series() -> Result<(), Failed> {
     let store = support::store("series", "back-to-back");
     let count = SERIES.to_string();
     let child = test_cmd(&store, &["--test-count", &count, "--name", "b2b"]).spawn()?;
-    let out = finish(child, Duration::from_secs(30 * SERIES as u64))?;
+    let out = support::finish(child, Duration::from_secs(30 * SERIES as u64))?;
     expect_code(&out, 0)?;
     let runs = run_folders(&store, "b2b");
     if runs.len() != SERIES {
@@ -129,7 +115,10 @@ fn concurrent() -> Result<(), Failed> {
     let store = support::store("series", "at-once");
     let a = test_cmd(&store, &["--name", "a"]).spawn()?;
     let b = test_cmd(&store, &["--name", "b"]).spawn()?;
-    let (a, b) = (finish(a, Duration::from_secs(60))?, finish(b, Duration::from_secs(60))?);
+    let (a, b) = (
+        support::finish(a, Duration::from_secs(60))?,
+        support::finish(b, Duration::from_secs(60))?,
+    );
     expect_code(&a, 0)?;
     expect_code(&b, 0)?;
     let (ra, rb) = (run_folders(&store, "a"), run_folders(&store, "b"));
@@ -165,7 +154,7 @@ fn cannot_start() -> Result<(), Failed> {
     std::fs::set_permissions(bin.join("ip"), perms)?;
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut cmd = test_cmd(&store, &["--name", "broken", "--test-count", "3"]);
-    let out = finish(cmd.env("PATH", path).spawn()?, Duration::from_secs(30))?;
+    let out = support::finish(cmd.env("PATH", path).spawn()?, Duration::from_secs(30))?;
     expect_code(&out, 255)?;
     let cause = "the run could not start: building the node network: ";
     let runs = run_folders(&store, "broken");

@@ -38,7 +38,11 @@ fn test_with(args: &[&str]) -> (Option<i32>, String) {
 fn bad_options_exit_254_with_one_line_naming_what_is_wrong() {
     let table: &[(&[&str], &str)] = &[
         (&["--target", "zookeeper-x"], "unknown target \"zookeeper-x\": use one of raft"),
-        (&["--bug", "nope"], "--bug nope: target raft has no such bug; use one of"),
+        (&["--bug", "nope"], "--bug: unknown bug \"nope\": use one of forget-vote"),
+        (
+            &["--target", "paxos", "--bug", "forget-vote"],
+            "--bug forget-vote: target paxos has no such bug; use one of forget-promise",
+        ),
         (&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
         (&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
         (&["--nemesis", ","], "--nemesis: empty"),

@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use splitbrain_targets::thirdparty::catalog;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -102,7 +102,7 @@ const FINDINGS: [Finding; 8] = [
         target: "redis-cas",
         args: &["--resource", "open", "--nemesis", "clock", "--time-limit", "15"],
         exit: 1,
-        extra: dual_writer_invalid,
+        extra: support::dual_writer_invalid,
     },
     Finding {
         name: "k8s_lease_open_with_fast_follower_clocks_and_cuts_has_dual_writers",
@@ -118,7 +118,7 @@ const FINDINGS: [Finding; 8] = [
             "20",
         ],
         exit: 1,
-        extra: dual_writer_invalid,
+        extra: support::dual_writer_invalid,
     },
 ];
 
@@ -184,7 +184,7 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
     if f.exit == 1 {
         args.extend(["--test-count", "3"]);
     }
-    let out = run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(150))?;
+    let out = support::run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(150))?;
     let code = out.status.code();
     if code != Some(f.exit) {
         let summary = String::from_utf8_lossy(&out.stdout);
@@ -196,44 +196,14 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
     Ok(())
 }
 
-/// Runs `cmd` to its end, bounded: a hang is a failure.
-fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
-}
-
 fn no_check(_run: &Path) -> Result<(), Failed> {
     Ok(())
-}
-
-fn results(run: &Path) -> Result<Value, Failed> {
-    let text = std::fs::read_to_string(run.join("results.json"))?;
-    Ok(serde_json::from_str(&text)?)
-}
-
-fn dual_writer_invalid(run: &Path) -> Result<(), Failed> {
-    let r = results(run)?;
-    let checks = r["checks"].as_array().cloned().unwrap_or_default();
-    let dual = checks.iter().find(|c| c["checker"] == "dual-writer");
-    match dual {
-        Some(c) if c["verdict"] == "invalid" => Ok(()),
-        other => Err(format!("dual-writer is not invalid: {other:?}").into()),
-    }
 }
 
 /// election-safety and fencing say not-applicable, the resource ran open (the default for an
 /// election without tokens), and JUnit skips the two cases instead of erroring them.
 fn token_checkers_not_applicable(run: &Path) -> Result<(), Failed> {
-    let r = results(run)?;
+    let r = support::results(run)?;
     let checks = r["checks"].as_array().cloned().unwrap_or_default();
     let verdict =
         |name: &str| checks.iter().find(|c| c["checker"] == name).map(|c| c["verdict"].clone());
@@ -255,7 +225,7 @@ fn history(run: &Path) -> Result<Vec<Value>, Failed> {
 /// The history holds a node's `renew` note naming the other node whose key it overwrote, and
 /// the report carries that line.
 fn naive_renewed_anothers_key(run: &Path) -> Result<(), Failed> {
-    dual_writer_invalid(run)?;
+    support::dual_writer_invalid(run)?;
     let overwrote = history(run)?
         .into_iter()
         .find(|r| r["f"] == "renew" && r["type"] == "info" && r["value"]["overwrote"].is_string());
@@ -271,7 +241,7 @@ fn naive_renewed_anothers_key(run: &Path) -> Result<(), Failed> {
 }
 
 fn one_token_two_leaders(run: &Path) -> Result<(), Failed> {
-    let r = results(run)?;
+    let r = support::results(run)?;
     let checks = r["checks"].as_array().cloned().unwrap_or_default();
     let safety = checks.iter().find(|c| c["checker"] == "election-safety");
     match safety {
@@ -374,7 +344,7 @@ fn options_reach_the_candidates() -> Result<(), Failed> {
     let args = ["--nodes", "3", "--nemesis", "none", "--time-limit", "3"];
     let mut cmd = test_cmd(&store, "redis-cas", &args);
     cmd.args(["--lease", "1.5s", "--candidates", "shared"]);
-    let out = run_bounded(cmd, Duration::from_secs(60))?;
+    let out = support::run_bounded(cmd, Duration::from_secs(60))?;
     if out.status.code() != Some(0) {
         return Err(format!(
             "exit {:?}: {}",
@@ -393,7 +363,7 @@ fn options_reach_the_candidates() -> Result<(), Failed> {
             );
         }
     }
-    let command = results(&run)?["command"].to_string();
+    let command = support::results(&run)?["command"].to_string();
     if !command.contains(r#""--lease","1.5s","--candidates","shared""#) {
         return Err(format!("the replay command lost the options: {command}").into());
     }
@@ -404,7 +374,7 @@ fn options_reach_the_candidates() -> Result<(), Failed> {
 fn targets_listed() -> Result<(), Failed> {
     let out = Command::new(support::bin()).arg("targets").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    for tp in &catalog::ALL {
+    for tp in catalog::ALL {
         let line = text.lines().find(|l| l.starts_with(&format!("{}  ", tp.name)));
         let ready = matches!(tp.availability(), catalog::Availability::Ready(_));
         match line {

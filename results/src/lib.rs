@@ -9,6 +9,7 @@
 //!   result files into a run folder.
 //! - [`terminal`], [`status`], [`live`]: the end-of-run summary, the live status line, and the
 //!   running state that feeds it.
+//! - [`drill`]: a drill's nights (drill.json, drill.html, its JUnit, trends across nights).
 //! - [`faults`], [`ops`], [`evidence`], [`liveness`], [`stamp`]: pieces the others share
 //!   (fault windows, client operations and latency, quoting evidence, the liveness figures,
 //!   timestamps). [`sample`]: a synthetic run for demos and tests.
@@ -68,6 +69,7 @@
 //!   [`StatusLine::log`](status::StatusLine::log) while it is shown, and call `finish` before
 //!   the summary.
 
+pub mod drill;
 pub mod evidence;
 pub mod faults;
 pub mod junit;

@@ -287,6 +287,18 @@ impl RunDir {
         Ok(run)
     }
 
+    /// Creates the run folder `path` (and its `nodes/`) where the caller chose it, such as a
+    /// drill's `runs/<scenario>/<seed>/`; no `latest` link moves. It must not exist yet.
+    pub fn create_at(path: impl Into<PathBuf>) -> Result<RunDir, StoreError> {
+        let run = RunDir { path: path.into() };
+        if let Some(parent) = run.path.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        fs::create_dir(&run.path).map_err(io_err(&run.path))?;
+        fs::create_dir(run.nodes()).map_err(io_err(&run.nodes()))?;
+        Ok(run)
+    }
+
     /// The run's folder.
     pub fn path(&self) -> &Path {
         &self.path

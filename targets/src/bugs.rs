@@ -105,6 +105,35 @@ impl Bug {
     }
 }
 
+/// A `--bug` value that names no planted bug.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown bug {0:?}: use one of {names}", names = Bug::names())]
+pub struct UnknownBug(pub String);
+
+impl Bug {
+    /// Every bug's name, comma-separated, for messages.
+    pub fn names() -> String {
+        Bug::ALL.map(Bug::name).join(", ")
+    }
+
+    /// `bugs`' names, comma-separated, or `none`.
+    pub fn list(bugs: &[Bug]) -> String {
+        match bugs.is_empty() {
+            true => "none".into(),
+            false => bugs.iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+/// The one parse of a bug's name, for every command line that takes `--bug`.
+impl std::str::FromStr for Bug {
+    type Err = UnknownBug;
+
+    fn from_str(name: &str) -> Result<Bug, UnknownBug> {
+        Bug::parse(name).ok_or_else(|| UnknownBug(name.into()))
+    }
+}
+
 impl fmt::Display for Bug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -147,5 +176,12 @@ mod tests {
             assert_eq!(Bug::parse(bug.name()), Some(bug));
         }
         assert_eq!(Bug::parse("no-such-bug"), None);
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_every_bug_listed() {
+        let err = "nope".parse::<Bug>().unwrap_err().to_string();
+        assert!(err.starts_with("unknown bug \"nope\": use one of forget-vote, "), "{err}");
+        assert!(err.ends_with("ignore-rank"), "{err}");
     }
 }

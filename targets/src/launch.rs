@@ -18,7 +18,8 @@
 
 use crate::bugs::Bug;
 use crate::node::electors::{ElectorInfo, ELECTORS};
-use crate::thirdparty::catalog::ClockAim;
+pub use crate::process::ProcessSpec;
+use crate::thirdparty::catalog::{self, ClockAim};
 pub use crate::thirdparty::layout::{LayoutOptions, Placement};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -82,7 +83,7 @@ pub struct Cluster {
     /// A folder of this run: each node's data directory is `<data_root>/<node>`.
     pub data_root: PathBuf,
     /// The planted bug to switch on, if any.
-    pub bug: Option<String>,
+    pub bug: Option<Bug>,
     /// The run's seed.
     pub seed: u64,
     /// The candidates' timing.
@@ -126,30 +127,6 @@ impl NodeProgram {
     }
 }
 
-/// One process to start on one node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessSpec {
-    /// The node it runs on.
-    pub node: String,
-    /// What it is, for logs and process names (`"candidate"`, `"etcd"`, `"redis"`).
-    pub role: String,
-    /// The program (an absolute path, or a name looked up in `PATH`).
-    pub program: PathBuf,
-    /// Its arguments, exactly.
-    pub args: Vec<String>,
-    /// Extra environment variables, on top of the caller's.
-    pub env: Vec<(String, String)>,
-    /// Whether preloading the clock shim reaches it (a program that reads the wall clock
-    /// through libc). For the node program with an own elector it does, but changes nothing:
-    /// these electors time everything on the monotonic clock, so a clock fault must not break
-    /// them, which is itself worth checking.
-    pub clock_shim: bool,
-    /// Where it accepts TCP once it is up: wait for a connect here before relying on it.
-    pub ready_addr: Option<SocketAddr>,
-    /// Directories to create before the first start; kept across restarts.
-    pub dirs: Vec<PathBuf>,
-}
-
 /// What runs on one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodePlan {
@@ -175,14 +152,14 @@ pub enum LaunchError {
         known: String,
     },
     /// The target has no such bug.
-    #[error("target {target} has no bug {bug:?} (its bugs: {known})")]
+    #[error("--bug {bug}: {}", no_such_bug(target, known))]
     UnknownBug {
         /// The target.
         target: String,
         /// The bug asked for.
-        bug: String,
-        /// Its bugs, comma-separated, or "none".
-        known: String,
+        bug: Bug,
+        /// Its bugs.
+        known: &'static [Bug],
     },
     /// Something it needs is missing here.
     #[error("{0}")]
@@ -192,14 +169,33 @@ pub enum LaunchError {
     BadCluster(String),
 }
 
+fn no_such_bug(target: &str, known: &[Bug]) -> String {
+    match known.is_empty() {
+        true => format!("target {target} has no planted bugs; leave out --bug, or pick a target with bugs (see `splitbrain targets`)"),
+        false => format!("target {target} has no such bug; use one of {}", Bug::list(known)),
+    }
+}
+
+/// `bug` is one of `target`'s planted bugs (or none is asked for): the one check, whoever asks.
+pub fn check_bug(target: &dyn Target, bug: Option<Bug>) -> Result<(), LaunchError> {
+    match bug {
+        Some(bug) if !target.bugs().contains(&bug) => {
+            Err(LaunchError::UnknownBug { target: target.name().into(), bug, known: target.bugs() })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A system under test, as the controller sees it.
 pub trait Target: Sync {
     /// The name `--target` takes.
     fn name(&self) -> &'static str;
     /// One line on what it is.
     fn doc(&self) -> &'static str;
-    /// Its planted bugs: (name, one-line doc).
-    fn bugs(&self) -> Vec<(&'static str, &'static str)>;
+    /// Its planted bugs.
+    fn bugs(&self) -> &'static [Bug] {
+        &[]
+    }
     /// `Ok` when it can run here; otherwise what is missing and how to get it, in one line.
     fn available(&self) -> Result<(), String>;
     /// The processes to start on each node.
@@ -218,39 +214,43 @@ pub trait Target: Sync {
     /// resource fencing tokens: only then can a fenced resource refuse a stale leader, and
     /// only then do election-safety and fencing apply. A bug says so by
     /// [`Bug::removes_tokens`].
-    fn gives_tokens(&self, bug: Option<&str>) -> bool {
-        let _ = bug;
-        true
+    fn gives_tokens(&self, bug: Option<Bug>) -> bool {
+        !bug.is_some_and(Bug::removes_tokens)
     }
     /// Whose clock decides a lease, and its server nodes among `nodes`, where the target says
-    /// so itself (a target file's `clock_aim`); `None`: the catalog's, or the deck's.
+    /// so (a third-party target's catalog entry, a target file's `clock_aim`); `None`: the
+    /// nemesis deals clock faults like any other.
     fn clock_aim(&self, _nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
         None
     }
-    /// The nodes among `nodes` that run its servers, where the target says so itself (a
-    /// target file's `[[servers]]`), for `--aim servers`; `None`: the catalog's, or none.
-    fn server_nodes(&self, _nodes: &[String]) -> Option<Vec<String>> {
-        None
+    /// The nodes among `nodes` that run its servers (none: every node is a candidate).
+    fn servers_on(&self, _nodes: &[String]) -> Vec<String> {
+        Vec::new()
+    }
+    /// The notes of the fault `kind` (`"clock"`) when it reaches this target nowhere, one line
+    /// each; empty when it reaches somewhere, or the target does not say.
+    fn never_reached(&self, _kind: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether it can honour the layout knobs `options` on `nodes` nodes (`--lease`,
+    /// `--candidates`, `--durable`); by default it takes none of them.
+    fn check_layout(&self, _nodes: usize, options: &LayoutOptions) -> Result<(), LaunchError> {
+        match *options == LayoutOptions::default() {
+            true => Ok(()),
+            false => Err(LaunchError::BadCluster(format!(
+                "--lease, --candidates and --durable are for third-party targets ({}); {} runs no servers and holds no lease, so leave them out",
+                catalog::names(),
+                self.name()
+            ))),
+        }
     }
 }
 
-/// One own elector as a target: a node-program candidate on every node, no servers.
-#[derive(Debug)]
-pub struct OwnTarget {
-    info: &'static ElectorInfo,
-}
-
-static OWN_TARGETS: [OwnTarget; 4] = [
-    OwnTarget { info: &ELECTORS[0] },
-    OwnTarget { info: &ELECTORS[1] },
-    OwnTarget { info: &ELECTORS[2] },
-    OwnTarget { info: &ELECTORS[3] },
-];
-
-/// Every built-in target of this crate, the embedded default (`raft`) first.
+/// Every built-in target of this crate, the embedded default (`raft`) first: the own electors
+/// (a node-program candidate on every node, no servers), then the third-party catalog.
 pub fn builtin() -> Vec<&'static dyn Target> {
-    let own = OWN_TARGETS.iter().map(|t| t as &dyn Target);
-    own.chain(crate::thirdparty::target::TARGETS.iter().map(|t| t as &dyn Target)).collect()
+    let own = ELECTORS.iter().map(|t| t as &dyn Target);
+    own.chain(catalog::ALL.iter().map(|t| t as &dyn Target)).collect()
 }
 
 /// Every target: the built-in ones, then the target files loaded in this process
@@ -269,21 +269,17 @@ pub fn find(name: &str) -> Result<&'static dyn Target, LaunchError> {
         .ok_or(LaunchError::UnknownTarget { name: name.into(), known })
 }
 
-impl Target for OwnTarget {
+impl Target for ElectorInfo {
     fn name(&self) -> &'static str {
-        self.info.name
+        self.name
     }
 
     fn doc(&self) -> &'static str {
-        self.info.doc
+        self.doc
     }
 
-    fn bugs(&self) -> Vec<(&'static str, &'static str)> {
-        self.info.bugs.iter().map(|b| (b.name(), b.doc())).collect()
-    }
-
-    fn gives_tokens(&self, bug: Option<&str>) -> bool {
-        !bug.and_then(Bug::parse).is_some_and(Bug::removes_tokens)
+    fn bugs(&self) -> &'static [Bug] {
+        self.bugs
     }
 
     fn available(&self) -> Result<(), String> {
@@ -296,7 +292,7 @@ impl Target for OwnTarget {
         let plans = cluster.nodes.iter().map(|node| {
             let addr = SocketAddr::new(node.ip, cluster.port);
             let data = cluster.data_root.join(&node.name);
-            let args = node_args(self.info.name, cluster, node, &peers, &data);
+            let args = node_args(self.name, cluster, node, &peers, &data);
             let candidate = ProcessSpec {
                 node: node.name.clone(),
                 role: "candidate".into(),
@@ -306,6 +302,7 @@ impl Target for OwnTarget {
                 clock_shim: true,
                 ready_addr: Some(addr),
                 dirs: vec![data],
+                go: false,
             };
             NodePlan {
                 node: node.name.clone(),
@@ -318,29 +315,13 @@ impl Target for OwnTarget {
     }
 }
 
-impl OwnTarget {
+impl ElectorInfo {
     fn check(&self, cluster: &Cluster) -> Result<(), LaunchError> {
         if cluster.nodes.is_empty() {
             return Err(LaunchError::BadCluster("a cluster needs at least one node".into()));
         }
-        if cluster.layout != LayoutOptions::default() {
-            return Err(LaunchError::BadCluster(format!(
-                "{} runs no servers and holds no lease: the placement and lease options are for third-party targets",
-                self.info.name
-            )));
-        }
-        match &cluster.bug {
-            Some(bug) if !Bug::parse(bug).is_some_and(|b| self.info.bugs.contains(&b)) => {
-                let known: Vec<&str> = self.info.bugs.iter().map(|b| b.name()).collect();
-                let known = if known.is_empty() { "none".into() } else { known.join(", ") };
-                Err(LaunchError::UnknownBug {
-                    target: self.info.name.into(),
-                    bug: bug.clone(),
-                    known,
-                })
-            }
-            _ => Ok(()),
-        }
+        self.check_layout(cluster.nodes.len(), &cluster.layout)?;
+        check_bug(self, cluster.bug)
     }
 }
 
@@ -384,8 +365,8 @@ pub(crate) fn node_args(
         "--seed".into(),
         cluster.seed.to_string(),
     ];
-    if let Some(bug) = &cluster.bug {
-        args.extend(["--bug".into(), bug.clone()]);
+    if let Some(bug) = cluster.bug {
+        args.extend(["--bug".into(), bug.name().into()]);
     }
     args
 }

@@ -15,6 +15,7 @@
 //! | [`bugs`] | the planted bugs (`--bug NAME`) |
 //! | [`external`] | bring your own: the candidate host (PROTOCOL.md) and target files |
 //! | [`launch`] | targets as plain data for the controller: processes per node, bugs, availability |
+//! | [`process`] | one process to start on one node, from plan to spawn |
 //! | [`lines`], [`stop`] | JSON-lines framing with deadlines; shutdown flag and signals |
 //!
 //! # `splitbrain-node`
@@ -106,11 +107,19 @@
 //!
 //! # Adding an election backend
 //!
-//! Implement [`Elector`] (see [`elector`] for the contract), add an entry to
-//! [`node::electors::ELECTORS`] (name, one-line doc, the bugs it accepts) and an arm to
-//! [`node::electors::build`]; to make it a `--target`, implement [`launch::Target`] (server
-//! processes per node, the candidate's arguments, `available()`) and list it in
-//! [`launch::targets`].
+//! An own elector: implement [`Elector`] (see [`elector`] for the contract), add an entry to
+//! [`node::electors::ELECTORS`] (name, one-line doc, the bugs it accepts, its constructor);
+//! every entry there is a `--target` too.
+//!
+//! A third-party target (an election on servers people run): one new file in
+//! `thirdparty/catalog/` holding its [`thirdparty::ThirdParty`] value (what it needs, its
+//! token, fault notes, clock aim, layout, lease options, elector constructor), plus its `mod`
+//! line and its entry in [`thirdparty::catalog::ALL`]; the elector itself implements
+//! [`thirdparty::ThirdPartyElector`]. Nothing else names targets: `--target`, `--elector`,
+//! `splitbrain targets`, the nemesis's clock aim and the run's notes all read that list.
+//!
+//! A target with no Rust at all: a target file (PROTOCOL.md), or one built into the binary in
+//! [`external::bundled`].
 //!
 //! # Writing a compatible node
 //!
@@ -128,6 +137,7 @@ pub mod launch;
 pub mod lines;
 pub mod node;
 pub mod own;
+pub mod process;
 pub mod protocol;
 pub mod resource;
 pub mod seat;

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod check;
+pub mod drill;
 pub mod paths;
 pub mod sandbox;
 pub mod serve;

@@ -1,13 +1,16 @@
 //! `splitbrain targets`: every target, whether it can run on this machine (and if not, what to
 //! install), its planted bugs, and the faults that cannot reach it.
 //!
-//! Neighbours: the targets and their availability come from `splitbrain_targets::launch`; the
-//! third-party targets' notes on faults from `splitbrain_targets::thirdparty::catalog`.
+//! Neighbours: the targets come from their three lists: the own electors
+//! (`splitbrain_targets::node::electors::ELECTORS`), the third-party catalog
+//! (`splitbrain_targets::thirdparty::catalog::ALL`, with its notes on faults) and the target
+//! files loaded (`splitbrain_targets::external::target::loaded`).
 
 use crate::exit::printed;
 use splitbrain_targets::external::{self, target::FileTarget};
-use splitbrain_targets::launch::{self, Target};
-use splitbrain_targets::thirdparty::catalog;
+use splitbrain_targets::launch::Target;
+use splitbrain_targets::node::electors::ELECTORS;
+use splitbrain_targets::thirdparty::catalog::{self, ThirdParty};
 use std::io::Write;
 
 /// Arguments of `splitbrain targets`.
@@ -37,18 +40,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 }
 
 fn list(out: &mut dyn Write) -> std::io::Result<()> {
-    let listed = launch::targets();
-    for t in &listed {
-        describe(out, *t)?;
+    for t in ELECTORS {
+        heading(out, t)?;
+        writeln!(out, "    faults: partition, pause, kill, loss reach it; {OWN_CLOCK_NOTE}")?;
     }
-    for tp in catalog::ALL.iter().filter(|tp| !listed.iter().any(|t| t.name() == tp.name)) {
-        writeln!(out, "{}  not in this build's launcher yet\n    {}", tp.name, tp.about)?;
-        fault_notes(out, tp.name)?;
+    for tp in catalog::ALL {
+        heading(out, tp)?;
+        fault_notes(out, tp)?;
+    }
+    for file in external::target::loaded() {
+        describe(out, file)?;
     }
     Ok(())
 }
 
-fn describe(out: &mut dyn Write, t: &dyn Target) -> std::io::Result<()> {
+fn describe(out: &mut dyn Write, t: &FileTarget) -> std::io::Result<()> {
+    heading(out, t)?;
+    file_notes(out, t)
+}
+
+/// The name, whether it can run here, what it is, and its planted bugs.
+fn heading(out: &mut dyn Write, t: &dyn Target) -> std::io::Result<()> {
     let state = match t.available() {
         Ok(()) => "ready".to_string(),
         Err(missing) => format!("cannot run here: {missing}"),
@@ -58,21 +70,13 @@ fn describe(out: &mut dyn Write, t: &dyn Target) -> std::io::Result<()> {
     if bugs.is_empty() {
         writeln!(out, "    bugs: none")?;
     }
-    for (name, doc) in bugs {
-        writeln!(out, "    --bug {name}: {doc}")?;
+    for bug in bugs {
+        writeln!(out, "    --bug {bug}: {}", bug.doc())?;
     }
-    if catalog::by_name(t.name()).is_some() {
-        fault_notes(out, t.name())
-    } else if let Some(file) = external::target::loaded().into_iter().find(|f| f.name() == t.name())
-    {
-        file_notes(out, file)
-    } else {
-        writeln!(out, "    faults: partition, pause, kill, loss reach it; {OWN_CLOCK_NOTE}")
-    }
+    Ok(())
 }
 
-fn fault_notes(out: &mut dyn Write, name: &str) -> std::io::Result<()> {
-    let Some(tp) = catalog::by_name(name) else { return Ok(()) };
+fn fault_notes(out: &mut dyn Write, tp: &ThirdParty) -> std::io::Result<()> {
     if let catalog::Availability::Missing { programs, install } = tp.availability() {
         writeln!(out, "    missing: {} — {install}", programs.join(", "))?;
     }

@@ -15,10 +15,10 @@ use crate::exit::bad_input;
 use splitbrain_checkers::reader;
 use splitbrain_nemesis::{net, tools::Tools, Sandbox};
 use splitbrain_results::{junit, store, RunDir, RunResults, Store};
+use splitbrain_targets::bugs::Bug;
 use splitbrain_targets::external::{bundled, target::FileTarget};
 use splitbrain_targets::launch::{self, LayoutOptions, NodeTiming, Placement};
 use splitbrain_targets::resource::Mode;
-use splitbrain_targets::thirdparty::{catalog, layout};
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -60,7 +60,7 @@ pub struct Args {
     pub name: Option<String>,
     /// A planted bug of the target to switch on (see `splitbrain targets`).
     #[arg(long)]
-    pub bug: Option<String>,
+    pub bug: Option<Bug>,
     /// The fenced resource's mode: fenced (refuses lower tokens) or open (accepts everything)
     /// [default: fenced where the election gives tokens, open where it gives none].
     #[arg(long)]
@@ -120,9 +120,7 @@ pub struct Args {
 /// Runs `test`: must be called before the process starts any thread.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let plan = plan(&args)?;
-    Tools::find().map_err(sandbox_error)?;
-    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
-    splitbrain_targets::stop::install_signal_handlers()?;
+    let sandbox = enter()?;
     let mut runs = Vec::new();
     for i in 0..plan.test_count {
         let outcome = lifecycle::run(&sandbox, &plan.nth(i))?;
@@ -149,6 +147,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Enters the sandbox every run of this process shares, with the signal handlers that let a
+/// Ctrl-C heal and judge: must be called before the process starts any thread.
+pub fn enter() -> anyhow::Result<Sandbox> {
+    Tools::find().map_err(sandbox_error)?;
+    let sandbox = Sandbox::enter().map_err(sandbox_error)?;
+    splitbrain_targets::stop::install_signal_handlers()?;
+    Ok(sandbox)
 }
 
 /// Writes the series' combined JUnit beside its first run's folder (again after each run, so
@@ -192,22 +199,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     let nodes = a.nodes.or(file_nodes).unwrap_or(5);
     let layout = layout(a, target, nodes)?;
     target.available().map_err(|e| bad_input(format!("--target {}: {e}", a.target)))?;
-    if let Some(bug) = &a.bug {
-        let bugs: Vec<&str> = target.bugs().iter().map(|b| b.0).collect();
-        if !bugs.contains(&bug.as_str()) {
-            return Err(bad_input(match bugs.is_empty() {
-                true => format!(
-                    "--bug {bug}: target {} has no planted bugs; leave out --bug, or pick a target with bugs (see `splitbrain targets`)",
-                    a.target
-                ),
-                false => format!(
-                    "--bug {bug}: target {} has no such bug; use one of {}",
-                    a.target,
-                    bugs.join(", ")
-                ),
-            }));
-        }
-    }
+    launch::check_bug(target, a.bug).map_err(|e| bad_input(e.to_string()))?;
     if nodes == 0 || nodes > net::MAX_NODES {
         return Err(bad_input(format!("--nodes {nodes}: give 1 to {}", net::MAX_NODES)));
     }
@@ -219,11 +211,8 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         return Err(bad_input(format!("--concurrency {concurrency}: give 1 to 1000 workers")));
     }
     // "open" in the name only where it was a choice: a tokenless election has no other mode.
-    let open = resource == Mode::Open && target.gives_tokens(a.bug.as_deref());
-    let name = a
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(target.name(), a.bug.as_deref(), open, &faults));
+    let open = resource == Mode::Open && target.gives_tokens(a.bug);
+    let name = a.name.clone().unwrap_or_else(|| default_name(target.name(), a.bug, open, &faults));
     splitbrain_results::store::check_name("test", &name)
         .map_err(|e| bad_input(format!("--name: {e}")))?;
     if let Some(why) = crate::cmd::paths::test_folder_problem(&a.store, &name) {
@@ -249,7 +238,7 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         seed: a.seed.unwrap_or_else(seed::fresh),
         store: a.store.clone(),
         name,
-        bug: a.bug.clone(),
+        bug: a.bug,
         resource,
         test_count: a.test_count,
         settle: a.settle,
@@ -258,7 +247,8 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
         max_failover: a.max_failover,
         timing,
         layout,
-        aim: scope(a, target, nodes)?,
+        aim: scope(a, target)?,
+        run_folder: None,
     })
 }
 
@@ -304,13 +294,12 @@ fn dry_plan(
 }
 
 /// `--aim`: the deck's aims anywhere, or the target's server nodes only.
-fn scope(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<Scope> {
+fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
     let scope = Scope::parse(&a.aim).ok_or_else(|| {
         bad_input(format!("--aim {:?}: give any (the aim deck: leader, one node, a minority, a majority) or servers (the nodes that run the target's servers)", a.aim))
     })?;
-    let names: Vec<String> = (1..=nodes).map(|i| format!("n{i}")).collect();
-    let declared = target.server_nodes(&names).is_some();
-    if scope == Scope::Servers && catalog::by_name(target.name()).is_none() && !declared {
+    let names: Vec<String> = (1..=net::MAX_NODES).map(|i| format!("n{i}")).collect();
+    if scope == Scope::Servers && target.servers_on(&names).is_empty() {
         return Err(bad_input(format!(
             "--aim servers: {} runs no servers (every node is a candidate); leave it out or pick a third-party target",
             target.name()
@@ -323,26 +312,7 @@ fn scope(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<
 fn layout(a: &Args, target: &dyn launch::Target, nodes: usize) -> anyhow::Result<LayoutOptions> {
     let placement = a.candidates.as_deref().map(placement).transpose()?;
     let options = LayoutOptions { placement, lease: a.lease, durable: a.durable };
-    if is_file_target(&a.target) {
-        return match (placement, a.durable) {
-            (Some(_), _) => Err(bad_input(format!("--candidates: the target file {} says where its candidates run ([candidate] nodes); leave --candidates out", a.target))),
-            (None, true) => Err(bad_input(format!("--durable is for the built-in Redis targets: the target file {} says how its servers run; leave --durable out", a.target))),
-            (None, false) => Ok(options),
-        };
-    }
-    if catalog::by_name(target.name()).is_none() {
-        if options != LayoutOptions::default() {
-            return Err(bad_input(format!(
-                "--lease, --candidates and --durable are for third-party targets (etcd, k8s-lease, redis-naive, redis-cas); {} runs no servers and holds no lease, so leave them out",
-                target.name()
-            )));
-        }
-        return Ok(options);
-    }
-    let nodes: Vec<_> =
-        (1..=nodes).map(|i| (format!("n{i}"), IpAddr::from([10, 0, 0, 1]))).collect();
-    let checked = layout::layout(target.name(), &nodes, Path::new("."), &options);
-    checked.map_err(|e| bad_input(e.to_string()))?;
+    target.check_layout(nodes, &options).map_err(|e| bad_input(e.to_string()))?;
     Ok(options)
 }
 
@@ -378,13 +348,13 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
 /// The resource's mode: as asked, else fenced where the election gives tokens and open where
 /// it gives none; fenced without tokens is bad input (nothing could be fenced).
 fn resource(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Mode> {
-    let tokens = target.gives_tokens(a.bug.as_deref());
+    let tokens = target.gives_tokens(a.bug);
     let Some(text) = &a.resource else {
         return Ok(if tokens { Mode::Fenced } else { Mode::Open });
     };
     let mode: Mode = text.parse().map_err(|e| bad_input(format!("--resource: {e}")))?;
     if mode == Mode::Fenced && !tokens {
-        let why = match &a.bug {
+        let why = match a.bug {
             Some(bug) if target.gives_tokens(None) => {
                 format!("--bug {bug} takes the fencing tokens off the writes")
             }
@@ -403,16 +373,14 @@ fn reachable(
     target: &dyn launch::Target,
     faults: &[FaultKind],
 ) -> anyhow::Result<()> {
-    let Some(tp) = catalog::by_name(target.name()) else { return Ok(()) };
-    let notes: Vec<_> = faults.iter().map(|k| tp.never_reached(k.name())).collect();
+    let notes: Vec<_> = faults.iter().map(|k| target.never_reached(k.name())).collect();
     if faults.is_empty() || notes.iter().any(Vec::is_empty) {
         return Ok(());
     }
-    let why: Vec<String> =
-        notes.iter().flatten().map(|f| format!("{}: {}", f.fault, f.note)).collect();
+    let why: Vec<String> = notes.into_iter().flatten().collect();
     Err(bad_input(format!(
         "--nemesis {nemesis}: no fault asked for reaches {} ({}), so the run would test nothing; add one that does, e.g. pause",
-        tp.name,
+        target.name(),
         why.join("; ")
     )))
 }

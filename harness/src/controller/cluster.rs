@@ -12,7 +12,7 @@
 use super::log::Log;
 use super::reports::Readers;
 use anyhow::{anyhow, Context};
-use splitbrain_nemesis::{Net, Output, Proc, ProcSpec};
+use splitbrain_nemesis::{Net, Output, Proc};
 use splitbrain_results::RunDir;
 use splitbrain_targets::launch::{self, NodePlan, ProcessSpec, Target};
 use std::collections::BTreeMap;
@@ -146,22 +146,10 @@ impl Member {
 /// Starts one process: a candidate's stdout is piped to the report reader, everything else
 /// goes to `<role>.log` in the node's folder.
 fn spawn(net: &Net, spec: &ProcessSpec, dir: &Path, candidate: bool) -> anyhow::Result<Proc> {
-    for d in &spec.dirs {
-        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-    }
+    spec.prepare().with_context(|| format!("creating {:?}", spec.dirs))?;
     let log = Output::File(dir.join(format!("{}.log", spec.role)));
     let stdout = if candidate { Output::Pipe } else { log.clone() };
-    let mut ps = ProcSpec::new(&spec.program)
-        .args(&spec.args)
-        .label(format!("{} {}", spec.role, spec.node))
-        .output(stdout, log);
-    for (k, v) in &spec.env {
-        ps = ps.env(k, v);
-    }
-    if spec.clock_shim {
-        ps = ps.clock_shim();
-    }
-    net.spawn(&spec.node, ps)
+    net.spawn(&spec.node, spec.proc_spec().output(stdout, log))
         .with_context(|| format!("starting the {} on {}", spec.role, spec.node))
 }
 

@@ -30,7 +30,6 @@ use splitbrain_targets::launch::{self, NodeAddr};
 use splitbrain_targets::lines::Timeouts;
 use splitbrain_targets::resource::{Decision, Resource};
 use splitbrain_targets::stop::{self, Stop};
-use splitbrain_targets::thirdparty::catalog;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -65,7 +64,10 @@ pub fn run(sandbox: &Sandbox, plan: &Plan) -> anyhow::Result<Outcome> {
     let t0 = Instant::now();
     // Absolute, because the nodes' data directories live in the run folder.
     let store = std::path::absolute(&plan.store).unwrap_or_else(|_| plan.store.clone());
-    let run = Store::new(store).create_run(&plan.name, started)?;
+    let run = match &plan.run_folder {
+        Some(folder) => RunDir::create_at(std::path::absolute(folder)?)?,
+        None => Store::new(store).create_run(&plan.name, started)?,
+    };
     let log = Arc::new(Log::new(t0));
     log.to_file(&run.harness_log()).context("creating harness.log")?;
     log.info(format!("{} (seed {}): {}", plan.name, plan.seed, run.path().display()));
@@ -249,7 +251,7 @@ fn phases(
     ctl.set_phase(Some("waiting for a leader"));
     let parts = Parts { net, cluster, recorder, readers: &stage.readers, log };
     let mut nemesis = Nemesis::new(parts, plan.faults.clone(), plan.interval, plan.seed)
-        .for_target(plan.target.name(), plan.aim);
+        .for_target(plan.target, plan.aim);
     if !first_leader(ctl, findings) {
         return final_phase(ctl, &mut nemesis, findings);
     }
@@ -345,15 +347,9 @@ fn first_leader(ctl: &Ctl<'_>, findings: &mut Findings) -> bool {
 
 /// What the faults asked for cannot do to this target (a Go server's clock, …), one line each.
 fn unreachable_faults(plan: &Plan) -> Vec<String> {
-    let Some(tp) = catalog::by_name(plan.target.name()) else {
-        let asked = |note: &String| plan.faults.iter().any(|k| note.starts_with(k.name()));
-        let notes = plan.target.unreachable_faults().into_iter().filter(asked);
-        return notes.map(|n| format!("does not reach {}: {n}", plan.target.name())).collect();
-    };
-    tp.unreachable_faults()
-        .filter(|f| plan.faults.iter().any(|k| f.fault.contains(k.name())))
-        .map(|f| format!("{} does not reach {}: {}", f.fault, tp.name, f.note))
-        .collect()
+    let asked = |note: &String| plan.faults.iter().any(|k| note.starts_with(k.name()));
+    let notes = plan.target.unreachable_faults().into_iter().filter(asked);
+    notes.map(|n| format!("does not reach {}: {n}", plan.target.name())).collect()
 }
 
 fn record_decision(recorder: &Recorder, d: &Decision) {
@@ -374,7 +370,7 @@ fn launch_config(plan: &Plan, net: &Net, resource: SocketAddr, run: &RunDir) -> 
         port: launch::DEFAULT_PORT,
         resource,
         data_root: run.nodes(),
-        bug: plan.bug.clone(),
+        bug: plan.bug,
         seed: plan.seed,
         timing: plan.timing,
         layout: plan.layout,

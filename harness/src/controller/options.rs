@@ -8,6 +8,7 @@
 use super::nemesis::aim::Scope;
 use super::nemesis::FaultKind;
 use serde_json::{json, Value};
+use splitbrain_targets::bugs::Bug;
 use splitbrain_targets::launch::{LayoutOptions, NodeTiming, Target};
 use splitbrain_targets::resource::Mode;
 use std::path::PathBuf;
@@ -37,7 +38,7 @@ pub struct Plan {
     /// The test's name: the store's folder for its runs.
     pub name: String,
     /// The planted bug, if any.
-    pub bug: Option<String>,
+    pub bug: Option<Bug>,
     /// The fenced resource's mode.
     pub resource: Mode,
     /// Runs to do, stopping at the first that is not valid.
@@ -57,6 +58,9 @@ pub struct Plan {
     pub layout: LayoutOptions,
     /// Which nodes pause, kill and loss faults aim at.
     pub aim: Scope,
+    /// The exact run folder (a drill's `runs/<scenario>/<seed>/`); `None`: a new timestamped
+    /// folder of the test in the store.
+    pub run_folder: Option<PathBuf>,
 }
 
 impl Plan {
@@ -80,8 +84,8 @@ impl Plan {
         opt("seed", self.seed.to_string());
         opt("store", self.store.display().to_string());
         opt("name", self.name.clone());
-        if let Some(b) = &self.bug {
-            opt("bug", b.clone());
+        if let Some(b) = self.bug {
+            opt("bug", b.name().into());
         }
         opt("resource", self.resource.to_string());
         opt("settle", secs(self.settle));
@@ -129,7 +133,7 @@ impl Plan {
             "concurrency": self.concurrency,
             "rate": self.rate,
             "time_limit_s": self.time_limit.as_secs_f64(),
-            "bug": self.bug,
+            "bug": self.bug.map(Bug::name),
             "resource": self.resource.to_string(),
             "settle_s": self.settle.as_secs_f64(),
             "convergence_bound_s": self.bound.as_secs_f64(),
@@ -157,9 +161,9 @@ fn secs(d: Duration) -> String {
 
 /// The default test name: the target, the bug, an open resource, the faults
 /// (`raft-partition-pause-kill`, `raft-forget-vote-kill`, `raft-open-pause`).
-pub fn default_name(target: &str, bug: Option<&str>, open: bool, faults: &[FaultKind]) -> String {
+pub fn default_name(target: &str, bug: Option<Bug>, open: bool, faults: &[FaultKind]) -> String {
     let mut parts = vec![target.to_string()];
-    parts.extend(bug.map(str::to_string));
+    parts.extend(bug.map(|b| b.name().to_string()));
     if open {
         parts.push("open".into());
     }
@@ -179,7 +183,7 @@ mod tests {
         let f = [FaultKind::Partition, FaultKind::Kill];
         assert_eq!(default_name("raft", None, false, &f), "raft-partition-kill");
         assert_eq!(
-            default_name("raft", Some("forget-vote"), false, &[]),
+            default_name("raft", Some(Bug::ForgetVote), false, &[]),
             "raft-forget-vote-no-faults"
         );
         assert_eq!(default_name("raft", None, true, &f[..1]), "raft-open-partition");

@@ -46,7 +46,8 @@ pub fn fixture(name: &str) -> String {
 
 /// Every case, with a port that is already in use for `serve`.
 pub fn all(s: &Scratch, port_in_use: u16) -> Vec<Case> {
-    [test_cases(s), check_cases(s), other_cases(s, port_in_use)].into_iter().flatten().collect()
+    let all = [test_cases(s), check_cases(s), drill_cases(s), other_cases(s, port_in_use)];
+    all.into_iter().flatten().collect()
 }
 
 /// One bad input: the arguments and what the one line on stderr must say.
@@ -121,7 +122,7 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
         t(&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
         t(&["--nemesis", ","], "--nemesis: empty"),
         t(&["--target", "zab"], "unknown target \"zab\""),
-        t(&["--bug", "nope"], "--bug nope: target raft has no such bug"),
+        t(&["--bug", "nope"], "--bug: unknown bug \"nope\": use one of forget-vote, small-quorum"),
         t(&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
         t(&["--name", "a/b"], "--name: invalid test name \"a/b\""),
         t(&["--name", "latest"], "--name: invalid test name \"latest\""),
@@ -206,5 +207,87 @@ fn other_cases(s: &Scratch, port_in_use: u16) -> Vec<Case> {
         case(&["node-exec", "n1", "--", "true"], "no node n1: node-exec works inside a sandbox"),
         case(&[], "no subcommand given"),
         case(&["nope"], "unrecognized subcommand 'nope'"),
+    ]
+}
+
+/// `splitbrain drill FILE --store STORE` of a drill file holding `text`: the store must stay
+/// uncreated.
+fn drill_case(s: &Scratch, file: &str, text: &str, says: &str) -> Case {
+    let path = s.path(&format!("{file}.toml"));
+    std::fs::write(&path, text).expect("writing the drill file");
+    let store = s.path("store-never-made");
+    let says = format!("{file}.toml{says}");
+    Case { args: ["drill", &path, "--store", &store].map(String::from).to_vec(), says }
+}
+
+fn drill_cases(s: &Scratch) -> Vec<Case> {
+    let d = |file: &str, text: &str, says: &str| drill_case(s, file, text, says);
+    let one = |extra: &str| format!("[[scenario]]\nname = \"a\"\n{extra}\n");
+    let missing = s.path("missing.toml");
+    vec![
+        case(&["drill", &missing], &format!("{missing}: cannot read it")),
+        d(
+            "typo",
+            &one("time_limt = \"5s\""),
+            ":3: unknown key \"time_limt\" in scenario \"a\": did you mean time_limit?",
+        ),
+        d(
+            "dup",
+            "[[scenario]]\nname = \"a\"\n[[scenario]]\nname = \"a\"\n",
+            ":3: scenario name \"a\" is used twice (first at line 1)",
+        ),
+        d(
+            "value",
+            &one("time_limit = \"-5\""),
+            ":3: scenario \"a\": time_limit must be positive: got -5",
+        ),
+        d(
+            "bug",
+            &one("bug = \"nope\""),
+            ":3: scenario \"a\": bug: unknown bug \"nope\": use one of",
+        ),
+        d(
+            "expect",
+            &one("expect = \"fail\""),
+            ":3: expect \"fail\" in scenario \"a\": write expect = \"valid\"",
+        ),
+        d("none", "name = \"x\"\n", ": no scenarios: add [[scenario]] tables"),
+        d("store", &one("store = \"x\""), ":3: store in scenario \"a\": the drill keeps its runs"),
+        d("count", &one("test_count = 3"), ":3: test_count in scenario \"a\": write repeat = N"),
+        d("seeds", &one("seeds = [1, 1]"), ":3: seeds in scenario \"a\": seed 1 is listed twice"),
+        d(
+            "both",
+            &one("seeds = [1]\nrepeat = 2"),
+            ":3: seeds and repeat in scenario \"a\": give one",
+        ),
+        d(
+            "bound",
+            &one("max_failover = -3"),
+            ":3: max_failover in scenario \"a\" must be a positive time",
+        ),
+        d(
+            "share",
+            &one("min_availability = 95"),
+            ":3: min_availability in scenario \"a\" must be a share",
+        ),
+        d(
+            "figure",
+            &format!("[trends]\nthreshold = {{ p99 = 0.5 }}\n{}", one("")),
+            ":2: threshold: unknown figure \"p99\"",
+        ),
+        d(
+            "keep",
+            &format!("keep_nights = 2\n{}", one("")),
+            ":1: keep_nights 2 is fewer than the nights the trends need",
+        ),
+        d("toml", "[[scenario]\nname = \"a\"\n", ":1: not valid TOML"),
+        d("switch", &one("durable = \"yes\""), ":3: durable is a switch: write durable = true"),
+        d("kind", &one("nodes = true"), ":3: nodes must be a string or a number"),
+        d("noname", "[[scenario]]\ntarget = \"raft\"\n", ":1: [[scenario]] needs name"),
+        d(
+            "name",
+            &one("").replace("\"a\"", "\"a/b\""),
+            ":2: scenario name: invalid test name \"a/b\"",
+        ),
     ]
 }

@@ -3,9 +3,17 @@
 //! per trial.
 //!
 //! Neighbours: `test_e2e.rs` (own targets) and `thirdparty_findings.rs` (etcd, Redis).
+//!
+//! Design: each test binary includes this module and uses part of it, so unused items are
+//! allowed here rather than marked one by one.
 
+#![allow(dead_code)]
+
+use libtest_mimic::Failed;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The `splitbrain` binary under test.
 pub fn bin() -> &'static str {
@@ -62,4 +70,46 @@ impl AsRef<std::ffi::OsStr> for Store {
     fn as_ref(&self) -> &std::ffi::OsStr {
         self.path.as_os_str()
     }
+}
+
+/// Runs `cmd` to its end with its output captured, bounded: a hang is a failure.
+pub fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    finish(child, limit)
+}
+
+/// Waits for `child` within `limit`, then collects its output; past the limit it is killed and
+/// the wait is a failure.
+pub fn finish(mut child: Child, limit: Duration) -> Result<Output, Failed> {
+    let deadline = Instant::now() + limit;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("splitbrain did not end within {} s", limit.as_secs()).into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(child.wait_with_output()?)
+}
+
+/// The `results.json` of the run folder `run`.
+pub fn results(run: &Path) -> Result<Value, Failed> {
+    let text = std::fs::read_to_string(run.join("results.json"))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Ok when the run's `checker` said invalid.
+pub fn checker_invalid(run: &Path, checker: &str) -> Result<(), Failed> {
+    let r = results(run)?;
+    let checks = r["checks"].as_array().cloned().unwrap_or_default();
+    match checks.iter().find(|c| c["checker"] == checker) {
+        Some(c) if c["verdict"] == "invalid" => Ok(()),
+        other => Err(format!("{checker} is not invalid: {other:?}").into()),
+    }
+}
+
+/// Ok when the run's dual-writer checker said invalid.
+pub fn dual_writer_invalid(run: &Path) -> Result<(), Failed> {
+    checker_invalid(run, "dual-writer")
 }

@@ -11,11 +11,16 @@ use std::fmt::Write;
 
 /// The index page of a store holding `runs` (in the order given). `title` names the store.
 pub fn render(title: &str, runs: &[RunEntry]) -> String {
+    render_with(title, runs, "")
+}
+
+/// The index page with `sections` (HTML, such as the store's drills) above the list of runs.
+pub fn render_with(title: &str, runs: &[RunEntry], sections: &str) -> String {
     let verdicts: Vec<_> = runs.iter().map(RunEntry::verdict).collect();
     let count =
         |class: &str| verdicts.iter().filter(|v| v.map_or("none", verdict_class) == class).count();
     let mut p = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{} · splitbrain runs</title><style>{}</style></head><body><main><header class="top"><div class="title"><h1>splitbrain runs</h1><div class="meta">{} · {} runs · {} valid · {} invalid · {} unknown · {} without results</div></div></header><section class="card"><table class="checks"><tr><th>verdict</th><th>test</th><th>started (UTC)</th><th>files</th></tr>"#,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{} · splitbrain runs</title><style>{}</style></head><body><main><header class="top"><div class="title"><h1>splitbrain runs</h1><div class="meta">{} · {} runs · {} valid · {} invalid · {} unknown · {} without results</div></div></header>{}<section class="card"><table class="checks"><tr><th>verdict</th><th>test</th><th>started (UTC)</th><th>files</th></tr>"#,
         esc(title),
         super::STYLE,
         esc(title),
@@ -24,6 +29,7 @@ pub fn render(title: &str, runs: &[RunEntry]) -> String {
         count("invalid"),
         count("unknown"),
         count("none"),
+        sections,
     );
     for (run, verdict) in runs.iter().zip(&verdicts) {
         let badge = match verdict {

@@ -14,7 +14,8 @@ use super::file::{FileError, NodeSet, Process, TargetFile};
 use super::program::{self, Reach};
 use super::template;
 use crate::launch::{
-    node_args, peer_list, Cluster, LaunchError, NodeAddr, NodePlan, ProcessSpec, Target,
+    check_bug, node_args, peer_list, Cluster, LaunchError, LayoutOptions, NodeAddr, NodePlan,
+    ProcessSpec, Target,
 };
 use crate::thirdparty::catalog::ClockAim;
 use std::net::SocketAddr;
@@ -203,6 +204,7 @@ impl FileTarget {
                 clock_shim: self.shim(&s.process),
                 ready_addr: Some(SocketAddr::new(node.ip, s.ready_port)),
                 dirs: vec![data],
+                go: false,
             });
         }
         Ok(specs)
@@ -237,6 +239,7 @@ impl FileTarget {
             clock_shim: shim,
             ready_addr: Some(addr),
             dirs: vec![data],
+            go: false,
         })
     }
 }
@@ -254,10 +257,6 @@ impl Target for FileTarget {
 
     fn doc(&self) -> &'static str {
         self.about
-    }
-
-    fn bugs(&self) -> Vec<(&'static str, &'static str)> {
-        Vec::new()
     }
 
     fn available(&self) -> Result<(), String> {
@@ -279,10 +278,7 @@ impl Target for FileTarget {
     }
 
     fn plan(&self, cluster: &Cluster) -> Result<Vec<NodePlan>, LaunchError> {
-        if let Some(bug) = &cluster.bug {
-            let (target, bug, known) = (self.name.into(), bug.clone(), "none".into());
-            return Err(LaunchError::UnknownBug { target, bug, known });
-        }
+        check_bug(self, cluster.bug)?;
         for s in &self.file.servers {
             self.nodes_of(&s.nodes, &s.process, &format!("[[servers]] {}", s.name), cluster)?;
         }
@@ -313,20 +309,32 @@ impl Target for FileTarget {
         self.argument.map_or_else(|| self.file.path.display().to_string(), Into::into)
     }
 
-    fn gives_tokens(&self, _bug: Option<&str>) -> bool {
+    fn gives_tokens(&self, _bug: Option<crate::bugs::Bug>) -> bool {
         self.file.tokens
     }
 
-    fn clock_aim(&self, nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
-        let servers = Target::server_nodes(self, nodes).unwrap_or_default();
-        self.file.clock_aim.map(|aim| (aim, servers))
+    fn servers_on(&self, nodes: &[String]) -> Vec<String> {
+        self.server_nodes(&stand_ins(nodes))
     }
 
-    fn server_nodes(&self, nodes: &[String]) -> Option<Vec<String>> {
-        let addrs: Vec<NodeAddr> =
-            nodes.iter().map(|n| NodeAddr { name: n.clone(), ip: [0, 0, 0, 0].into() }).collect();
-        Some(FileTarget::server_nodes(self, &addrs)).filter(|s| !s.is_empty())
+    fn check_layout(&self, _nodes: usize, options: &LayoutOptions) -> Result<(), LaunchError> {
+        let file = self.argument();
+        let refuse = |msg: String| Err(LaunchError::BadCluster(msg));
+        match (options.placement, options.durable) {
+            (Some(_), _) => refuse(format!("--candidates: the target file {file} says where its candidates run ([candidate] nodes); leave --candidates out")),
+            (None, true) => refuse(format!("--durable is for the built-in Redis targets: the target file {file} says how its servers run; leave --durable out")),
+            (None, false) => Ok(()),
+        }
     }
+
+    fn clock_aim(&self, nodes: &[String]) -> Option<(ClockAim, Vec<String>)> {
+        self.file.clock_aim.map(|aim| (aim, self.servers_on(nodes)))
+    }
+}
+
+/// `nodes` as addresses where only the names matter.
+fn stand_ins(nodes: &[String]) -> Vec<NodeAddr> {
+    nodes.iter().map(|n| NodeAddr { name: n.clone(), ip: [0, 0, 0, 0].into() }).collect()
 }
 
 impl FileTarget {

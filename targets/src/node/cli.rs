@@ -136,12 +136,7 @@ pub fn parse_peers(s: &str) -> Result<Vec<(String, SocketAddr)>, String> {
 }
 
 fn parse_bugs(names: &[String]) -> Result<Bugs, String> {
-    let parse = |name: &String| {
-        Bug::parse(name).ok_or_else(|| {
-            let all: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
-            format!("--bug: unknown bug {name:?}: use one of {}", all.join(", "))
-        })
-    };
+    let parse = |name: &String| name.parse::<Bug>().map_err(|e| format!("--bug: {e}"));
     Ok(Bugs::of(names.iter().map(parse).collect::<Result<Vec<_>, _>>()?))
 }
 

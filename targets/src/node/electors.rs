@@ -1,5 +1,5 @@
 //! `--elector NAME` to an [`Elector`], and which planted bugs each elector has. A new election
-//! backend adds one entry to [`ELECTORS`] and one arm to [`build`].
+//! backend adds one entry to [`ELECTORS`], which carries its constructor.
 //!
 //! Neighbours: [`super::cli`] calls [`build`]; [`crate::launch`] lists [`ELECTORS`] as targets.
 
@@ -17,7 +17,7 @@ use crate::own::{Machine, MachineConfig};
 use std::time::Instant;
 
 /// One election strategy a node can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ElectorInfo {
     /// The name given to `--elector`.
     pub name: &'static str,
@@ -25,7 +25,12 @@ pub struct ElectorInfo {
     pub doc: &'static str,
     /// The planted bugs it accepts.
     pub bugs: &'static [Bug],
+    /// Builds it for a node whose options [`build`] has checked.
+    make: MakeFn,
 }
+
+/// How an own elector is built: (the node's options, now).
+type MakeFn = fn(&NodeConfig, Instant) -> Result<Box<dyn Elector>, NodeError>;
 
 /// The electors of this crate.
 pub const ELECTORS: &[ElectorInfo] = &[
@@ -33,21 +38,29 @@ pub const ELECTORS: &[ElectorInfo] = &[
         name: "raft",
         doc: "Raft's leader election: terms, persisted votes, majority quorum; token = term",
         bugs: &Bug::RAFT,
+        make: |cfg, now| {
+            own(cfg, "raft.json", |mc, state| Raft::new(mc, cfg.bugs.clone(), state, now))
+        },
     },
     ElectorInfo {
         name: "bully",
         doc: "the Bully algorithm: highest reachable id wins, no quorum; token = epoch",
         bugs: &[],
+        make: |cfg, now| own(cfg, "bully.json", |mc, state| Bully::new(mc, state, now)),
     },
     ElectorInfo {
         name: "ring",
         doc: "Chang-Roberts ring election: highest id on the ring wins, no quorum; token = epoch",
         bugs: &[],
+        make: |cfg, now| own(cfg, "ring.json", |mc, state| Ring::new(mc, state, now)),
     },
     ElectorInfo {
         name: "paxos",
         doc: "Paxos phase 1 per ballot: persisted promises, majority quorum, leases; token = round",
         bugs: &Bug::PAXOS,
+        make: |cfg, now| {
+            own(cfg, "paxos.json", |mc, state| Paxos::new(mc, cfg.bugs.clone(), state, now))
+        },
     },
 ];
 
@@ -70,25 +83,18 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
     if cfg.elector == "external" {
         return crate::external::build(cfg);
     }
-    check(cfg)?;
-    let now = Instant::now();
-    match cfg.elector.as_str() {
-        "raft" => own(cfg, "raft.json", |mc, state| Raft::new(mc, cfg.bugs.clone(), state, now)),
-        "bully" => own(cfg, "bully.json", |mc, state| Bully::new(mc, state, now)),
-        "ring" => own(cfg, "ring.json", |mc, state| Ring::new(mc, state, now)),
-        "paxos" => own(cfg, "paxos.json", |mc, state| Paxos::new(mc, cfg.bugs.clone(), state, now)),
-        other => Err(unknown(other)),
-    }
+    let info = check(cfg)?;
+    (info.make)(cfg, Instant::now())
 }
 
 fn unknown(name: &str) -> NodeError {
-    let third = crate::thirdparty::build::ELECTORS.iter().map(|(n, _)| *n);
+    let third = crate::thirdparty::catalog::ALL.iter().map(|t| t.name);
     let names: Vec<&str> =
         ELECTORS.iter().map(|e| e.name).chain(third).chain(["external"]).collect();
     NodeError::BadConfig(format!("unknown elector {name:?}: use one of {}", names.join(", ")))
 }
 
-fn check(cfg: &NodeConfig) -> Result<(), NodeError> {
+fn check(cfg: &NodeConfig) -> Result<&'static ElectorInfo, NodeError> {
     let info = info(&cfg.elector).ok_or_else(|| unknown(&cfg.elector))?;
     if let Some(bug) = cfg.bugs.iter().find(|b| !info.bugs.contains(b)) {
         let has: Vec<&str> = info.bugs.iter().map(|b| b.name()).collect();
@@ -101,7 +107,7 @@ fn check(cfg: &NodeConfig) -> Result<(), NodeError> {
     if !cfg.peers.iter().any(|(n, _)| *n == cfg.id) {
         return Err(NodeError::BadConfig(format!("--peers must name this node ({})", cfg.id)));
     }
-    Ok(())
+    Ok(info)
 }
 
 /// An own elector: the machine `make` builds from the durable state in `file`, over UDP.

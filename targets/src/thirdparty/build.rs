@@ -1,11 +1,6 @@
-//! `--elector NAME` for the third-party electors: their names, and their options given as
-//! `--elector-opt KEY=VALUE` (repeatable), turned into a [`Hosted`] elector for the node.
-//!
-//! | elector | keys (defaults) |
-//! | --- | --- |
-//! | `etcd` | `endpoints` (required, `http://HOST:2379,…`), `election` (`splitbrain`), `lease-ttl-s` (2), `request-timeout-ms` (1000) |
-//! | `k8s-lease` | `endpoints` (required), `key` (`/splitbrain/k8s-lease/leader`), `lease-duration-ms` (1500), `renew-deadline-ms` (1000), `retry-period-ms` (200), `request-timeout-ms` (500) |
-//! | `redis-naive`, `redis-cas` | `url` (required, `redis://HOST:6379/`), `key` (`splitbrain:leader`), `ttl-ms` (1000), `retry-ms` (100), `request-timeout-ms` (250) |
+//! `--elector NAME` for the third-party electors: their options given as
+//! `--elector-opt KEY=VALUE` (repeatable), turned into a [`Hosted`] elector for the node by the
+//! constructor of the [`catalog`] entry so named (each entry's file lists its keys).
 //!
 //! Neighbours: the node's elector table (`crate::node::electors`) calls [`build`];
 //! [`super::layout`] writes these options for the controller.
@@ -13,24 +8,13 @@
 use std::time::Duration;
 
 use super::adapter::Hosted;
+use super::catalog;
 use super::error::Error;
-use super::etcd::{EtcdElector, EtcdOptions};
-use super::k8s_lease::{K8sLeaseElector, K8sLeaseOptions};
-use super::redis::{Recipe, RedisElector, RedisOptions};
-use super::ThirdPartyElector;
 use crate::elector::{Elector, ElectorError};
 
-/// The third-party electors `--elector` accepts, with one line each.
-pub const ELECTORS: [(&str, &str); 4] = [
-    ("etcd", "etcd's election API (campaign, keep-alive, observe, resign); token = the leader key's create revision"),
-    ("k8s-lease", "client-go's lease election on etcd's KV; token = leaderTransitions"),
-    ("redis-naive", "Redis SET NX PX lease renewed with SET XX PX without an owner check; no token"),
-    ("redis-cas", "Redis SET NX PX lease renewed/released only while ours (Lua); token = INCR at each acquisition"),
-];
-
-/// True when `name` is one of [`ELECTORS`].
+/// True when `name` is a third-party elector (one of [`catalog::ALL`]).
 pub fn is_elector(name: &str) -> bool {
-    ELECTORS.iter().any(|(n, _)| *n == name)
+    catalog::by_name(name).is_some()
 }
 
 /// Parses one `--elector-opt` value, `KEY=VALUE`.
@@ -48,72 +32,24 @@ pub fn build(
     me: &str,
     opts: &[(String, String)],
 ) -> Result<Box<dyn Elector>, ElectorError> {
-    let o = Opts { elector: name, pairs: opts };
-    let elector: Box<dyn ThirdPartyElector> = match name {
-        "etcd" => Box::new(EtcdElector::new(me, etcd(&o)?).map_err(service)?),
-        "k8s-lease" => Box::new(K8sLeaseElector::new(me, k8s(&o)?).map_err(service)?),
-        _ => match Recipe::by_name(name) {
-            Some(recipe) => Box::new(RedisElector::new(me, recipe, redis(&o)?).map_err(service)?),
-            None => {
-                return Err(ElectorError::BadConfig(format!(
-                    "{name:?} is not a third-party elector"
-                )))
-            }
-        },
-    };
+    let tp = catalog::by_name(name)
+        .ok_or_else(|| ElectorError::BadConfig(format!("{name:?} is not a third-party elector")))?;
+    let elector = (tp.elector)(me, &Opts { elector: name, pairs: opts })?;
     Ok(Box::new(Hosted::new(me, elector).map_err(service)?))
 }
 
-fn service(e: Error) -> ElectorError {
+/// A service error as an elector's: bad options are the user's to fix.
+pub(crate) fn service(e: Error) -> ElectorError {
     match e {
         Error::BadOption(m) => ElectorError::BadConfig(m),
         other => ElectorError::Service(other.to_string()),
     }
 }
 
-fn etcd(o: &Opts<'_>) -> Result<EtcdOptions, ElectorError> {
-    o.only(&["endpoints", "election", "lease-ttl-s", "request-timeout-ms"])?;
-    let mut e = EtcdOptions::new(o.list("endpoints")?);
-    e.election = o.text("election", &e.election);
-    e.lease_ttl = Duration::from_secs(o.number("lease-ttl-s", e.lease_ttl.as_secs())?);
-    e.request_timeout = o.ms("request-timeout-ms", e.request_timeout)?;
-    Ok(e)
-}
-
-fn k8s(o: &Opts<'_>) -> Result<K8sLeaseOptions, ElectorError> {
-    let keys = [
-        "endpoints",
-        "key",
-        "lease-duration-ms",
-        "renew-deadline-ms",
-        "retry-period-ms",
-        "request-timeout-ms",
-    ];
-    o.only(&keys)?;
-    let mut k = K8sLeaseOptions::new(o.list("endpoints")?);
-    k.key = o.text("key", &k.key);
-    k.lease_duration = o.ms("lease-duration-ms", k.lease_duration)?;
-    k.renew_deadline = o.ms("renew-deadline-ms", k.renew_deadline)?;
-    k.retry_period = o.ms("retry-period-ms", k.retry_period)?;
-    k.request_timeout = o.ms("request-timeout-ms", k.request_timeout)?;
-    Ok(k)
-}
-
-fn redis(o: &Opts<'_>) -> Result<RedisOptions, ElectorError> {
-    o.only(&["url", "key", "ttl-ms", "retry-ms", "request-timeout-ms"])?;
-    let url = o.required("url")?;
-    let mut r = RedisOptions::new(url);
-    r.key = o.text("key", &r.key);
-    r.ttl = o.ms("ttl-ms", r.ttl)?;
-    r.retry = o.ms("retry-ms", r.retry)?;
-    r.request_timeout = o.ms("request-timeout-ms", r.request_timeout)?;
-    Ok(r)
-}
-
 /// The `--elector-opt` pairs of one elector, read with one-line errors.
-struct Opts<'a> {
-    elector: &'a str,
-    pairs: &'a [(String, String)],
+pub(crate) struct Opts<'a> {
+    pub(crate) elector: &'a str,
+    pub(crate) pairs: &'a [(String, String)],
 }
 
 impl Opts<'_> {
@@ -121,7 +57,7 @@ impl Opts<'_> {
         ElectorError::BadConfig(format!("--elector-opt for {}: {msg}", self.elector))
     }
 
-    fn only(&self, keys: &[&str]) -> Result<(), ElectorError> {
+    pub(crate) fn only(&self, keys: &[&str]) -> Result<(), ElectorError> {
         match self.pairs.iter().find(|(k, _)| !keys.contains(&k.as_str())) {
             Some((k, _)) => {
                 Err(self.bad(format!("unknown key {k:?}; it takes {}", keys.join(", "))))
@@ -134,22 +70,22 @@ impl Opts<'_> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn required(&self, key: &str) -> Result<&str, ElectorError> {
+    pub(crate) fn required(&self, key: &str) -> Result<&str, ElectorError> {
         self.get(key)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| self.bad(format!("{key}=… is required")))
     }
 
-    fn text(&self, key: &str, default: &str) -> String {
+    pub(crate) fn text(&self, key: &str, default: &str) -> String {
         self.get(key).unwrap_or(default).to_string()
     }
 
-    fn list(&self, key: &str) -> Result<Vec<String>, ElectorError> {
+    pub(crate) fn list(&self, key: &str) -> Result<Vec<String>, ElectorError> {
         let v = self.required(key)?;
         Ok(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
     }
 
-    fn number(&self, key: &str, default: u64) -> Result<u64, ElectorError> {
+    pub(crate) fn number(&self, key: &str, default: u64) -> Result<u64, ElectorError> {
         match self.get(key) {
             None => Ok(default),
             Some(v) => v
@@ -158,7 +94,7 @@ impl Opts<'_> {
         }
     }
 
-    fn ms(&self, key: &str, default: Duration) -> Result<Duration, ElectorError> {
+    pub(crate) fn ms(&self, key: &str, default: Duration) -> Result<Duration, ElectorError> {
         Ok(Duration::from_millis(self.number(key, default.as_millis() as u64)?))
     }
 }
@@ -172,11 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn options_are_read_with_defaults_and_bad_ones_are_named() {
-        let o = pairs(&["endpoints=http://a:2379, http://b:2379", "lease-ttl-s=3"]);
-        let e = etcd(&Opts { elector: "etcd", pairs: &o }).unwrap();
-        assert_eq!(e.endpoints, ["http://a:2379", "http://b:2379"]);
-        assert_eq!((e.lease_ttl, e.election.as_str()), (Duration::from_secs(3), "splitbrain"));
+    fn bad_options_are_named_for_every_kind_of_elector() {
         let table: [(&str, &[&str], &str); 4] = [
             ("etcd", &[], "endpoints=… is required"),
             ("etcd", &["endpoints=x", "ttl-ms=5"], "unknown key \"ttl-ms\""),
@@ -191,6 +123,16 @@ mod tests {
             let err = build(name, "n1", &pairs(given)).err().expect(name).to_string();
             assert!(err.contains(want), "{name} {given:?}: {err}");
         }
+    }
+
+    #[test]
+    fn every_catalog_target_is_an_elector_that_asks_for_its_servers() {
+        for tp in catalog::ALL {
+            assert!(is_elector(tp.name), "{}", tp.name);
+            let err = build(tp.name, "n1", &[]).err().expect(tp.name).to_string();
+            assert!(err.contains("=… is required"), "{}: {err}", tp.name);
+        }
+        assert!(!is_elector("raft"));
     }
 
     #[test]

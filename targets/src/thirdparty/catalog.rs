@@ -1,11 +1,42 @@
-//! The third-party targets by name: what each needs installed, whether it can run here, what
-//! its token is, and which faults can and cannot reach it. `splitbrain targets` and the
-//! controller read this; nothing here starts anything.
+//! The third-party targets: [`ALL`], the one list of them, each a [`ThirdParty`] value that
+//! carries everything the harness asks about it (what it needs installed, its token, which
+//! faults reach it, whose clock decides its lease, its layout, its lease options and its
+//! elector).
+//!
+//! Neighbours: each target is one file under `catalog/` ([`etcd`], [`k8s_lease`], [`redis`]);
+//! [`super::target`] makes each value a [`crate::launch::Target`], [`super::build`] builds its
+//! elector for `--elector NAME`, [`super::layout`] places it on the nodes.
+//!
+//! Design: adding a target is one new file here plus its line in [`ALL`]; nothing else lists
+//! targets or matches on their names, so a target cannot be half-registered. A file whose value
+//! is not in [`ALL`] is dead code, which this module denies: forgetting the line does not build.
 
+#![deny(dead_code)]
+
+mod etcd;
+mod k8s_lease;
+mod redis;
+
+use super::build::Opts;
+use super::layout::{Layout, LayoutOptions, Placement};
+use super::ThirdPartyElector;
+use crate::elector::ElectorError;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every third-party target, in the order `splitbrain targets` lists them: one line each, so
+/// that a new target is one added line.
+#[rustfmt::skip]
+pub const ALL: &[ThirdParty] = &[
+    etcd::ETCD,
+    k8s_lease::K8S_LEASE,
+    redis::NAIVE,
+    redis::CAS,
+];
 
 /// One third-party target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ThirdParty {
     /// The name `--target` takes.
     pub name: &'static str,
@@ -25,7 +56,22 @@ pub struct ThirdParty {
     pub clock_aim: ClockAim,
     /// The defaults `--lease` and `--candidates` override, in one line.
     pub layout_defaults: &'static str,
+    /// Where its candidates go when `--candidates` does not say, given the node count.
+    pub placement: fn(usize) -> Placement,
+    /// Its servers and candidates on the nodes ([`super::layout`] has one per server kind).
+    pub layout: PlaceFn,
+    /// The `--elector-opt` pairs that set a lease of this length.
+    pub lease_opts: fn(Duration) -> Vec<(String, String)>,
+    /// Its candidate for node `me`, from its `--elector-opt` pairs.
+    pub(crate) elector: ElectorFn,
 }
+
+/// How a target places its processes: (target, nodes in order, run folder, knobs).
+pub type PlaceFn =
+    fn(&ThirdParty, &[(String, IpAddr)], &Path, &LayoutOptions) -> super::Result<Layout>;
+
+/// How a target builds its candidate: (node, options).
+pub(crate) type ElectorFn = fn(&str, &Opts<'_>) -> Result<Box<dyn ThirdPartyElector>, ElectorError>;
 
 /// Where a clock fault on a target changes anything, and so where the nemesis aims it.
 ///
@@ -83,143 +129,14 @@ pub enum Availability {
     },
 }
 
-const ETCD_SERVER_FAULTS: [FaultNote; 4] = [
-    FaultNote {
-        fault: "partition",
-        reaches: true,
-        note: "etcd members and candidates are cut off by node",
-    },
-    FaultNote { fault: "pause, kill", reaches: true, note: "on etcd members and on candidates" },
-    FaultNote {
-        fault: "clock on etcd servers",
-        reaches: false,
-        note: "etcd is a Go program: it reads the clock through the vDSO without libc, so the \
-               clock shim cannot reach it; clock faults on etcd nodes are not applied",
-    },
-    FaultNote {
-        fault: "clock on candidates",
-        reaches: false,
-        note: "the candidate judges its lease on the monotonic clock, as clientv3 does; the shim \
-               moves only the wall clock",
-    },
-];
-
-const K8S_FAULTS: [FaultNote; 4] = [
-    ETCD_SERVER_FAULTS[0],
-    ETCD_SERVER_FAULTS[1],
-    ETCD_SERVER_FAULTS[2],
-    FaultNote {
-        fault: "clock on candidates",
-        reaches: true,
-        note: "a candidate judges the holder's lease expired on its own wall clock: a fast clock \
-               (drift) or a forward bump makes it take over early",
-    },
-];
-
-const REDIS_PARTITION: FaultNote = FaultNote {
-    fault: "partition",
-    reaches: true,
-    note: "candidates are cut off from the Redis node",
-};
-
-const REDIS_CLOCKS: [FaultNote; 2] = [
-    FaultNote {
-        fault: "clock on the Redis server",
-        reaches: true,
-        note:
-            "the clock shim is preloaded into redis-server: a forward bump makes keys expire early",
-    },
-    FaultNote {
-        fault: "clock on candidates",
-        reaches: false,
-        note: "a candidate judges its own lease deadline on the monotonic clock; the shim moves \
-               only the wall clock",
-    },
-];
-
-const REDIS_NAIVE_FAULTS: [FaultNote; 4] = [
-    REDIS_PARTITION,
-    FaultNote {
-        fault: "pause, kill",
-        reaches: true,
-        note: "on redis-server and on candidates; a killed redis-server comes back empty unless \
-               --durable: the lease key is gone, so another candidate acquires at once while the \
-               holder still believes it leads until its next renewal (which then overwrites the \
-               new holder's key: SET XX checks no owner)",
-    },
-    REDIS_CLOCKS[0],
-    REDIS_CLOCKS[1],
-];
-
-const REDIS_CAS_FAULTS: [FaultNote; 4] = [
-    REDIS_PARTITION,
-    FaultNote {
-        fault: "pause, kill",
-        reaches: true,
-        note: "on redis-server and on candidates; a killed redis-server comes back empty unless \
-               --durable: the lease key is gone (another candidate acquires at once; the holder \
-               learns it at its next renewal) and the INCR counter restarts at 0, so the next \
-               acquisitions get tokens already handed out: two leaders on one token \
-               (election-safety invalid). --durable (an append-only file, fsync always) keeps both",
-    },
-    REDIS_CLOCKS[0],
-    REDIS_CLOCKS[1],
-];
-
-const ETCD: &[(&str, &str)] = &[("etcd", "etcd-server")];
-const REDIS: &[(&str, &str)] = &[("redis-server", "redis-server")];
-
-/// Every third-party target.
-pub const ALL: [ThirdParty; 4] = [
-    ThirdParty {
-        name: "etcd",
-        about: "etcd's election API (campaign with a lease, keep-alive, observe, resign) on a 3-member etcd cluster",
-        needs: ETCD,
-        token: "the leader key's create revision",
-        gives_tokens: true,
-        faults: &ETCD_SERVER_FAULTS,
-        servers: 3,
-        clock_aim: ClockAim::Nowhere,
-        layout_defaults: "lease TTL 2 s (--lease, whole seconds); candidates shared: one on every node (--candidates)",
-    },
-    ThirdParty {
-        name: "k8s-lease",
-        about: "client-go's leader election (a lease record, optimistic concurrency) on etcd's KV",
-        needs: ETCD,
-        token: "the record's leaderTransitions",
-        gives_tokens: true,
-        faults: &K8S_FAULTS,
-        servers: 3,
-        clock_aim: ClockAim::Followers,
-        layout_defaults: "lease duration 1.5 s, renew deadline 1 s, retry 0.2 s (--lease sets the duration, the others follow 15:10:2); candidates separate on 5 or more nodes, shared on fewer (--candidates)",
-    },
-    ThirdParty {
-        name: "redis-naive",
-        about: "a Redis lease as tutorials write it: SET NX PX to acquire, SET XX PX to renew without checking the owner",
-        needs: REDIS,
-        token: "none (null): the lease gives no token",
-        gives_tokens: false,
-        faults: &REDIS_NAIVE_FAULTS,
-        servers: 1,
-        clock_aim: ClockAim::Servers,
-        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates); no persistence (--durable: an append-only file, fsync always)",
-    },
-    ThirdParty {
-        name: "redis-cas",
-        about: "a Redis lease renewed and released only while the value is ours (Lua), token from INCR at each acquisition",
-        needs: REDIS,
-        token: "an INCR counter taken at each acquisition (kept across a kill only with --durable)",
-        gives_tokens: true,
-        faults: &REDIS_CAS_FAULTS,
-        servers: 1,
-        clock_aim: ClockAim::Servers,
-        layout_defaults: "lease PX 1 s (--lease); candidates separate: on every node but the Redis node (--candidates); no persistence (--durable: an append-only file, fsync always)",
-    },
-];
-
 /// The third-party target called `name`.
 pub fn by_name(name: &str) -> Option<&'static ThirdParty> {
     ALL.iter().find(|t| t.name == name)
+}
+
+/// Every third-party target's name, comma-separated, for messages.
+pub fn names() -> String {
+    ALL.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
 }
 
 impl ThirdParty {
@@ -299,8 +216,8 @@ mod tests {
         };
         assert!(says_go("etcd") && says_go("k8s-lease"));
         assert!(!says_go("redis-cas"));
-        let redis_server_clock =
-            REDIS_CLOCKS.iter().find(|f| f.fault.contains("Redis server")).unwrap();
+        let faults = by_name("redis-cas").unwrap().faults;
+        let redis_server_clock = faults.iter().find(|f| f.fault.contains("Redis server")).unwrap();
         assert!(redis_server_clock.reaches);
     }
 

@@ -32,6 +32,15 @@ pub enum Error {
     /// A server answered something this code cannot interpret (a corrupt lease record, …).
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    /// Another service's client library failed: a new target's client needs no variant of
+    /// its own.
+    #[error("{service}: {source}")]
+    Client {
+        /// The service (`"zookeeper"`).
+        service: &'static str,
+        /// The client's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A caller gave options that cannot work (an empty endpoint list, a zero TTL, …).
     #[error("bad option: {0}")]
     BadOption(String),

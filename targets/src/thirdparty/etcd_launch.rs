@@ -1,4 +1,4 @@
-//! Launching an etcd cluster (Debian's `etcd` 3.4, one member per node) as [`ServerPlan`]s:
+//! Launching an etcd cluster (Debian's `etcd` 3.4, one member per node) as [`ProcessSpec`]s:
 //! in the sandbox each member listens on its node's own address on the standard ports; on
 //! loopback every member gets its own ports on 127.0.0.1. Neighbours: [`super::etcd`] and
 //! [`super::k8s_lease`] are the candidates that talk to it; [`super::local`] runs the plans
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::local::{free_ports, LocalProcess};
-use super::plan::ServerPlan;
 use super::within;
+use crate::launch::ProcessSpec;
 
 /// etcd's standard client port, used inside the sandbox.
 pub const CLIENT_PORT: u16 = 2379;
@@ -105,11 +105,11 @@ impl EtcdCluster {
     }
 
     /// One plan per member, in member order.
-    pub fn plans(&self) -> Vec<ServerPlan> {
+    pub fn plans(&self) -> Vec<ProcessSpec> {
         self.members.iter().map(|m| self.plan(m)).collect()
     }
 
-    fn plan(&self, m: &EtcdMember) -> ServerPlan {
+    fn plan(&self, m: &EtcdMember) -> ProcessSpec {
         let data = self.data_root.join(format!("{}.etcd", m.node));
         let peer = peer_url(m);
         let client = client_url(m);
@@ -132,7 +132,7 @@ impl EtcdCluster {
         flag("election-timeout", self.election_ms.to_string());
         flag("logger", "zap".into());
         flag("log-outputs", "stderr".into());
-        ServerPlan {
+        ProcessSpec {
             node: m.node.clone(),
             role: "etcd".into(),
             program: "etcd".into(),
@@ -141,7 +141,7 @@ impl EtcdCluster {
             // etcd is Go: it reads the clock through the vDSO, which the shim cannot reach.
             clock_shim: false,
             go: true,
-            ready_addr: SocketAddr::new(m.ip, m.client_port),
+            ready_addr: Some(SocketAddr::new(m.ip, m.client_port)),
             dirs: vec![self.data_root.clone()],
         }
     }

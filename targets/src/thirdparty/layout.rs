@@ -1,5 +1,5 @@
 //! Where a third-party target's processes go on the sandbox's nodes: the servers (etcd members,
-//! one redis-server) as [`ServerPlan`]s, and one candidate (`splitbrain-node` with
+//! one redis-server) as [`ProcessSpec`]s, and one candidate (`splitbrain-node` with
 //! `--elector NAME --elector-opt …`) per candidate node as a [`CandidatePlan`]. The controller
 //! starts the servers, waits with [`Layout::wait_ready`], then starts the candidates with its
 //! usual `splitbrain-node` arguments plus [`CandidatePlan::args`].
@@ -11,17 +11,19 @@
 //! pause or partition of a candidate's node touches no server. Defaults: `etcd` shared (as
 //! Jepsen ran it), Redis separate, `k8s-lease` separate once there are nodes for two candidates
 //! of their own (5 or more), as Kubernetes' controllers talk to an API server rather than run
-//! inside etcd; shared on fewer nodes.
+//! inside etcd; shared on fewer nodes. Each [`ThirdParty`] names its layout function (one per
+//! kind of server here) and its default placement.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::catalog::ThirdParty;
 use super::error::{Error, Result};
 use super::etcd_launch::{wait_for_leader, EtcdCluster};
 use super::local::wait_for_port;
-use super::plan::ServerPlan;
 use super::redis_launch::RedisServer;
+use crate::launch::ProcessSpec;
 
 /// The shortest lease a layout accepts: below it, renewals (a third of the lease apart, or
 /// less) come faster than a loaded machine can send them.
@@ -68,7 +70,7 @@ pub struct LayoutOptions {
 }
 
 /// One candidate process.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CandidatePlan {
     /// The node it runs on.
     pub node: String,
@@ -94,12 +96,12 @@ impl CandidatePlan {
 }
 
 /// Every process of one third-party target on the sandbox's nodes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     /// The target (`etcd`, `k8s-lease`, `redis-naive`, `redis-cas`).
     pub target: String,
     /// Servers, to start first.
-    pub servers: Vec<ServerPlan>,
+    pub servers: Vec<ProcessSpec>,
     /// Candidates, to start once the servers are ready.
     pub candidates: Vec<CandidatePlan>,
     /// etcd client URLs (empty for Redis), for the readiness check.
@@ -108,7 +110,7 @@ pub struct Layout {
 
 /// The layout of `target` on `nodes` (name, address, in node order), data under `run_dir`.
 pub fn layout(
-    target: &str,
+    target: &ThirdParty,
     nodes: &[(String, IpAddr)],
     run_dir: &Path,
     o: &LayoutOptions,
@@ -118,27 +120,23 @@ pub fn layout(
             "--lease {lease:?}: give {MIN_LEASE:?} or more; a shorter lease expires between renewals"
         )));
     }
-    match target {
-        "etcd" | "k8s-lease" => etcd_layout(target, nodes, run_dir, o),
-        "redis-naive" | "redis-cas" => redis_layout(target, nodes, run_dir, o),
-        other => Err(Error::BadOption(format!("{other:?} is not a third-party target"))),
-    }
+    (target.layout)(target, nodes, run_dir, o)
 }
 
-fn etcd_layout(
-    target: &str,
+/// An etcd cluster on the first [`ETCD_MEMBERS`] nodes, and the target's candidates.
+pub(crate) fn etcd_layout(
+    tp: &ThirdParty,
     nodes: &[(String, IpAddr)],
     run_dir: &Path,
     o: &LayoutOptions,
 ) -> Result<Layout> {
+    let target = tp.name;
     if o.durable {
         return Err(Error::BadOption(format!(
             "--durable is for the Redis targets: {target}'s etcd members always persist their data; leave it out"
         )));
     }
-    let own_nodes = target == "k8s-lease" && nodes.len() >= ETCD_MEMBERS + 2;
-    let fits = if own_nodes { Placement::Separate } else { Placement::Shared };
-    let placement = o.placement.unwrap_or(fits);
+    let placement = o.placement.unwrap_or((tp.placement)(nodes.len()));
     let hosts = enough(target, nodes, ETCD_MEMBERS, placement)?;
     let cluster = EtcdCluster::on_nodes(&nodes[..ETCD_MEMBERS], &run_dir.join("etcd"));
     let all = cluster.client_endpoints().join(",");
@@ -146,7 +144,7 @@ fn etcd_layout(
     for (node, _) in candidate_nodes(nodes, hosts, placement) {
         let endpoints = cluster.endpoint_on(node).unwrap_or_else(|| all.clone());
         let mut opts = vec![("endpoints".to_string(), endpoints)];
-        opts.extend(lease_opts(target, o.lease));
+        opts.extend(o.lease.map(tp.lease_opts).unwrap_or_default());
         candidates.push(CandidatePlan {
             node: node.clone(),
             elector: target.into(),
@@ -158,13 +156,15 @@ fn etcd_layout(
     Ok(Layout { target: target.into(), servers: cluster.plans(), candidates, etcd_endpoints })
 }
 
-fn redis_layout(
-    target: &str,
+/// One redis-server on the first node, and the target's candidates.
+pub(crate) fn redis_layout(
+    tp: &ThirdParty,
     nodes: &[(String, IpAddr)],
     run_dir: &Path,
     o: &LayoutOptions,
 ) -> Result<Layout> {
-    let placement = o.placement.unwrap_or(Placement::Separate);
+    let target = tp.name;
+    let placement = o.placement.unwrap_or((tp.placement)(nodes.len()));
     let hosts = enough(target, nodes, 1, placement)?;
     let (node, ip) = &nodes[0];
     let server = RedisServer {
@@ -172,7 +172,7 @@ fn redis_layout(
         ..RedisServer::on_node(node, *ip, &run_dir.join("redis"))
     };
     let mut opts = vec![("url".to_string(), server.url())];
-    opts.extend(lease_opts(target, o.lease));
+    opts.extend(o.lease.map(tp.lease_opts).unwrap_or_default());
     let candidates = candidate_nodes(nodes, hosts, placement)
         .map(|(n, _)| CandidatePlan {
             node: n.clone(),
@@ -219,32 +219,13 @@ fn candidate_nodes(
     nodes.iter().skip(skip)
 }
 
-/// The `--elector-opt` pairs that set the lease.
-fn lease_opts(target: &str, lease: Option<Duration>) -> Vec<(String, String)> {
-    let Some(lease) = lease else { return Vec::new() };
-    let ms = |d: Duration| d.as_millis().max(1).to_string();
-    match target {
-        "etcd" => vec![("lease-ttl-s".into(), lease.as_secs_f64().ceil().max(1.0).to_string())],
-        "k8s-lease" => vec![
-            ("lease-duration-ms".into(), ms(lease)),
-            ("renew-deadline-ms".into(), ms(lease * 2 / 3)),
-            ("retry-period-ms".into(), ms(lease * 2 / 15)),
-        ],
-        _ => vec![("ttl-ms".into(), ms(lease))],
-    }
-}
-
 impl Layout {
     /// Waits, up to `limit`, until every server accepts connections and, for etcd, the cluster
     /// has a Raft leader. Call from a place that reaches the nodes (the controller).
     pub fn wait_ready(&self, limit: Duration) -> Result<()> {
         let deadline = Instant::now() + limit;
-        for s in &self.servers {
-            wait_for_port(
-                s.ready_addr,
-                deadline.saturating_duration_since(Instant::now()),
-                || None,
-            )?;
+        for addr in self.server_addrs() {
+            wait_for_port(addr, deadline.saturating_duration_since(Instant::now()), || None)?;
         }
         if self.etcd_endpoints.is_empty() {
             return Ok(());
@@ -254,13 +235,23 @@ impl Layout {
 
     /// The servers' addresses, for logs.
     pub fn server_addrs(&self) -> Vec<SocketAddr> {
-        self.servers.iter().map(|s| s.ready_addr).collect()
+        self.servers.iter().filter_map(|s| s.ready_addr).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::thirdparty::catalog::{by_name, ALL};
+
+    fn layout(
+        target: &str,
+        nodes: &[(String, IpAddr)],
+        run_dir: &Path,
+        o: &LayoutOptions,
+    ) -> Result<Layout> {
+        super::layout(by_name(target).expect("a catalog target"), nodes, run_dir, o)
+    }
 
     fn nodes(n: usize) -> Vec<(String, IpAddr)> {
         (1..=n).map(|i| (format!("n{i}"), format!("10.99.0.{i}").parse().unwrap())).collect()
@@ -331,7 +322,7 @@ mod tests {
     #[test]
     fn the_catalog_names_the_nodes_the_layout_puts_servers_on() {
         let names: Vec<String> = nodes(5).into_iter().map(|(n, _)| n).collect();
-        for tp in &super::super::catalog::ALL {
+        for tp in ALL {
             let l = layout(tp.name, &nodes(5), Path::new("/r"), &LayoutOptions::default()).unwrap();
             let mut on: Vec<String> = l.servers.iter().map(|s| s.node.clone()).collect();
             on.dedup();
@@ -344,8 +335,6 @@ mod tests {
         let o = LayoutOptions { placement: Some(Placement::Separate), ..LayoutOptions::default() };
         let err = layout("etcd", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
         assert!(err.contains("needs at least 4 nodes"), "{err}");
-        let err = layout("zookeeper", &nodes(3), Path::new("/r"), &o).unwrap_err().to_string();
-        assert!(err.contains("not a third-party target"), "{err}");
     }
 
     #[test]

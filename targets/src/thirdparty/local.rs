@@ -1,4 +1,4 @@
-//! Running a [`ServerPlan`] as a plain child process on this machine's loopback, for tests and
+//! Running a server's [`ProcessSpec`] as a plain child process on this machine's loopback, for tests and
 //! for anyone who wants a third-party server without the sandbox. The child is killed when its
 //! [`LocalProcess`] is dropped, so no server outlives its owner.
 
@@ -11,19 +11,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
-use super::plan::ServerPlan;
+use crate::launch::ProcessSpec;
 
 /// A running server started from a plan; killed (SIGKILL) and reaped on drop.
 #[derive(Debug)]
 pub struct LocalProcess {
-    plan: ServerPlan,
+    plan: ProcessSpec,
     child: Child,
 }
 
 impl LocalProcess {
     /// Starts `plan` with stdout and stderr appended to `log`. It does not wait for readiness:
     /// call [`LocalProcess::wait_ready`].
-    pub fn start(plan: &ServerPlan, log: &Path) -> Result<LocalProcess> {
+    pub fn start(plan: &ProcessSpec, log: &Path) -> Result<LocalProcess> {
         for dir in &plan.dirs {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("create {dir:?}"), e))?;
         }
@@ -44,7 +44,8 @@ impl LocalProcess {
     /// Waits until the server accepts a TCP connection on its ready address, or `limit` passes,
     /// or it exits.
     pub fn wait_ready(&mut self, limit: Duration) -> Result<()> {
-        wait_for_port(self.plan.ready_addr, limit, || self.exited())
+        let Some(addr) = self.plan.ready_addr else { return Ok(()) };
+        wait_for_port(addr, limit, || self.exited())
     }
 
     /// The process id.
@@ -53,7 +54,7 @@ impl LocalProcess {
     }
 
     /// The plan it was started from.
-    pub fn plan(&self) -> &ServerPlan {
+    pub fn plan(&self) -> &ProcessSpec {
         &self.plan
     }
 

@@ -6,9 +6,11 @@
 //! - [`redis`]: `redis-naive` (`SET NX PX`, renew with `SET XX PX`, no token) and `redis-cas`
 //!   (renew and release only while the value is ours, token from `INCR`).
 //!
-//! The servers are described by [`plan::ServerPlan`]s ([`etcd_launch`], [`redis_launch`]) that
-//! the controller starts inside the sandbox, or [`local`] starts on loopback. [`catalog`] says
-//! what each target needs, whether it can run here, and which faults reach it.
+//! The servers are described by [`crate::launch::ProcessSpec`]s ([`etcd_launch`],
+//! [`redis_launch`]) that the controller starts inside the sandbox, or [`local`] starts on
+//! loopback. [`catalog`] is the one list of these targets: each entry says what the target
+//! needs, whether it can run here, which faults reach it, how it is laid out and how its elector
+//! is built.
 //!
 //! Every elector here implements [`ThirdPartyElector`]; each renews in the background the way
 //! its real-world client does, and the candidate learns of a loss only when that loop reports
@@ -25,7 +27,6 @@ pub mod k8s_lease;
 pub mod k8s_record;
 pub mod layout;
 pub mod local;
-pub mod plan;
 pub mod redis;
 pub mod redis_launch;
 pub mod target;

@@ -45,17 +45,6 @@ pub enum Recipe {
     Cas,
 }
 
-impl Recipe {
-    /// The recipe of target `name` (`redis-naive`, `redis-cas`).
-    pub fn by_name(name: &str) -> Option<Recipe> {
-        match name {
-            "redis-naive" => Some(Recipe::Naive),
-            "redis-cas" => Some(Recipe::Cas),
-            _ => None,
-        }
-    }
-}
-
 /// Where the server is and the lease's timing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisOptions {

@@ -1,4 +1,4 @@
-//! Launching one `redis-server` (Debian's 7.0) on one node as a [`ServerPlan`]: no persistence
+//! Launching one `redis-server` (Debian's 7.0) on one node as a [`ProcessSpec`]: no persistence
 //! (as a cache or a lock server is usually run) unless asked to be durable, bound to the node's
 //! own address, protected mode off (the sandbox has no route out), and the
 //! clock shim requested, so clock faults reach the server's expiry clock. Neighbours:
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::error::Result;
 use super::local::{free_ports, LocalProcess};
-use super::plan::ServerPlan;
+use crate::launch::ProcessSpec;
 
 /// Redis's standard port, used inside the sandbox.
 pub const REDIS_PORT: u16 = 6379;
@@ -64,7 +64,7 @@ impl RedisServer {
     }
 
     /// The process plan.
-    pub fn plan(&self) -> ServerPlan {
+    pub fn plan(&self) -> ProcessSpec {
         // Never RDB snapshots; an AOF only when durable: otherwise a killed server comes back
         // empty, as a cache does.
         let aof: &[(&str, &str)] = match self.durable {
@@ -85,7 +85,7 @@ impl RedisServer {
             ("--dir", self.dir.display().to_string()),
             ("--logfile", String::new()),
         ]);
-        ServerPlan {
+        ProcessSpec {
             node: self.node.clone(),
             role: "redis".into(),
             program: "redis-server".into(),
@@ -93,7 +93,7 @@ impl RedisServer {
             env: Vec::new(),
             clock_shim: self.clock_shim,
             go: false,
-            ready_addr: SocketAddr::new(self.ip, self.port),
+            ready_addr: Some(SocketAddr::new(self.ip, self.port)),
             dirs: vec![self.dir.clone()],
         }
     }

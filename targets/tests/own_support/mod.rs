@@ -165,7 +165,7 @@ impl TestCluster {
             port,
             resource: resource.addr(),
             data_root: dir.path().to_path_buf(),
-            bug: bug.map(str::to_string),
+            bug: bug.map(|b| b.parse().expect("a planted bug")),
             seed: 11,
             timing: NodeTiming::default(),
             layout: LayoutOptions::default(),

@@ -1,5 +1,5 @@
 //! The third-party targets end to end on loopback, exactly as the controller would start them:
-//! `ThirdPartyTarget::plan_with` gives the servers and the `splitbrain-node` candidates; the
+//! `ThirdParty::plan_with` gives the servers and the `splitbrain-node` candidates; the
 //! servers run on `127.a.b.i` at their standard ports, the fenced resource in this process.
 //! A leader's work must reach the resource under its token; after the leader is killed,
 //! another must lead under a higher token.
@@ -16,9 +16,9 @@ use libtest_mimic::Trial;
 use serde_json::Value;
 use splitbrain_targets::launch::{Cluster, NodeAddr, NodeProgram, NodeTiming, ProcessSpec};
 use splitbrain_targets::resource::{Decision, Mode, Resource};
+use splitbrain_targets::thirdparty::catalog;
 use splitbrain_targets::thirdparty::layout::LayoutOptions;
 use splitbrain_targets::thirdparty::local::LocalProcess;
-use splitbrain_targets::thirdparty::target::ThirdPartyTarget;
 
 use super::{ensure, fail, Scratch};
 
@@ -140,7 +140,7 @@ fn failover(target: &str, n: u8) -> Result<(), String> {
         layout: LayoutOptions::default(),
         node_program: NodeProgram::binary(env!("CARGO_BIN_EXE_splitbrain-node")),
     };
-    let t = ThirdPartyTarget::find(target).ok_or("unknown target")?;
+    let t = catalog::by_name(target).ok_or("unknown target")?;
     let (plans, layout) = t.plan_with(&cluster, &LayoutOptions::default()).map_err(fail)?;
     let log = |node: &str, role: &str| scratch.path().join(format!("{node}.{role}.log"));
     ensure_free(&layout.server_addrs())?;

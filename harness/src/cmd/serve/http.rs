@@ -108,7 +108,9 @@ fn find(root: &Path, path: &str) -> Target {
         return Target::Page(pages::index(root));
     }
     match paths::resolve(root, path.trim_start_matches('/')) {
-        Some(f) if f.is_dir() => Target::Page(pages::listing(root, &f)),
+        Some(f) if f.is_dir() => {
+            Target::Page(pages::drill(root, &f).unwrap_or_else(|| pages::listing(root, &f)))
+        }
         Some(f) => Target::File(f),
         None => Target::Missing,
     }

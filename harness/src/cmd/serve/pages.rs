@@ -1,16 +1,35 @@
-//! The HTML pages `serve` makes itself: the store's index (a list of runs with their verdicts)
-//! and a listing for every folder.
+//! The HTML pages `serve` makes itself: the store's index (the drills, and a list of runs with
+//! their verdicts), a drill's nights with a plot per figure, and a listing for every folder.
 //!
 //! Neighbours: the index is rendered by `splitbrain_results::report::index`; `http.rs` sends
 //! these pages.
 
+use splitbrain_results::drill::{html, nights};
 use splitbrain_results::Store;
 use std::path::Path;
 
 /// The store's index page (the results crate renders it; its links are relative to the root).
 pub(super) fn index(root: &Path) -> String {
     let runs = Store::new(root).runs().unwrap_or_default();
-    splitbrain_results::report::index::render(&root.display().to_string(), &runs)
+    let drills = html::drills_section(&nights::drills(root));
+    splitbrain_results::report::index::render_with(&root.display().to_string(), &runs, &drills)
+}
+
+/// The page of a drill's folder (`drills/<drill>/`): its nights and a plot per figure over
+/// them; `None` when `dir` is not a drill with a stored night.
+pub(super) fn drill(root: &Path, dir: &Path) -> Option<String> {
+    let rel = dir.strip_prefix(root).ok()?;
+    let mut parts = rel.iter();
+    let (Some(first), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    if first != nights::files::DRILLS {
+        return None;
+    }
+    let name = name.to_str()?;
+    let found = nights::DrillDir::new(root, name).ok()?.nights();
+    let base = format!("/{}/{name}/", nights::files::DRILLS);
+    (!found.is_empty()).then(|| html::history_page(name, &found, &base))
 }
 
 /// The page for folder `dir` inside `root`: its entries, hidden ones left out.

@@ -275,3 +275,37 @@ fn the_server_stops_when_told_even_with_a_connection_open() {
     drop(server);
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// A night of drill `nightly` in the store at `root`, its scenario's leaderless time `ms`.
+fn drill_night(root: &std::path::Path, night: &str, ms: f64) {
+    let dir = root.join("drills/nightly").join(night);
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = serde_json::json!({
+        "name": "raft-pause", "options_hash": "0", "options": {}, "command": "splitbrain test",
+        "expect": "valid", "got": "valid", "met": true, "seeds": [],
+        "figures": {"leaderless_ms": ms}, "gated": true
+    });
+    let record = serde_json::json!({
+        "format": 1, "drill": "nightly", "file": "nightly.toml", "night": night,
+        "started": "2026-12-02T00:00:00Z", "seed": 1, "interrupted": false, "outcome": "passed",
+        "trends": {"min_nights": 3, "window": 7, "thresholds": {}}, "scenarios": [scenario]
+    });
+    std::fs::write(dir.join("drill.json"), record.to_string()).unwrap();
+}
+
+#[test]
+fn the_index_lists_drills_and_a_drill_shows_its_nights_with_a_plot_per_figure() {
+    let server = start(10);
+    let root = server._store.path();
+    drill_night(root, "20261201T020000.000Z", 300.0);
+    drill_night(root, "20261202T020000.000Z", 450.0);
+    let index = String::from_utf8_lossy(&get(server.addr, "/", "").body).into_owned();
+    assert!(index.contains(r#"<a href="/drills/nightly/">nightly</a>"#), "{index}");
+    let page = get(server.addr, "/drills/nightly/", "");
+    let body = String::from_utf8_lossy(&page.body);
+    assert_eq!(page.status, 200);
+    assert!(body.contains(r#"href="/drills/nightly/20261202T020000.000Z/drill.html""#), "{body}");
+    assert!(body.contains("20261201T020000.000Z: 300 ms") && body.contains("450 ms"), "{body}");
+    assert_eq!(body.matches("<svg").count(), 1, "one figure measured, one plot: {body}");
+    assert!(!body.contains("<script"));
+}

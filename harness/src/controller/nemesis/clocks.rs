@@ -13,10 +13,10 @@
 //! alone) to meet it.
 //!
 //! Neighbours: [`super::Nemesis`] asks [`ClockTargets::pick`] before each clock fault; the
-//! catalog lives in `splitbrain_targets::thirdparty::catalog`.
+//! target says its aim (`splitbrain_targets::launch::Target::clock_aim`).
 
-use splitbrain_targets::launch;
-use splitbrain_targets::thirdparty::catalog::{self, ClockAim};
+use splitbrain_targets::launch::Target;
+use splitbrain_targets::thirdparty::catalog::ClockAim;
 
 /// Where this run's clock faults go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +33,11 @@ impl ClockTargets {
         ClockTargets { aim: None, servers: Vec::new() }
     }
 
-    /// The aim of target `name` on `nodes` (the deck's, if it is not a third-party target).
-    pub fn for_target(name: &str, nodes: &[String]) -> ClockTargets {
-        match catalog::by_name(name) {
-            Some(tp) => ClockTargets { aim: Some(tp.clock_aim), servers: tp.server_nodes(nodes) },
-            None => match launch::find(name).ok().and_then(|t| t.clock_aim(nodes)) {
-                Some((aim, servers)) => ClockTargets { aim: Some(aim), servers },
-                None => ClockTargets::anywhere(),
-            },
+    /// The aim of `target` on `nodes` (the deck's, where the target declares none).
+    pub fn for_target(target: &dyn Target, nodes: &[String]) -> ClockTargets {
+        match target.clock_aim(nodes) {
+            Some((aim, servers)) => ClockTargets { aim: Some(aim), servers },
+            None => ClockTargets::anywhere(),
         }
     }
 
@@ -89,6 +86,11 @@ impl ClockTargets {
 mod tests {
     use super::*;
 
+    fn for_target(name: &str, nodes: &[String]) -> ClockTargets {
+        let target = splitbrain_targets::launch::find(name).expect("a built-in target");
+        ClockTargets::for_target(target, nodes)
+    }
+
     fn names(n: usize) -> Vec<String> {
         (1..=n).map(|i| format!("n{i}")).collect()
     }
@@ -98,8 +100,7 @@ mod tests {
         let dealt = vec!["n2".to_string()];
         let all = names(4);
         let candidates = &all[1..];
-        let pick =
-            |t: &str| ClockTargets::for_target(t, &all).pick(dealt.clone(), candidates, Some("n3"));
+        let pick = |t: &str| for_target(t, &all).pick(dealt.clone(), candidates, Some("n3"));
         assert_eq!(pick("raft"), Some(dealt.clone()));
         assert_eq!(pick("redis-cas"), Some(vec!["n1".to_string()]));
         assert_eq!(pick("k8s-lease"), Some(vec!["n2".to_string(), "n4".to_string()]));
@@ -109,11 +110,11 @@ mod tests {
     #[test]
     fn only_the_followers_aim_holds_and_every_third_party_aim_is_described() {
         let all = names(3);
-        assert!(ClockTargets::for_target("k8s-lease", &all).held());
-        assert!(!ClockTargets::for_target("redis-naive", &all).held());
+        assert!(for_target("k8s-lease", &all).held());
+        assert!(!for_target("redis-naive", &all).held());
         assert_eq!(ClockTargets::anywhere().describe(), None);
-        let redis = ClockTargets::for_target("redis-naive", &all).describe().unwrap();
+        let redis = for_target("redis-naive", &all).describe().unwrap();
         assert!(redis.ends_with("(n1)"), "{redis}");
-        assert!(ClockTargets::for_target("etcd", &all).describe().unwrap().contains("not applied"));
+        assert!(for_target("etcd", &all).describe().unwrap().contains("not applied"));
     }
 }

@@ -43,8 +43,8 @@ use serde_json::json;
 use shapes::Cut;
 use splitbrain_nemesis::{clock, crash, loss, partition, pause, Event, Net};
 use splitbrain_results::Event as Record;
+use splitbrain_targets::launch::Target;
 use splitbrain_targets::stop::Stop;
-use splitbrain_targets::thirdparty::catalog;
 use std::time::{Duration, Instant};
 
 /// A kind of fault `--nemesis` names.
@@ -169,19 +169,17 @@ impl<'a> Nemesis<'a> {
         }
     }
 
-    /// Aims clock faults where target `name` judges its leases (a third-party target's
-    /// catalog entry), and node faults within `scope`; says so in the log.
-    pub fn for_target(mut self, name: &str, scope: Scope) -> Nemesis<'a> {
+    /// Aims clock faults where `target` judges its leases (a third-party target's catalog
+    /// entry, a target file's `clock_aim`), and node faults within `scope`; says so in the log.
+    pub fn for_target(mut self, target: &dyn Target, scope: Scope) -> Nemesis<'a> {
         let names = self.parts.cluster.names();
-        self.clocks = ClockTargets::for_target(name, &names);
+        self.clocks = ClockTargets::for_target(target, &names);
         let line = self.clocks.describe().filter(|_| self.kinds.contains(&FaultKind::Clock));
         if let Some(line) = line {
             self.parts.log.info(format!("nemesis: {line}"));
         }
-        let servers = catalog::by_name(name).map(|tp| tp.server_nodes(&names)).or_else(|| {
-            splitbrain_targets::launch::find(name).ok().and_then(|t| t.server_nodes(&names))
-        });
-        if let (Scope::Servers, Some(servers)) = (scope, servers) {
+        let servers = target.servers_on(&names);
+        if scope == Scope::Servers && !servers.is_empty() {
             self.parts
                 .log
                 .info(format!("nemesis: pause, kill and loss aim at {}", servers.join(" ")));
