@@ -42,6 +42,41 @@ pub trait Elector: Send + Sync {
     fn confirms_writes(&self) -> bool {
         false
     }
+
+    /// Where the election's own system keeps the clients' register (a target file's
+    /// `register = true`: Sentinel's clients write the Redis master itself), `op` on it under
+    /// `token`, answered before `deadline`; `None`: the register is the fenced resource's.
+    fn register(
+        &self,
+        op: RegisterOp<'_>,
+        token: Option<Token>,
+        deadline: Instant,
+    ) -> Option<RegisterAnswer> {
+        let _ = (op, token, deadline);
+        None
+    }
+}
+
+/// A client's operation on a register the election's own system keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterOp<'a> {
+    /// Write this value.
+    Write(&'a serde_json::Value),
+    /// Read the value.
+    Read,
+}
+
+/// What the system answered for a [`RegisterOp`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterAnswer {
+    /// The write was acknowledged.
+    Written,
+    /// The read returned this value.
+    Read(serde_json::Value),
+    /// Certainly not done, and why (`NOREPLICAS`, `READONLY`, …).
+    Refused(String),
+    /// No answer in time: a write may or may not have been applied.
+    Unknown,
 }
 
 /// Why leadership could not be confirmed.

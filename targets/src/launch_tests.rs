@@ -105,7 +105,11 @@ fn every_node_gets_the_same_peer_list_its_own_address_and_data_directory() {
 #[test]
 fn every_candidate_runs_the_node_program_with_its_prefix_before_the_node_arguments() {
     let program = NodeProgram { program: "/bin/sb".into(), args_prefix: vec!["node".into()] };
-    let config = Cluster { node_program: program, ..cluster(None) };
+    // Seven nodes: the largest built-in target file (redlock: five masters, two candidates).
+    let nodes = (1..=7)
+        .map(|i| NodeAddr { name: format!("n{i}"), ip: IpAddr::from([10, 0, 0, i]) })
+        .collect();
+    let config = Cluster { node_program: program, nodes, ..cluster(None) };
     for target in targets() {
         let plans = target.plan(&config).unwrap();
         for spec in plans.iter().filter_map(|p| p.candidate.as_ref()) {

@@ -80,6 +80,8 @@
 //! | `resource-unavailable` | yes | no connection to the resource; nothing sent |
 //! | `resource-timeout` | no | sent to the resource, no answer in time |
 //! | `resource-error` | no | the resource connection failed after sending |
+//! | `register-refused` | yes | the candidate's own system refused the operation (`register = true`; plus `"detail"`) |
+//! | `register-unknown` | no | the candidate's own system did not answer in time (`register = true`) |
 //! | `bad-request` | yes | not a request (plus `"detail"`) |
 //! | `shutting-down` | yes | the node is stopping |
 //!

@@ -59,6 +59,10 @@ pub enum ErrorCode {
     ResourceTimeout,
     /// The resource connection failed after sending: the write may or may not have been applied.
     ResourceError,
+    /// The election's own system refused the register operation (`register = true`).
+    RegisterRefused,
+    /// The election's own system did not answer the register operation in time.
+    RegisterUnknown,
     /// The request was not understood.
     BadRequest,
     /// The node is stopping.
@@ -67,13 +71,15 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::NotLeader,
         ErrorCode::StaleToken,
         ErrorCode::NotConfirmed,
         ErrorCode::ResourceUnavailable,
         ErrorCode::ResourceTimeout,
         ErrorCode::ResourceError,
+        ErrorCode::RegisterRefused,
+        ErrorCode::RegisterUnknown,
         ErrorCode::BadRequest,
         ErrorCode::ShuttingDown,
     ];
@@ -87,6 +93,8 @@ impl ErrorCode {
             ErrorCode::ResourceUnavailable => "resource-unavailable",
             ErrorCode::ResourceTimeout => "resource-timeout",
             ErrorCode::ResourceError => "resource-error",
+            ErrorCode::RegisterRefused => "register-refused",
+            ErrorCode::RegisterUnknown => "register-unknown",
             ErrorCode::BadRequest => "bad-request",
             ErrorCode::ShuttingDown => "shutting-down",
         }
@@ -99,7 +107,10 @@ impl ErrorCode {
 
     /// True when the request certainly had no effect.
     pub fn definite(self) -> bool {
-        !matches!(self, ErrorCode::ResourceTimeout | ErrorCode::ResourceError)
+        !matches!(
+            self,
+            ErrorCode::ResourceTimeout | ErrorCode::ResourceError | ErrorCode::RegisterUnknown
+        )
     }
 }
 

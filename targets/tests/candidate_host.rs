@@ -4,6 +4,7 @@
 //! Each test runs a small `/bin/sh` candidate under a [`Host`] with a recording seat.
 
 use serde_json::{json, Value};
+use splitbrain_targets::elector::{RegisterAnswer, RegisterOp};
 use splitbrain_targets::external::host::{Host, HostOptions, GRACE};
 use splitbrain_targets::stop::Stop;
 use splitbrain_targets::{Elector, Seat, Unconfirmed};
@@ -20,6 +21,11 @@ struct Hosted {
 }
 
 fn hosted(command: &str) -> Hosted {
+    hosted_as(command, false)
+}
+
+/// [`hosted`], with `register` as the target file's key says.
+fn hosted_as(command: &str, register: bool) -> Hosted {
     let (reports, notes): (Lines, Lines) = Default::default();
     let sink = reports.clone();
     let seat = Seat::new("n1", Box::new(move |r| sink.lock().unwrap().push(r.to_json())));
@@ -29,6 +35,7 @@ fn hosted(command: &str) -> Hosted {
         env: vec![("SPLITBRAIN_NODE".into(), "n1".into())],
         clock_shim: false,
         confirm_writes: false,
+        register,
     };
     let sink = notes.clone();
     let host = Host::new("n1", opts, Box::new(move |n| sink.lock().unwrap().push(n)));
@@ -115,6 +122,34 @@ fn confirmations_go_round_stdin_and_are_answered_by_id() {
                 let deadline = Instant::now() + Duration::from_secs(2);
                 assert_eq!(host.confirm(Some(7), deadline), want, "{answer}");
             }
+        });
+    }
+}
+
+/// A candidate keeping the register in a shell variable: `write` stores, `read` answers it.
+const REGISTER: &str = r#"echo '{"type":"elected","token":1}'
+v=null
+while read -r line; do
+  id=$(echo "$line" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+  case "$line" in
+    *'"type":"write"'*) v=$(echo "$line" | sed -n 's/.*"value":\([0-9]*\).*/\1/p')
+      echo "{\"type\":\"write_ok\",\"id\":$id}" ;;
+    *'"type":"read"'*) echo "{\"type\":\"read_ok\",\"id\":$id,\"value\":$v}" ;;
+  esac
+done"#;
+
+#[test]
+fn register_requests_go_round_stdin_only_with_register_and_are_answered_by_id() {
+    for register in [true, false] {
+        let h = hosted_as(REGISTER, register);
+        run(&h, Duration::ZERO, |host| {
+            assert!(wait_until(Duration::from_secs(5), || h.seat.tenure().is_some()));
+            let deadline = || Instant::now() + Duration::from_secs(2);
+            let written = host.register(RegisterOp::Write(&json!(5)), Some(1), deadline());
+            let read = host.register(RegisterOp::Read, Some(1), deadline());
+            let want = |a: RegisterAnswer| if register { Some(a) } else { None };
+            assert_eq!(written, want(RegisterAnswer::Written));
+            assert_eq!(read, want(RegisterAnswer::Read(json!(5))));
         });
     }
 }

@@ -1,4 +1,4 @@
-//! Target files built into the binary (`--target zookeeper`): each one's TOML and the files
+//! Target files built into the binary (`--target zookeeper`, `redlock`, …): each one's TOML and the files
 //! its commands run, written out to a folder of their own when named, then read through
 //! [`FileTarget::load`] like a user's file.
 //!
@@ -20,13 +20,66 @@ struct Bundled {
     files: &'static [(&'static str, &'static str)],
 }
 
-const BUNDLED: &[Bundled] = &[Bundled {
-    name: "zookeeper",
-    files: &[
-        ("zookeeper.toml", include_str!("../../../examples/targets/zookeeper.toml")),
-        ("zk_election.py", include_str!("../../../examples/targets/zk_election.py")),
-    ],
-}];
+const BUNDLED: &[Bundled] = &[
+    Bundled {
+        name: "zookeeper",
+        files: &[
+            ("zookeeper.toml", include_str!("../../../examples/targets/zookeeper.toml")),
+            ("zk_election.py", include_str!("../../../examples/targets/zk_election.py")),
+        ],
+    },
+    Bundled {
+        name: "redlock",
+        files: &[
+            ("redlock.toml", include_str!("../../../examples/targets/redlock.toml")),
+            ("redlock.py", include_str!("../../../examples/targets/redlock.py")),
+        ],
+    },
+    Bundled {
+        name: "redlock-token",
+        files: &[
+            ("redlock-token.toml", include_str!("../../../examples/targets/redlock-token.toml")),
+            ("redlock.py", include_str!("../../../examples/targets/redlock.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel",
+        files: &[
+            ("redis-sentinel.toml", include_str!("../../../examples/targets/redis-sentinel.toml")),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel-mitigated",
+        files: &[
+            (
+                "redis-sentinel-mitigated.toml",
+                include_str!("../../../examples/targets/redis-sentinel-mitigated.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel-clients",
+        files: &[
+            (
+                "redis-sentinel-clients.toml",
+                include_str!("../../../examples/targets/redis-sentinel-clients.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+    Bundled {
+        name: "redis-sentinel-mitigated-clients",
+        files: &[
+            (
+                "redis-sentinel-mitigated-clients.toml",
+                include_str!("../../../examples/targets/redis-sentinel-mitigated-clients.toml"),
+            ),
+            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
+        ],
+    },
+];
 
 /// The built-in target files' names.
 pub fn names() -> Vec<&'static str> {

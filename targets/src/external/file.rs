@@ -88,6 +88,8 @@ pub struct Candidate {
     pub nodes: NodeSet,
     /// `confirm_writes`: confirm leadership before each write as well as each read.
     pub confirm_writes: bool,
+    /// `register`: the clients' register is the candidate's system, not the resource.
+    pub register: bool,
     /// The command and its options.
     pub process: Process,
 }
@@ -131,7 +133,8 @@ const TOP: [&str; 9] = [
     "candidate",
 ];
 const SERVER_KEYS: [&str; 6] = ["name", "nodes", "command", "ready_port", "clock_shim", "faults"];
-const CANDIDATE_KEYS: [&str; 5] = ["nodes", "command", "clock_shim", "confirm_writes", "faults"];
+const CANDIDATE_KEYS: [&str; 6] =
+    ["nodes", "command", "clock_shim", "confirm_writes", "register", "faults"];
 
 impl TargetFile {
     /// Reads and checks the target file at `path`.
@@ -252,6 +255,7 @@ fn candidate(top: &Section<'_>, servers: &[Servers]) -> Result<Candidate, FileEr
     Ok(Candidate {
         nodes,
         confirm_writes: c.flag("confirm_writes")?.unwrap_or(false),
+        register: c.flag("register")?.unwrap_or(false),
         process: process(&c, &names)?,
     })
 }

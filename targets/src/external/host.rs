@@ -22,8 +22,8 @@
 //!   blocking a client thread.
 
 use super::listen::{self, Listener};
-use super::wire;
-use crate::elector::{Elector, ElectorError, Unconfirmed};
+use super::wire::{self, Reply};
+use crate::elector::{Elector, ElectorError, RegisterAnswer, RegisterOp, Unconfirmed};
 use crate::seat::{Seat, Token};
 use crate::stop::Stop;
 use nix::sys::signal::{kill, Signal};
@@ -60,6 +60,8 @@ pub struct HostOptions {
     pub clock_shim: bool,
     /// Whether each write is confirmed first, as reads are.
     pub confirm_writes: bool,
+    /// Whether the clients' register is the candidate's system (`register = true`).
+    pub register: bool,
 }
 
 /// Where the host's own history records go (`{"type":"info","f":…,"value":…}`).
@@ -79,7 +81,7 @@ pub struct Host {
     opts: HostOptions,
     notes: NoteSink,
     stdin: Mutex<Option<ChildStdin>>,
-    waiting: Mutex<HashMap<u64, SyncSender<bool>>>,
+    waiting: Mutex<HashMap<u64, SyncSender<Reply>>>,
     next_id: AtomicU64,
 }
 
@@ -126,7 +128,7 @@ impl Host {
         eprintln!("{}: candidate started (pid {}): {}", self.me, child.id(), self.opts.command);
         let stdout = child.stdout.take().expect("stdout is piped");
         *self.lock_stdin() = child.stdin.take().map(non_blocking);
-        let listener = Listener::new(&self.me, seat, |id, ok| self.answered(id, ok));
+        let listener = Listener::new(&self.me, seat, |id, reply| self.answered(id, reply));
         let status = std::thread::scope(|s| {
             let reader = s.spawn(|| listener.run(stdout));
             let status = wait_exit(&mut child, stop);
@@ -141,16 +143,29 @@ impl Host {
         Ok(status.filter(|_| !stop.is_stopped()))
     }
 
-    fn answered(&self, id: u64, ok: bool) {
+    fn answered(&self, id: u64, reply: Reply) {
         if let Some(tx) = self.lock_waiting().remove(&id) {
-            let _ = tx.try_send(ok);
+            let _ = tx.try_send(reply);
         }
     }
 
     fn fail_waiting(&self) {
         for (_, tx) in self.lock_waiting().drain() {
-            let _ = tx.try_send(false);
+            let _ = tx.try_send(Reply::Gone);
         }
+    }
+
+    /// Sends the request line `line(id)` and waits for its answer until `deadline`.
+    fn ask(&self, line: impl FnOnce(u64) -> String, deadline: Instant) -> Option<Reply> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = sync_channel(1);
+        self.lock_waiting().insert(id, tx);
+        let answer = match self.send(&line(id)) {
+            true => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok(),
+            false => None,
+        };
+        self.lock_waiting().remove(&id);
+        answer
     }
 
     /// Writes one request line; false when there is no candidate or its pipe is full.
@@ -171,7 +186,7 @@ impl Host {
         self.stdin.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_waiting(&self) -> MutexGuard<'_, HashMap<u64, SyncSender<bool>>> {
+    fn lock_waiting(&self) -> MutexGuard<'_, HashMap<u64, SyncSender<Reply>>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -195,23 +210,34 @@ impl Elector for Host {
     }
 
     fn confirm(&self, token: Option<Token>, deadline: Instant) -> Result<(), Unconfirmed> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let (tx, rx) = sync_channel(1);
-        self.lock_waiting().insert(id, tx);
-        let answer = match self.send(&wire::confirm_request(id, token)) {
-            true => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok(),
-            false => None,
-        };
-        self.lock_waiting().remove(&id);
-        match answer {
-            Some(true) => Ok(()),
-            Some(false) => Err(Unconfirmed::NotLeader(None)),
+        match self.ask(|id| wire::confirm_request(id, token), deadline) {
+            Some(Reply::Confirmed(true)) => Ok(()),
+            Some(_) => Err(Unconfirmed::NotLeader(None)),
             None => Err(Unconfirmed::TimedOut),
         }
     }
 
     fn confirms_writes(&self) -> bool {
         self.opts.confirm_writes
+    }
+
+    fn register(
+        &self,
+        op: RegisterOp<'_>,
+        token: Option<Token>,
+        deadline: Instant,
+    ) -> Option<RegisterAnswer> {
+        if !self.opts.register {
+            return None;
+        }
+        // A candidate that ended mid-request may have written: unknown, like no answer.
+        Some(match self.ask(|id| wire::register_request(id, op, token), deadline) {
+            Some(Reply::Register(answer)) => answer,
+            Some(Reply::Confirmed(_)) => {
+                RegisterAnswer::Refused("answered as a confirmation".into())
+            }
+            Some(Reply::Gone) | None => RegisterAnswer::Unknown,
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! pipe open for ever). A line longer than [`wire::MAX_LINE`] is skipped whole, so a flood
 //! costs the host a read buffer, never memory without bound.
 
-use super::wire::{self, Said};
+use super::wire::{self, Reply, Said};
 use crate::seat::Seat;
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -35,7 +35,7 @@ pub struct Listener<'a, F> {
     ignored: AtomicU64,
 }
 
-impl<'a, F: Fn(u64, bool) + Sync> Listener<'a, F> {
+impl<'a, F: Fn(u64, Reply) + Sync> Listener<'a, F> {
     /// A reader for node `me` that reports on `seat` and passes answers to `answered`.
     pub fn new(me: &'a str, seat: &'a Seat, answered: F) -> Listener<'a, F> {
         Listener { me, seat, answered, done: AtomicBool::new(false), ignored: AtomicU64::new(0) }
@@ -97,7 +97,8 @@ impl<'a, F: Fn(u64, bool) + Sync> Listener<'a, F> {
             Said::Elected(token) => self.seat.elected(token, None),
             Said::Stepdown { reason, .. } => self.seat.step_down(&reason),
             Said::Follower(leader) => self.seat.observe(leader.as_deref(), None),
-            Said::Confirmed { id, ok } => (self.answered)(id, ok),
+            Said::Confirmed { id, ok } => (self.answered)(id, Reply::Confirmed(ok)),
+            Said::Register { id, answer } => (self.answered)(id, Reply::Register(answer)),
             Said::Ignored(why) => self.skipped(&format!("{why}: {}", clip(text))),
         }
     }

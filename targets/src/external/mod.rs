@@ -27,7 +27,8 @@ use crate::node::{NodeConfig, NodeError};
 use host::{Host, HostOptions};
 
 /// The `--elector-opt` keys of `external`.
-pub const KEYS: [&str; 5] = ["command", "cwd", "clock-shim", "confirm-writes", "lease-ms"];
+pub const KEYS: [&str; 6] =
+    ["command", "cwd", "clock-shim", "confirm-writes", "lease-ms", "register"];
 
 /// The elector `external` for the node `cfg` describes: a [`Host`] of the candidate that
 /// `--elector-opt command=…` names, with the protocol's environment.
@@ -54,6 +55,7 @@ pub fn build(cfg: &NodeConfig) -> Result<Box<dyn Elector>, NodeError> {
         env,
         clock_shim: flag(get("clock-shim"), "clock-shim", true)?,
         confirm_writes: flag(get("confirm-writes"), "confirm-writes", false)?,
+        register: flag(get("register"), "register", false)?,
     };
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| bad(format!("cannot create {}: {e}", cfg.data_dir.display())))?;

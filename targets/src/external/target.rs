@@ -224,6 +224,7 @@ impl FileTarget {
             format!("command={command}"),
             format!("cwd={}", self.file.dir.display()),
             format!("confirm-writes={}", c.confirm_writes),
+            format!("register={}", c.register),
             format!("clock-shim={shim}"),
         ];
         opts.extend(self.lease_ms(cluster).map(|ms| format!("lease-ms={ms}")));

@@ -9,6 +9,7 @@
 //! are, and the host logs what it skipped. A report is taken as said; the host does not judge
 //! it (a token that goes backwards is the checkers' finding, not the host's).
 
+use crate::elector::{RegisterAnswer, RegisterOp};
 use crate::seat::Token;
 use serde_json::{json, Map, Value};
 
@@ -39,6 +40,13 @@ pub enum Said {
         /// Whether leadership was confirmed.
         ok: bool,
     },
+    /// `write_ok`, `write_fail`, `read_ok` or `read_fail` with its `id` (`register = true`).
+    Register {
+        /// The request's id.
+        id: u64,
+        /// What the candidate's system answered.
+        answer: RegisterAnswer,
+    },
     /// Not a protocol line: why it was skipped.
     Ignored(String),
 }
@@ -63,9 +71,24 @@ pub fn parse(line: &str) -> Said {
             Some(id) => Said::Confirmed { id, ok: t == "confirm_ok" },
             None => Said::Ignored(format!("{t} without a whole-number \"id\"")),
         },
+        Some(t @ ("write_ok" | "write_fail" | "read_ok" | "read_fail")) => register(t, &o),
         Some(other) => Said::Ignored(format!("unknown type {other:?}")),
         None => Said::Ignored("no \"type\"".into()),
     }
+}
+
+/// A register answer: `{"type":"read_ok","id":N,"value":V}`, `…_fail` with an `error`.
+fn register(t: &str, o: &Map<String, Value>) -> Said {
+    let Some(id) = o.get("id").and_then(Value::as_u64) else {
+        return Said::Ignored(format!("{t} without a whole-number \"id\""));
+    };
+    let error = || o.get("error").and_then(Value::as_str).unwrap_or("refused").to_string();
+    let answer = match t {
+        "write_ok" => RegisterAnswer::Written,
+        "read_ok" => RegisterAnswer::Read(o.get("value").cloned().unwrap_or(Value::Null)),
+        _ => RegisterAnswer::Refused(error()),
+    };
+    Said::Register { id, answer }
 }
 
 /// `"token"`: a whole number from 0 to 2^64-1, or null; absent counts as null.
@@ -87,6 +110,26 @@ fn reason(o: &Map<String, Value>) -> String {
 /// The confirmation request line (with its newline) for request `id` under `token`.
 pub fn confirm_request(id: u64, token: Option<Token>) -> String {
     format!("{{\"type\":\"confirm\",\"id\":{id},\"token\":{}}}\n", json!(token))
+}
+
+/// What a request waiting on the candidate gets: its answer, or that the candidate is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `confirm_ok` (true) or `confirm_fail`.
+    Confirmed(bool),
+    /// A register answer.
+    Register(RegisterAnswer),
+    /// The candidate ended before it answered.
+    Gone,
+}
+
+/// The register request line (with its newline) for request `id` under `token`.
+pub fn register_request(id: u64, op: RegisterOp<'_>, token: Option<Token>) -> String {
+    let line = match op {
+        RegisterOp::Write(v) => json!({"type": "write", "id": id, "token": token, "value": v}),
+        RegisterOp::Read => json!({"type": "read", "id": id, "token": token}),
+    };
+    format!("{line}\n")
 }
 
 #[cfg(test)]
@@ -123,6 +166,37 @@ mod tests {
         for (line, want) in table {
             assert_eq!(parse(line), want, "{line}");
         }
+    }
+
+    #[test]
+    fn register_answers_are_understood_and_requests_are_one_json_line() {
+        let table: [(&str, Said); 4] = [
+            (
+                r#"{"type":"write_ok","id":3}"#,
+                Said::Register { id: 3, answer: RegisterAnswer::Written },
+            ),
+            (
+                r#"{"type":"read_ok","id":4,"value":17}"#,
+                Said::Register { id: 4, answer: RegisterAnswer::Read(json!(17)) },
+            ),
+            (
+                r#"{"type":"write_fail","id":5,"error":"NOREPLICAS"}"#,
+                Said::Register { id: 5, answer: RegisterAnswer::Refused("NOREPLICAS".into()) },
+            ),
+            (
+                r#"{"type":"read_ok"}"#,
+                Said::Ignored("read_ok without a whole-number \"id\"".into()),
+            ),
+        ];
+        for (line, want) in table {
+            assert_eq!(parse(line), want, "{line}");
+        }
+        let write = register_request(7, RegisterOp::Write(&json!(9)), Some(2));
+        assert_eq!(write, "{\"id\":7,\"token\":2,\"type\":\"write\",\"value\":9}\n");
+        assert_eq!(
+            register_request(8, RegisterOp::Read, None),
+            "{\"id\":8,\"token\":null,\"type\":\"read\"}\n"
+        );
     }
 
     #[test]

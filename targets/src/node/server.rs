@@ -11,7 +11,7 @@
 
 use super::Node;
 use crate::bugs::Bug;
-use crate::elector::Unconfirmed;
+use crate::elector::{RegisterAnswer, RegisterOp, Unconfirmed};
 use crate::lines::LineConn;
 use crate::protocol::{self, ErrorCode, Request};
 use crate::resource::{ResourceClient, ResourceError, REGISTER_KEY};
@@ -79,6 +79,10 @@ fn write(node: &Node, resource: &mut ResourceClient, value: &Value) -> Value {
     if let Err(e) = node.confirm_write(&tenure) {
         return unconfirmed(e);
     }
+    let deadline = Instant::now() + node.cfg.confirm_timeout;
+    if let Some(answer) = node.elector.register(RegisterOp::Write(value), tenure.token, deadline) {
+        return registered(answer, value, tenure.token, &node.cfg.id);
+    }
     match resource.write(REGISTER_KEY, node.token_for(&tenure), value) {
         Ok(Ok(())) => {
             node.keep_copy(&tenure, value);
@@ -93,6 +97,10 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
     let Some(tenure) = node.seat.tenure() else {
         return protocol::not_leader(node.seat.view().leader.as_deref());
     };
+    let deadline = Instant::now() + node.cfg.confirm_timeout;
+    if let Some(answer) = node.elector.register(RegisterOp::Read, tenure.token, deadline) {
+        return registered(answer, &Value::Null, tenure.token, &node.cfg.id);
+    }
     if node.cfg.bugs.has(Bug::StaleRead) {
         if let Some(copy) = node.copy_of(&tenure) {
             return protocol::read(&copy);
@@ -110,6 +118,21 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
         }
         Ok(Err(_)) => protocol::error(ErrorCode::StaleToken),
         Err(e) => protocol::error(resource_error(&e)),
+    }
+}
+
+/// The client's answer for what the election's own system said of a register operation
+/// (`value`: what was written; a read's answer carries its own).
+fn registered(answer: RegisterAnswer, value: &Value, token: Option<u64>, me: &str) -> Value {
+    match answer {
+        RegisterAnswer::Written => protocol::written(value, token, me),
+        RegisterAnswer::Read(v) => protocol::read(&v),
+        RegisterAnswer::Refused(why) => {
+            let mut answer = protocol::error(ErrorCode::RegisterRefused);
+            answer["detail"] = why.into();
+            answer
+        }
+        RegisterAnswer::Unknown => protocol::error(ErrorCode::RegisterUnknown),
     }
 }
 
