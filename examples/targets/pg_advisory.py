@@ -47,6 +47,9 @@ def log(text):
 class Late(Exception):
     """The server did not answer within the bound."""
 
+    def __str__(self):
+        return "no answer from the server in time"
+
 
 class Session:
     """One asynchronous psycopg2 connection, so every wait on the server has a bound."""

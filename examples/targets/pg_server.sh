@@ -5,10 +5,12 @@
 #
 #   pg_server.sh DATA ADDR PORT KEEPALIVE
 #
-# KEEPALIVE: the server's tcp_keepalives_idle and _interval in seconds (count 2), so a session
-# whose client is cut off is dropped after about 3 x KEEPALIVE s; 0 keeps the kernel's
-# defaults (7200 s idle, 75 s interval, 9 probes: a cut-off client's session, and its locks,
-# are kept for over two hours).
+# KEEPALIVE: the server's tcp_keepalives_idle and _interval in seconds (count 2), and its
+# tcp_user_timeout 3 x KEEPALIVE (keepalives are not sent while an answer to the client is
+# still unacknowledged: then only the user timeout ends the connection), so a session whose
+# client is cut off is dropped after about 3 x KEEPALIVE s. 0 keeps the kernel's defaults
+# (idle: 7200 s, then 9 probes 75 s apart; an answer in flight: 15 retransmissions, about
+# 15 minutes): a cut-off client's session, and its locks, are kept for minutes to hours.
 #
 # initdb and postgres refuse to run as root, and the sandbox's user is root (uid 0, or uid 0
 # of its own user namespace without root): both run in a nested user namespace as nobody
@@ -26,7 +28,8 @@ if [ ! -f "$data/db/PG_VERSION" ]; then
 fi
 set -- -c tcp_keepalives_idle=0
 [ "$keepalive" -gt 0 ] && set -- -c "tcp_keepalives_idle=$keepalive" \
-  -c "tcp_keepalives_interval=$keepalive" -c tcp_keepalives_count=2
+  -c "tcp_keepalives_interval=$keepalive" -c tcp_keepalives_count=2 \
+  -c "tcp_user_timeout=$((keepalive * 3000))"
 exec $as_nobody $pg/postgres -D "$data/db" -c "listen_addresses=$addr" -p "$port" \
   -c unix_socket_directories= -c max_connections=40 -c shared_buffers=16MB \
   -c log_connections=on -c log_disconnections=on "$@"

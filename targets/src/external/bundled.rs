@@ -1,4 +1,4 @@
-//! Target files built into the binary (`--target zookeeper`): each one's TOML and the files
+//! Target files built into the binary (`--target zookeeper`, `--target pg-advisory`, …): each one's TOML and the files
 //! its commands run, written out to a folder of their own when named, then read through
 //! [`FileTarget::load`] like a user's file.
 //!
@@ -14,19 +14,46 @@ use super::file::FileError;
 use super::target::FileTarget;
 use std::path::{Path, PathBuf};
 
-/// A built-in target file: its name, then every file it needs (the TOML first).
+/// A built-in target file: its name, its TOML, then every other file its commands run.
 struct Bundled {
     name: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    toml: File,
+    files: &'static [File],
 }
 
-const BUNDLED: &[Bundled] = &[Bundled {
-    name: "zookeeper",
-    files: &[
-        ("zookeeper.toml", include_str!("../../../examples/targets/zookeeper.toml")),
-        ("zk_election.py", include_str!("../../../examples/targets/zk_election.py")),
-    ],
-}];
+/// A file's name in the folder, and its text.
+type File = (&'static str, &'static str);
+
+/// The PostgreSQL advisory-lock targets' server script and candidate, which all four share.
+const PG: &[File] = &[
+    ("pg_server.sh", include_str!("../../../examples/targets/pg_server.sh")),
+    ("pg_advisory.py", include_str!("../../../examples/targets/pg_advisory.py")),
+];
+
+macro_rules! pg {
+    ($name:literal) => {
+        Bundled {
+            name: $name,
+            toml: (
+                concat!($name, ".toml"),
+                include_str!(concat!("../../../examples/targets/", $name, ".toml")),
+            ),
+            files: PG,
+        }
+    };
+}
+
+const BUNDLED: &[Bundled] = &[
+    Bundled {
+        name: "zookeeper",
+        toml: ("zookeeper.toml", include_str!("../../../examples/targets/zookeeper.toml")),
+        files: &[("zk_election.py", include_str!("../../../examples/targets/zk_election.py"))],
+    },
+    pg!("pg-advisory"),
+    pg!("pg-advisory-fenced"),
+    pg!("pg-advisory-checked"),
+    pg!("pg-advisory-stuck"),
+];
 
 /// The built-in target files' names.
 pub fn names() -> Vec<&'static str> {
@@ -52,7 +79,7 @@ fn write_out(b: &Bundled, dir: &Path) -> Result<PathBuf, FileError> {
         ),
     };
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
-    for (file, text) in b.files {
+    for (file, text) in std::iter::once(&b.toml).chain(b.files) {
         let path = dir.join(file);
         if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
             continue;
@@ -61,7 +88,7 @@ fn write_out(b: &Bundled, dir: &Path) -> Result<PathBuf, FileError> {
         std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| failed(&path, e))?;
         tmp.persist(&path).map_err(|e| failed(&path, e.error))?;
     }
-    Ok(dir.join(b.files[0].0))
+    Ok(dir.join(b.toml.0))
 }
 
 fn user() -> u32 {
@@ -79,6 +106,7 @@ mod tests {
             assert_eq!(crate::launch::Target::name(target), b.name);
             assert_eq!(crate::launch::Target::argument(target), b.name, "the reproduce line's");
             assert!(b.files.iter().all(|(f, _)| target.file().dir.join(f).is_file()));
+            assert!(target.file().dir.join(b.toml.0).is_file());
         }
         assert!(load("no-such-target").is_none());
     }
