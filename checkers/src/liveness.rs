@@ -288,7 +288,7 @@ impl Checker for Liveness {
 /// Whether the end `phase` ends a fault of `kind` that named `leader`: a kill lasts to the next
 /// election (a restarted node comes back a follower), and a resume naming its nodes ends only
 /// their pauses.
-fn ends(phase: Phase, kind: &str, nodes: &[&str], leader: &str) -> bool {
+fn ends(phase: Phase<'_>, kind: &str, nodes: &[&str], leader: &str) -> bool {
     match phase {
         _ if kind == "kill" => false,
         Phase::End("pause") if !nodes.is_empty() => kind == "pause" && nodes.contains(&leader),
