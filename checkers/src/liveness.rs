@@ -23,8 +23,11 @@
 //! - A fault "removes the leader" when its record names a believed leader (see `timeline`).
 //!   The failover ends at the next `elected` report: by another node it is a failover; by the
 //!   same node it was none. When a fault ends (its `stop-`/`resume`/`clock-reset`, or `heal`)
-//!   before anyone is elected, the leader outlived it and no failover is counted; a `restart`
-//!   does not end a kill's failover, because a restarted node comes back as a follower.
+//!   before anyone is elected while the leader still believes it leads, the leader outlived
+//!   it and no failover is counted; a leader that stepped down during the fault did not (a
+//!   holder cut off from its lock server), so that failover runs on to the next election
+//!   elsewhere. A `restart` does not end a kill's failover, because a restarted node comes
+//!   back as a follower.
 //! - With a bound on failover time ([`LivenessConfig::max_failover`]) a failover, an unfinished
 //!   failover, or a first election slower than the bound is `invalid`; without one the verdict
 //!   is `valid` and only the figures speak.
@@ -252,13 +255,13 @@ impl<'h> Walk<'h> {
                     self.pending.entry(n).or_insert(Pending { index: i, time, kind });
                 }
             }
-            // A resume naming its nodes ends only their pauses.
-            Phase::End("pause") if !nodes.is_empty() => {
-                self.pending.retain(|l, p| p.kind != "pause" || !nodes.contains(l))
-            }
-            Phase::End(kind) => self.pending.retain(|_, p| p.kind == "kill" || p.kind != kind),
-            Phase::EndAll => self.pending.retain(|_, p| p.kind == "kill"),
             Phase::Instant => {}
+            end => {
+                // The leader outlived the fault only if it still believes it leads: one that
+                // stepped down during it waits, like everyone, for the next election.
+                let leading = &self.beliefs.leaders;
+                self.pending.retain(|l, p| !ends(end, p.kind, nodes, l) || !leading.contains_key(l))
+            }
         }
     }
 
@@ -303,6 +306,19 @@ impl Checker for Liveness {
     }
 }
 /// One sentence of figures.
+/// Whether the end `phase` ends a fault of `kind` that named `leader`: a kill lasts to the next
+/// election (a restarted node comes back a follower), and a resume naming its nodes ends only
+/// their pauses.
+fn ends(phase: Phase<'_>, kind: &str, nodes: &[&str], leader: &str) -> bool {
+    match phase {
+        _ if kind == "kill" => false,
+        Phase::End("pause") if !nodes.is_empty() => kind == "pause" && nodes.contains(&leader),
+        Phase::End(k) => k == kind,
+        Phase::EndAll => true,
+        Phase::Begin(_) | Phase::Instant => false,
+    }
+}
+
 fn describe(f: &Figures) -> String {
     let failover = match (f.failover_ns.median, f.failover_ns.max) {
         (Some(med), Some(max)) => {

@@ -176,6 +176,23 @@ fn a_fault_the_leader_outlives_counts_no_failover() {
 }
 
 #[test]
+fn a_leader_that_stepped_down_during_its_fault_did_not_outlive_it() {
+    let records = vec![
+        elected("n1", Some(1)),
+        nemesis("start-partition", json!({"n1": ["n3"], "n3": ["n1"]})),
+        at(0.5, stepdown("n1", Some(1))),
+        at(5.0, nemesis("stop-partition", json!(null))),
+        at(20.0, elected("n2", Some(2))),
+    ];
+    let h = hist(records);
+    let f = figures(&h);
+    assert_eq!(f.failovers.len(), 1, "nobody led until 20 s: one failover, from the fault");
+    assert_eq!(f.failovers[0].ns, 19_800_000_000);
+    let tight = LivenessConfig { max_failover: Some(Duration::from_secs(10)) };
+    assert_eq!(run_one(&Liveness(tight), &h).verdict, Verdict::Invalid);
+}
+
+#[test]
 fn a_restart_does_not_end_a_kills_failover() {
     let records = vec![
         elected("n1", Some(1)),

@@ -1,6 +1,6 @@
-//! Target files built into the binary (`--target zookeeper`, `redlock`, …): each one's TOML and the files
-//! its commands run, written out to a folder of their own when named, then read through
-//! [`FileTarget::load`] like a user's file.
+//! Target files built into the binary (`--target zookeeper`, `redlock`, `pg-advisory`, …):
+//! each one's TOML and the files its commands run, written out to a folder of their own when
+//! named, then read through [`FileTarget::load`] like a user's file.
 //!
 //! Neighbours: the files live in `examples/targets/`, where users read and copy them;
 //! `harness` asks [`load`] before it takes a `--target` for a built-in name, and lists
@@ -14,71 +14,56 @@ use super::file::FileError;
 use super::target::FileTarget;
 use std::path::{Path, PathBuf};
 
-/// A built-in target file: its name, then every file it needs (the TOML first).
+/// A built-in target file: its name, its TOML, then every other file its commands run.
 struct Bundled {
     name: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    toml: File,
+    files: &'static [File],
 }
 
+/// A file's name in the folder, and its text.
+type File = (&'static str, &'static str);
+
+/// `examples/targets/FILE` as a file of a bundled target: its name and its text.
+macro_rules! example {
+    ($file:literal) => {
+        ($file, include_str!(concat!("../../../examples/targets/", $file)))
+    };
+}
+
+/// The bundled target `NAME`: `examples/targets/NAME.toml` and the files its commands run.
+macro_rules! bundled {
+    ($name:literal, $files:expr) => {
+        Bundled {
+            name: $name,
+            toml: (
+                concat!($name, ".toml"),
+                include_str!(concat!("../../../examples/targets/", $name, ".toml")),
+            ),
+            files: $files,
+        }
+    };
+}
+
+/// The Redlock targets' candidate, which both share.
+const REDLOCK: &[File] = &[example!("redlock.py")];
+/// The Sentinel targets' candidate, which all four share.
+const SENTINEL: &[File] = &[example!("sentinel_leader.py")];
+/// The PostgreSQL advisory-lock targets' server script and candidate, which all four share.
+const PG: &[File] = &[example!("pg_server.sh"), example!("pg_advisory.py")];
+
 const BUNDLED: &[Bundled] = &[
-    Bundled {
-        name: "zookeeper",
-        files: &[
-            ("zookeeper.toml", include_str!("../../../examples/targets/zookeeper.toml")),
-            ("zk_election.py", include_str!("../../../examples/targets/zk_election.py")),
-        ],
-    },
-    Bundled {
-        name: "redlock",
-        files: &[
-            ("redlock.toml", include_str!("../../../examples/targets/redlock.toml")),
-            ("redlock.py", include_str!("../../../examples/targets/redlock.py")),
-        ],
-    },
-    Bundled {
-        name: "redlock-token",
-        files: &[
-            ("redlock-token.toml", include_str!("../../../examples/targets/redlock-token.toml")),
-            ("redlock.py", include_str!("../../../examples/targets/redlock.py")),
-        ],
-    },
-    Bundled {
-        name: "redis-sentinel",
-        files: &[
-            ("redis-sentinel.toml", include_str!("../../../examples/targets/redis-sentinel.toml")),
-            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
-        ],
-    },
-    Bundled {
-        name: "redis-sentinel-mitigated",
-        files: &[
-            (
-                "redis-sentinel-mitigated.toml",
-                include_str!("../../../examples/targets/redis-sentinel-mitigated.toml"),
-            ),
-            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
-        ],
-    },
-    Bundled {
-        name: "redis-sentinel-clients",
-        files: &[
-            (
-                "redis-sentinel-clients.toml",
-                include_str!("../../../examples/targets/redis-sentinel-clients.toml"),
-            ),
-            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
-        ],
-    },
-    Bundled {
-        name: "redis-sentinel-mitigated-clients",
-        files: &[
-            (
-                "redis-sentinel-mitigated-clients.toml",
-                include_str!("../../../examples/targets/redis-sentinel-mitigated-clients.toml"),
-            ),
-            ("sentinel_leader.py", include_str!("../../../examples/targets/sentinel_leader.py")),
-        ],
-    },
+    bundled!("zookeeper", &[example!("zk_election.py")]),
+    bundled!("redlock", REDLOCK),
+    bundled!("redlock-token", REDLOCK),
+    bundled!("redis-sentinel", SENTINEL),
+    bundled!("redis-sentinel-mitigated", SENTINEL),
+    bundled!("redis-sentinel-clients", SENTINEL),
+    bundled!("redis-sentinel-mitigated-clients", SENTINEL),
+    bundled!("pg-advisory", PG),
+    bundled!("pg-advisory-fenced", PG),
+    bundled!("pg-advisory-checked", PG),
+    bundled!("pg-advisory-stuck", PG),
 ];
 
 /// The built-in target files' names.
@@ -105,7 +90,7 @@ fn write_out(b: &Bundled, dir: &Path) -> Result<PathBuf, FileError> {
         ),
     };
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
-    for (file, text) in b.files {
+    for (file, text) in std::iter::once(&b.toml).chain(b.files) {
         let path = dir.join(file);
         if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
             continue;
@@ -114,7 +99,7 @@ fn write_out(b: &Bundled, dir: &Path) -> Result<PathBuf, FileError> {
         std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| failed(&path, e))?;
         tmp.persist(&path).map_err(|e| failed(&path, e.error))?;
     }
-    Ok(dir.join(b.files[0].0))
+    Ok(dir.join(b.toml.0))
 }
 
 fn user() -> u32 {
@@ -132,6 +117,7 @@ mod tests {
             assert_eq!(crate::launch::Target::name(target), b.name);
             assert_eq!(crate::launch::Target::argument(target), b.name, "the reproduce line's");
             assert!(b.files.iter().all(|(f, _)| target.file().dir.join(f).is_file()));
+            assert!(target.file().dir.join(b.toml.0).is_file());
         }
         assert!(load("no-such-target").is_none());
     }

@@ -1,0 +1,276 @@
+//! PostgreSQL advisory-lock leaders: the README's pg-advisory findings, each a plain
+//! `splitbrain test` of the real binary on a built-in target file (`--target pg-advisory`,
+//! `-fenced`, `-checked`, `-stuck`: `examples/targets/pg-advisory*.toml`), plus: no `postgres`
+//! process outlives a run or a SIGKILL of the controller, and `splitbrain targets` lists them.
+//!
+//! Neighbours: `byo_findings.rs` (the other target files) and `thirdparty_findings.rs` (the
+//! built-in etcd and Redis electors), whose shape this follows: a probabilistic finding gets
+//! seeds 1–3, a trial is ignored with the reason printed where the machine has no sandbox or
+//! lacks PostgreSQL or psycopg2, and trials run one at a time.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+mod support;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const POSTGRES: &str = "/usr/lib/postgresql/15/bin/postgres";
+
+/// One verdict of the README: a target, its options, and which checker must say what.
+struct Finding {
+    name: &'static str,
+    target: &'static str,
+    args: &'static [&'static str],
+    /// `Some(checker)`: some seed of 1–3 must make it invalid (exit 1); `None`: seed 1 valid.
+    invalid: Option<&'static str>,
+}
+
+const FINDINGS: [Finding; 5] = [
+    Finding {
+        name: "advisory_lock_usual_recipe_with_partitions_has_dual_writers",
+        target: "pg-advisory",
+        // The server drops the cut-off holder's session after ~3 s of failed keepalives.
+        args: &["--nemesis", "partition", "--time-limit", "20"],
+        invalid: Some("dual-writer"),
+    },
+    Finding {
+        name: "advisory_lock_fenced_by_a_sequence_with_partitions_pauses_and_kills_is_valid",
+        target: "pg-advisory-fenced",
+        args: &["--nemesis", "partition,pause,kill", "--time-limit", "20", "--seed", "1"],
+        invalid: None,
+    },
+    Finding {
+        name:
+            "advisory_lock_checked_before_each_write_open_with_partitions_pauses_and_kills_is_valid",
+        target: "pg-advisory-checked",
+        args: &["--nemesis", "partition,pause,kill", "--time-limit", "20", "--seed", "1"],
+        invalid: None,
+    },
+    Finding {
+        name: "advisory_lock_with_default_server_keepalives_has_no_failover_within_the_bound",
+        target: "pg-advisory-stuck",
+        // The dead session keeps the lock through the whole partition (6 s), and after it
+        // until the server's next retransmission meets the holder's reset.
+        args: &[
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "6s",
+            "--max-failover",
+            "5s",
+            "--time-limit",
+            "20",
+        ],
+        invalid: Some("liveness"),
+    },
+    Finding {
+        name: "advisory_lock_with_short_server_keepalives_fails_over_within_the_bound",
+        target: "pg-advisory-checked",
+        args: &[
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "6s",
+            "--max-failover",
+            "5s",
+            "--time-limit",
+            "20",
+            "--seed",
+            "1",
+        ],
+        invalid: None,
+    },
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let missing = missing();
+    let mut trials: Vec<Trial> = FINDINGS
+        .iter()
+        .map(|f| ignore_unless(Trial::test(f.name, move || one_at_a_time(|| run(f))), &missing))
+        .collect();
+    let sigkill = Trial::test("a_sigkilled_controller_leaves_no_postgres_running", || {
+        one_at_a_time(sigkill_leaves_no_postgres)
+    });
+    trials.push(ignore_unless(sigkill, &missing));
+    trials.push(Trial::test("splitbrain_targets_lists_the_pg_advisory_targets", listed));
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Why the trials that run PostgreSQL cannot run here, if they cannot.
+fn missing() -> Option<String> {
+    if let Some(why) = support::sandbox_missing() {
+        return Some(why);
+    }
+    let mut psycopg2 = Command::new("/usr/bin/python3");
+    psycopg2.args(["-c", "import psycopg2"]).stderr(Stdio::null());
+    match (Path::new(POSTGRES).is_file(), psycopg2.status().is_ok_and(|s| s.success())) {
+        (true, true) => None,
+        _ => Some("postgresql 15 or python3-psycopg2 not installed (run scripts/setup)".into()),
+    }
+}
+
+fn ignore_unless(trial: Trial, missing: &Option<String>) -> Trial {
+    match missing {
+        Some(reason) => {
+            eprintln!("ignoring {}: {reason}", trial.name());
+            trial.with_ignored_flag(true)
+        }
+        None => trial,
+    }
+}
+
+fn one_at_a_time(f: impl FnOnce() -> Result<(), Failed>) -> Result<(), Failed> {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+fn test_cmd(store: &Path, target: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(support::bin());
+    c.args(["test", "--target", target, "--store"]).arg(store).args(extra);
+    // initdb, the server and four Python candidates start slowly on a loaded 2-core machine.
+    c.args(["--leader-timeout", "30s"]).stdin(Stdio::null());
+    c
+}
+
+fn run(f: &Finding) -> Result<(), Failed> {
+    let seeds: &[&str] = match f.invalid {
+        Some(_) => &["1", "2", "3"],
+        None => &[""],
+    };
+    let mut seen = Vec::new();
+    for seed in seeds {
+        let store = support::store("pg", &format!("{}-{seed}", f.name));
+        let mut args = f.args.to_vec();
+        args.extend(if seed.is_empty() { vec![] } else { vec!["--seed", seed] });
+        let out = run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(150))?;
+        no_postgres_left(&store, "after the run ended")?;
+        let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+        let code = out.status.code();
+        let ok = match f.invalid {
+            None => code == Some(0),
+            Some(checker) => code == Some(1) && verdict(&store, checker)? == "invalid",
+        };
+        let _ = std::fs::remove_dir_all(&*store);
+        if ok {
+            return Ok(());
+        }
+        seen.push(format!("seed {seed}: exit {code:?}\n{summary}"));
+    }
+    let want = f.invalid.map_or("valid".into(), |c| format!("{c} invalid"));
+    Err(format!("want {want}, got:\n{}", seen.join("\n")).into())
+}
+
+/// The verdict of `checker` in the newest run's results.json.
+fn verdict(store: &Path, checker: &str) -> Result<String, Failed> {
+    let run = std::fs::canonicalize(store.join("latest"))?;
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json"))?)?;
+    let checks = r["checks"].as_array().cloned().unwrap_or_default();
+    let c = checks.iter().find(|c| c["checker"] == checker);
+    Ok(c.and_then(|c| c["verdict"].as_str()).unwrap_or("missing").to_string())
+}
+
+/// The processes of a run in `store`: its path in their command line (the postmaster's `-D`)
+/// or their working folder in it (every backend works in the data folder, and rewrites its
+/// command line to `postgres: …`).
+fn processes_in(store: &Path) -> Vec<(u32, String)> {
+    let me = std::process::id();
+    let needle = store.display().to_string();
+    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter_map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            (text.contains(&needle) || cwd.starts_with(store)).then_some((pid, text))
+        })
+        .collect()
+}
+
+/// Waits up to 5 s for every process of the run in `store` to be gone.
+fn no_postgres_left(store: &Path, when: &str) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_in(store);
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("still running {when}: {left:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sigkill_leaves_no_postgres() -> Result<(), Failed> {
+    let store = support::store("pg", "sigkill");
+    let args = ["--nemesis", "partition", "--time-limit", "60", "--seed", "1"];
+    let mut child = test_cmd(&store, "pg-advisory", &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let backends = loop {
+        let pg: Vec<_> =
+            processes_in(&store).into_iter().filter(|(_, c)| c.contains("postgres")).collect();
+        let history = std::fs::read_to_string(store.join("latest").join("history.jsonl"));
+        // The postmaster and its helpers, and a session per candidate: 5 and more.
+        if pg.len() > 5 && history.is_ok_and(|h| h.contains("\"elected\"")) {
+            break pg;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no postgres sessions and no leader within 40 s: {pg:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+    child.wait()?;
+    no_postgres_left(&store, &format!("after SIGKILL of the controller (were {backends:?})"))?;
+    let _ = std::fs::remove_dir_all(&*store);
+    Ok(())
+}
+
+fn listed() -> Result<(), Failed> {
+    let out = Command::new(support::bin()).arg("targets").output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let wants = [
+        "\npg-advisory  ",
+        "\npg-advisory-fenced  ",
+        "\npg-advisory-checked  ",
+        "\npg-advisory-stuck  ",
+        "server postgres on n1, ready on port 5432",
+        "candidate on the nodes without a server: exec /usr/bin/python3 pg_advisory.py {servers:postgres}",
+        "pause on the postgres servers: the target file's faults list leaves it out",
+    ];
+    match wants.iter().find(|w| !text.contains(*w)) {
+        Some(w) => {
+            Err(format!("`splitbrain targets` lacks {w:?} (exit {:?}):\n{text}", out.status.code())
+                .into())
+        }
+        None => Ok(()),
+    }
+}
+
+fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let deadline = Instant::now() + limit;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(child.wait_with_output()?)
+}
