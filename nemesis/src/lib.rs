@@ -33,24 +33,29 @@
 //! - Errors: [`Error::is_bad_input`] tells 254 from 255.
 //!
 //! Modules, one role each: [`sandbox`] (namespaces, PID 1), [`net`] (bridge, node namespaces,
-//! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`pause`],
+//! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`link`] (delay, reordering, duplication, bandwidth), [`pause`],
 //! [`crash`], [`clock`], the undo-everything [`heal`], [`probe`] (what the network really
 //! does), and [`wait`] (the one bounded poll on descriptors). Every fault returns an [`Event`] for the history.
 
+mod bridge;
 pub mod clock;
 pub mod crash;
 mod error;
 pub mod event;
 mod firewall;
 pub mod heal;
+pub mod link;
 pub mod loss;
 pub mod net;
 mod nft;
+mod packet;
 pub mod partition;
 pub mod pause;
 pub mod probe;
 pub mod proc;
 pub mod sandbox;
+pub mod shaper;
+mod switch;
 mod sys;
 pub mod tools;
 mod userns;
