@@ -22,10 +22,13 @@
 //!   term, and meet voters that restarted since they voted.
 //! - clocks of a third-party target: where its catalog says the clock decides a lease
 //!   ([`clocks`]); for client-go's followers the clock fault is held through the next fault.
+//! - link faults (delay, reorder, duplicate, slow): every node's egress, the leader's, one
+//!   node's, both ways between halves, or one way ([`links::LinkAim`]), severity from the seed.
 
 pub mod aim;
 pub mod clocks;
 pub mod deck;
+pub mod links;
 pub mod schedule;
 pub mod shapes;
 pub mod storm;
@@ -41,6 +44,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use shapes::Cut;
+use links::LinkAim;
+use splitbrain_nemesis::link::{self, LinkKind};
 use splitbrain_nemesis::{clock, crash, loss, partition, pause, Event, Net};
 use splitbrain_results::Event as Record;
 use splitbrain_targets::stop::Stop;
@@ -60,16 +65,28 @@ pub enum FaultKind {
     Clock,
     /// Drop a share of the packets to and from some nodes.
     Loss,
+    /// Deliver the packets of some links late (with jitter).
+    Delay,
+    /// Let some packets of some links overtake others.
+    Reorder,
+    /// Deliver some packets of some links twice.
+    Duplicate,
+    /// Cap the bandwidth of some links.
+    Slow,
 }
 
 impl FaultKind {
     /// Every kind, in `--nemesis` order.
-    pub const ALL: [FaultKind; 5] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::Pause,
         FaultKind::Kill,
         FaultKind::Clock,
         FaultKind::Loss,
+        FaultKind::Delay,
+        FaultKind::Reorder,
+        FaultKind::Duplicate,
+        FaultKind::Slow,
     ];
 
     /// The name `--nemesis` takes.
@@ -80,6 +97,18 @@ impl FaultKind {
             FaultKind::Kill => "kill",
             FaultKind::Clock => "clock",
             FaultKind::Loss => "loss",
+            k => k.link().map_or("", LinkKind::name),
+        }
+    }
+
+    /// The link fault it is, if it is one.
+    pub fn link(self) -> Option<LinkKind> {
+        match self {
+            FaultKind::Delay => Some(LinkKind::Delay),
+            FaultKind::Reorder => Some(LinkKind::Reorder),
+            FaultKind::Duplicate => Some(LinkKind::Duplicate),
+            FaultKind::Slow => Some(LinkKind::Slow),
+            _ => None,
         }
     }
 
@@ -106,6 +135,7 @@ enum Active {
     Storm,
     Clock(Vec<String>),
     Loss,
+    Link,
 }
 
 /// What a nemesis acts on and reports to.
@@ -132,6 +162,7 @@ pub struct Nemesis<'a> {
     kinds: Vec<FaultKind>,
     cuts: Deck<Cut>,
     aims: Deck<Aim>,
+    link_aims: Deck<LinkAim>,
     kills: Deck<KillMode>,
     clocks: ClockTargets,
     /// The nodes pause, kill and loss may hit (`--aim`): every node, or the servers' nodes.
@@ -159,6 +190,7 @@ impl<'a> Nemesis<'a> {
             kinds,
             cuts: Deck::new(Cut::ALL.to_vec()),
             aims: Deck::new(Aim::ALL.to_vec()),
+            link_aims: Deck::new(LinkAim::ALL.to_vec()),
             // Storms twice as often as held kills: a storm is what finds lost writes to disk,
             // and a 60 s run has only three kill windows.
             kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
@@ -256,6 +288,10 @@ impl<'a> Nemesis<'a> {
             Active::Storm => return,
             Active::Clock(nodes) => clock::reset(net, &nodes),
             Active::Loss => loss::stop(net),
+            Active::Link => match link::stop(net) {
+                Ok(evs) => return evs.into_iter().for_each(|ev| self.record(ev)),
+                Err(e) => Err(e),
+            },
         };
         match result {
             Ok(ev) => self.record(ev),
@@ -274,6 +310,7 @@ impl<'a> Nemesis<'a> {
             },
             FaultKind::Clock => self.clock(),
             FaultKind::Loss => self.loss(),
+            k => self.link(k.link().expect("the other kinds are link faults")),
         };
         match result {
             Ok(active) => Some(active),
@@ -372,6 +409,19 @@ impl<'a> Nemesis<'a> {
         Ok(Active::Loss)
     }
 
+    /// A link fault of `kind` on the links the next aim picks.
+    fn link(&mut self, kind: LinkKind) -> splitbrain_nemesis::Result<Active> {
+        let aim = self.link_aims.deal(&mut self.rng).unwrap_or(LinkAim::All);
+        let leader = self.parts.recorder.leader();
+        let net = self.parts.net;
+        let links = aim.links(net, &self.scope, leader.as_deref(), &mut self.rng);
+        let fault = links::draw(kind, &mut self.rng);
+        let mut ev = link::start(net, &links, fault, self.rng.gen())?;
+        ev.value["aim"] = aim.name().into();
+        self.record(ev);
+        Ok(Active::Link)
+    }
+
     fn record(&self, ev: Event) {
         record(self.parts, ev, true);
     }
@@ -403,6 +453,6 @@ mod tests {
         for k in FaultKind::ALL {
             assert_eq!(FaultKind::parse(k.name()), Some(k));
         }
-        assert_eq!(FaultKind::parse("delay"), None);
+        assert_eq!(FaultKind::parse("netem"), None);
     }
 }
