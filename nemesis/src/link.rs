@@ -179,6 +179,9 @@ struct InForce {
 pub(crate) struct Links {
     faults: Vec<InForce>,
     switch: Option<Switch>,
+    /// Switches replaced or stopped that still send the frames they took (joined once done,
+    /// or when the network is dropped), so a fault's end is recorded when it ends for new frames.
+    draining: Vec<Switch>,
     prepared: bool,
 }
 
@@ -275,11 +278,12 @@ pub fn between<S: AsRef<str>>(a: &[S], b: &[S]) -> Vec<(String, String)> {
 /// Makes the switch and the bridge's rules match the faults in force: the new switch is up
 /// before the rules move frames to it, and the old one drains after.
 fn apply(net: &Net, state: &mut Links) -> Result<()> {
+    state.draining.retain(|s| !s.done());
     let shaped = combined(&state.faults);
     let old = state.switch.take();
     if shaped.is_empty() {
         bridge::set_rules(net, &[])?;
-        drop(old);
+        state.draining.extend(old.inspect(Switch::finish));
         return Ok(());
     }
     let plan = plan(net, &shaped)?;
@@ -287,7 +291,7 @@ fn apply(net: &Net, state: &mut Links) -> Result<()> {
     state.switch = Some(switch);
     let pairs: Vec<(usize, usize)> = shaped.keys().copied().collect();
     bridge::set_rules(net, &pairs)?;
-    drop(old);
+    state.draining.extend(old.inspect(Switch::finish));
     Ok(())
 }
 
@@ -352,9 +356,9 @@ fn port_name(net: &Net, p: usize) -> String {
     net.nodes().get(p).map_or(CONTROLLER.to_string(), |n| n.name.clone())
 }
 
-/// The nodes at either end of `ports` (not the controller), in node order.
+/// The nodes sending on `ports` (the ones netem would be on), in node order.
 fn node_names(net: &Net, ports: &[(usize, usize)]) -> Vec<String> {
-    let set: BTreeSet<usize> = ports.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    let set: BTreeSet<usize> = ports.iter().map(|(a, _)| *a).collect();
     set.into_iter().filter(|p| *p < net.nodes().len()).map(|p| port_name(net, p)).collect()
 }
 

@@ -108,12 +108,22 @@ impl Switch {
     pub fn counts(&self) -> &Counts {
         &self.counts
     }
+
+    /// Stops taking frames at once; the ones taken still leave at their time.
+    pub fn finish(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = nix::unistd::write(&self.wake, &[1]);
+    }
+
+    /// True once it has stopped and sent everything it took.
+    pub fn done(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
 }
 
 impl Drop for Switch {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = nix::unistd::write(&self.wake, &[1]);
+        self.finish();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -363,7 +363,10 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
     for n in names {
         let k = FaultKind::parse(n).ok_or_else(|| {
             let all: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-            bad_input(format!("--nemesis: unknown fault {n:?}; use a comma list of {}, or none", all.join(", ")))
+            bad_input(format!(
+                "--nemesis: unknown fault {n:?}; use a comma list of {}, or none",
+                all.join(", ")
+            ))
         })?;
         if !kinds.contains(&k) {
             kinds.push(k);

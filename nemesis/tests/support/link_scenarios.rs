@@ -90,7 +90,11 @@ pub fn delays(net: &Net) -> Check {
     with_echo(&echo, || {
         within("no fault", median_rtt(&n1, to), 0.0, 5.0)?;
         let ev = ok(link::start(net, &link::one_way(&["n1"], &["n2"]), delay(100), 3), "start")?;
-        if ev.f != "start-delay" || ev.value["delay_ms"] != 100.0 || ev.value["nodes"][1] != "n2" {
+        if ev.f != "start-delay"
+            || ev.value["delay_ms"] != 100.0
+            || ev.value["nodes"][0] != "n1"
+            || ev.value["links"][0][1] != "n2"
+        {
             return Err(format!("start record {ev:?}"));
         }
         within("n1→n2 delayed 100 ms one way", median_rtt(&n1, to), 100.0, 5.0)?;
