@@ -28,6 +28,7 @@
 pub mod aim;
 pub mod clocks;
 pub mod deck;
+mod kind;
 pub mod links;
 pub mod schedule;
 pub mod shapes;
@@ -40,6 +41,7 @@ use super::reports::Readers;
 use aim::{Aim, Scope};
 use clocks::ClockTargets;
 use deck::Deck;
+pub use kind::FaultKind;
 use links::LinkAim;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -51,72 +53,6 @@ use splitbrain_results::Event as Record;
 use splitbrain_targets::stop::Stop;
 use splitbrain_targets::thirdparty::catalog;
 use std::time::{Duration, Instant};
-
-/// A kind of fault `--nemesis` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Cut the network between nodes.
-    Partition,
-    /// SIGSTOP a node's processes, later SIGCONT.
-    Pause,
-    /// SIGKILL a node's processes, and start them again with the same data.
-    Kill,
-    /// Jump, strobe or skew a node's wall clock.
-    Clock,
-    /// Drop a share of the packets to and from some nodes.
-    Loss,
-    /// Deliver the packets of some links late (with jitter).
-    Delay,
-    /// Let some packets of some links overtake others.
-    Reorder,
-    /// Deliver some packets of some links twice.
-    Duplicate,
-    /// Cap the bandwidth of some links.
-    Slow,
-}
-
-impl FaultKind {
-    /// Every kind, in `--nemesis` order.
-    pub const ALL: [FaultKind; 9] = [
-        FaultKind::Partition,
-        FaultKind::Pause,
-        FaultKind::Kill,
-        FaultKind::Clock,
-        FaultKind::Loss,
-        FaultKind::Delay,
-        FaultKind::Reorder,
-        FaultKind::Duplicate,
-        FaultKind::Slow,
-    ];
-
-    /// The name `--nemesis` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Partition => "partition",
-            FaultKind::Pause => "pause",
-            FaultKind::Kill => "kill",
-            FaultKind::Clock => "clock",
-            FaultKind::Loss => "loss",
-            k => k.link().map_or("", LinkKind::name),
-        }
-    }
-
-    /// The link fault it is, if it is one.
-    pub fn link(self) -> Option<LinkKind> {
-        match self {
-            FaultKind::Delay => Some(LinkKind::Delay),
-            FaultKind::Reorder => Some(LinkKind::Reorder),
-            FaultKind::Duplicate => Some(LinkKind::Duplicate),
-            FaultKind::Slow => Some(LinkKind::Slow),
-            _ => None,
-        }
-    }
-
-    /// The kind named `s`.
-    pub fn parse(s: &str) -> Option<FaultKind> {
-        FaultKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-}
 
 /// How a kill window goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,17 +378,4 @@ fn record(parts: Parts<'_>, ev: Event, loud: bool) {
         false => parts.log.debug(line),
     }
     parts.recorder.record(Record::nemesis(ev.f, ev.value));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_fault_kind_parses_back_from_its_name() {
-        for k in FaultKind::ALL {
-            assert_eq!(FaultKind::parse(k.name()), Some(k));
-        }
-        assert_eq!(FaultKind::parse("netem"), None);
-    }
 }
