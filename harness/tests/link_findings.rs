@@ -135,8 +135,8 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<Output
 }
 
 /// A 16 s run of `--nemesis delay,partition`: valid, its delay windows recorded, and the
-/// operations invoked in a window whose links include the controller's take at least 80 % of
-/// the asked delay at the median (a delayed reply, or a delayed write to the resource).
+/// operations sent in a window to a node whose link to the controller is delayed take at
+/// least 80 % of the asked delay at the median (the reply is late).
 fn delay_windows(rootless: bool) -> Result<(), Failed> {
     let place = Place::new();
     let args = ["--nemesis", "delay,partition", "--nemesis-interval", "2s", "--time-limit", "16"];
@@ -152,7 +152,7 @@ fn delay_windows(rootless: bool) -> Result<(), Failed> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let windows = delay_windows_of(&history);
-    let client_windows: Vec<&Window> = windows.iter().filter(|w| w.controller).collect();
+    let client_windows: Vec<&Window> = windows.iter().filter(|w| !w.late.is_empty()).collect();
     if client_windows.is_empty() {
         return Err(format!("no delay window on the clients' links: {windows:?}").into());
     }
@@ -177,24 +177,29 @@ struct Window {
     start: u64,
     end: u64,
     delay_ms: f64,
-    controller: bool,
+    /// The nodes whose replies to the clients are late.
+    late: Vec<String>,
 }
 
 fn delay_windows_of(history: &[Value]) -> Vec<Window> {
     let mut out = Vec::new();
-    let mut open: Option<(u64, f64, bool)> = None;
+    let mut open: Option<(u64, f64, Vec<String>)> = None;
     for r in history.iter().filter(|r| r["process"] == "nemesis") {
         let t = r["time"].as_u64().unwrap_or(0);
         match r["f"].as_str() {
             Some("start-delay") => {
-                let to_controller = r["value"]["links"]
+                let late = r["value"]["links"]
                     .as_array()
-                    .is_some_and(|ls| ls.iter().any(|l| l[1] == "controller"));
-                open = Some((t, r["value"]["delay_ms"].as_f64().unwrap_or(0.0), to_controller));
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| l[1] == "controller")
+                    .filter_map(|l| l[0].as_str().map(String::from))
+                    .collect();
+                open = Some((t, r["value"]["delay_ms"].as_f64().unwrap_or(0.0), late));
             }
             Some("stop-delay") => {
-                if let Some((start, delay_ms, controller)) = open.take() {
-                    out.push(Window { start, end: t, delay_ms, controller });
+                if let Some((start, delay_ms, late)) = open.take() {
+                    out.push(Window { start, end: t, delay_ms, late });
                 }
             }
             _ => {}
@@ -204,7 +209,7 @@ fn delay_windows_of(history: &[Value]) -> Vec<Window> {
 }
 
 /// The latencies (ms, sorted) of the client operations invoked in the window (after its
-/// first 100 ms, when every link has been switched) that completed.
+/// first 100 ms, when every link has been switched) that a node with late replies answered.
 fn latencies_in(history: &[Value], w: &Window) -> Vec<f64> {
     let mut invoked = std::collections::HashMap::new();
     let mut lat = Vec::new();
@@ -214,14 +219,17 @@ fn latencies_in(history: &[Value], w: &Window) -> Vec<f64> {
             Some("invoke") => {
                 invoked.insert(p, t);
             }
-            Some("ok" | "fail") => {
+            Some("ok" | "fail") if w.late.iter().any(|n| r["node"] == n.as_str()) => {
                 if let Some(t0) =
                     invoked.remove(&p).filter(|t0| *t0 > w.start + 100_000_000 && *t0 < w.end)
                 {
                     lat.push((t - t0) as f64 / 1e6);
                 }
             }
-            _ => {}
+            Some(_) => {
+                invoked.remove(&p);
+            }
+            None => {}
         }
     }
     lat.sort_by(f64::total_cmp);
