@@ -118,7 +118,7 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
             &["--nemesis", "none,kill"],
             "--nemesis none,kill: none means no faults and cannot be mixed with faults",
         ),
-        t(&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
+        t(&["--nemesis", "partition,netem"], "--nemesis: unknown fault \"netem\""),
         t(&["--nemesis", ","], "--nemesis: empty"),
         t(&["--target", "zab"], "unknown target \"zab\""),
         t(&["--bug", "nope"], "--bug nope: target raft has no such bug"),
