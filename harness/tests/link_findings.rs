@@ -134,12 +134,13 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<Output
     Ok(child.wait_with_output()?)
 }
 
-/// A 16 s run of `--nemesis delay,partition`: valid, its delay windows recorded, and the
+/// A 20 s run of `--nemesis delay,partition`: valid, its delay windows recorded, and the
 /// operations sent in a window to a node whose link to the controller is delayed take at
 /// least 80 % of the asked delay at the median (the reply is late).
 fn delay_windows(rootless: bool) -> Result<(), Failed> {
     let place = Place::new();
-    let args = ["--nemesis", "delay,partition", "--nemesis-interval", "2s", "--time-limit", "16"];
+    // Ten 1 s windows: five delays, which the aim deck gives every aim, `all` among them.
+    let args = ["--nemesis", "delay,partition", "--nemesis-interval", "1s", "--time-limit", "20"];
     let out = place.test(rootless, &[&args[..], &["--seed", "2"]].concat())?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.code() != Some(0) {
@@ -259,7 +260,7 @@ fn stale_vote_seed(seed: &str) -> Result<(), Failed> {
         "--nemesis",
         "delay",
         "--nemesis-interval",
-        "1s",
+        "2.5s",
         "--time-limit",
         "20",
         "--seed",
