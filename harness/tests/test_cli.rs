@@ -44,7 +44,7 @@ fn bad_options_exit_254_with_one_line_naming_what_is_wrong() {
             "--bug forget-vote: target paxos has no such bug; use one of forget-promise",
         ),
         (&["--target", "bully", "--bug", "forget-vote"], "target bully has no planted bugs"),
-        (&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
+        (&["--nemesis", "partition,netem"], "--nemesis: unknown fault \"netem\""),
         (&["--nemesis", ","], "--nemesis: empty"),
         (&["--nodes", "0"], "--nodes 0: give 1 to"),
         (&["--seed", "abc"], "--seed"),

@@ -12,7 +12,7 @@ use serde_json::Value;
 pub struct Event {
     /// The record's `f`: `start-partition`, `stop-partition`, `start-loss`, `stop-loss`,
     /// `pause`, `resume`, `kill`, `restart`, `clock-bump`, `clock-strobe`, `clock-drift`,
-    /// `clock-reset`.
+    /// `clock-reset`, and `start-`/`stop-` `delay`, `reorder`, `duplicate`, `slow`.
     pub f: &'static str,
     /// The record's `value`: what was done to which nodes (always has `"nodes"`).
     pub value: Value,

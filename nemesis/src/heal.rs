@@ -1,5 +1,5 @@
 //! heal-all: undo every fault in force (resume paused processes, lift the partition and the
-//! packet loss, reset the clocks). Callable at any time, and again: a second call finds nothing
+//! packet loss and the link faults, reset the clocks). Callable at any time, and again: a second call finds nothing
 //! to do and reports nothing. Killed processes are not restarted (that is `crash::restart`).
 //!
 //! Neighbours: the fault modules it undoes.
@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::event::Event;
 use crate::net::Net;
-use crate::{clock, loss, partition, pause};
+use crate::{clock, link, loss, partition, pause};
 
 /// Undoes every fault in force; returns one stop event per kind of fault that was in force.
 pub fn all(net: &Net) -> Result<Vec<Event>> {
@@ -25,6 +25,9 @@ pub fn all(net: &Net) -> Result<Vec<Event>> {
     }
     if losses {
         events.push(loss::stop(net)?);
+    }
+    if link::in_force(net) {
+        events.extend(link::stop(net)?);
     }
     let skewed = clock::skewed(net);
     if !skewed.is_empty() {

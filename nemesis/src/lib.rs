@@ -33,12 +33,14 @@
 //! - Errors: [`Error::is_bad_input`] tells 254 from 255.
 //!
 //! Modules, one role each: [`sandbox`] (namespaces, PID 1), [`net`] (bridge, node namespaces,
-//! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`pause`],
-//! [`crash`], [`clock`], the undo-everything [`heal`], [`probe`] (what the network really
-//! does), and [`wait`] (the one bounded poll on descriptors). [`remote`] and [`agent`] put the
-//! nodes on real hosts over SSH instead ([`Net::over_ssh`]), behind the same `Net`. Every fault returns an [`Event`] for the history.
+//! hosts), [`proc`] (processes on nodes), the faults [`partition`], [`loss`], [`link`] (delay,
+//! reordering, duplication, bandwidth), [`pause`], [`crash`], [`clock`], the undo-everything
+//! [`heal`], [`probe`] (what the network really does), and [`wait`] (the one bounded poll on
+//! descriptors). [`remote`] and [`agent`] put the nodes on real hosts over SSH instead
+//! ([`Net::over_ssh`]), behind the same `Net`. Every fault returns an [`Event`] for the history.
 
 pub mod agent;
+mod bridge;
 pub mod clock;
 pub mod crash;
 mod error;
@@ -46,10 +48,12 @@ pub mod event;
 mod firewall;
 pub mod heal;
 mod hosts_net;
+pub mod link;
 pub mod loss;
 pub mod net;
 mod nft;
 mod node_clock;
+mod packet;
 pub mod partition;
 pub mod pause;
 mod place;
@@ -57,6 +61,8 @@ pub mod probe;
 pub mod proc;
 pub mod remote;
 pub mod sandbox;
+pub mod shaper;
+mod switch;
 mod sys;
 pub mod tools;
 mod userns;

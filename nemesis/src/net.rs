@@ -7,6 +7,7 @@
 //! `firewall.rs` for the partition and loss faults; `proc.rs` starts processes on nodes;
 //! `clock.rs` keeps one clock control file per node.
 
+use crate::bridge;
 use crate::clock::{self, ClockFile};
 use crate::error::{Error, Result};
 use crate::firewall::Firewall;
@@ -56,12 +57,16 @@ pub struct Net {
     pub(crate) nodes: Vec<Node>,
     /// The controller-side end of each node's veth, in node order (none for remote hosts).
     pub(crate) veths: Vec<String>,
+    /// The controller's own veth (with its address) and its peer, the bridge port (empty for
+    /// remote hosts).
+    pub(crate) controller_veth: [String; 2],
     pub(crate) tools: Option<Tools>,
     pub(crate) netns: Vec<OwnedFd>,
     pub(crate) place: Arc<dyn Place>,
     pub(crate) firewall: Mutex<Firewall>,
     pub(crate) procs: ProcTable,
     pub(crate) clocks: Vec<Mutex<NodeClock>>,
+    pub(crate) links: Mutex<crate::link::Links>,
     pub(crate) shim: PathBuf,
     pub(crate) controller: Ipv4Addr,
     pub(crate) hosts_mounted: bool,
@@ -87,15 +92,18 @@ impl Net {
         let nodes = (1..=n)
             .map(|i| Node { name: format!("n{i}"), addr: Ipv4Addr::new(10, 99, 0, i as u8) })
             .collect();
+        let built = BUILT.fetch_add(1, Ordering::SeqCst);
         let mut net = Net {
             nodes,
-            veths: veth_names(BUILT.fetch_add(1, Ordering::SeqCst), n),
+            veths: veth_names(built, n),
+            controller_veth: controller_veth(built),
             tools: Some(tools),
             netns: Vec::new(),
             place: Arc::new(SandboxPlace { netns: Vec::new() }),
             firewall: Mutex::new(Firewall::default()),
             procs: ProcTable::default(),
             clocks: Vec::new(),
+            links: Mutex::default(),
             shim: PathBuf::new(),
             controller: CONTROLLER_ADDR,
             hosts_mounted: false,
@@ -127,12 +135,23 @@ impl Net {
         self.wait_reachable(Duration::from_secs(5))
     }
 
-    /// One `ip -batch` for the namespaces, the bridge and the veths.
+    /// One `ip -batch` for the namespaces, the bridge and the veths. The controller's address
+    /// is on a veth port of the bridge, not on the bridge itself, so that its traffic crosses
+    /// the link switch like a node's (`link.rs`); every port has a fixed MAC (`bridge.rs`).
     fn links_batch(&self) -> String {
-        let mut b = format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\naddr add {CONTROLLER_ADDR}/{PREFIX} dev {BRIDGE}\n");
-        for (n, v) in self.nodes.iter().zip(&self.veths) {
+        let n = self.nodes.len();
+        let [c, port] = &self.controller_veth;
+        let mut b = format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\n");
+        b.push_str(&format!(
+            "link add {c} address {} type veth peer name {port}\n",
+            bridge::mac_text(n, n)
+        ));
+        b.push_str(&format!("link set {port} master {BRIDGE}\nlink set {port} up\n"));
+        b.push_str(&format!("addr add {CONTROLLER_ADDR}/{PREFIX} dev {c}\nlink set {c} up\n"));
+        for (i, (n, v)) in self.nodes.iter().zip(&self.veths).enumerate() {
+            let mac = bridge::mac_text(i, self.nodes.len());
             b.push_str(&format!(
-                "netns add {0}\nlink add {v} type veth peer name eth0 netns {0}\n",
+                "netns add {0}\nlink add {v} type veth peer name eth0 address {mac} netns {0}\n",
                 n.name
             ));
             b.push_str(&format!("link set {v} master {BRIDGE}\nlink set {v} up\n"));
@@ -146,6 +165,7 @@ impl Net {
     /// would meet them.
     fn teardown_batch(&self) -> String {
         let mut batch: String = self.veths.iter().map(|v| format!("link del {v}\n")).collect();
+        batch.push_str(&format!("link del {}\n", self.controller_veth[1]));
         batch.extend(self.nodes.iter().map(|n| format!("netns del {}\n", n.name)));
         batch.push_str(&format!("link del {BRIDGE}\n"));
         batch
@@ -261,7 +281,7 @@ impl Net {
     }
 
     /// The sandbox's tools (only a sandbox network has them).
-    fn tools(&self) -> &Tools {
+    pub(crate) fn tools(&self) -> &Tools {
         self.tools.as_ref().expect("a sandbox network has its tools")
     }
 
@@ -272,6 +292,21 @@ impl Net {
 
     pub(crate) fn netns_fd(&self, i: usize) -> BorrowedFd<'_> {
         self.netns[i].as_fd()
+    }
+
+    /// The bridge-side end of each node's veth, in node order.
+    pub(crate) fn veths(&self) -> &[String] {
+        &self.veths
+    }
+
+    /// The controller's interface (it has the controller's address).
+    pub(crate) fn controller_iface(&self) -> &str {
+        &self.controller_veth[0]
+    }
+
+    /// The controller's port on the bridge (its interface's peer).
+    pub(crate) fn controller_port(&self) -> &str {
+        &self.controller_veth[1]
     }
 
     /// The installed clock shim (see [`crate::clock`]).
@@ -342,6 +377,12 @@ fn veth_names(built: u32, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("sbv{}-{i}", built % 100_000)).collect()
 }
 
+/// The controller's veth of network number `built` and its peer on the bridge.
+fn controller_veth(built: u32) -> [String; 2] {
+    let b = built % 100_000;
+    [format!("sbc{b}"), format!("sbv{b}-c")]
+}
+
 /// True when a TCP connect to `addr` gets any answer (accepted or refused) within `limit`.
 pub(crate) fn answers(addr: SocketAddr, limit: Duration) -> bool {
     match TcpStream::connect_timeout(&addr, limit) {
@@ -370,6 +411,7 @@ fn processes_in(inodes: &[u64]) -> Vec<i32> {
 
 impl Drop for Net {
     fn drop(&mut self) {
+        *self.links.get_mut().unwrap_or_else(|e| e.into_inner()) = Default::default();
         self.procs.kill_all();
         for pid in processes_in(&self.netns_inodes()) {
             sys::kill_pid(pid, nix::sys::signal::Signal::SIGKILL);

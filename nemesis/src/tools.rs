@@ -26,7 +26,7 @@ impl Tools {
     }
 }
 
-fn find(tool: &'static str, package: &'static str) -> Result<PathBuf> {
+pub(crate) fn find(tool: &'static str, package: &'static str) -> Result<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))

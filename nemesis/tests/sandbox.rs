@@ -74,6 +74,9 @@ fn runnable_exe(rootless: bool) -> std::path::PathBuf {
 fn trial(name: &'static str, rootless: bool) -> Trial {
     let label = if rootless { format!("{name} (rootless)") } else { name.to_string() };
     let mut reason = ignore_reason(rootless);
+    if reason.is_none() && name.contains("link") && which("ethtool").is_none() {
+        reason = Some("ethtool is not installed (scripts/setup installs it)".into());
+    }
     if reason.is_none() && name.contains("redis") && which("redis-server").is_none() {
         reason = Some("redis-server is not installed (scripts/setup installs it)".into());
     }

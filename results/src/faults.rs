@@ -111,6 +111,15 @@ impl Fault {
         if let Some(rate) = self.value.get("rate").and_then(Value::as_f64) {
             s.push_str(&format!(" ×{rate}"));
         }
+        if let Some(ms) = self.value.get("delay_ms").and_then(Value::as_f64) {
+            s.push_str(&format!(" +{ms} ms"));
+        }
+        if let Some(share) = self.value.get("share").and_then(Value::as_f64) {
+            s.push_str(&format!(" {:.0}%", share * 100.0));
+        }
+        if let Some(bps) = self.value.get("rate_bps").and_then(Value::as_f64) {
+            s.push_str(&format!(" {:.0} kbit/s", bps / 1e3));
+        }
         s
     }
 

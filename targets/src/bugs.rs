@@ -32,11 +32,16 @@ pub enum Bug {
     /// that Tencent's phxpaxos uses on ballots is right only because its ballot carries the
     /// node id (phxpaxos issues 34 and 107 ask why); the same `>=` on rounds alone is this bug.
     IgnoreRank,
+    /// A Raft candidate counts a vote without checking its term: a grant for its previous
+    /// candidacy that arrives late counts in the current one. Harmless while messages are
+    /// fast or lost (partitions); with delays above half the election timeout two candidates
+    /// win one term.
+    StaleVote,
 }
 
 impl Bug {
     /// Every bug, in documentation order.
-    pub const ALL: [Bug; 8] = [
+    pub const ALL: [Bug; 9] = [
         Bug::ForgetVote,
         Bug::SmallQuorum,
         Bug::NoStepdown,
@@ -45,11 +50,18 @@ impl Bug {
         Bug::ForgetPromise,
         Bug::NoQuorumCheck,
         Bug::IgnoreRank,
+        Bug::StaleVote,
     ];
 
     /// The bugs of the Raft elector: its election bugs and the node core's.
-    pub const RAFT: [Bug; 5] =
-        [Bug::ForgetVote, Bug::SmallQuorum, Bug::NoStepdown, Bug::StaleRead, Bug::NoFencing];
+    pub const RAFT: [Bug; 6] = [
+        Bug::ForgetVote,
+        Bug::SmallQuorum,
+        Bug::NoStepdown,
+        Bug::StaleRead,
+        Bug::NoFencing,
+        Bug::StaleVote,
+    ];
 
     /// The bugs of the Paxos elector: its election bugs and the node core's.
     pub const PAXOS: [Bug; 5] =
@@ -66,6 +78,7 @@ impl Bug {
             Bug::ForgetPromise => "forget-promise",
             Bug::NoQuorumCheck => "no-quorum-check",
             Bug::IgnoreRank => "ignore-rank",
+            Bug::StaleVote => "stale-vote",
         }
     }
 
@@ -89,6 +102,9 @@ impl Bug {
             }
             Bug::IgnoreRank => {
                 "acceptors compare ballots by round only: two proposers of one round both win it"
+            }
+            Bug::StaleVote => {
+                "a candidate counts late votes of its earlier candidacy: two leaders of one term under delay"
             }
         }
     }

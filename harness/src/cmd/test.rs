@@ -33,7 +33,8 @@ pub struct Args {
     /// Number of nodes (n1…nN) [default: the target file's `nodes`, else 5].
     #[arg(long, allow_hyphen_values = true, value_parser = whole::<usize>)]
     pub nodes: Option<usize>,
-    /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss; or none.
+    /// Faults to choose from, comma-separated: partition, pause, kill, clock, loss, delay,
+    /// reorder, duplicate, slow; or none.
     #[arg(long, default_value = "partition,pause,kill")]
     pub nemesis: String,
     /// Time a fault lasts, and time between faults (e.g. 5s, 500ms).
@@ -226,6 +227,12 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     }
     let faults = faults(&a.nemesis)?;
     reachable(&a.nemesis, target, &faults)?;
+    if let (Some(_), Some(k)) = (&hosts, faults.iter().find(|k| k.link().is_some())) {
+        return Err(bad_input(format!(
+            "--nemesis {}: link faults exist only in the sandbox, not on --hosts; leave it out",
+            k.name()
+        )));
+    }
     let resource = resource(a, target)?;
     let concurrency = a.concurrency.unwrap_or(2 * nodes);
     if concurrency == 0 || concurrency > 1000 {
@@ -355,7 +362,11 @@ fn faults(list: &str) -> anyhow::Result<Vec<FaultKind>> {
     let mut kinds = Vec::new();
     for n in names {
         let k = FaultKind::parse(n).ok_or_else(|| {
-            bad_input(format!("--nemesis: unknown fault {n:?}; use a comma list of partition, pause, kill, clock, loss, or none"))
+            let all: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+            bad_input(format!(
+                "--nemesis: unknown fault {n:?}; use a comma list of {}, or none",
+                all.join(", ")
+            ))
         })?;
         if !kinds.contains(&k) {
             kinds.push(k);

@@ -27,6 +27,9 @@ impl Scratch {
         std::fs::write(dir.join("file"), "not a folder\n").unwrap();
         std::fs::write(dir.join("empty.jsonl"), "").unwrap();
         std::fs::copy(example(), dir.join("history.jsonl")).unwrap();
+        // Never reached: the cases that name it are refused before any connection.
+        let host = "[nodes.n1]\nssh = \"root@10.99.0.1\"\naddr = \"10.99.0.1\"\n";
+        std::fs::write(dir.join("hosts.toml"), host).unwrap();
         Scratch { dir, _owner: owner }
     }
 
@@ -79,6 +82,10 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
     let t = |args: &[&str], says: &str| test_case(s, args, says);
     let (file, file_x) = (s.path("file"), s.path("file/store"));
     vec![
+        t(
+            &["--hosts", &s.path("hosts.toml"), "--nemesis", "delay"],
+            "--nemesis delay: link faults exist only in the sandbox, not on --hosts; leave it out",
+        ),
         t(&["--time-limit", "-5"], "--time-limit must be positive: got -5"),
         t(&["--time-limit", "0"], "--time-limit must be positive: got 0"),
         t(&["--time-limit", "5h"], "--time-limit must be a duration such as 5, 5s, 500ms or 2m"),
@@ -119,7 +126,7 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
             &["--nemesis", "none,kill"],
             "--nemesis none,kill: none means no faults and cannot be mixed with faults",
         ),
-        t(&["--nemesis", "partition,delay"], "--nemesis: unknown fault \"delay\""),
+        t(&["--nemesis", "partition,netem"], "--nemesis: unknown fault \"netem\""),
         t(&["--nemesis", ","], "--nemesis: empty"),
         t(&["--target", "zab"], "unknown target \"zab\""),
         t(&["--bug", "nope"], "--bug: unknown bug \"nope\": use one of forget-vote, small-quorum"),

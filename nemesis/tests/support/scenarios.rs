@@ -7,6 +7,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "link_scenarios.rs"]
+mod links;
+
 type Check = Result<(), String>;
 /// A scenario's name and body.
 type Scenario = (&'static str, fn(&Net) -> Check);
@@ -20,6 +23,9 @@ pub const ALL: &[Scenario] = &[
     ("half_the_packets_are_lost_at_a_50_percent_loss_rate", lossy),
     ("bad_input_is_refused_with_a_clear_error", bad_input),
     ("heal_all_undoes_everything_and_is_idempotent", heal_all),
+    ("a_link_delay_adds_what_was_asked_where_asked_and_composes_with_partitions", links::delays),
+    ("link_reorder_duplicate_and_slow_do_what_they_say", links::reorder_duplicate_slow),
+    ("impossible_link_faults_are_refused_with_a_clear_error", links::bad_links),
 ];
 
 /// Enters a sandbox, builds 5 nodes, runs the scenario; the exit status of the child.

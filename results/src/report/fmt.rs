@@ -71,6 +71,10 @@ pub fn fault_color(kind: &str) -> &'static str {
         "kill" => "#24292f",
         "clock" => "#bc4c00",
         "loss" => "#bf8700",
+        "delay" => "#1a7f37",
+        "reorder" => "#1b7c83",
+        "duplicate" => "#a40e26",
+        "slow" => "#7d4e00",
         _ => "#6e7781",
     }
 }

@@ -276,7 +276,8 @@ impl Raft {
     }
 
     fn on_vote(&mut self, now: Instant, from: &str, term: u64, granted: bool) {
-        if self.role != Role::Candidate || term != self.hard.term {
+        let stale = term != self.hard.term && !self.bugs.has(Bug::StaleVote);
+        if self.role != Role::Candidate || stale {
             return;
         }
         self.answered.insert(from.to_string());

@@ -22,10 +22,14 @@
 //!   term, and meet voters that restarted since they voted.
 //! - clocks of a third-party target: where its catalog says the clock decides a lease
 //!   ([`clocks`]); for client-go's followers the clock fault is held through the next fault.
+//! - link faults (delay, reorder, duplicate, slow): every node's egress, the leader's, one
+//!   node's, both ways between halves, or one way ([`links::LinkAim`]), severity from the seed.
 
 pub mod aim;
 pub mod clocks;
 pub mod deck;
+mod kind;
+pub mod links;
 pub mod schedule;
 pub mod shapes;
 pub mod storm;
@@ -37,57 +41,18 @@ use super::reports::Readers;
 use aim::{Aim, Scope};
 use clocks::ClockTargets;
 use deck::Deck;
+pub use kind::FaultKind;
+use links::LinkAim;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use shapes::Cut;
+use splitbrain_nemesis::link::{self, LinkKind};
 use splitbrain_nemesis::{clock, crash, loss, partition, pause, Event, Net};
 use splitbrain_results::Event as Record;
 use splitbrain_targets::launch::Target;
 use splitbrain_targets::stop::Stop;
 use std::time::{Duration, Instant};
-
-/// A kind of fault `--nemesis` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Cut the network between nodes.
-    Partition,
-    /// SIGSTOP a node's processes, later SIGCONT.
-    Pause,
-    /// SIGKILL a node's processes, and start them again with the same data.
-    Kill,
-    /// Jump, strobe or skew a node's wall clock.
-    Clock,
-    /// Drop a share of the packets to and from some nodes.
-    Loss,
-}
-
-impl FaultKind {
-    /// Every kind, in `--nemesis` order.
-    pub const ALL: [FaultKind; 5] = [
-        FaultKind::Partition,
-        FaultKind::Pause,
-        FaultKind::Kill,
-        FaultKind::Clock,
-        FaultKind::Loss,
-    ];
-
-    /// The name `--nemesis` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Partition => "partition",
-            FaultKind::Pause => "pause",
-            FaultKind::Kill => "kill",
-            FaultKind::Clock => "clock",
-            FaultKind::Loss => "loss",
-        }
-    }
-
-    /// The kind named `s`.
-    pub fn parse(s: &str) -> Option<FaultKind> {
-        FaultKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-}
 
 /// How a kill window goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +71,7 @@ enum Active {
     Storm,
     Clock(Vec<String>),
     Loss,
+    Link,
 }
 
 /// What a nemesis acts on and reports to.
@@ -132,6 +98,7 @@ pub struct Nemesis<'a> {
     kinds: Vec<FaultKind>,
     cuts: Deck<Cut>,
     aims: Deck<Aim>,
+    link_aims: Deck<LinkAim>,
     kills: Deck<KillMode>,
     clocks: ClockTargets,
     /// The nodes pause, kill and loss may hit (`--aim`): every node, or the servers' nodes.
@@ -159,6 +126,7 @@ impl<'a> Nemesis<'a> {
             kinds,
             cuts: Deck::new(Cut::ALL.to_vec()),
             aims: Deck::new(Aim::ALL.to_vec()),
+            link_aims: Deck::new(LinkAim::ALL.to_vec()),
             // Storms twice as often as held kills: a storm is what finds lost writes to disk,
             // and a 60 s run has only three kill windows.
             kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
@@ -256,6 +224,10 @@ impl<'a> Nemesis<'a> {
             Active::Storm => return,
             Active::Clock(nodes) => clock::reset(net, &nodes),
             Active::Loss => loss::stop(net),
+            Active::Link => match link::stop(net) {
+                Ok(evs) => return evs.into_iter().for_each(|ev| self.record(ev)),
+                Err(e) => Err(e),
+            },
         };
         match result {
             Ok(ev) => self.record(ev),
@@ -274,6 +246,7 @@ impl<'a> Nemesis<'a> {
             },
             FaultKind::Clock => self.clock(),
             FaultKind::Loss => self.loss(),
+            k => self.link(k.link().expect("the other kinds are link faults")),
         };
         match result {
             Ok(active) => Some(active),
@@ -372,6 +345,19 @@ impl<'a> Nemesis<'a> {
         Ok(Active::Loss)
     }
 
+    /// A link fault of `kind` on the links the next aim picks.
+    fn link(&mut self, kind: LinkKind) -> splitbrain_nemesis::Result<Active> {
+        let aim = self.link_aims.deal(&mut self.rng).unwrap_or(LinkAim::All);
+        let leader = self.parts.recorder.leader();
+        let net = self.parts.net;
+        let links = aim.links(net, &self.scope, leader.as_deref(), &mut self.rng);
+        let fault = links::draw(kind, &mut self.rng);
+        let mut ev = link::start(net, &links, fault, self.rng.gen())?;
+        ev.value["aim"] = aim.name().into();
+        self.record(ev);
+        Ok(Active::Link)
+    }
+
     fn record(&self, ev: Event) {
         record(self.parts, ev, true);
     }
@@ -392,17 +378,4 @@ fn record(parts: Parts<'_>, ev: Event, loud: bool) {
         false => parts.log.debug(line),
     }
     parts.recorder.record(Record::nemesis(ev.f, ev.value));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_fault_kind_parses_back_from_its_name() {
-        for k in FaultKind::ALL {
-            assert_eq!(FaultKind::parse(k.name()), Some(k));
-        }
-        assert_eq!(FaultKind::parse("delay"), None);
-    }
 }

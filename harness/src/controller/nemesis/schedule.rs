@@ -58,12 +58,14 @@ pub fn shortfall(kinds: usize, windows: usize, interval: Duration) -> Option<Str
 mod tests {
     use super::*;
 
-    /// Every non-empty set of kinds, in `--nemesis` order.
+    /// Every non-empty set of the first five kinds, then every longer prefix of them all, in
+    /// `--nemesis` order (the schedule depends on how many kinds there are, not which: all
+    /// 511 sets of nine would only repeat these counts, at 16 times the cost).
     fn kind_sets() -> Vec<Vec<FaultKind>> {
         let all = FaultKind::ALL;
-        (1u32..1 << all.len())
-            .map(|mask| (0..all.len()).filter(|i| mask & (1 << i) != 0).map(|i| all[i]).collect())
-            .collect()
+        let small = (1u32..1 << 5)
+            .map(|mask| (0..5).filter(|i| mask & (1 << i) != 0).map(|i| all[i]).collect());
+        small.chain((6..=all.len()).map(|n| all[..n].to_vec())).collect()
     }
 
     const INTERVALS_MS: [u64; 4] = [1, 500, 5_000, 7_300];
@@ -122,14 +124,16 @@ mod tests {
     #[test]
     fn the_schedule_is_the_seed_s_and_later_windows_cycle_through_the_kinds_again() {
         let kinds = FaultKind::ALL.to_vec();
-        let (interval, limit) = (Duration::from_secs(1), Duration::from_secs(40));
+        let (interval, limit) = (Duration::from_secs(1), Duration::from_secs(72));
         let a = plan(&kinds, interval, limit, 5);
         assert_eq!(a, plan(&kinds, interval, limit, 5));
-        assert_eq!(a.len(), 20);
+        assert_eq!(a.len(), 36);
+        let mut all: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        all.sort();
         for cycle in a.chunks(kinds.len()) {
             let mut got: Vec<&str> = cycle.iter().map(|w| w.kind.name()).collect();
             got.sort();
-            assert_eq!(got, ["clock", "kill", "loss", "partition", "pause"]);
+            assert_eq!(got, all);
         }
         assert!(plan(&[], interval, limit, 5).is_empty());
     }

@@ -29,6 +29,10 @@ fn pattern(kind: &str) -> &'static str {
         "kill" => "p-kill",
         "partition" | "loss" => "p-partition",
         "clock" => "p-clock",
+        "delay" => "p-delay",
+        "reorder" => "p-reorder",
+        "duplicate" => "p-duplicate",
+        "slow" => "p-slow",
         _ => "p-other",
     }
 }
@@ -41,6 +45,10 @@ fn state_word(kind: &str) -> &str {
         "partition" => "cut off",
         "loss" => "losing packets",
         "clock" => "clock skewed",
+        "delay" => "links delayed",
+        "reorder" => "links reordering",
+        "duplicate" => "links duplicating",
+        "slow" => "links slowed",
         other => other,
     }
 }

@@ -153,6 +153,15 @@ fn votes_from_an_older_term_do_not_count() {
 }
 
 #[test]
+fn bug_stale_vote_a_late_grant_of_an_earlier_candidacy_wins_the_current_term() {
+    let now = Instant::now();
+    let mut raft = node("n1", 3, Bugs::of([Bug::StaleVote]), Some(hard(5, None)), now);
+    raft.tick(now + 300 * MS);
+    raft.receive(now + 301 * MS, "n2", RaftMsg::Vote { term: 5, granted: true });
+    assert_eq!((raft.role(), raft.hard_state().term), (Role::Leader, 6));
+}
+
+#[test]
 fn a_leader_steps_down_on_any_message_of_a_higher_term() {
     let messages = [
         RaftMsg::RequestVote { term: 9 },
