@@ -46,7 +46,13 @@ fn main() {
             Trial::test("raft_stale_vote_under_delay_has_two_leaders_of_one_term", || {
                 serial(stale_vote)
             }),
-            &missing,
+            // Measured at 1 of 3 seeds (20 s, README "Link faults"): too rare to gate CI on;
+            // `cargo test -p splitbrain --test link_findings -- --ignored` runs it by hand.
+            &missing.clone().or_else(|| {
+                Some(
+                    "caught in 1 of 3 seeds at 20 s, too rare for CI; run it with --ignored".into(),
+                )
+            }),
         ),
     ];
     libtest_mimic::run(&args, trials).exit();
