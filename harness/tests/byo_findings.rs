@@ -110,7 +110,7 @@ fn main() {
     let mut trials: Vec<Trial> = FINDINGS
         .iter()
         .map(|f| {
-            ignore_unless(
+            support::ignore_unless(
                 Trial::test(f.name, move || one_at_a_time(|| run_finding(f))),
                 &sandbox,
                 f.needs,
@@ -121,36 +121,11 @@ fn main() {
         Trial::test("a_candidate_that_exits_at_once_is_restarted_and_the_history_says_so", || {
             one_at_a_time(exits_at_once)
         });
-    trials.push(ignore_unless(exits, &sandbox, &[]));
+    trials.push(support::ignore_unless(exits, &sandbox, &[]));
     trials.push(Trial::test("a_mistake_in_a_target_file_is_254_with_the_file_and_line", bad_file));
     trials.push(Trial::test("splitbrain_targets_file_describes_the_target_file", describes_file));
     trials.push(Trial::test("splitbrain_targets_lists_the_built_in_zookeeper", lists_zookeeper));
     libtest_mimic::run(&args, trials).exit();
-}
-
-/// `trial`, ignored with a printed reason when there is no sandbox or something is missing.
-fn ignore_unless(trial: Trial, sandbox: &Option<String>, needs: &[&str]) -> Trial {
-    let missing: Vec<&str> = needs.iter().copied().filter(|n| !installed(n)).collect();
-    let reason = match (sandbox, missing.is_empty()) {
-        (Some(r), _) => r.clone(),
-        (None, false) => format!("{} not installed (run scripts/setup)", missing.join(", ")),
-        (None, true) => return trial,
-    };
-    eprintln!("ignoring {}: {reason}", trial.name());
-    trial.with_ignored_flag(true)
-}
-
-/// A program in PATH, or `python3:MODULE`: a module /usr/bin/python3 imports.
-fn installed(need: &str) -> bool {
-    let quiet = |c: &mut Command| c.stdout(Stdio::null()).stderr(Stdio::null()).status();
-    match need.split_once(':') {
-        Some((_, module)) => {
-            quiet(Command::new("/usr/bin/python3").args(["-c", &format!("import {module}")]))
-                .is_ok_and(|s| s.success())
-        }
-        None => quiet(Command::new("sh").args(["-c", &format!("command -v {need}")]))
-            .is_ok_and(|s| s.success()),
-    }
 }
 
 fn one_at_a_time(f: impl FnOnce() -> Result<(), Failed>) -> Result<(), Failed> {

@@ -41,7 +41,7 @@ fn main() {
 
 /// `splitbrain drill FILE --store STORE`, bounded by `limit`.
 fn drill(file: &Path, store: &Path, limit: Duration) -> Result<Output, Failed> {
-    finish(spawn(file, store)?, limit)
+    support::finish(spawn(file, store)?, limit)
 }
 
 fn spawn(file: &Path, store: &Path) -> std::io::Result<std::process::Child> {
@@ -54,20 +54,6 @@ fn spawn(file: &Path, store: &Path) -> std::io::Result<std::process::Child> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-}
-
-/// Waits for `child` within `limit` (a hang is a failure).
-fn finish(mut child: std::process::Child, limit: Duration) -> Result<Output, Failed> {
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain drill did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
 }
 
 fn expect_code(out: &Output, code: i32) -> Result<String, Failed> {
@@ -241,7 +227,7 @@ fn interrupted() -> Result<(), Failed> {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT)?;
     // The cut run skips its final status round, so its convergence and verdict are unknown;
     // the second scenario never ran: nothing could be judged, 2.
-    let stdout = expect_code(&finish(child, Duration::from_secs(30))?, 2)?;
+    let stdout = expect_code(&support::finish(child, Duration::from_secs(30))?, 2)?;
     let night = night_folders(&store, "ci").pop().unwrap_or_default();
     let r = record(&night)?;
     let second = &r["scenarios"][1];

@@ -15,7 +15,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -129,42 +129,17 @@ fn main() {
         .iter()
         .map(|(f, needs)| {
             let trial = Trial::test(f.name, move || one_at_a_time(|| run_finding(f)));
-            ignore_unless(trial, &sandbox, needs)
+            support::ignore_unless(trial, &sandbox, needs)
         })
         .collect();
     for (target, needs) in [("redlock", REDLOCK), ("redis-sentinel", SENTINEL)] {
         let name = format!("a_sigkilled_controller_leaves_no_{}_process", target.replace('-', "_"));
         let trial = Trial::test(name, move || one_at_a_time(|| sigkill_leaves_nothing(target)));
-        trials.push(ignore_unless(trial, &sandbox, needs));
+        trials.push(support::ignore_unless(trial, &sandbox, needs));
     }
     trials.push(Trial::test("redlock_fenced_is_refused_as_it_gives_no_token", fenced_refused));
     trials.push(Trial::test("splitbrain_targets_lists_the_ha_setups", lists_them));
     libtest_mimic::run(&args, trials).exit();
-}
-
-/// `trial`, ignored with a printed reason when there is no sandbox or something is missing.
-fn ignore_unless(trial: Trial, sandbox: &Option<String>, needs: &[&str]) -> Trial {
-    let missing: Vec<&str> = needs.iter().copied().filter(|n| !installed(n)).collect();
-    let reason = match (sandbox, missing.is_empty()) {
-        (Some(r), _) => r.clone(),
-        (None, false) => format!("{} not installed (run scripts/setup)", missing.join(", ")),
-        (None, true) => return trial,
-    };
-    eprintln!("ignoring {}: {reason}", trial.name());
-    trial.with_ignored_flag(true)
-}
-
-/// A program in PATH, or `python3:MODULE`: a module /usr/bin/python3 imports.
-fn installed(need: &str) -> bool {
-    let quiet = |c: &mut Command| c.stdout(Stdio::null()).stderr(Stdio::null()).status();
-    match need.split_once(':') {
-        Some((_, module)) => {
-            quiet(Command::new("/usr/bin/python3").args(["-c", &format!("import {module}")]))
-                .is_ok_and(|s| s.success())
-        }
-        None => quiet(Command::new("sh").args(["-c", &format!("command -v {need}")]))
-            .is_ok_and(|s| s.success()),
-    }
 }
 
 fn one_at_a_time(f: impl FnOnce() -> Result<(), Failed>) -> Result<(), Failed> {
@@ -187,8 +162,9 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
         let store = support::store("ha", &format!("{}-{seed}", f.name));
         let mut args: Vec<&str> = f.args.to_vec();
         args.extend(if seed.is_empty() { vec![] } else { vec!["--seed", seed] });
-        let out = run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(200))?;
-        no_server_left(&store, "after the run")?;
+        let out =
+            support::run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(200))?;
+        support::nothing_left(&store, "after the run")?;
         let code = out.status.code();
         let found = match f.exit {
             1 => code == Some(1) && invalid_by(&store.join("latest"), f.checker)?,
@@ -203,63 +179,10 @@ fn run_finding(f: &Finding) -> Result<(), Failed> {
     Err(seen.join("\n").into())
 }
 
-fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
-}
-
 fn invalid_by(run: &Path, checker: &str) -> Result<bool, Failed> {
     let r: Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json"))?)?;
     let checks = r["checks"].as_array().cloned().unwrap_or_default();
     Ok(checks.iter().any(|c| c["checker"] == checker && c["verdict"] == "invalid"))
-}
-
-/// The pids of the run in `store`'s processes: those whose command line or environment names
-/// the store, or who work in it (redis-server and redis-sentinel rewrite their command lines
-/// into titles, but stay in their `dir`).
-fn processes_of(store: &Path) -> Vec<(u32, String)> {
-    let me = std::process::id();
-    let needle = store.display().to_string();
-    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-    let named = |pid: u32, file: &str| {
-        let raw = std::fs::read(format!("/proc/{pid}/{file}")).unwrap_or_default();
-        String::from_utf8_lossy(&raw).replace('\0', " ")
-    };
-    pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me)
-        .filter_map(|pid| {
-            let cmdline = named(pid, "cmdline");
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            let ours = cmdline.contains(&needle)
-                || named(pid, "environ").contains(&needle)
-                || cwd.starts_with(store);
-            ours.then_some((pid, cmdline))
-        })
-        .collect()
-}
-
-/// Err naming what of the run in `store` still runs, once 5 s have passed.
-fn no_server_left(store: &Path, when: &str) -> Result<(), Failed> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = processes_of(store);
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("still running {when}: {left:?}").into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Starts a run of `target`, waits until its Redis processes run and a node was elected.
@@ -269,7 +192,8 @@ fn start_and_wait(store: &Path, target: &str) -> Result<Child, Failed> {
         test_cmd(store, target, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        let redis = processes_of(store).iter().filter(|(_, c)| c.contains("redis-")).count();
+        let redis =
+            support::processes_of(store).iter().filter(|(_, c)| c.contains("redis-")).count();
         let history = std::fs::read_to_string(store.join("latest").join("history.jsonl"));
         if redis > 0 && history.is_ok_and(|h| h.contains("\"elected\"")) {
             return Ok(child);
@@ -286,7 +210,7 @@ fn sigkill_leaves_nothing(target: &str) -> Result<(), Failed> {
     let mut child = start_and_wait(&store, target)?;
     let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
     child.wait()?;
-    no_server_left(&store, &format!("after SIGKILL of the controller ({target})"))
+    support::nothing_left(&store, &format!("after SIGKILL of the controller ({target})"))
 }
 
 fn fenced_refused() -> Result<(), Failed> {

@@ -118,26 +118,13 @@ impl Place {
         cmd.arg("test").args(["--store"]).arg(self.store()).args(args).stdin(Stdio::null());
         cmd.current_dir(self.dir.path());
         let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-        wait_output(child, Duration::from_secs(120))
+        support::finish(child, Duration::from_secs(120))
     }
 
     fn latest(&self, file: &str) -> Result<String, Failed> {
         let run = self.store().join("latest");
         Ok(std::fs::read_to_string(run.join(file))?)
     }
-}
-
-fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<Output, Failed> {
-    let deadline = std::time::Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test ran over {limit:?}").into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(child.wait_with_output()?)
 }
 
 /// A 20 s run of `--nemesis delay,partition`: valid, its delay windows recorded, and the
@@ -280,7 +267,7 @@ fn stale_vote_seed(seed: &str) -> Result<(), Failed> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let out = wait_output(child, Duration::from_secs(120))?;
+    let out = support::finish(child, Duration::from_secs(120))?;
     let results = std::fs::read_to_string(store.join("latest").join("results.json"))?;
     let results: Value = serde_json::from_str(&results)?;
     let safety = results["checks"]

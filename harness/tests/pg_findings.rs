@@ -13,7 +13,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -150,8 +150,9 @@ fn run(f: &Finding) -> Result<(), Failed> {
         let store = support::store("pg", &format!("{}-{seed}", f.name));
         let mut args = f.args.to_vec();
         args.extend(if seed.is_empty() { vec![] } else { vec!["--seed", seed] });
-        let out = run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(150))?;
-        no_postgres_left(&store, "after the run ended")?;
+        let out =
+            support::run_bounded(test_cmd(&store, f.target, &args), Duration::from_secs(150))?;
+        support::nothing_left(&store, "after the run ended")?;
         let summary = String::from_utf8_lossy(&out.stdout).into_owned();
         let code = out.status.code();
         let ok = match f.invalid {
@@ -177,39 +178,6 @@ fn verdict(store: &Path, checker: &str) -> Result<String, Failed> {
     Ok(c.and_then(|c| c["verdict"].as_str()).unwrap_or("missing").to_string())
 }
 
-/// The processes of a run in `store`: its path in their command line (the postmaster's `-D`)
-/// or their working folder in it (every backend works in the data folder, and rewrites its
-/// command line to `postgres: …`).
-fn processes_in(store: &Path) -> Vec<(u32, String)> {
-    let me = std::process::id();
-    let needle = store.display().to_string();
-    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-    pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me)
-        .filter_map(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            (text.contains(&needle) || cwd.starts_with(store)).then_some((pid, text))
-        })
-        .collect()
-}
-
-/// Waits up to 5 s for every process of the run in `store` to be gone.
-fn no_postgres_left(store: &Path, when: &str) -> Result<(), Failed> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = processes_in(store);
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("still running {when}: {left:?}").into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn sigkill_leaves_no_postgres() -> Result<(), Failed> {
     let store = support::store("pg", "sigkill");
     let args = ["--nemesis", "partition", "--time-limit", "60", "--seed", "1"];
@@ -219,8 +187,10 @@ fn sigkill_leaves_no_postgres() -> Result<(), Failed> {
         .spawn()?;
     let deadline = Instant::now() + Duration::from_secs(40);
     let backends = loop {
-        let pg: Vec<_> =
-            processes_in(&store).into_iter().filter(|(_, c)| c.contains("postgres")).collect();
+        let pg: Vec<_> = support::processes_of(&store)
+            .into_iter()
+            .filter(|(_, c)| c.contains("postgres"))
+            .collect();
         let history = std::fs::read_to_string(store.join("latest").join("history.jsonl"));
         // The postmaster and its helpers, and a session per candidate: 5 and more.
         if pg.len() > 5 && history.is_ok_and(|h| h.contains("\"elected\"")) {
@@ -235,7 +205,7 @@ fn sigkill_leaves_no_postgres() -> Result<(), Failed> {
     };
     let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
     child.wait()?;
-    no_postgres_left(&store, &format!("after SIGKILL of the controller (were {backends:?})"))?;
+    support::nothing_left(&store, &format!("after SIGKILL of the controller (were {backends:?})"))?;
     let _ = std::fs::remove_dir_all(&*store);
     Ok(())
 }
@@ -259,18 +229,4 @@ fn listed() -> Result<(), Failed> {
         }
         None => Ok(()),
     }
-}
-
-fn run_bounded(mut cmd: Command, limit: Duration) -> Result<Output, Failed> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let deadline = Instant::now() + limit;
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("splitbrain test did not end within {} s", limit.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(child.wait_with_output()?)
 }

@@ -113,3 +113,72 @@ pub fn checker_invalid(run: &Path, checker: &str) -> Result<(), Failed> {
 pub fn dual_writer_invalid(run: &Path) -> Result<(), Failed> {
     checker_invalid(run, "dual-writer")
 }
+
+/// `trial`, ignored with a printed reason when there is no sandbox or a program in `needs` is
+/// missing.
+pub fn ignore_unless(
+    trial: libtest_mimic::Trial,
+    sandbox: &Option<String>,
+    needs: &[&str],
+) -> libtest_mimic::Trial {
+    let missing: Vec<&str> = needs.iter().copied().filter(|n| !installed(n)).collect();
+    let reason = match (sandbox, missing.is_empty()) {
+        (Some(r), _) => r.clone(),
+        (None, false) => format!("{} not installed (run scripts/setup)", missing.join(", ")),
+        (None, true) => return trial,
+    };
+    eprintln!("ignoring {}: {reason}", trial.name());
+    trial.with_ignored_flag(true)
+}
+
+/// A program in PATH, or `python3:MODULE`: a module /usr/bin/python3 imports.
+pub fn installed(need: &str) -> bool {
+    let quiet = |c: &mut Command| c.stdout(Stdio::null()).stderr(Stdio::null()).status();
+    match need.split_once(':') {
+        Some((_, module)) => {
+            quiet(Command::new("/usr/bin/python3").args(["-c", &format!("import {module}")]))
+                .is_ok_and(|s| s.success())
+        }
+        None => quiet(Command::new("sh").args(["-c", &format!("command -v {need}")]))
+            .is_ok_and(|s| s.success()),
+    }
+}
+
+/// The processes of a run in `store` (this one aside): those whose command line or
+/// environment names the store, or who work in it (redis-server, redis-sentinel and
+/// PostgreSQL's backends rewrite their command lines into titles, but stay in their folder).
+pub fn processes_of(store: &Path) -> Vec<(u32, String)> {
+    let me = std::process::id();
+    let needle = store.display().to_string();
+    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    let named = |pid: u32, file: &str| {
+        let raw = std::fs::read(format!("/proc/{pid}/{file}")).unwrap_or_default();
+        String::from_utf8_lossy(&raw).replace('\0', " ")
+    };
+    pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter_map(|pid| {
+            let cmdline = named(pid, "cmdline");
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            let ours = cmdline.contains(&needle)
+                || named(pid, "environ").contains(&needle)
+                || cwd.starts_with(store);
+            ours.then_some((pid, cmdline))
+        })
+        .collect()
+}
+
+/// Err naming what of the run in `store` still runs, once 5 s have passed.
+pub fn nothing_left(store: &Path, when: &str) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_of(store);
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("still running {when}: {left:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
