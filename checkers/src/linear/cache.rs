@@ -55,18 +55,15 @@ pub(crate) fn fx<T: Hash>(t: &T) -> u64 {
     h.finish()
 }
 
-/// `n` random words for Zobrist hashing, from a fixed seed (SplitMix64), so runs repeat.
-pub(crate) fn zobrist(n: usize) -> Vec<u64> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        })
-        .collect()
+/// Operation `id`'s random word for Zobrist hashing: the `id + 1`-th output of SplitMix64 from
+/// a fixed seed, so runs repeat. Computed when needed (a few multiplications) rather than kept:
+/// a table would be 8 bytes per operation for the whole search.
+#[inline]
+pub(crate) fn zobrist(id: usize) -> u64 {
+    let mut z = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(id as u64 + 2);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The hash of a configuration from its set's Zobrist hash and its state's hash.
@@ -79,16 +76,21 @@ pub(crate) fn mix(set: u64, state: u64) -> u64 {
 /// The set of configurations seen.
 pub(crate) struct Cache<S> {
     words: usize,
+    /// Each used slot holds an entry's hash's high 32 bits (over the bits that pick its slot,
+    /// so growing the table needs no other copy of the hashes) and its number plus one.
     slots: Vec<u64>,
     shift: u32,
-    hashes: Vec<u64>,
     states: Vec<S>,
     bits: Vec<u64>,
     /// Sets of more than [`RAW_WORDS`] words are stored run-length encoded: entry `e`'s code
-    /// is `bits[starts[e]..starts[e + 1]]`.
-    starts: Vec<usize>,
+    /// is `bits[starts[e]..starts[e + 1]]` (`u32`: a code is a few words, and four billion
+    /// words of codes would be far beyond any memory this runs in).
+    starts: Vec<u32>,
     scratch: Vec<u64>,
 }
+
+/// The high half of a slot: the tag.
+const TAG: u64 = 0xffff_ffff_0000_0000;
 
 /// The widest set stored word for word (1024 operations); wider ones are encoded, since a
 /// set is mostly a run of ones (the operations long done) and a run of zeros (those to come),
@@ -139,8 +141,9 @@ impl BitSet {
 
 /// Writes the canonical run-length code of `set` ∪ {bit `add`} into `out`: maximal runs of
 /// all-zero or all-one words as one header each (bit 62 set, bit 63 the run's bit, the low
-/// bits its length), other words as a header (bit 62 clear, the count) and the words. Only
-/// the words between the set's leading ones and trailing zeros are read.
+/// bits its length), other words as a header (bit 62 clear, the count) and the words, but for
+/// a last run of zeros. Only the words between the set's leading ones and trailing zeros are
+/// read.
 fn encode(set: &BitSet, add: usize, out: &mut Vec<u64>) {
     out.clear();
     let words = &set.words;
@@ -176,9 +179,8 @@ fn encode(set: &BitSet, add: usize, out: &mut Vec<u64>) {
         }
         i = j;
     }
-    if i < words.len() {
-        out.push(run(0, words.len() - i));
-    }
+    // The trailing zeros go unwritten: every set of a cache has the same length, so the code
+    // before them says how many there are (8 bytes less per configuration).
 }
 
 impl<S: Copy + Eq> Cache<S> {
@@ -189,7 +191,6 @@ impl<S: Copy + Eq> Cache<S> {
             words,
             slots: vec![0; 1024],
             shift: 64 - 10,
-            hashes: vec![],
             states: vec![],
             bits: vec![],
             starts: vec![0],
@@ -204,7 +205,7 @@ impl<S: Copy + Eq> Cache<S> {
         if encoded {
             encode(set, add, &mut self.scratch);
         }
-        let tag = h << 32;
+        let tag = h & TAG;
         let mask = self.slots.len() - 1;
         let mut i = (h >> self.shift) as usize;
         loop {
@@ -212,10 +213,10 @@ impl<S: Copy + Eq> Cache<S> {
             if slot == 0 {
                 break;
             }
-            if slot & 0xffff_ffff_0000_0000 == tag {
+            if slot & TAG == tag {
                 let e = (slot as u32 - 1) as usize;
                 let same = match encoded {
-                    true => self.bits[self.starts[e]..self.starts[e + 1]] == self.scratch[..],
+                    true => self.code(e) == &self.scratch[..],
                     false => self.same_set(e, &set.words, add),
                 };
                 if self.states[e] == state && same {
@@ -226,11 +227,10 @@ impl<S: Copy + Eq> Cache<S> {
         }
         let e = self.states.len();
         self.slots[i] = tag | (e as u64 + 1);
-        self.hashes.push(h);
         self.states.push(state);
         if encoded {
             self.bits.extend_from_slice(&self.scratch);
-            self.starts.push(self.bits.len());
+            self.starts.push(u32::try_from(self.bits.len()).expect("cache codes past 2^32 words"));
         } else {
             self.bits.extend_from_slice(&set.words);
             self.bits[e * self.words + add / 64] |= 1 << (add % 64);
@@ -239,6 +239,10 @@ impl<S: Copy + Eq> Cache<S> {
             self.grow();
         }
         true
+    }
+
+    fn code(&self, e: usize) -> &[u64] {
+        &self.bits[self.starts[e] as usize..self.starts[e + 1] as usize]
     }
 
     fn same_set(&self, e: usize, set: &[u64], add: usize) -> bool {
@@ -254,13 +258,15 @@ impl<S: Copy + Eq> Cache<S> {
     fn grow(&mut self) {
         let size = self.slots.len() * 2;
         self.shift -= 1;
-        self.slots = vec![0; size];
-        for (e, &h) in self.hashes.iter().enumerate() {
-            let mut i = (h >> self.shift) as usize;
+        // The slot's index comes from the tag's bits: the table has at most 2^32 slots.
+        assert!(self.shift >= 32, "the cache outgrew 2^32 slots");
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let mut i = (slot >> self.shift) as usize;
             while self.slots[i] != 0 {
                 i = (i + 1) & (size - 1);
             }
-            self.slots[i] = (h << 32) | (e as u64 + 1);
+            self.slots[i] = slot;
         }
     }
 }
@@ -281,6 +287,9 @@ mod tests {
             if special(all[i]) {
                 while j < all.len() && all[j] == all[i] {
                     j += 1;
+                }
+                if all[i] == 0 && j == all.len() {
+                    break; // the trailing zeros are implied
                 }
                 out.push(((all[i] & 1) << 63) | (1 << 62) | (j - i) as u64);
             } else {

@@ -105,7 +105,6 @@ pub struct Search<'a, M: Model> {
     /// so the set is a run of ones, a short mixed stretch and zeros (it stores compactly).
     bit: Vec<u32>,
     list: List,
-    zob: Vec<u64>,
     /// Configurations seen: (set, (state, whether the last move was a free choice of an
     /// operation of unknown outcome)); that flag changes which moves may come next.
     cache: Cache<(M::State, bool)>,
@@ -173,7 +172,6 @@ impl<'a, M: Model> Search<'a, M> {
             read_only,
             call_node,
             list,
-            zob: zobrist(ops.len()),
             cache: Cache::new(ops.len()),
             set: BitSet::new(ops.len()),
             set_hash: 0,
@@ -279,14 +277,14 @@ impl<'a, M: Model> Search<'a, M> {
             return false;
         }
         let key = (next, !forced && !self.need[id]);
-        let h = mix(self.set_hash ^ self.zob[id], fx(&key));
+        let h = mix(self.set_hash ^ zobrist(id), fx(&key));
         if !self.cache.insert(h, key, &self.set, self.bit[id] as usize) {
             return false;
         }
         self.stack.push(Frame { call: k, before: self.state, forced });
         self.state = next;
         self.flip(self.bit[id]);
-        self.set_hash ^= self.zob[id];
+        self.set_hash ^= zobrist(id);
         self.list.lift(k);
         if self.need[id] {
             self.required -= 1;
@@ -303,14 +301,14 @@ impl<'a, M: Model> Search<'a, M> {
     /// on from here, so undoing it goes further back. False when that configuration was seen.
     fn drop(&mut self, id: usize) -> bool {
         let key = (self.state, false);
-        let h = mix(self.set_hash ^ self.zob[id], fx(&key));
+        let h = mix(self.set_hash ^ zobrist(id), fx(&key));
         if !self.cache.insert(h, key, &self.set, self.bit[id] as usize) {
             return false;
         }
         let call = self.call_node[id];
         self.stack.push(Frame { call, before: self.state, forced: true });
         self.flip(self.bit[id]);
-        self.set_hash ^= self.zob[id];
+        self.set_hash ^= zobrist(id);
         self.list.lift(call);
         self.at = self.list.nodes[HEAD as usize].next;
         self.fresh = true;
@@ -344,7 +342,7 @@ impl<'a, M: Model> Search<'a, M> {
             let id = self.list.nodes[call as usize].op as usize;
             self.state = before;
             self.flip(self.bit[id]);
-            self.set_hash ^= self.zob[id];
+            self.set_hash ^= zobrist(id);
             if self.need[id] {
                 self.required += 1;
             }
