@@ -42,6 +42,7 @@ of_this_server() {
 for _ in $(seq 50); do
   left=$(of_this_server)
   [ -z "$left" ] && break
+  echo "pg_server.sh: killing what is left of the old server:" $left >&2
   kill -KILL $left 2>/dev/null || true
   sleep 0.1
 done
