@@ -15,16 +15,13 @@ use crate::stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use splitbrain_checkers::tested::run_verdict;
-use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Verdict};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
 /// The shape version this code writes.
 pub const FORMAT: u32 = 1;
-
-/// The name of the checker whose `details` hold the liveness figures.
-pub const LIVENESS: &str = "liveness";
 
 /// The run's own facts: who ran what, when, and how to run it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +154,8 @@ impl RunResults {
     /// from the history: the verdict, the liveness copy, the operation figures.
     pub fn set_checks(&mut self, checks: Vec<CheckResult>, history: &History) {
         self.verdict = run_verdict(&checks, self.nothing_tested.as_deref());
-        self.liveness = checks.iter().find(|c| c.checker == LIVENESS).map(|c| c.details.clone());
+        self.liveness =
+            checks.iter().find(|c| c.checker == CheckerKind::Liveness).map(|c| c.details.clone());
         self.checks = checks;
         self.operations = ops::op_stats(&ops::client_ops(&history.records));
         self.history = HistoryFacts {
