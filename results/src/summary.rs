@@ -10,7 +10,8 @@
 //! fields are ignored on reading, so a newer file still reads; `format` says which shape wrote
 //! it. Times are RFC 3339 UTC text (a person reads this file too).
 
-use crate::ops::{self, OpStats};
+use crate::digest::tally::Figures;
+use crate::ops::OpStats;
 use crate::stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -134,8 +135,13 @@ pub enum ResultsError {
 }
 
 impl RunResults {
-    /// The results of a run: its facts, its checks, and what the history says.
+    /// The results of a run: its facts, its checks, and what the history (held whole) says.
     pub fn new(run: RunMeta, checks: Vec<CheckResult>, history: &History) -> RunResults {
+        RunResults::with_figures(run, checks, Figures::of(history))
+    }
+
+    /// The results of a run whose figures were counted as its history streamed by.
+    pub fn with_figures(run: RunMeta, checks: Vec<CheckResult>, figures: Figures) -> RunResults {
         let mut results = RunResults {
             format: FORMAT,
             verdict: Verdict::Unknown,
@@ -143,26 +149,28 @@ impl RunResults {
             run,
             checks: Vec::new(),
             liveness: None,
-            operations: Vec::new(),
-            history: HistoryFacts::default(),
+            operations: figures.operations,
+            history: figures.history,
         };
-        results.set_checks(checks, history);
+        results.replace_checks(checks);
         results
     }
 
     /// Replaces the checks (after re-checking) and recomputes everything derived from them and
     /// from the history: the verdict, the liveness copy, the operation figures.
     pub fn set_checks(&mut self, checks: Vec<CheckResult>, history: &History) {
+        let figures = Figures::of(history);
+        (self.operations, self.history) = (figures.operations, figures.history);
+        self.replace_checks(checks);
+    }
+
+    /// Replaces the checks and what is derived from them alone (the verdict, the liveness
+    /// copy), keeping the figures of the history.
+    pub fn replace_checks(&mut self, checks: Vec<CheckResult>) {
         self.verdict = run_verdict(&checks, self.nothing_tested.as_deref());
         self.liveness =
             checks.iter().find(|c| c.checker == CheckerKind::Liveness).map(|c| c.details.clone());
         self.checks = checks;
-        self.operations = ops::op_stats(&ops::client_ops(&history.records));
-        self.history = HistoryFacts {
-            records: history.records.len() as u64,
-            duration_ns: history.records.last().map_or(0, |r| r.time),
-            warnings: history.warnings.clone(),
-        };
     }
 
     /// The same results, judged as a run that tested nothing when `why` says so

@@ -1,5 +1,6 @@
-//! Judging a recorded run: read its history back, run the checkers, explain what the options
+//! Judging a recorded run: stream its history through the checkers, explain what the options
 //! mean for the verdict, write results.json, junit.xml and report.html, print the summary.
+//! Memory is bounded by what the checkers keep and by the digest's caps, not by the history.
 //! `splitbrain test` calls it at the end of every run, `splitbrain analyze` on a stored one.
 //!
 //! Neighbours: checkers by kind from `splitbrain_checkers::registry`; results files through
@@ -16,8 +17,9 @@ use super::story;
 use anyhow::Context;
 use serde_json::Value;
 use splitbrain_checkers::registry::{self, Options};
-use splitbrain_checkers::tested::{self, Expected};
+use splitbrain_checkers::tested::{Expected, Watch};
 use splitbrain_checkers::{CheckResult, CheckerKind, History, Subject, Verdict};
+use splitbrain_results::digest::{tally::Tally, Digest};
 use splitbrain_results::output::{self, Written};
 use splitbrain_results::terminal::{self, Style};
 use splitbrain_results::{RunDir, RunMeta, RunResults};
@@ -79,25 +81,35 @@ pub fn checkers() -> Vec<CheckerKind> {
     kinds
 }
 
-/// The run's history, judged and written: results.json, junit.xml, report.html.
+/// The run's history, judged and written: results.json, junit.xml, report.html. The history
+/// is streamed, never held whole: once through the checkers with the figures counted beside
+/// them, then for the digest the reports show (all of a short run; a sample of a long one).
 pub fn judge(run: &RunDir, mut meta: RunMeta, params: &Params) -> anyhow::Result<Judged> {
-    let history = splitbrain_checkers::reader::read_path(run.history())
-        .with_context(|| format!("reading {}", run.history().display()))?;
+    splitbrain_checkers::reader::grow_heap_in_large_steps();
+    let path = run.history();
+    let reading = || format!("reading {}", path.display());
     let checkers = registry::build_all(&checkers(), &params.options());
-    let checks = registry::run(&checkers, &history);
-    meta.notes.extend(explain(&meta.options, &checks, &history));
-    let nothing = tested::nothing_tested(&history, &expected(&meta.options));
-    let results = RunResults::new(meta, checks, &history).with_nothing_tested(nothing);
-    let written = output::write_results(run, &results, &history)?;
-    Ok(Judged { results, history, written })
+    let (mut tally, mut watch) = (Tally::default(), Watch::default());
+    let (checks, read) = registry::run_path_observed(&checkers, &path, |r| {
+        tally.feed(r);
+        watch.feed(r);
+    })
+    .with_context(reading)?;
+    let digest = Digest::read(&path, &checks, &tally.outline()).with_context(reading)?;
+    meta.notes.extend(explain(&meta.options, &checks, &digest.kept));
+    let nothing = watch.nothing_tested(&expected(&meta.options));
+    let figures = tally.figures(read.records, read.warnings);
+    let results = RunResults::with_figures(meta, checks, figures).with_nothing_tested(nothing);
+    let written = output::write_results(run, &results, &digest)?;
+    Ok(Judged { results, digest, written })
 }
 
 /// A judged run.
 pub struct Judged {
     /// What results.json now holds.
     pub results: RunResults,
-    /// The history it was judged on.
-    pub history: History,
+    /// The records its reports show.
+    pub digest: Digest,
     /// Where the result files are.
     pub written: Written,
 }
@@ -108,7 +120,7 @@ impl Judged {
         let style = Style::for_terminal(std::io::stdout().is_terminal());
         let mut out = std::io::stdout().lock();
         let report = Some(self.written.report.as_path());
-        let _ = terminal::print_summary(&mut out, &self.results, &self.history, report, style);
+        let _ = terminal::print_summary(&mut out, &self.results, &self.digest.kept, report, style);
     }
 
     /// The exit status of the verdict.
@@ -124,8 +136,8 @@ impl Judged {
         self.results.run.notes.push(cause.clone());
         let mut checks = vec![CheckResult::unknown(Subject::Run, cause)];
         checks.append(&mut self.results.checks);
-        self.results.set_checks(checks, &self.history);
-        self.written = output::write_results(run, &self.results, &self.history)?;
+        self.results.replace_checks(checks);
+        self.written = output::write_results(run, &self.results, &self.digest)?;
         Ok(())
     }
 }
