@@ -42,6 +42,8 @@ pub struct Sampling {
     pub ops: (u64, u64),
     /// Resource accepts shown, of all.
     pub accepts: (u64, u64),
+    /// True when the checks named any witness (evidence the timeline marks).
+    pub witnesses: bool,
     /// True when every operation near a witness is among those shown.
     pub witnesses_complete: bool,
     /// True when every operation near a fault's start or end is among those shown.
@@ -55,10 +57,16 @@ pub struct Sampling {
 impl Sampling {
     /// The sentence a report shows where it plots the sample.
     pub fn sentence(&self) -> String {
-        let near_witness = match self.witnesses_complete {
-            true => format!("every operation within {} s of a witness", secs(NEAR_WITNESS_NS)),
-            false => {
-                format!("the first {} operations near witnesses", thousands(sampler::WITNESS_OPS))
+        let near_witness = match (self.witnesses, self.witnesses_complete) {
+            (false, _) => String::new(),
+            (true, true) => {
+                format!("every operation within {} s of a witness and ", secs(NEAR_WITNESS_NS))
+            }
+            (true, false) => {
+                format!(
+                    "the first {} operations near witnesses and ",
+                    thousands(sampler::WITNESS_OPS)
+                )
             }
         };
         let near_fault = match self.faults_complete {
@@ -73,7 +81,7 @@ impl Sampling {
         };
         format!(
             "Showing {} of {} client operations, sampled evenly, and {} of {} resource accepts; \
-             besides, {near_witness} and {near_fault} are shown. Counts, quantiles and the \
+             besides, {near_witness}{near_fault} are shown. Counts, quantiles and the \
              histogram are over every operation; the whole history is history.jsonl.",
             thousands(self.ops.1),
             thousands(self.ops.0),
@@ -127,6 +135,7 @@ impl Digest {
         let sampling = Sampling {
             ops: sampler.ops,
             accepts: sampler.accepts,
+            witnesses: !witnesses.is_empty(),
             witnesses_complete: !sampler.witnesses.cut,
             faults_complete: !sampler.faults.cut,
             per_fault: sampler.faults.per_span(),
