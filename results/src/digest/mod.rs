@@ -199,6 +199,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sentence_says_what_was_shown_and_names_witnesses_only_when_there_were_some() {
+        let mut s = Sampling {
+            ops: (1_512_334, 20_000),
+            accepts: (300_000, 10_000),
+            witnesses: false,
+            witnesses_complete: true,
+            faults_complete: false,
+            per_fault: 14,
+            latency_ok: crate::ops::new_histogram(),
+        };
+        let text = s.sentence();
+        assert!(text.starts_with("Showing 20,000 of 1,512,334 client operations, sampled evenly"));
+        assert!(text.contains("up to 14 operations around each fault's start or end"), "{text}");
+        assert!(!text.contains("witness"), "{text}");
+        s.witnesses = true;
+        assert!(s.sentence().contains("every operation within 1 s of a witness and up to 14"));
+    }
+
+    #[test]
     fn big_numbers_are_grouped_in_thousands() {
         assert_eq!(thousands(1_512_334), "1,512,334");
         assert_eq!(thousands(20_000), "20,000");
