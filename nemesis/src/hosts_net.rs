@@ -54,7 +54,7 @@ impl Net {
             controller_veth: Default::default(),
             tools: None,
             netns: Vec::new(),
-            place: Arc::new(RemotePlace(remote.clone())),
+            place: Arc::new(RemotePlace::new(remote.clone())),
             firewall: Mutex::new(Firewall::default()),
             procs: ProcTable::default(),
             links: Mutex::default(),
@@ -68,7 +68,7 @@ impl Net {
         Ok(net)
     }
 
-    /// Copies the binary to every host and starts its agent, all hosts at once.
+    /// Connects to every host, copies the binary there and starts its agent, all hosts at once.
     fn start_agents(&self) -> Result<Vec<NftShell>> {
         let remote = self.remote.as_ref().expect("a network of hosts");
         std::thread::scope(|s| {
@@ -93,6 +93,7 @@ impl Net {
 
 fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
     let host = &remote.hosts[i];
+    remote.open_master(i)?;
     copy_binary(remote, i)?;
     let line = format!(
         "exec {}{} host-agent {}",

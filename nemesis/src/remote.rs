@@ -1,20 +1,27 @@
 //! Nodes on real hosts reached over SSH: the hosts, the plain system `ssh` commands that reach
-//! them (the user's ssh configuration, keys, bastions and multiplexing apply), and the place
-//! that starts a node's processes there under a `host-exec` supervisor.
+//! them (the user's ssh configuration, keys and bastions apply; the run multiplexes over
+//! master connections of its own), and the place that starts a node's processes there under a
+//! `host-exec` supervisor.
 //!
 //! Neighbours: `hosts_net.rs` builds a [`crate::Net`] of hosts with these; `agent.rs` is the
 //! other end (`splitbrain host-agent` and `splitbrain host-exec` on each host); `place.rs`
-//! is the seam this fills.
+//! is the seam this fills; `mux.rs` holds the master connections; `session.rs` starts a
+//! session's program and relays its stdout; `spare.rs` keeps sessions opened ahead of a
+//! restart.
 //!
-//! Design: one connection per process, whose stdin carries signals ("19 1": SIGSTOP to the
-//! group) and whose closing kills the process on the host; one more per host for the agent,
-//! which relays rule changes to `nft -i` and writes the clock control file, and heals the host
-//! when its connection closes. Every `ssh` is a child of the controller in a process group of
-//! its own (the terminal's Ctrl-C reaches the controller, which then stops the nodes in order).
+//! Design: one master connection per host and over it one session per process, whose stdin
+//! carries signals ("19 1": SIGSTOP to the group) and whose closing kills the process on the
+//! host; one more per host for the agent, which relays rule changes to `nft -i` and writes the
+//! clock control file, and heals the host when its session closes. Every `ssh` is a child of
+//! the controller in a process group of its own (the terminal's Ctrl-C reaches the
+//! controller, which then stops the nodes in order).
 
 use crate::error::{Error, Result};
+use crate::mux::Masters;
 use crate::place::{starting, Place};
 use crate::proc::{stdio, ProcSpec, Signal};
+use crate::session;
+use crate::spare::{self, Spares};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -22,6 +29,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 /// One host of a hosts file.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +70,8 @@ pub(crate) struct Remote {
     data_root: PathBuf,
     /// The controller's own executable, which is `run/splitbrain` on the hosts.
     exe: PathBuf,
+    /// The run's master connections, which every other `ssh` goes over.
+    masters: Arc<Masters>,
 }
 
 impl Remote {
@@ -74,27 +85,48 @@ impl Remote {
             run: hosts.run_root.join(id),
             data_root: data_root.to_path_buf(),
             exe,
+            masters: Arc::new(Masters::new()?),
         })
     }
 
-    /// `ssh … HOST -- REMOTE` for host `i`: no terminal, never a password prompt, never the
-    /// master of a multiplexed connection (the run's connections are its own), and a dead
-    /// link noticed within 15 s.
+    /// `ssh … HOST -- REMOTE` for host `i`: a session over the host's master connection, no
+    /// terminal, never a password prompt.
     pub fn ssh(&self, i: usize, remote: &str) -> Command {
+        let mut c = self.base(i);
+        c.arg("-S").arg(self.masters.socket(i)).args(["-o", "ControlMaster=no"]);
+        c.arg(self.dest(i)).arg("--").arg(remote);
+        c
+    }
+
+    /// Opens the run's master connection to host `i` (`ssh -M`), which lives until the run
+    /// ends and notices a dead link within 15 s.
+    pub fn open_master(&self, i: usize) -> Result<()> {
+        let mut c = self.base(i);
+        c.args(["-M", "-N", "-o", "ControlPersist=no", "-S"]).arg(self.masters.socket(i));
+        c.args(["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]);
+        c.args(["-o", "ConnectTimeout=10"]);
+        c.arg(self.dest(i));
+        let who = format!("{} ({})", self.hosts[i].name, self.hosts[i].ssh);
+        self.masters.open(i, &who, c)
+    }
+
+    /// `ssh [-F CONFIG] -T -o BatchMode=yes [-p PORT]` for host `i`, in a process group of its
+    /// own.
+    fn base(&self, i: usize) -> Command {
         let mut c = Command::new("ssh");
         if let Some(f) = &self.ssh_config {
             c.arg("-F").arg(f);
         }
-        c.args(["-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no"]);
-        c.args(["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]);
-        c.args(["-o", "ConnectTimeout=10"]);
-        let (dest, port) = split_port(&self.hosts[i].ssh);
-        if let Some(p) = port {
+        c.args(["-T", "-o", "BatchMode=yes"]);
+        if let Some(p) = split_port(&self.hosts[i].ssh).1 {
             c.args(["-p", p]);
         }
-        c.arg(dest).arg("--").arg(remote);
         c.process_group(0);
         c
+    }
+
+    fn dest(&self, i: usize) -> &str {
+        split_port(&self.hosts[i].ssh).0
     }
 
     /// `sudo -n ` where host `i` wants it.
@@ -155,8 +187,43 @@ impl Remote {
     }
 }
 
-/// Processes on hosts: each under its own connection and `host-exec` supervisor.
-pub(crate) struct RemotePlace(pub Remote);
+/// Processes on hosts: each under its own connection and `host-exec` supervisor; a process
+/// the nemesis has killed keeps a spare session for its next start (`spare.rs`).
+pub(crate) struct RemotePlace {
+    pub remote: Remote,
+    spares: Spares,
+}
+
+impl RemotePlace {
+    pub fn new(remote: Remote) -> RemotePlace {
+        RemotePlace { remote, spares: Spares::default() }
+    }
+
+    /// A new session for `line` on host `i`, its supervisor waiting for `go`.
+    fn session(&self, i: usize, node: &str, spec: &ProcSpec, line: &str) -> Result<Child> {
+        let mut cmd = self.remote.ssh(i, line);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stdio(&spec.stderr, "stderr")?);
+        cmd.spawn().map_err(|e| Error::os(starting(spec, node), e))
+    }
+
+    /// Starts `spec` over its spare session when it has one (then it gets the next spare);
+    /// the receiver hears when the program starts.
+    fn go(&self, i: usize, node: &str, spec: &ProcSpec, env: &[(OsString, OsString)]) -> Started {
+        let line = self.remote.exec_line(node, spec, env);
+        let (mut child, spared) = match self.spares.take(&line) {
+            Some(c) => (c, true),
+            None => (self.session(i, node, spec, &line)?, false),
+        };
+        let heard = session::go(&mut child, &spec.stdout)?;
+        if spared {
+            self.warm(i, node, spec, env);
+        }
+        Ok((child, heard))
+    }
+}
+
+/// A session told to go, and the word that its program started.
+type Started = Result<(Child, Receiver<()>)>;
 
 impl Place for RemotePlace {
     fn start(
@@ -166,10 +233,21 @@ impl Place for RemotePlace {
         spec: &ProcSpec,
         env: &[(OsString, OsString)],
     ) -> Result<Child> {
-        let mut cmd = self.0.ssh(i, &self.0.exec_line(node, spec, env));
-        cmd.stdin(Stdio::piped());
-        cmd.stdout(stdio(&spec.stdout, "stdout")?).stderr(stdio(&spec.stderr, "stderr")?);
-        cmd.spawn().map_err(|e| Error::os(starting(spec, node), e))
+        self.go(i, node, spec, env).map(|(child, _)| child)
+    }
+
+    /// Returns once the supervisor says the program starts (or its session ended, or
+    /// [`session::START_LIMIT`] passed: then the process shows as it is).
+    fn restart(
+        &self,
+        i: usize,
+        node: &str,
+        spec: &ProcSpec,
+        env: &[(OsString, OsString)],
+    ) -> Result<Child> {
+        let (child, heard) = self.go(i, node, spec, env)?;
+        let _ = heard.recv_timeout(session::START_LIMIT);
+        Ok(child)
     }
 
     /// A line to the supervisor: the signal's number, and 1 for the group or 0 for the
@@ -179,6 +257,21 @@ impl Place for RemotePlace {
             let _ = writeln!(stdin, "{} {}", sig as i32, group as u8).and_then(|()| stdin.flush());
         }
         Ok(())
+    }
+
+    /// Opens spare sessions up to [`spare::DEPTH`] (a failed one only costs the speed-up).
+    fn warm(&self, i: usize, node: &str, spec: &ProcSpec, env: &[(OsString, OsString)]) {
+        let line = self.remote.exec_line(node, spec, env);
+        for _ in self.spares.count(&line)..spare::DEPTH {
+            match self.session(i, node, spec, &line) {
+                Ok(s) => self.spares.put(line.clone(), s),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn close(&self) {
+        self.spares.close_all();
     }
 }
 

@@ -1,0 +1,72 @@
+//! Spare sessions: for a process on a host that the nemesis has killed, [`DEPTH`] `host-exec`
+//! sessions opened ahead of its next starts and waiting for `go`, so that a restart is one line
+//! over an open session, as fast as in the sandbox, instead of a new session.
+//!
+//! Neighbours: `remote.rs` (`RemotePlace`) takes and makes them; `agent.rs` is the supervisor
+//! at the other end, which starts nothing until `go` and ends at once when its stdin closes.
+//!
+//! Design: why. A new connection costs an SSH handshake and a login (0.65 s to a lab host on
+//! this 2-core machine under load); a crash storm keeps a node down 20–400 ms, so without a
+//! spare a restarted node was not up yet when its next kill came, and that kill waited for the
+//! connection, stalling the whole storm (61 kills and restarts in two 5 s storms, against 267 in
+//! the sandbox, and forget-vote uncaught). Keyed by the exact `host-exec` line, so a spare only
+//! ever starts what the restart asked for. Unused spares are closed at the end (their stdin
+//! closes, so their supervisor ends) and die with the controller like every session.
+
+use crate::tools::wait_bounded;
+use std::collections::{HashMap, VecDeque};
+use std::process::Child;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Spares kept per process: a storm restarts a node every 20–400 ms after its kill, sooner than
+/// one session is set up under load, so the next spare is opened a whole cycle ahead.
+pub(crate) const DEPTH: usize = 2;
+
+/// The open spare sessions of each `host-exec` line, oldest first.
+#[derive(Default)]
+pub(crate) struct Spares(Mutex<HashMap<String, VecDeque<Child>>>);
+
+impl Spares {
+    /// The oldest live spare for `line` (ended ones are dropped).
+    pub fn take(&self, line: &str) -> Option<Child> {
+        let mut all = self.lock();
+        let queue = all.get_mut(line)?;
+        while let Some(mut spare) = queue.pop_front() {
+            if let Ok(None) = spare.try_wait() {
+                return Some(spare);
+            }
+        }
+        None
+    }
+
+    /// How many spares `line` has.
+    pub fn count(&self, line: &str) -> usize {
+        self.lock().get(line).map_or(0, VecDeque::len)
+    }
+
+    /// Keeps `spare` for `line`.
+    pub fn put(&self, line: String, spare: Child) {
+        self.lock().entry(line).or_default().push_back(spare);
+    }
+
+    /// Closes every spare: their supervisors end without starting anything.
+    pub fn close_all(&self) {
+        let all: Vec<Child> = self.lock().drain().flat_map(|(_, q)| q).collect();
+        close(all);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Child>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Closes the sessions' stdins, then gives each 5 s to end before its `ssh` is killed.
+fn close(mut sessions: Vec<Child>) {
+    for s in &mut sessions {
+        drop(s.stdin.take());
+    }
+    for mut s in sessions {
+        let _ = wait_bounded(&mut s, Duration::from_secs(5));
+    }
+}
