@@ -1,12 +1,14 @@
-//! A [`Net`] whose nodes are real hosts: the binary copied to a run folder on each, a host
-//! agent started on each (its connection is the node's rule shell), and the clock offsets of
-//! the hosts measured over the same links.
+//! A [`Net`] whose nodes are real hosts: a master connection to each, the binary (and a
+//! target's folder) copied to a run folder on each, a host agent started on each (its session
+//! is the node's rule shell), and the clock offsets of the hosts measured over the same links.
 //!
-//! Neighbours: `remote.rs` makes the `ssh` commands; `agent.rs` is what runs at the other end;
-//! `net.rs` is the same network type the sandbox builds, so every fault works unchanged.
+//! Neighbours: `remote.rs` makes the `ssh` commands; `install.rs` copies the files; `agent.rs`
+//! is what runs at the other end; `net.rs` is the same network type the sandbox builds, so
+//! every fault works unchanged.
 
 use crate::error::{Error, Result};
 use crate::firewall::Firewall;
+use crate::install;
 use crate::net::{Net, Node, UP};
 use crate::nft::NftShell;
 use crate::node_clock::NodeClock;
@@ -14,7 +16,6 @@ use crate::proc::ProcTable;
 use crate::remote::{quote, Hosts, Remote, RemotePlace};
 use crate::sandbox::Sandbox;
 use serde_json::{json, Value};
-use std::fs::File;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
 use std::process::Stdio;
@@ -22,18 +23,24 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How long copying the binary to a host may take.
-const COPY_LIMIT: Duration = Duration::from_secs(120);
-
 impl Net {
-    /// Reaches every host of `hosts` over SSH: copies this executable into a new run folder
-    /// on each and starts its host agent there. `data_root` is the controller's folder of
-    /// node data, which becomes the run folder's `nodes` on the hosts.
-    pub fn over_ssh(_sandbox: &Sandbox, hosts: &Hosts, data_root: &Path) -> Result<Net> {
+    /// Reaches every host of `hosts` over SSH: copies this executable (and `folder`, a target
+    /// file's folder, whole) into a new run folder on each and starts its host agent there.
+    /// `data_root` is the controller's folder of node data, which becomes the run folder's
+    /// `nodes` on the hosts; `folder` becomes its `target`.
+    pub fn over_ssh(
+        _sandbox: &Sandbox,
+        hosts: &Hosts,
+        data_root: &Path,
+        folder: Option<&Path>,
+    ) -> Result<Net> {
         if hosts.hosts.is_empty() {
             return Err(Error::BadInput("the hosts file names no hosts: add [nodes.n1] …".into()));
         }
-        let remote = Remote::new(hosts, data_root)?;
+        if let Some(f) = folder {
+            install::check_folder(f)?;
+        }
+        let remote = Remote::new(hosts, data_root, folder)?;
         let controller = match hosts.controller {
             Some(a) => a,
             None => route_source(hosts.hosts[0].addr)?,
@@ -94,7 +101,10 @@ impl Net {
 fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
     let host = &remote.hosts[i];
     remote.open_master(i)?;
-    copy_binary(remote, i)?;
+    install::binary(remote, i)?;
+    if let Some(folder) = remote.folder() {
+        install::folder(remote, i, folder)?;
+    }
     let line = format!(
         "exec {}{} host-agent {}",
         remote.sudo(i),
@@ -109,36 +119,6 @@ fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
         .spawn()
         .map_err(|e| Error::os(format!("starting ssh to {} ({})", host.name, host.ssh), e))?;
     NftShell::agent(child, &host.name)
-}
-
-/// `cat` of this executable into `run/splitbrain` on host `i`, made executable.
-fn copy_binary(remote: &Remote, i: usize) -> Result<()> {
-    let (run, bin) = (quote(remote.run.as_os_str()), quote(remote.bin().as_os_str()));
-    let line = format!(
-        "mkdir -p {run} && cat > {bin}.part && chmod 755 {bin}.part && mv {bin}.part {bin}"
-    );
-    let exe =
-        File::open(std::env::current_exe().map_err(|e| Error::os("finding this executable", e))?)
-            .map_err(|e| Error::os("opening this executable", e))?;
-    let host = &remote.hosts[i];
-    let mut child = remote
-        .ssh(i, &line)
-        .stdin(exe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::os(format!("starting ssh to {} ({})", host.name, host.ssh), e))?;
-    let status = crate::tools::wait_bounded(&mut child, COPY_LIMIT)
-        .map_err(|e| Error::os(format!("copying splitbrain to {}", host.name), e))?;
-    if status.is_some_and(|s| s.success()) {
-        return Ok(());
-    }
-    let mut err = String::new();
-    let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut err);
-    Err(Error::Command {
-        command: format!("ssh {} (copying splitbrain to {})", host.ssh, host.name),
-        message: format!("{} — check that `ssh {}` works without a password", err.trim(), host.ssh),
-    })
 }
 
 /// Host `i`'s clock against the controller's: over a connection that is open already (its

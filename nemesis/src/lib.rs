@@ -48,6 +48,7 @@ pub mod event;
 mod firewall;
 pub mod heal;
 mod hosts_net;
+mod install;
 pub mod link;
 pub mod loss;
 mod mux;

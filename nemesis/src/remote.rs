@@ -21,11 +21,11 @@ use crate::mux::Masters;
 use crate::place::{starting, Place};
 use crate::proc::{stdio, ProcSpec, Signal};
 use crate::session;
-use crate::spare::{self, Spares};
+use crate::spare::Spares;
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::net::Ipv4Addr;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -72,10 +72,14 @@ pub(crate) struct Remote {
     exe: PathBuf,
     /// The run's master connections, which every other `ssh` goes over.
     masters: Arc<Masters>,
+    /// The target file's folder, which is `run/target` on the hosts.
+    folder: Option<PathBuf>,
 }
 
 impl Remote {
-    pub fn new(hosts: &Hosts, data_root: &Path) -> Result<Remote> {
+    /// The run's remote side: `data_root` is the controller's folder of node data, `folder`
+    /// a target file's folder to copy to the hosts.
+    pub fn new(hosts: &Hosts, data_root: &Path, folder: Option<&Path>) -> Result<Remote> {
         let exe = std::env::current_exe()
             .map_err(|e| Error::os("finding the controller's executable", e))?;
         let id = format!("splitbrain-run-{}-{}", std::process::id(), crate::clock::real_ns());
@@ -86,6 +90,7 @@ impl Remote {
             data_root: data_root.to_path_buf(),
             exe,
             masters: Arc::new(Masters::new()?),
+            folder: folder.map(Path::to_path_buf),
         })
     }
 
@@ -143,23 +148,29 @@ impl Remote {
         self.run.join("splitbrain")
     }
 
+    /// The target file's folder on the controller, if the run copies one.
+    pub fn folder(&self) -> Option<&Path> {
+        self.folder.as_deref()
+    }
+
+    /// Where the target file's folder is copied on the hosts.
+    pub fn target_dir(&self) -> PathBuf {
+        self.run.join("target")
+    }
+
     /// A controller path or argument as the host must see it: the controller's executable is
-    /// the copied one, and its node data folder is the run folder's `nodes`.
+    /// the copied one, its node data folder is the run folder's `nodes`, and the target file's
+    /// folder is the run folder's `target` (wherever they appear in it, as in `sh -c` lines).
     fn map(&self, arg: &OsStr) -> OsString {
         if arg == self.exe.as_os_str() {
             return self.bin().into();
         }
-        let (from, to) = (self.data_root.as_os_str().as_bytes(), self.run.join("nodes"));
-        let bytes = arg.as_bytes();
-        match find(bytes, from) {
-            Some(at) => {
-                let mut out = bytes[..at].to_vec();
-                out.extend_from_slice(to.as_os_str().as_bytes());
-                out.extend_from_slice(&bytes[at + from.len()..]);
-                OsString::from(std::ffi::OsStr::from_bytes(&out))
-            }
-            None => arg.to_os_string(),
+        let nodes = self.run.join("nodes");
+        let mut out = replace_paths(arg.as_bytes(), self.data_root.as_os_str().as_bytes(), &nodes);
+        if let Some(f) = &self.folder {
+            out = replace_paths(&out, f.as_os_str().as_bytes(), &self.target_dir());
         }
+        OsString::from_vec(out)
     }
 
     /// The `host-exec` command line that runs `spec` on the host, quoted for its shell.
@@ -259,12 +270,13 @@ impl Place for RemotePlace {
         Ok(())
     }
 
-    /// Opens spare sessions up to [`spare::DEPTH`] (a failed one only costs the speed-up).
+    /// Opens the spare sessions there is room for (`spare.rs`; a failed one only costs the
+    /// speed-up).
     fn warm(&self, i: usize, node: &str, spec: &ProcSpec, env: &[(OsString, OsString)]) {
         let line = self.remote.exec_line(node, spec, env);
-        for _ in self.spares.count(&line)..spare::DEPTH {
+        for _ in 0..self.spares.room(i, &line) {
             match self.session(i, node, spec, &line) {
-                Ok(s) => self.spares.put(line.clone(), s),
+                Ok(s) => self.spares.put(i, line.clone(), s),
                 Err(_) => return,
             }
         }
@@ -295,6 +307,22 @@ pub fn quote(w: &OsStr) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// `hay` with every `from` that is a whole path (not the start of a longer name: `/a/b` in
+/// `/a/b/c` or `'/a/b'`, not in `/a/bc`) replaced by `to`.
+fn replace_paths(hay: &[u8], from: &[u8], to: &Path) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut rest = hay;
+    while let Some(at) = find(rest, from) {
+        let after = rest.get(at + from.len()).copied();
+        let whole = !after.is_some_and(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(if whole { to.as_os_str().as_bytes() } else { from });
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (!needle.is_empty()).then(|| hay.windows(needle.len()).position(|w| w == needle))?
 }
@@ -318,13 +346,22 @@ mod tests {
     }
 
     #[test]
-    fn the_controller_s_paths_become_the_run_folder_s() {
+    fn the_controller_s_paths_become_the_run_folder_s_wherever_they_appear() {
         let hosts =
             Hosts { hosts: vec![], ssh_config: None, controller: None, run_root: "/tmp".into() };
-        let r = Remote::new(&hosts, Path::new("/store/t/1/nodes")).unwrap();
+        let r =
+            Remote::new(&hosts, Path::new("/store/t/1/nodes"), Some(Path::new("/my/t"))).unwrap();
         let mapped = r.map(OsStr::new("--data=/store/t/1/nodes/n1/data"));
         let want = format!("--data={}/nodes/n1/data", r.run.display());
         assert_eq!(mapped, OsString::from(want));
         assert_eq!(r.map(r.exe.clone().as_os_str()), OsString::from(r.bin()));
+        let line =
+            "cd -- '/my/t' && { ./s.sh /store/t/1/nodes/n1/s /store/t/1/nodes/n1/s/w /my/tt\n}";
+        let (run, target) = (r.run.display(), r.target_dir());
+        let want = format!(
+            "cd -- '{}' && {{ ./s.sh {run}/nodes/n1/s {run}/nodes/n1/s/w /my/tt\n}}",
+            target.display()
+        );
+        assert_eq!(r.map(OsStr::new(line)), OsString::from(want));
     }
 }

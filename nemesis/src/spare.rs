@@ -1,5 +1,5 @@
 //! Spare sessions: for a process on a host that the nemesis has killed, [`DEPTH`] `host-exec`
-//! sessions opened ahead of its next starts and waiting for `go`, so that a restart is one line
+//! sessions (at most [`PER_HOST`] on a host) opened ahead of its next starts and waiting for `go`, so that a restart is one line
 //! over an open session, as fast as in the sandbox, instead of a new session.
 //!
 //! Neighbours: `remote.rs` (`RemotePlace`) takes and makes them; `agent.rs` is the supervisor
@@ -23,15 +23,19 @@ use std::time::Duration;
 /// one session is set up under load, so the next spare is opened a whole cycle ahead.
 pub(crate) const DEPTH: usize = 2;
 
-/// The open spare sessions of each `host-exec` line, oldest first.
+/// Spares kept per host at most: sshd allows 10 sessions on one connection (`MaxSessions`),
+/// and the agent, the processes and the clock-offset question need theirs.
+pub(crate) const PER_HOST: usize = 4;
+
+/// The open spare sessions of each `host-exec` line (with its host), oldest first.
 #[derive(Default)]
-pub(crate) struct Spares(Mutex<HashMap<String, VecDeque<Child>>>);
+pub(crate) struct Spares(Mutex<HashMap<String, (usize, VecDeque<Child>)>>);
 
 impl Spares {
     /// The oldest live spare for `line` (ended ones are dropped).
     pub fn take(&self, line: &str) -> Option<Child> {
         let mut all = self.lock();
-        let queue = all.get_mut(line)?;
+        let (_, queue) = all.get_mut(line)?;
         while let Some(mut spare) = queue.pop_front() {
             if let Ok(None) = spare.try_wait() {
                 return Some(spare);
@@ -40,23 +44,26 @@ impl Spares {
         None
     }
 
-    /// How many spares `line` has.
-    pub fn count(&self, line: &str) -> usize {
-        self.lock().get(line).map_or(0, VecDeque::len)
+    /// How many more spares `line` on host `i` may have.
+    pub fn room(&self, i: usize, line: &str) -> usize {
+        let all = self.lock();
+        let on_host: usize = all.values().filter(|(h, _)| *h == i).map(|(_, q)| q.len()).sum();
+        let mine = all.get(line).map_or(0, |(_, q)| q.len());
+        DEPTH.saturating_sub(mine).min(PER_HOST.saturating_sub(on_host))
     }
 
-    /// Keeps `spare` for `line`.
-    pub fn put(&self, line: String, spare: Child) {
-        self.lock().entry(line).or_default().push_back(spare);
+    /// Keeps `spare` for `line` on host `i`.
+    pub fn put(&self, i: usize, line: String, spare: Child) {
+        self.lock().entry(line).or_insert_with(|| (i, VecDeque::new())).1.push_back(spare);
     }
 
     /// Closes every spare: their supervisors end without starting anything.
     pub fn close_all(&self) {
-        let all: Vec<Child> = self.lock().drain().flat_map(|(_, q)| q).collect();
+        let all: Vec<Child> = self.lock().drain().flat_map(|(_, (_, q))| q).collect();
         close(all);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Child>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (usize, VecDeque<Child>)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

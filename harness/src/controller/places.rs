@@ -17,7 +17,7 @@ use splitbrain_results::{Event, RunDir};
 pub fn network(plan: &Plan, sandbox: &Sandbox, run: &RunDir) -> anyhow::Result<Net> {
     match &plan.hosts {
         None => Net::up(sandbox, plan.nodes).context("building the node network"),
-        Some((file, hosts)) => Net::over_ssh(sandbox, hosts, &run.nodes())
+        Some((file, hosts)) => Net::over_ssh(sandbox, hosts, &run.nodes(), plan.target.folder())
             .with_context(|| format!("reaching the hosts of {}", file.display())),
     }
 }
