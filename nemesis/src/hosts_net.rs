@@ -188,3 +188,44 @@ fn route_source(to: Ipv4Addr) -> Result<Ipv4Addr> {
         ))),
     }
 }
+
+/// What shows whether a host's kernel can delay packets: a netem qdisc on the loopback of a
+/// scratch network namespace, so that none of the host's own interfaces is touched.
+pub const NETEM_PROBE: &str = "unshare -n tc qdisc add dev lo root netem delay 1ms";
+
+impl Net {
+    /// The hosts whose kernel cannot delay packets with netem, each with its name and what
+    /// [`NETEM_PROBE`] said there (run under `sudo -n` where the host has `sudo = true`); empty
+    /// when every host can, and in the sandbox.
+    pub fn hosts_without_netem(&self) -> Vec<(String, String)> {
+        let Some(remote) = self.remote.as_ref() else { return Vec::new() };
+        std::thread::scope(|s| {
+            let jobs: Vec<_> =
+                (0..remote.hosts.len()).map(|i| s.spawn(move || netem_probe(remote, i))).collect();
+            let said: Vec<Option<String>> =
+                jobs.into_iter().map(|j| j.join().expect("probe thread")).collect();
+            let names = remote.hosts.iter().map(|h| format!("{} ({})", h.name, h.ssh));
+            names.zip(said).filter_map(|(n, s)| Some((n, s?))).collect()
+        })
+    }
+}
+
+/// `None` when host `i` made a netem qdisc; else what the probe printed.
+fn netem_probe(remote: &Remote, i: usize) -> Option<String> {
+    let line = format!("{}{NETEM_PROBE} 2>&1", remote.sudo(i));
+    let child = remote.ssh(i, &line).stdin(Stdio::null()).stdout(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Some(format!("starting ssh: {e}")),
+    };
+    let status = crate::tools::wait_bounded(&mut child, Duration::from_secs(15));
+    let mut said = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut out, &mut said);
+    }
+    match status {
+        Ok(Some(s)) if s.success() => None,
+        Ok(Some(_)) => Some(said.trim().to_string()),
+        _ => Some("no answer within 15 s".into()),
+    }
+}

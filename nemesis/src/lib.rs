@@ -74,6 +74,7 @@ pub mod wait;
 
 pub use error::{Error, Result};
 pub use event::Event;
+pub use hosts_net::NETEM_PROBE;
 pub use net::{Net, Node};
 pub use proc::{Output, Proc, ProcSpec};
 pub use sandbox::Sandbox;

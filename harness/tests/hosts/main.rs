@@ -43,6 +43,9 @@ fn main() {
             "a_controller_killed_mid_run_leaves_no_process_rule_or_file_on_any_host",
             || lab_trial(kill_leaves_nothing),
         ),
+        Trial::test("delay_on_hosts_whose_kernel_lacks_netem_is_254_naming_each_host", || {
+            lab_trial(delay_without_netem_refused)
+        }),
         Trial::test(
             "a_host_with_an_earlier_run_s_rules_is_refused_naming_the_command_that_clears_them",
             || lab_trial(leftover_rules_refused),
@@ -335,6 +338,27 @@ fn leftover_rules_refused(lab: &Lab) -> Result<(), Failed> {
         return Err(format!("exit {:?}, stderr: {said}", out.status.code()).into());
     }
     Ok(())
+}
+
+/// The lab's hosts share this machine's kernel: where it has no netem (OS-FACTS.md), every
+/// host is named; where it has, the refusal says delay on hosts is not built.
+fn delay_without_netem_refused(lab: &Lab) -> Result<(), Failed> {
+    let probe = ["netns", "exec", &lab.host(1), "sh", "-c", splitbrain_nemesis::NETEM_PROBE];
+    let has_netem = Command::new("ip").args(probe).output()?.status.success();
+    let store = support::store("hosts", "delay");
+    let args = ["--nemesis", "delay", "--time-limit", "5"];
+    let out = run(lab, &store, &args, Duration::from_secs(120))?;
+    expect_exit(&out, 254)?;
+    let said = String::from_utf8_lossy(&out.stderr);
+    let named = |i: usize| said.contains(&format!("n{i} (root@10.97.0.{i}:22)"));
+    let right = match has_netem {
+        true => said.contains("every host has netem"),
+        false => said.contains("sch_netem") && (1..=lab.n).all(named),
+    };
+    match right {
+        true => Ok(()),
+        false => Err(format!("netem here: {has_netem}; stderr: {said}").into()),
+    }
 }
 
 fn bad_hosts_file() -> Result<(), Failed> {
