@@ -1,17 +1,19 @@
 //! Spare sessions: for a process on a host that the nemesis has killed, [`DEPTH`] `host-exec`
-//! sessions (at most [`PER_HOST`] on a host) opened ahead of its next starts and waiting for `go`, so that a restart is one line
-//! over an open session, as fast as in the sandbox, instead of a new session.
+//! sessions (at most [`PER_HOST`] on a host) opened ahead of its next starts and waiting for
+//! `go`, so that a restart is one line over an open session, as fast as in the sandbox,
+//! instead of a new session.
 //!
 //! Neighbours: `remote.rs` (`RemotePlace`) takes and makes them; `agent.rs` is the supervisor
 //! at the other end, which starts nothing until `go` and ends at once when its stdin closes.
 //!
-//! Design: why. A new connection costs an SSH handshake and a login (0.65 s to a lab host on
-//! this 2-core machine under load); a crash storm keeps a node down 20–400 ms, so without a
-//! spare a restarted node was not up yet when its next kill came, and that kill waited for the
-//! connection, stalling the whole storm (61 kills and restarts in two 5 s storms, against 267 in
-//! the sandbox, and forget-vote uncaught). Keyed by the exact `host-exec` line, so a spare only
-//! ever starts what the restart asked for. Unused spares are closed at the end (their stdin
-//! closes, so their supervisor ends) and die with the controller like every session.
+//! Design: why. A new session costs a login shell and an exec on the host (0.28–0.44 s over a
+//! master on this 2-core machine under load, 0.57–0.66 s with a connection of its own); a
+//! crash storm keeps a node down 20–400 ms, so a restart that waited for a new session came
+//! seconds late, and the storm's next kill of that node waited for it too (with a connection
+//! per start: 61 kills and restarts in two 5 s storms, against 267 in the sandbox, and
+//! forget-vote uncaught). Keyed by the exact `host-exec` line, so a spare only ever starts what
+//! the restart asked for. Unused spares are closed at the end (their stdin closes, so their
+//! supervisor ends) and die with the controller like every session.
 
 use crate::tools::wait_bounded;
 use std::collections::{HashMap, VecDeque};

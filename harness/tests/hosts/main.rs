@@ -194,9 +194,10 @@ fn offsets_recorded(h: &[Value]) -> Result<(), Failed> {
 }
 
 /// The planted Raft bugs, with the faults that show them (README, "Running a test");
-/// stale-read needs 60 s here (seed 5 missed it at 30 s).
+/// stale-read and forget-vote need 60 s here (stale-read: seed 5 missed it at 30 s;
+/// forget-vote: seeds 1–3 at 30 s caught in 3 of 6 runs on the hosts, 3 of 3 in the sandbox).
 const BUGS: [(&str, &[&str]); 5] = [
-    ("forget-vote", &["--nemesis", "kill", "--time-limit", "30"]),
+    ("forget-vote", &["--nemesis", "kill", "--time-limit", "60"]),
     ("no-stepdown", &["--nemesis", "partition", "--nemesis-interval", "2s", "--time-limit", "12"]),
     ("small-quorum", &["--nemesis", "partition", "--time-limit", "30"]),
     ("no-fencing", &["--resource", "open", "--nemesis", "partition,pause", "--time-limit", "30"]),
