@@ -12,6 +12,7 @@ use crate::controller::nemesis::FaultKind;
 use crate::controller::options::{default_name, Plan};
 use crate::controller::seed;
 use crate::exit::bad_input;
+use splitbrain_nemesis::link::LinkKind;
 use splitbrain_nemesis::{net, tools::Tools, Sandbox};
 use splitbrain_results::{digest, junit, store, RunDir, RunResults, Store};
 use splitbrain_targets::bugs::Bug;
@@ -226,9 +227,11 @@ pub fn plan(a: &Args) -> anyhow::Result<Plan> {
     }
     let faults = faults(&a.nemesis)?;
     reachable(&a.nemesis, target, &faults)?;
-    if let (Some(_), Some(k)) = (&hosts, faults.iter().find(|k| k.link().is_some())) {
+    // Delay is netem's on hosts: the hosts are asked once reached (`places::delay_on_hosts`).
+    let sandbox_only = |k: &&FaultKind| k.link().is_some_and(|l| l != LinkKind::Delay);
+    if let (Some(_), Some(k)) = (&hosts, faults.iter().find(sandbox_only)) {
         return Err(bad_input(format!(
-            "--nemesis {}: link faults exist only in the sandbox, not on --hosts; leave it out",
+            "--nemesis {}: this link fault exists only in the sandbox, not on --hosts; leave it out",
             k.name()
         )));
     }
