@@ -13,10 +13,8 @@
 //! has gone connects on its own (`ssh` falls back when the socket is missing).
 
 use crate::error::{Error, Result};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,28 +24,25 @@ const CONNECT_LIMIT: Duration = Duration::from_secs(20);
 /// One master connection per host, and the folder of their sockets.
 #[derive(Debug)]
 pub(crate) struct Masters {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
     children: Mutex<Vec<Child>>,
 }
 
 impl Masters {
-    /// A folder for the sockets (short: a socket's path is limited to about 100 bytes).
+    /// A new private folder for the sockets: a random name, as the controller's pid is the
+    /// same small number in every sandbox; short, as a socket's path is limited to about 100
+    /// bytes.
     pub fn new() -> Result<Masters> {
-        static MADE: AtomicUsize = AtomicUsize::new(0);
-        let n = MADE.fetch_add(1, Ordering::SeqCst);
-        let name = format!("splitbrain-ssh-{}-{n}", std::process::id());
-        let dir = std::env::temp_dir().join(name);
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .recursive(true)
-            .create(&dir)
-            .map_err(|e| Error::os(format!("creating {}", dir.display()), e))?;
+        let dir = tempfile::Builder::new()
+            .prefix("splitbrain-ssh-")
+            .tempdir()
+            .map_err(|e| Error::os("creating a folder for the ssh sockets", e))?;
         Ok(Masters { dir, children: Mutex::default() })
     }
 
     /// The control socket of host `i`.
     pub fn socket(&self, i: usize) -> PathBuf {
-        self.dir.join(i.to_string())
+        self.dir.path().join(i.to_string())
     }
 
     /// Starts `master` (an `ssh -M -N` for host `i`, named `who` in errors) and waits until
@@ -90,12 +85,12 @@ fn failed(child: &mut Child, who: &str) -> Error {
 }
 
 impl Drop for Masters {
-    /// Ends the connections (and so every session left on them), then the sockets' folder.
+    /// Ends the connections (and so every session left on them); the sockets' folder goes
+    /// with the `TempDir`.
     fn drop(&mut self) {
         for c in self.children.get_mut().unwrap_or_else(|e| e.into_inner()).iter_mut() {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
