@@ -18,6 +18,7 @@
 //!   a known node with no final status leaves it `unknown` unless already invalid.
 
 use crate::history::{Process, Record, Type};
+use crate::kind::CheckerKind;
 use crate::liveness::recorded::Recorded;
 use crate::liveness::timeline::{secs, Beliefs, Event};
 use crate::registry::{Checker, Stream};
@@ -45,7 +46,7 @@ impl Default for ConvergenceConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Convergence(pub ConvergenceConfig);
 
-const NAME: &str = "convergence";
+const NAME: CheckerKind = CheckerKind::Convergence;
 
 /// One part's finding: its verdict, its sentence, its evidence.
 struct Part {
@@ -117,7 +118,7 @@ impl Stream for Streamed {
 }
 
 impl Checker for Convergence {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

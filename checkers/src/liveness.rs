@@ -36,6 +36,7 @@ pub(crate) mod recorded;
 pub(crate) mod timeline;
 
 use crate::history::{History, Process, Record, Type};
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use recorded::Recorded;
@@ -55,7 +56,7 @@ pub struct LivenessConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Liveness(pub LivenessConfig);
 
-const NAME: &str = "liveness";
+const NAME: CheckerKind = CheckerKind::Liveness;
 
 /// One failover: a fault named the leader `from`, then `to` was elected.
 #[derive(Debug, Clone, Serialize)]
@@ -297,7 +298,7 @@ impl<'h> Walk<'h> {
 }
 
 impl Checker for Liveness {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 
