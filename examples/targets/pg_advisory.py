@@ -13,6 +13,9 @@ so, and libpq's keepalives run at the kernel's defaults (two hours idle).
                                          session before each write (confirm_writes = true),
                                          bounded in time, and drops a session that does not
                                          answer; libpq keepalives and tcp_user_timeout short
+    … --keepalives                       libpq keepalives and tcp_user_timeout as short as
+                                         the server's, so a cut-off holder finds out in ~3 s
+                                         (implied by --check)
     … --token                            token = nextval of a sequence, taken with the lock
 
 One thread: a select() over stdin and the session's socket, so a confirmation is answered in
@@ -92,10 +95,10 @@ class Session:
 
 
 class Candidate:
-    def __init__(self, addr, check, tokens):
+    def __init__(self, addr, check, tokens, keepalives):
         host, port = addr.split(",")[0].rsplit(":", 1)
         self.dsn = f"host={host} port={port} user=splitbrain dbname=postgres connect_timeout=1"
-        if check:
+        if check or keepalives:
             # The holder finds out its session is gone in ~2 s, not two hours.
             self.dsn += " keepalives_idle=1 keepalives_interval=1 keepalives_count=2"
             self.dsn += " tcp_user_timeout=1000"
@@ -210,7 +213,9 @@ class Candidate:
 
 def main():
     flags = sys.argv[2:]
-    candidate = Candidate(sys.argv[1], "--check" in flags, "--token" in flags)
+    candidate = Candidate(
+        sys.argv[1], "--check" in flags, "--token" in flags, "--keepalives" in flags
+    )
     candidate.run()
     candidate.resign()
 
