@@ -239,11 +239,11 @@ impl Statuses {
             return;
         }
         let partner = self.open.remove(&p);
-        let leads = r.value.get("leader").and_then(|v| v.as_bool());
-        let (Some(node), Some(leads)) = (own.or(partner.and_then(|x| x.1)), leads) else {
+        if !r.is(Type::Ok, "status") {
             return;
-        };
-        if r.is(Type::Ok, "status") {
+        }
+        let leads = r.value.get("leader").and_then(|v| v.as_bool());
+        if let (Some(node), Some(leads)) = (own.or(partner.and_then(|x| x.1)), leads) {
             self.keep(node, partner.map_or(r.time, |x| x.0), i, leads);
         }
     }

@@ -14,6 +14,7 @@
 
 use super::timeline::{phase, Event};
 use crate::history::{Process, Record, Type};
+use crate::safety::Names;
 use serde_json::Value;
 
 /// One event record: its position, its time and what it does.
@@ -35,7 +36,7 @@ enum What {
 /// The events of the records fed so far, the strings they use, and which name nodes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recorded {
-    strings: Vec<String>,
+    strings: Names,
     known: Vec<bool>,
     kept: Vec<Kept>,
     at: usize,
@@ -104,20 +105,15 @@ impl Recorded {
     }
 
     fn id(&mut self, s: &str) -> u32 {
-        // Few distinct strings, the nodes among the first (every record names one): a search
-        // from the oldest is quick.
-        match self.strings.iter().position(|x| x == s) {
-            Some(i) => i as u32,
-            None => {
-                self.strings.push(s.to_string());
-                self.known.push(false);
-                self.strings.len() as u32 - 1
-            }
+        let id = self.strings.id(s);
+        if id as usize == self.known.len() {
+            self.known.push(false);
         }
+        id
     }
 
     fn name(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.strings.name(id)
     }
 
     /// The known nodes, sorted.

@@ -9,6 +9,7 @@
 //! other tools may record operations this crate does not know.
 
 use crate::history::{Process, Record, Type};
+use crate::safety::Names;
 use std::collections::HashMap;
 
 /// A broken rule of the history format. Line numbers inside are 1-based file lines.
@@ -93,14 +94,13 @@ enum Client {
 }
 
 /// The rules' memory: one entry per integer process, the previous record's time, and the
-/// operation names seen (a history has a handful, so a linear search is the fastest lookup
-/// and no name is copied per invocation).
+/// operation names seen (a history has a handful: each is kept once, not copied per invocation).
 #[derive(Default)]
 pub(super) struct Rules {
     clients: HashMap<i64, Client>,
     seen: u64,
     last_time: Option<u64>,
-    names: Vec<String>,
+    names: Names,
 }
 
 impl Rules {
@@ -123,24 +123,14 @@ impl Rules {
         Ok(())
     }
 
-    fn name_id(&mut self, f: &str) -> u32 {
-        match self.names.iter().position(|n| n == f) {
-            Some(i) => i as u32,
-            None => {
-                self.names.push(f.to_string());
-                self.names.len() as u32 - 1
-            }
-        }
-    }
-
     fn invoke(&mut self, p: i64, r: &Record) -> Result<(), Problem> {
-        let f = self.name_id(&r.f);
+        let f = self.names.id(&r.f);
         match self.clients.insert(p, Client::Open(r.index, f)) {
             None => Ok(()),
             Some(Client::Open(i, open_f)) => Err(Problem::AlreadyInvoking {
                 process: p,
                 f: r.f.clone(),
-                open_f: self.names[open_f as usize].clone(),
+                open_f: self.names.name(open_f).to_string(),
                 open_line: i + 1,
             }),
             Some(Client::Crashed(i)) => {
@@ -153,12 +143,12 @@ impl Rules {
         let Some(Client::Open(i, open_f)) = self.clients.get(&p).copied() else {
             return Err(Problem::NoInvocation { process: p, f: r.f.clone(), kind: r.kind });
         };
-        let open_f = &self.names[open_f as usize];
-        if *open_f != r.f {
+        let open_f = self.names.name(open_f);
+        if open_f != r.f {
             return Err(Problem::WrongCompletion {
                 process: p,
                 f: r.f.clone(),
-                open_f: open_f.clone(),
+                open_f: open_f.to_string(),
                 open_line: i + 1,
             });
         }

@@ -23,6 +23,8 @@ pub use election_safety::ElectionSafety;
 pub use fencing::Fencing;
 
 use crate::history::{Process, Record, Type};
+use crate::linear::cache::FxBuild;
+use std::collections::HashMap;
 
 /// Whether a history is tokenless, learnt record by record: true when some record where the
 /// election hands a token on (an `elected` report, an `ok` write, a resource decision) says
@@ -39,6 +41,10 @@ pub(crate) struct Tokenless {
 impl Tokenless {
     /// Learns from the next record.
     pub(crate) fn feed(&mut self, r: &Record) {
+        if self.any_token {
+            // Never tokenless again: nothing more to learn (and a lookup per record saved).
+            return;
+        }
         let token = r.value.get("token");
         self.any_token |= token.is_some_and(serde_json::Value::is_i64);
         if !self.null_handed_on && token.is_some_and(serde_json::Value::is_null) {
@@ -59,25 +65,35 @@ fn hands_on(r: &Record) -> bool {
 }
 
 /// Small ids for the node names a checker meets: a run has a handful of nodes, so a checker
-/// keeps each name once however many records name it.
+/// keeps each name once however many records name it. Ids are given in order of first sight.
+/// The lookup hashes (FxHash of a few bytes) rather than comparing with each name: every record
+/// names a node, and a `memcmp` call per known name was a fifth of a long check's time.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Names(Vec<String>);
+pub(crate) struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, u32, FxBuild>,
+}
 
 impl Names {
     /// The id of `name`, giving it one when it is new.
     pub(crate) fn id(&mut self, name: &str) -> u32 {
-        match self.0.iter().position(|n| n == name) {
-            Some(i) => i as u32,
-            None => {
-                self.0.push(name.to_string());
-                self.0.len() as u32 - 1
-            }
+        if let Some(&id) = self.ids.get(name) {
+            return id;
         }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
     }
 
     /// The name of an id.
     pub(crate) fn name(&self, id: u32) -> &str {
-        &self.0[id as usize]
+        &self.names[id as usize]
+    }
+
+    /// How many names have ids (`0..len()` are the ids given).
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
     }
 }
 
