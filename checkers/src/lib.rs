@@ -13,6 +13,7 @@
 //!   checkers say).
 
 pub mod convergence;
+pub mod fed;
 pub mod formats;
 pub mod history;
 pub mod kind;
@@ -24,6 +25,7 @@ pub mod safety;
 pub mod tested;
 pub mod verdict;
 
+pub use fed::{Fed, Who};
 pub use history::{History, Process, Record, Type};
 pub use kind::CheckerKind;
 pub use registry::Checker;

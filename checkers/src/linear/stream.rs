@@ -15,7 +15,7 @@ use super::model::{ConvertError, FromHistory};
 use super::operation::{context, Operation, OpsOf, NEVER};
 use crate::registry::Stream;
 use crate::safety::Names;
-use crate::{CheckResult, Process, Record, Type};
+use crate::{CheckResult, Fed, Record, Type, Who};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -101,12 +101,12 @@ impl<M: FromHistory> OpsStream<M> {
 }
 
 impl<M: FromHistory> Stream for OpsStream<M> {
-    fn feed(&mut self, r: &Record) {
-        let Process::Client(p) = r.process else { return };
-        if self.error.is_some() || !self.model.accepts(&r.f) {
+    fn feed(&mut self, r: &Fed<'_>) {
+        let Who::Client(p) = r.process else { return };
+        if self.error.is_some() || !self.model.accepts(r.f) {
             return;
         }
-        if let Err(e) = self.take(p, r) {
+        if let Err(e) = self.take(p, &r.to_record()) {
             self.error = Some(e);
         }
     }

@@ -22,7 +22,8 @@ pub use dual_writer::DualWriter;
 pub use election_safety::ElectionSafety;
 pub use fencing::Fencing;
 
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Token, Who};
+use crate::history::Type;
 use crate::linear::cache::FxBuild;
 use std::collections::HashMap;
 
@@ -40,14 +41,14 @@ pub(crate) struct Tokenless {
 
 impl Tokenless {
     /// Learns from the next record.
-    pub(crate) fn feed(&mut self, r: &Record) {
+    pub(crate) fn feed(&mut self, r: &Fed<'_>) {
         if self.any_token {
             // Never tokenless again: nothing more to learn (and a lookup per record saved).
             return;
         }
-        let token = r.value.get("token");
-        self.any_token |= token.is_some_and(serde_json::Value::is_i64);
-        if !self.null_handed_on && token.is_some_and(serde_json::Value::is_null) {
+        let token = r.token_field();
+        self.any_token |= matches!(token, Token::Int(_));
+        if !self.null_handed_on && token == Token::Null {
             self.null_handed_on = hands_on(r);
         }
     }
@@ -58,7 +59,7 @@ impl Tokenless {
     }
 }
 
-fn hands_on(r: &Record) -> bool {
+fn hands_on(r: &Fed<'_>) -> bool {
     decision(r).is_some()
         || r.kind == Type::Ok
             && (r.f == "elected" && r.process.node().is_some() || r.is_client() && r.f == "write")
@@ -107,11 +108,11 @@ pub(crate) enum Decision {
 }
 
 /// The resource decision `r` records, if it is one.
-pub(crate) fn decision(r: &Record) -> Option<Decision> {
-    if r.process != Process::Resource {
+pub(crate) fn decision(r: &Fed<'_>) -> Option<Decision> {
+    if r.process != Who::Resource {
         return None;
     }
-    match (r.kind, r.f.as_str()) {
+    match (r.kind, r.f) {
         (Type::Ok, "accept") => Some(Decision::Accept),
         (Type::Fail, "reject") => Some(Decision::Reject),
         _ => None,
