@@ -108,6 +108,10 @@ pub struct Facts<S> {
     pub node: Option<S>,
     /// `value.uncertainty_ms`, when a number.
     pub uncertainty_ms: Option<f64>,
+    /// Whether `value` is an object.
+    pub object: bool,
+    /// The JSON text of `value.value`.
+    pub payload: Option<S>,
 }
 
 impl<S: Copy> Facts<S> {
@@ -122,6 +126,8 @@ impl<S: Copy> Facts<S> {
             },
             node: self.node.map(&mut f),
             uncertainty_ms: self.uncertainty_ms,
+            object: self.object,
+            payload: self.payload.map(&mut f),
         }
     }
 }
@@ -260,6 +266,41 @@ impl<'a> Fed<'a> {
         }
     }
 
+    /// The register value it carries (`crate::linear::values::payload`): `value.value` when
+    /// `value` is an object (`null` when it has no such field), else the whole value; as
+    /// canonical JSON text (`serde_json`'s), the way the models intern values.
+    pub fn payload_text(&self) -> Cow<'a, str> {
+        let text = match self.held {
+            Held::Tree(r) => return Cow::Owned(crate::linear::values::payload(r).to_string()),
+            Held::Text(..) => self.payload_json(),
+        };
+        match is_canonical(text) {
+            true => Cow::Borrowed(text),
+            false => {
+                Cow::Owned(serde_json::from_str::<Value>(text).unwrap_or_default().to_string())
+            }
+        }
+    }
+
+    /// [`Fed::payload_text`] as a value.
+    pub fn payload_value(&self) -> Cow<'a, Value> {
+        match self.held {
+            Held::Tree(r) => Cow::Borrowed(crate::linear::values::payload(r)),
+            Held::Text(..) => {
+                Cow::Owned(serde_json::from_str(self.payload_json()).unwrap_or_default())
+            }
+        }
+    }
+
+    /// The JSON text of the payload, as written, of a view that holds text.
+    fn payload_json(&self) -> &'a str {
+        match self.held {
+            Held::Text(Some(_), f) if f.object => f.payload.unwrap_or("null"),
+            Held::Text(Some(text), _) => text,
+            _ => "null",
+        }
+    }
+
     /// The whole record, owned.
     pub fn to_record(&self) -> Record {
         match self.held {
@@ -285,5 +326,25 @@ impl<'a> Fed<'a> {
     /// True when this record is the given type and operation name.
     pub fn is(&self, kind: Type, f: &str) -> bool {
         self.kind == kind && self.f == f
+    }
+}
+
+/// True when `serde_json` writes the value of this JSON text as the same text: a literal, a
+/// small integer with no sign but `-`, no leading zero and no exponent, or a string without
+/// escapes (the reader's texts have none of the control characters it would escape).
+fn is_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    match b.first() {
+        _ if matches!(text, "null" | "true" | "false") => true,
+        Some(b'"') => b.len() >= 2 && b[b.len() - 1] == b'"' && !text.contains('\\'),
+        Some(_) => {
+            let digits = b.strip_prefix(b"-").unwrap_or(b);
+            !digits.is_empty()
+                && digits.len() <= 18
+                && digits.iter().all(u8::is_ascii_digit)
+                && (digits[0] != b'0' || digits.len() == 1)
+                && text != "-0"
+        }
+        None => false,
     }
 }

@@ -90,7 +90,7 @@ impl<'de> Visitor<'de> for FactsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut facts = Facts::default();
+        let mut facts = Facts { object: true, ..Facts::default() };
         // A repeated key: the last one counts, as in a `serde_json::Map`.
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
@@ -100,6 +100,7 @@ impl<'de> Visitor<'de> for FactsVisitor {
                 "uncertainty_ms" => {
                     facts.uncertainty_ms = map.next_value::<Scalar<'de>>()?.number()
                 }
+                "value" => facts.payload = Some(checked(map.next_value::<&'de RawValue>()?)?),
                 _ => drop(map.next_value::<Skip>()?),
             }
         }
@@ -134,6 +135,13 @@ impl<'de> Visitor<'de> for FactsVisitor {
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Facts::default())
     }
+}
+
+/// The text of `raw`, once it is known to read as a `Value` (a `RawValue` is lenient with
+/// numbers out of range, which a `Value` refuses).
+fn checked<E: de::Error>(raw: &RawValue) -> Result<&str, E> {
+    serde_json::from_str::<Skip>(raw.get()).map_err(E::custom)?;
+    Ok(raw.get())
 }
 
 /// A field's value as far as the facts need it: a scalar, or `Other` for an array or object.
