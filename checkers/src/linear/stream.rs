@@ -123,11 +123,14 @@ impl<M: FromHistory> Stream for OpsStream<M> {
     }
 }
 
+/// Node asked, leader that wrote when another, token.
+type ContextKey = (u32, Option<u32>, Option<i64>);
+
 /// The contexts made so far, by (node asked, leader that wrote when another, token).
 #[derive(Default)]
 struct Contexts {
     names: Names,
-    made: HashMap<(u32, Option<u32>, Option<i64>), Arc<str>, FxBuild>,
+    made: HashMap<ContextKey, Arc<str>, FxBuild>,
 }
 
 impl Contexts {

@@ -88,7 +88,7 @@ impl Recorded {
         let mut strings = Vec::new();
         self.strings_in(&r.value(), &mut strings);
         strings.extend(r.node.map(|n| self.id(n)));
-        What::Fault(self.id(&r.f), strings)
+        What::Fault(self.id(r.f), strings)
     }
 
     fn strings_in(&mut self, v: &Value, out: &mut Vec<u32>) {

@@ -101,7 +101,9 @@ impl<'de> Visitor<'de> for FactsVisitor {
                     facts.uncertainty_ms = map.next_value::<Scalar<'de>>()?.number()
                 }
                 "value" => facts.payload = Some(checked(map.next_value::<&'de RawValue>()?)?),
-                _ => drop(map.next_value::<Skip>()?),
+                _ => {
+                    map.next_value::<Skip>()?;
+                }
             }
         }
         Ok(facts)

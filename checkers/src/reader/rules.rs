@@ -125,7 +125,7 @@ impl Rules {
     }
 
     fn invoke(&mut self, p: i64, r: &Fed<'_>) -> Result<(), Problem> {
-        let f = self.names.id(&r.f);
+        let f = self.names.id(r.f);
         match self.clients.insert(p, Client::Open(r.index, f)) {
             None => Ok(()),
             Some(Client::Open(i, open_f)) => Err(Problem::AlreadyInvoking {
