@@ -11,8 +11,8 @@
 #[path = "../tests/support/schedule.rs"]
 mod schedule;
 
-use splitbrain_checkers::registry::{by_name, names, run, run_one, safety_defaults};
-use splitbrain_checkers::{reader, History};
+use splitbrain_checkers::registry::{build_all, run, run_one, safety_defaults};
+use splitbrain_checkers::{reader, CheckerKind, History};
 use std::time::{Duration, Instant};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -73,17 +73,17 @@ fn main() {
         time(runs, || reader::read_path(&path).expect("the generated history reads"));
     report("read", n, d);
     check_each(&history, runs);
-    let safety: Vec<_> = safety_defaults().iter().map(|n| by_name(n).expect("known")).collect();
+    let safety = build_all(&safety_defaults(), &Default::default());
     let (d, _) = time(runs, || run(&safety, &history));
     report("safety, parallel", n, d);
 }
 
 fn check_each(h: &History, runs: usize) {
-    for name in names() {
-        let checker = by_name(name).expect("a listed checker builds");
+    for kind in CheckerKind::all() {
+        let (name, checker) = (kind.name(), kind.build(&Default::default()));
         let (d, result) = time(runs, || run_one(checker.as_ref(), h));
         report(name, h.records.len(), d);
-        let safety = ["election-safety", "fencing", "dual-writer"].contains(name);
+        let safety = kind.is_safety();
         assert!(
             !safety || result.verdict == splitbrain_checkers::Verdict::Valid,
             "{name}: {}",

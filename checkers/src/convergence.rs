@@ -19,6 +19,7 @@
 
 use crate::fed::{Fed, Who};
 use crate::history::Type;
+use crate::kind::CheckerKind;
 use crate::liveness::recorded::Recorded;
 use crate::liveness::timeline::{secs, Beliefs, Event};
 use crate::registry::{Checker, Stream};
@@ -46,7 +47,7 @@ impl Default for ConvergenceConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Convergence(pub ConvergenceConfig);
 
-const NAME: &str = "convergence";
+const NAME: CheckerKind = CheckerKind::Convergence;
 
 /// One part's finding: its verdict, its sentence, its evidence.
 struct Part {
@@ -118,7 +119,7 @@ impl Stream for Streamed {
 }
 
 impl Checker for Convergence {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

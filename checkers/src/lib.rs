@@ -3,7 +3,8 @@
 //!
 //! - [`history`]: the records of `history.jsonl` (`shared/HISTORY.md`).
 //! - [`reader`]: reads a file into a [`History`], enforcing the file rules.
-//! - [`verdict`]: valid, invalid, unknown or not-applicable, and how results merge.
+//! - [`verdict`]: valid, invalid, unknown or not-applicable, and how results merge;
+//!   [`subject`]: what a result is about (a checker, or the run itself).
 //! - [`linear`]: the linearizability checker and its models; [`formats`]: foreign histories.
 //! - [`safety`]: election-safety, fencing, dual-writer.
 //! - [`convergence`], [`liveness`]: recovery after faults, and the figures of availability.
@@ -22,6 +23,7 @@ pub mod liveness;
 pub mod reader;
 pub mod registry;
 pub mod safety;
+pub mod subject;
 pub mod tested;
 pub mod verdict;
 
@@ -29,4 +31,5 @@ pub use fed::{Fed, Who};
 pub use history::{History, Process, Record, Type};
 pub use kind::CheckerKind;
 pub use registry::Checker;
+pub use subject::Subject;
 pub use verdict::{CheckResult, Verdict};

@@ -37,6 +37,7 @@ pub(crate) mod timeline;
 
 use crate::fed::{Fed, Who};
 use crate::history::{History, Type};
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use recorded::Recorded;
@@ -56,7 +57,7 @@ pub struct LivenessConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Liveness(pub LivenessConfig);
 
-const NAME: &str = "liveness";
+const NAME: CheckerKind = CheckerKind::Liveness;
 
 /// One failover: a fault named the leader `from`, then `to` was elected.
 #[derive(Debug, Clone, Serialize)]
@@ -298,7 +299,7 @@ impl<'h> Walk<'h> {
 }
 
 impl Checker for Liveness {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

@@ -29,7 +29,7 @@ pub use block::Block;
 pub use rules::Problem;
 
 use crate::fed::Fed;
-use crate::history::History;
+use crate::history::{History, Record};
 use block::Entry;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -127,7 +127,12 @@ pub struct Streamed {
 /// Reads the history file at `path` and hands over each record in file order, holding no
 /// more than a block of records at a time. On a broken rule it stops with the error; records
 /// before it may have been handed over.
-pub fn for_each(
+pub fn for_each(path: impl AsRef<Path>, mut f: impl FnMut(&Record)) -> Result<Streamed, ReadError> {
+    for_each_block(path, |block| block.into_records().iter().for_each(&mut f))
+}
+
+/// [`for_each`], each record shown as a [`Fed`] view: no value is built (what checkers read).
+pub fn for_each_fed(
     path: impl AsRef<Path>,
     mut f: impl FnMut(&Fed<'_>),
 ) -> Result<Streamed, ReadError> {

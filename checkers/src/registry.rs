@@ -1,8 +1,8 @@
-//! Checkers by name, and the runner that runs them: the one way the harness (`check`, `test`,
+//! Checkers by kind, and the runner that runs them: the one way the harness (`check`, `test`,
 //! `analyze`) turns a history into results.
 //!
 //! Neighbours: every checker module implements [`Checker`]; the harness parses `--checker` into
-//! names and calls [`build`] and [`run`]; `results` renders what [`run`] returns.
+//! [`CheckerKind`]s and calls [`build_all`] and [`run`]; `results` renders what [`run`] returns.
 //!
 //! Design: the runner runs each checker on its own scoped thread and turns a panic into
 //! `unknown`, never `valid` (HISTORY.md: a checker that fails says unknown). Results come back in
@@ -27,8 +27,8 @@ use std::sync::Arc;
 /// only what its property needs), or [`Checker::check`] on a whole history; each method's
 /// default is made of the other, so one of the two must be implemented.
 pub trait Checker: Send + Sync {
-    /// The name `--checker` takes, and the `checker` field of its results.
-    fn name(&self) -> &'static str;
+    /// Which checker it is: its name is what `--checker` takes and its results carry.
+    fn kind(&self) -> CheckerKind;
 
     /// Decides the property on `h`: by default, streams its records.
     fn check(&self, h: &History) -> CheckResult {
@@ -68,20 +68,10 @@ impl<C: Checker + ?Sized> Stream for Collect<'_, C> {
     }
 }
 
-/// Every checker name [`build`] knows, in the order `check` lists them ([`CheckerKind`]'s).
-pub const NAMES: &[&str] = &crate::kind::NAMES;
-
-/// The checkers `splitbrain check` runs when none are named: the safety properties.
-pub const SAFETY_DEFAULTS: &[&str] = &crate::kind::SAFETY_NAMES;
-
-/// Every checker name [`build`] knows.
-pub fn names() -> &'static [&'static str] {
-    NAMES
-}
-
-/// The names of the safety checkers, run by default.
-pub fn safety_defaults() -> &'static [&'static str] {
-    SAFETY_DEFAULTS
+/// The checkers `splitbrain check` runs when none are named: the safety properties, in table
+/// order.
+pub fn safety_defaults() -> Vec<CheckerKind> {
+    CheckerKind::all().filter(|k| k.is_safety()).collect()
 }
 
 /// The parameters of the checkers that take any; the defaults are HISTORY.md's.
@@ -95,19 +85,14 @@ pub struct Options {
     pub linear: LinearConfig,
 }
 
-/// The checker called `name`, with default parameters.
+/// The checker a name names, with default parameters (for tests and tools that hold names).
 pub fn by_name(name: &str) -> Option<Box<dyn Checker>> {
-    build(name, &Options::default())
+    name.parse::<CheckerKind>().ok().map(|kind| kind.build(&Options::default()))
 }
 
-/// The checker called `name`, with the given parameters.
-pub fn build(name: &str, options: &Options) -> Option<Box<dyn Checker>> {
-    name.parse::<CheckerKind>().ok().map(|kind| kind.build(options))
-}
-
-/// The checkers called `names`, or the first unknown name.
-pub fn build_all(names: &[&str], options: &Options) -> Result<Vec<Box<dyn Checker>>, String> {
-    names.iter().map(|n| build(n, options).ok_or_else(|| n.to_string())).collect()
+/// The checkers of these kinds, with the given parameters, in the order given.
+pub fn build_all(kinds: &[CheckerKind], options: &Options) -> Vec<Box<dyn Checker>> {
+    kinds.iter().map(|k| k.build(options)).collect()
 }
 
 /// Runs every checker on `h`, in parallel, each on its own thread; results in the given order.
@@ -115,7 +100,7 @@ pub fn build_all(names: &[&str], options: &Options) -> Result<Vec<Box<dyn Checke
 pub fn run(checkers: &[Box<dyn Checker>], h: &History) -> Vec<CheckResult> {
     std::thread::scope(|s| {
         let handles: Vec<_> =
-            checkers.iter().map(|c| (c.name(), s.spawn(move || c.check(h)))).collect();
+            checkers.iter().map(|c| (c.kind(), s.spawn(move || c.check(h)))).collect();
         handles.into_iter().map(|(name, handle)| settle(name, handle.join())).collect()
     })
 }
@@ -143,7 +128,7 @@ pub fn run_path_observed(
             .iter()
             .map(|c| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Block>>(BLOCKS_IN_FLIGHT);
-                (tx, (c.name(), s.spawn(move || fed(c.as_ref(), rx))))
+                (tx, (c.kind(), s.spawn(move || fed(c.as_ref(), rx))))
             })
             .unzip();
         let read = reader::for_each_block(path, |block| {
@@ -174,17 +159,17 @@ fn fed(checker: &dyn Checker, blocks: std::sync::mpsc::Receiver<Arc<Block>>) -> 
 /// Runs one checker on the calling thread; a panic gives `unknown`.
 pub fn run_one(checker: &dyn Checker, h: &History) -> CheckResult {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| checker.check(h)));
-    settle(checker.name(), outcome)
+    settle(checker.kind(), outcome)
 }
 
-fn settle(name: &str, outcome: std::thread::Result<CheckResult>) -> CheckResult {
+fn settle(kind: CheckerKind, outcome: std::thread::Result<CheckResult>) -> CheckResult {
     match outcome {
         Ok(mut r) => {
-            r.checker = name.to_string();
+            r.checker = kind.into();
             r
         }
         Err(panic) => CheckResult::unknown(
-            name,
+            kind,
             format!("the checker failed: {}", panic_text(panic.as_ref())),
         ),
     }

@@ -17,6 +17,7 @@
 //! caller merges with `max` and lets not-applicable win. Whether a run tested anything at all
 //! is a rule over the run, not a checker: `crate::tested`.
 
+use crate::subject::Subject;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -78,8 +79,8 @@ impl fmt::Display for Verdict {
 /// One checker's verdict with its evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
-    /// The checker's name, as given to `--checker`.
-    pub checker: String,
+    /// What it is about: a checker (its name, as given to `--checker`), or the run itself.
+    pub checker: Subject,
     /// What it decided.
     pub verdict: Verdict,
     /// One sentence a person can read: the witness when invalid, why when unknown or not
@@ -95,33 +96,37 @@ pub struct CheckResult {
 
 impl CheckResult {
     /// A valid result with a short summary.
-    pub fn valid(checker: &str, summary: impl Into<String>) -> CheckResult {
+    pub fn valid(checker: impl Into<Subject>, summary: impl Into<String>) -> CheckResult {
         CheckResult::new(checker, Verdict::Valid, summary, Vec::new())
     }
 
     /// An invalid result with its witness sentence and the indices that prove it.
-    pub fn invalid(checker: &str, summary: impl Into<String>, evidence: Vec<u64>) -> CheckResult {
+    pub fn invalid(
+        checker: impl Into<Subject>,
+        summary: impl Into<String>,
+        evidence: Vec<u64>,
+    ) -> CheckResult {
         CheckResult::new(checker, Verdict::Invalid, summary, evidence)
     }
 
     /// An unknown result, saying why.
-    pub fn unknown(checker: &str, why: impl Into<String>) -> CheckResult {
+    pub fn unknown(checker: impl Into<Subject>, why: impl Into<String>) -> CheckResult {
         CheckResult::new(checker, Verdict::Unknown, why, Vec::new())
     }
 
     /// A not-applicable result, saying why the property cannot be judged on this history.
-    pub fn not_applicable(checker: &str, why: impl Into<String>) -> CheckResult {
+    pub fn not_applicable(checker: impl Into<Subject>, why: impl Into<String>) -> CheckResult {
         CheckResult::new(checker, Verdict::NotApplicable, why, Vec::new())
     }
 
     fn new(
-        checker: &str,
+        checker: impl Into<Subject>,
         verdict: Verdict,
         summary: impl Into<String>,
         evidence: Vec<u64>,
     ) -> CheckResult {
         CheckResult {
-            checker: checker.to_string(),
+            checker: checker.into(),
             verdict,
             summary: summary.into(),
             evidence,

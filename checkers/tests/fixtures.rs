@@ -103,7 +103,9 @@ fn every_fixture_file_has_a_readme_row_and_every_row_a_file() {
 #[test]
 fn every_safety_checker_has_a_valid_and_an_invalid_golden_history() {
     let rows = rows();
-    for name in splitbrain_checkers::registry::safety_defaults().iter().chain(&["convergence"]) {
+    let mut kinds = splitbrain_checkers::registry::safety_defaults();
+    kinds.push(splitbrain_checkers::CheckerKind::Convergence);
+    for name in kinds.iter().map(|k| k.name()) {
         for verdict in ["valid", "invalid"] {
             let found = rows
                 .iter()

@@ -4,7 +4,7 @@
 //! serde_json's message.
 
 use serde_json::Value;
-use splitbrain_checkers::reader::for_each;
+use splitbrain_checkers::reader::for_each_fed;
 use splitbrain_checkers::{Fed, Record};
 use std::io::Write;
 
@@ -73,7 +73,8 @@ fn streamed(line: &str) -> Result<Vec<(Record, impl PartialEq + std::fmt::Debug)
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     writeln!(file, "{line}").expect("it writes");
     let mut out = Vec::new();
-    for_each(file.path(), |r| out.push((r.to_record(), seen_fed(r)))).map_err(|e| e.to_string())?;
+    for_each_fed(file.path(), |r| out.push((r.to_record(), seen_fed(r))))
+        .map_err(|e| e.to_string())?;
     Ok(out)
 }
 

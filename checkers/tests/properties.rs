@@ -5,9 +5,9 @@ mod support;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use splitbrain_checkers::registry::{by_name, names, run, safety_defaults};
+use splitbrain_checkers::registry::{build_all, run, safety_defaults};
 use splitbrain_checkers::verdict::merge_all;
-use splitbrain_checkers::{CheckResult, History, Process, Record, Type, Verdict};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Process, Record, Type, Verdict};
 use support::schedule::{build_traced, to_jsonl, Fault, Op, Schedule, Term};
 
 fn op() -> impl Strategy<Value = Op> {
@@ -63,13 +63,16 @@ fn read_back(records: &[Record]) -> History {
     splitbrain_checkers::reader::read_str(&to_jsonl(records)).expect("a built history reads")
 }
 
-fn results(h: &History, which: &[&str]) -> Vec<CheckResult> {
-    let checkers: Vec<_> = which.iter().map(|n| by_name(n).expect("known")).collect();
-    run(&checkers, h)
+fn results(h: &History, which: &[CheckerKind]) -> Vec<CheckResult> {
+    run(&build_all(which, &Default::default()), h)
+}
+
+fn every_kind() -> Vec<CheckerKind> {
+    CheckerKind::all().collect()
 }
 
 fn verdict_of<'r>(rs: &'r [CheckResult], name: &str) -> &'r CheckResult {
-    rs.iter().find(|r| r.checker == name).expect("ran")
+    rs.iter().find(|r| r.checker.name() == name).expect("ran")
 }
 
 fn is(r: &Record, kind: Type, f: &str, process: fn(&Process) -> bool) -> bool {
@@ -103,12 +106,12 @@ proptest! {
     fn every_history_of_a_correct_schedule_is_valid(s in schedule(false)) {
         let (records, _) = build_traced(&s);
         let h = read_back(&records);
-        let rs = results(&h, names());
+        let rs = results(&h, &every_kind());
         let accepts = records.iter().any(|r| r.is(Type::Ok, "accept"));
         let register_ops = records.iter().any(|r| r.is_client() && (r.is(Type::Ok, "read") || r.is(Type::Ok, "write")));
         for r in &rs {
-            let nothing = !accepts && ["fencing", "dual-writer"].contains(&r.checker.as_str())
-                || !register_ops && r.checker == "linearizable";
+            let nothing = !accepts && ["fencing", "dual-writer"].contains(&r.checker.name())
+                || !register_ops && r.checker == CheckerKind::Linearizable;
             let expected = if nothing { Verdict::Unknown } else { Verdict::Valid };
             prop_assert_eq!(r.verdict, expected, "{}: {}", r.checker, r.summary);
         }
@@ -117,7 +120,7 @@ proptest! {
     #[test]
     fn every_history_of_a_correct_schedule_without_tokens_is_never_invalid(s in schedule(true)) {
         let (records, _) = build_traced(&s);
-        let rs = results(&read_back(&records), names());
+        let rs = results(&read_back(&records), &every_kind());
         prop_assert_ne!(merge_all(&rs), Verdict::Invalid, "{:?}", rs);
         let accepts = records.iter().any(|r| r.is(Type::Ok, "accept"));
         let dw = verdict_of(&rs, "dual-writer");
@@ -134,7 +137,7 @@ proptest! {
         prop_assume!(!others.is_empty());
         let stolen = others[victim.index(others.len())];
         records[i].value["token"] = stolen.into();
-        let rs = results(&read_back(&records), safety_defaults());
+        let rs = results(&read_back(&records), &safety_defaults());
         let es = verdict_of(&rs, "election-safety");
         prop_assert_eq!(es.verdict, Verdict::Invalid, "{}", es.summary);
         prop_assert!(es.summary.starts_with(&format!("token {stolen} was claimed by")), "{}", es.summary);
@@ -171,7 +174,7 @@ fn swap_tenures(s: Schedule, pick: Index) -> Result<(), TestCaseError> {
     let (va, vb) = (records[a].value.clone(), records[b].value.clone());
     records[a].value = vb;
     records[b].value = va;
-    let rs = results(&read_back(&records), safety_defaults());
+    let rs = results(&read_back(&records), &safety_defaults());
     if !s.null_tokens {
         prop_assert_eq!(verdict_of(&rs, "fencing").verdict, Verdict::Invalid);
     }

@@ -1,15 +1,15 @@
 //! Claims about the registry and the runner.
 
 use splitbrain_checkers::registry::{
-    build_all, by_name, names, run, run_one, run_path, safety_defaults, Options,
+    build_all, by_name, run, run_one, run_path, safety_defaults, Options,
 };
-use splitbrain_checkers::{CheckResult, Checker, History, Verdict};
+use splitbrain_checkers::{CheckResult, Checker, CheckerKind, History, Verdict};
 
 struct Panics;
 
 impl Checker for Panics {
-    fn name(&self) -> &'static str {
-        "panics"
+    fn kind(&self) -> CheckerKind {
+        CheckerKind::Linearizable
     }
     fn check(&self, _: &History) -> CheckResult {
         panic!("index out of range in a checker")
@@ -19,11 +19,11 @@ impl Checker for Panics {
 struct Misnamed;
 
 impl Checker for Misnamed {
-    fn name(&self) -> &'static str {
-        "misnamed"
+    fn kind(&self) -> CheckerKind {
+        CheckerKind::Convergence
     }
     fn check(&self, _: &History) -> CheckResult {
-        CheckResult::valid("something-else", "fine")
+        CheckResult::valid(CheckerKind::Liveness, "fine")
     }
 }
 
@@ -31,7 +31,7 @@ impl Checker for Misnamed {
 fn a_panicking_checker_says_unknown_never_valid() {
     let r = run_one(&Panics, &History::default());
     assert_eq!(r.verdict, Verdict::Unknown);
-    assert_eq!(r.checker, "panics");
+    assert_eq!(r.checker, CheckerKind::Linearizable);
     assert!(r.summary.contains("index out of range in a checker"), "{}", r.summary);
 }
 
@@ -40,31 +40,33 @@ fn the_parallel_runner_also_turns_a_panic_into_unknown_and_keeps_the_order() {
     let checkers: Vec<Box<dyn Checker>> =
         vec![Box::new(Panics), by_name("fencing").unwrap(), Box::new(Misnamed)];
     let rs = run(&checkers, &History::default());
-    let got: Vec<(&str, Verdict)> = rs.iter().map(|r| (r.checker.as_str(), r.verdict)).collect();
+    let got: Vec<(&str, Verdict)> = rs.iter().map(|r| (r.checker.name(), r.verdict)).collect();
     assert_eq!(
         got,
         vec![
-            ("panics", Verdict::Unknown),
+            ("linearizable", Verdict::Unknown),
             ("fencing", Verdict::Unknown),
-            ("misnamed", Verdict::Valid)
+            ("convergence", Verdict::Valid)
         ]
     );
 }
 
 #[test]
-fn every_listed_name_builds_a_checker_of_that_name() {
-    for name in names() {
-        assert_eq!(by_name(name).map(|c| c.name()), Some(*name));
+fn every_kind_builds_a_checker_of_that_kind_and_its_name_builds_the_same() {
+    let kinds: Vec<CheckerKind> = CheckerKind::all().collect();
+    for (kind, checker) in kinds.iter().zip(build_all(&kinds, &Options::default())) {
+        assert_eq!(checker.kind(), *kind);
+        assert_eq!(by_name(kind.name()).map(|c| c.kind()), Some(*kind));
     }
-    assert!(safety_defaults().iter().all(|n| names().contains(n)));
-    assert_eq!(safety_defaults(), ["election-safety", "fencing", "dual-writer"]);
+    let safety: Vec<&str> = safety_defaults().iter().map(|k| k.name()).collect();
+    assert_eq!(safety, ["election-safety", "fencing", "dual-writer"]);
 }
 
 #[test]
-fn an_unknown_name_builds_nothing_and_is_named_back() {
+fn an_unknown_name_builds_nothing_and_its_error_lists_the_known_ones() {
     assert!(by_name("linearisable-typo").is_none());
-    let err = build_all(&["fencing", "nope"], &Options::default()).err();
-    assert_eq!(err.as_deref(), Some("nope"));
+    let err = "nope".parse::<CheckerKind>().unwrap_err();
+    assert!(err.contains("election-safety, fencing, dual-writer"), "{err}");
 }
 
 #[test]
@@ -80,13 +82,13 @@ fn the_file_runner_turns_a_panic_into_unknown_keeps_the_order_and_counts_the_rec
     };
     std::fs::write(&path, [line(0, "n1", 1), line(1, "n2", 1)].join("\n") + "\n").unwrap();
     let (rs, read) = run_path(&checkers, &path).expect("it reads");
-    let got: Vec<(&str, Verdict)> = rs.iter().map(|r| (r.checker.as_str(), r.verdict)).collect();
+    let got: Vec<(&str, Verdict)> = rs.iter().map(|r| (r.checker.name(), r.verdict)).collect();
     assert_eq!(
         got,
         vec![
-            ("panics", Verdict::Unknown),
+            ("linearizable", Verdict::Unknown),
             ("election-safety", Verdict::Invalid),
-            ("misnamed", Verdict::Valid)
+            ("convergence", Verdict::Valid)
         ]
     );
     assert_eq!(read.records, 2);

@@ -10,8 +10,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use splitbrain_checkers::registry::{build_all, names, run, run_path, Options};
-use splitbrain_checkers::{History, Process, Record, Type};
+use splitbrain_checkers::registry::{build_all, run, run_path, Options};
+use splitbrain_checkers::{CheckerKind, History, Process, Record, Type};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -161,7 +161,7 @@ fn explanation(r: &splitbrain_checkers::CheckResult) -> Value {
 fn explanations() -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let cases = golden_files().into_iter().chain(generated());
-    let checkers = |o: &Options| build_all(names(), o).expect("every listed checker builds");
+    let checkers = |o: &Options| build_all(&CheckerKind::all().collect::<Vec<_>>(), o);
     let sets = [("default", checkers(&Options::default())), ("tight", checkers(&tight()))];
     for (case, h) in cases {
         for (params, set) in &sets {
@@ -204,7 +204,7 @@ fn every_explanation_is_byte_for_byte_the_recorded_one() {
 #[test]
 fn a_history_streamed_from_its_file_is_explained_as_the_same_history_in_memory() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let checkers = build_all(names(), &tight()).expect("every listed checker builds");
+    let checkers = build_all(&CheckerKind::all().collect::<Vec<_>>(), &tight());
     for (case, h) in golden_files().into_iter().chain(generated()) {
         let path = dir.path().join("history.jsonl");
         std::fs::write(&path, support::schedule::to_jsonl(&h.records)).expect("write it");

@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::json;
 use splitbrain_checkers::tested::{nothing_tested, run_verdict, Expected};
-use splitbrain_checkers::{CheckResult, Record, Verdict};
+use splitbrain_checkers::{CheckResult, CheckerKind, Record, Verdict};
 use std::time::Duration;
 use support::mk::*;
 
@@ -98,8 +98,8 @@ fn a_leader_exactly_at_the_bound_is_in_time() {
 
 #[test]
 fn a_run_that_tested_nothing_is_unknown_whatever_the_checkers_say() {
-    let valid = CheckResult::valid("dual-writer", "fine");
-    let invalid = CheckResult::invalid("fencing", "token 1 after 2", vec![1, 2]);
+    let valid = CheckResult::valid(CheckerKind::DualWriter, "fine");
+    let invalid = CheckResult::invalid(CheckerKind::Fencing, "token 1 after 2", vec![1, 2]);
     let why = Some("the clients completed no write: nothing was tested");
     assert_eq!(run_verdict(std::slice::from_ref(&valid), why), Verdict::Unknown);
     assert_eq!(run_verdict(&[valid.clone(), invalid.clone()], why), Verdict::Unknown);
@@ -123,7 +123,7 @@ fn not_applicable_results_are_left_out_of_the_merge_and_alone_merge_to_unknown()
         let checks: Vec<CheckResult> = verdicts
             .iter()
             .map(|v| {
-                let mut c = CheckResult::valid("c", "s");
+                let mut c = CheckResult::valid(CheckerKind::Convergence, "s");
                 c.verdict = *v;
                 c
             })
@@ -134,7 +134,7 @@ fn not_applicable_results_are_left_out_of_the_merge_and_alone_merge_to_unknown()
 
 #[test]
 fn not_applicable_is_written_as_not_applicable() {
-    let c = CheckResult::not_applicable("fencing", "no tokens");
+    let c = CheckResult::not_applicable(CheckerKind::Fencing, "no tokens");
     let text = serde_json::to_string(&c).unwrap();
     assert!(text.contains(r#""verdict":"not-applicable""#), "{text}");
     assert_eq!(Verdict::NotApplicable.to_string(), "not-applicable");

@@ -117,7 +117,10 @@ fn refused_value(e: &clap::Error) -> Option<String> {
     let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
     let why = flatten(&std::error::Error::source(e)?.to_string());
     let value = text(ContextKind::InvalidValue).unwrap_or_default();
-    Some(match (why.starts_with("must "), why.contains(&value)) {
+    // A message that begins with the value it refused ("split-brain: no such checker; …")
+    // reads best after the flag, as `--checker split-brain: no such checker; …`.
+    let leads_with_value = !value.is_empty() && why.starts_with(&format!("{value}:"));
+    Some(match (why.starts_with("must ") || leads_with_value, why.contains(&value)) {
         (true, _) => format!("{flag} {why}"),
         (false, true) => format!("{flag}: {why}"),
         (false, false) => format!("{flag} {value:?}: {why}"),

@@ -1,7 +1,9 @@
 //! The host side of a run on real hosts: `splitbrain host-agent RUN` (one per host: the rule
 //! shell, the clock control file, and the cleanup) and `splitbrain host-exec RUN … -- PROGRAM`
 //! (one per process: its supervisor). Both end what they hold when their stdin closes, which is
-//! when the controller's SSH connection drops, however the controller ended.
+//! when the controller's SSH connection drops, however the controller ended. A supervisor
+//! starts its program only when its first stdin line, `go`, arrives: the controller can open a
+//! spare session before a restart and start the process over it at once (`spare.rs`).
 //!
 //! Neighbours: `remote.rs` and `hosts_net.rs` start these over `ssh`; `nft.rs` speaks to the
 //! agent exactly as to `nft -i`; `node_clock.rs` encodes its `#@clock` lines.
@@ -137,17 +139,25 @@ fn parse_exec(args: &[OsString]) -> Option<ExecArgs> {
     (!a.program.is_empty()).then_some(a)
 }
 
-/// `host-exec RUN [--dir D]… [--cwd D] [--env K=V]… -- PROGRAM ARGS…`: runs the program in a
-/// process group of its own, signals it as stdin lines say, kills the group when stdin closes,
-/// and exits with the program's status.
+/// `host-exec RUN [--dir D]… [--cwd D] [--env K=V]… -- PROGRAM ARGS…`: once stdin says `go`,
+/// runs the program in a process group of its own, signals it as stdin lines say, kills the
+/// group when stdin closes, and exits with the program's status. A stdin that closes before
+/// `go` (a spare session nobody used) ends it at once, having started nothing.
 pub fn exec_main(args: &[OsString]) -> i32 {
     let Some(a) = parse_exec(args) else {
         eprintln!("host-exec: give RUN [--dir D]… [--cwd D] [--env K=V]… -- PROGRAM ARGS…");
         return 254;
     };
+    if !told_to_go() {
+        return 0;
+    }
     for d in &a.dirs {
         let _ = std::fs::create_dir_all(d);
     }
+    // Before the program, which writes to the same stdout.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", crate::session::STARTED).and_then(|()| out.flush());
+    drop(out);
     let mut cmd = Command::new(&a.program[0]);
     cmd.args(&a.program[1..]).envs(a.env.iter().cloned()).stdin(Stdio::null()).process_group(0);
     if let Some(d) = &a.cwd {
@@ -167,6 +177,14 @@ pub fn exec_main(args: &[OsString]) -> i32 {
     let status = child.wait();
     let _ = std::fs::remove_file(&listed);
     status.map_or(255, |s| s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)))
+}
+
+/// Waits for the first stdin line; true when it is `go`. (Stdin's buffer is shared, so what
+/// follows the line is left for [`obey`].)
+fn told_to_go() -> bool {
+    let mut first = String::new();
+    let read = std::io::stdin().lock().read_line(&mut first);
+    read.is_ok_and(|n| n > 0) && first.trim_end() == "go"
 }
 
 /// Signals `pgid` as each stdin line says ("SIGNAL GROUP"); at the end of stdin kills the

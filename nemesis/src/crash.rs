@@ -1,5 +1,6 @@
 //! Crashing the processes on nodes (SIGKILL to each process group, then reaped) and starting
-//! them again with the same program, arguments, environment and data directory.
+//! them again with the same program, arguments, environment and data directory. Before a
+//! kill the process's place readies its restart: on a host, a session waiting to start it.
 //!
 //! Neighbours: the processes come from [`crate::net::Net::spawn`]; `heal.rs` does not restart
 //! (a controller decides whether a killed node comes back).
@@ -16,6 +17,7 @@ pub fn kill<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Result<Event> {
     let mut count = 0;
     for n in nodes {
         for p in net.procs.on(n.as_ref()) {
+            p.warm();
             count += p.kill()? as usize;
         }
     }
@@ -30,7 +32,7 @@ pub fn restart<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Result<Event> {
     for n in nodes {
         for p in net.procs.on(n.as_ref()) {
             if !p.is_running() {
-                p.start()?;
+                p.start_again()?;
                 count += 1;
             }
         }

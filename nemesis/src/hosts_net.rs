@@ -1,12 +1,14 @@
-//! A [`Net`] whose nodes are real hosts: the binary copied to a run folder on each, a host
-//! agent started on each (its connection is the node's rule shell), and the clock offsets of
-//! the hosts measured over the same links.
+//! A [`Net`] whose nodes are real hosts: a master connection to each, the binary (and a
+//! target's folder) copied to a run folder on each, a host agent started on each (its session
+//! is the node's rule shell), and the clock offsets of the hosts measured over the same links.
 //!
-//! Neighbours: `remote.rs` makes the `ssh` commands; `agent.rs` is what runs at the other end;
-//! `net.rs` is the same network type the sandbox builds, so every fault works unchanged.
+//! Neighbours: `remote.rs` makes the `ssh` commands; `install.rs` copies the files; `agent.rs`
+//! is what runs at the other end; `net.rs` is the same network type the sandbox builds, so
+//! every fault works unchanged.
 
 use crate::error::{Error, Result};
 use crate::firewall::Firewall;
+use crate::install;
 use crate::net::{Net, Node, UP};
 use crate::nft::NftShell;
 use crate::node_clock::NodeClock;
@@ -14,7 +16,6 @@ use crate::proc::ProcTable;
 use crate::remote::{quote, Hosts, Remote, RemotePlace};
 use crate::sandbox::Sandbox;
 use serde_json::{json, Value};
-use std::fs::File;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
 use std::process::Stdio;
@@ -22,18 +23,24 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How long copying the binary to a host may take.
-const COPY_LIMIT: Duration = Duration::from_secs(120);
-
 impl Net {
-    /// Reaches every host of `hosts` over SSH: copies this executable into a new run folder
-    /// on each and starts its host agent there. `data_root` is the controller's folder of
-    /// node data, which becomes the run folder's `nodes` on the hosts.
-    pub fn over_ssh(_sandbox: &Sandbox, hosts: &Hosts, data_root: &Path) -> Result<Net> {
+    /// Reaches every host of `hosts` over SSH: copies this executable (and `folder`, a target
+    /// file's folder, whole) into a new run folder on each and starts its host agent there.
+    /// `data_root` is the controller's folder of node data, which becomes the run folder's
+    /// `nodes` on the hosts; `folder` becomes its `target`.
+    pub fn over_ssh(
+        _sandbox: &Sandbox,
+        hosts: &Hosts,
+        data_root: &Path,
+        folder: Option<&Path>,
+    ) -> Result<Net> {
         if hosts.hosts.is_empty() {
             return Err(Error::BadInput("the hosts file names no hosts: add [nodes.n1] …".into()));
         }
-        let remote = Remote::new(hosts, data_root)?;
+        if let Some(f) = folder {
+            install::check_folder(f)?;
+        }
+        let remote = Remote::new(hosts, data_root, folder)?;
         let controller = match hosts.controller {
             Some(a) => a,
             None => route_source(hosts.hosts[0].addr)?,
@@ -54,7 +61,7 @@ impl Net {
             controller_veth: Default::default(),
             tools: None,
             netns: Vec::new(),
-            place: Arc::new(RemotePlace(remote.clone())),
+            place: Arc::new(RemotePlace::new(remote.clone())),
             firewall: Mutex::new(Firewall::default()),
             procs: ProcTable::default(),
             links: Mutex::default(),
@@ -68,7 +75,7 @@ impl Net {
         Ok(net)
     }
 
-    /// Copies the binary to every host and starts its agent, all hosts at once.
+    /// Connects to every host, copies the binary there and starts its agent, all hosts at once.
     fn start_agents(&self) -> Result<Vec<NftShell>> {
         let remote = self.remote.as_ref().expect("a network of hosts");
         std::thread::scope(|s| {
@@ -93,7 +100,11 @@ impl Net {
 
 fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
     let host = &remote.hosts[i];
-    copy_binary(remote, i)?;
+    remote.open_master(i)?;
+    install::binary(remote, i)?;
+    if let Some(folder) = remote.folder() {
+        install::folder(remote, i, folder)?;
+    }
     let line = format!(
         "exec {}{} host-agent {}",
         remote.sudo(i),
@@ -108,36 +119,6 @@ fn start_agent(remote: &Remote, i: usize) -> Result<NftShell> {
         .spawn()
         .map_err(|e| Error::os(format!("starting ssh to {} ({})", host.name, host.ssh), e))?;
     NftShell::agent(child, &host.name)
-}
-
-/// `cat` of this executable into `run/splitbrain` on host `i`, made executable.
-fn copy_binary(remote: &Remote, i: usize) -> Result<()> {
-    let (run, bin) = (quote(remote.run.as_os_str()), quote(remote.bin().as_os_str()));
-    let line = format!(
-        "mkdir -p {run} && cat > {bin}.part && chmod 755 {bin}.part && mv {bin}.part {bin}"
-    );
-    let exe =
-        File::open(std::env::current_exe().map_err(|e| Error::os("finding this executable", e))?)
-            .map_err(|e| Error::os("opening this executable", e))?;
-    let host = &remote.hosts[i];
-    let mut child = remote
-        .ssh(i, &line)
-        .stdin(exe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::os(format!("starting ssh to {} ({})", host.name, host.ssh), e))?;
-    let status = crate::tools::wait_bounded(&mut child, COPY_LIMIT)
-        .map_err(|e| Error::os(format!("copying splitbrain to {}", host.name), e))?;
-    if status.is_some_and(|s| s.success()) {
-        return Ok(());
-    }
-    let mut err = String::new();
-    let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut err);
-    Err(Error::Command {
-        command: format!("ssh {} (copying splitbrain to {})", host.ssh, host.name),
-        message: format!("{} — check that `ssh {}` works without a password", err.trim(), host.ssh),
-    })
 }
 
 /// Host `i`'s clock against the controller's: over a connection that is open already (its
@@ -205,5 +186,46 @@ fn route_source(to: Ipv4Addr) -> Result<Ipv4Addr> {
         _ => Err(Error::BadInput(format!(
             "no IPv4 route to {to}: set `controller = \"ADDR\"` in the hosts file"
         ))),
+    }
+}
+
+/// What shows whether a host's kernel can delay packets: a netem qdisc on the loopback of a
+/// scratch network namespace, so that none of the host's own interfaces is touched.
+pub const NETEM_PROBE: &str = "unshare -n tc qdisc add dev lo root netem delay 1ms";
+
+impl Net {
+    /// The hosts whose kernel cannot delay packets with netem, each with its name and what
+    /// [`NETEM_PROBE`] said there (run under `sudo -n` where the host has `sudo = true`); empty
+    /// when every host can, and in the sandbox.
+    pub fn hosts_without_netem(&self) -> Vec<(String, String)> {
+        let Some(remote) = self.remote.as_ref() else { return Vec::new() };
+        std::thread::scope(|s| {
+            let jobs: Vec<_> =
+                (0..remote.hosts.len()).map(|i| s.spawn(move || netem_probe(remote, i))).collect();
+            let said: Vec<Option<String>> =
+                jobs.into_iter().map(|j| j.join().expect("probe thread")).collect();
+            let names = remote.hosts.iter().map(|h| format!("{} ({})", h.name, h.ssh));
+            names.zip(said).filter_map(|(n, s)| Some((n, s?))).collect()
+        })
+    }
+}
+
+/// `None` when host `i` made a netem qdisc; else what the probe printed.
+fn netem_probe(remote: &Remote, i: usize) -> Option<String> {
+    let line = format!("{}{NETEM_PROBE} 2>&1", remote.sudo(i));
+    let child = remote.ssh(i, &line).stdin(Stdio::null()).stdout(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Some(format!("starting ssh: {e}")),
+    };
+    let status = crate::tools::wait_bounded(&mut child, Duration::from_secs(15));
+    let mut said = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut out, &mut said);
+    }
+    match status {
+        Ok(Some(s)) if s.success() => None,
+        Ok(Some(_)) => Some(said.trim().to_string()),
+        _ => Some("no answer within 15 s".into()),
     }
 }

@@ -413,6 +413,7 @@ impl Drop for Net {
     fn drop(&mut self) {
         *self.links.get_mut().unwrap_or_else(|e| e.into_inner()) = Default::default();
         self.procs.kill_all();
+        self.place.close();
         for pid in processes_in(&self.netns_inodes()) {
             sys::kill_pid(pid, nix::sys::signal::Signal::SIGKILL);
         }

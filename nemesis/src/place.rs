@@ -27,8 +27,24 @@ pub(crate) trait Place: Send + Sync {
         spec: &ProcSpec,
         env: &[(OsString, OsString)],
     ) -> crate::Result<Child>;
+    /// Starts again a process that was killed, and returns once it runs (a start in the
+    /// sandbox, which is a fork; on a host, the supervisor's word).
+    fn restart(
+        &self,
+        i: usize,
+        node: &str,
+        spec: &ProcSpec,
+        env: &[(OsString, OsString)],
+    ) -> crate::Result<Child> {
+        self.start(i, node, spec, env)
+    }
     /// Sends `sig` to the process started as `child`: to its whole group, or to it alone.
     fn signal(&self, child: &mut Child, sig: Signal, group: bool) -> crate::Result<()>;
+    /// Makes the next [`Place::start`] of this process fast: it is about to be killed and
+    /// started again (nothing to do where a start is only a fork).
+    fn warm(&self, _i: usize, _node: &str, _spec: &ProcSpec, _env: &[(OsString, OsString)]) {}
+    /// Ends what the place holds beside the processes (once they are killed).
+    fn close(&self) {}
 }
 
 /// The sandbox's node namespaces: processes start inside them, signals go straight to them.

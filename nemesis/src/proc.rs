@@ -239,12 +239,26 @@ impl Shared {
         &self.launch.spec
     }
 
-    /// Starts the process (again).
-    pub(crate) fn start(&self) -> Result<()> {
+    /// Starts the process.
+    fn start(&self) -> Result<()> {
         let l = &self.launch;
         let child = l.place.start(l.index, &l.node, &l.spec, &l.shim_env)?;
         *self.lock() = State { child: Some(child), paused: false, exited: None };
         Ok(())
+    }
+
+    /// Starts the process again, returning once it runs (see [`Place::restart`]).
+    pub(crate) fn start_again(&self) -> Result<()> {
+        let l = &self.launch;
+        let child = l.place.restart(l.index, &l.node, &l.spec, &l.shim_env)?;
+        *self.lock() = State { child: Some(child), paused: false, exited: None };
+        Ok(())
+    }
+
+    /// Readies a quick start again, before a kill the nemesis will undo (see [`Place::warm`]).
+    pub(crate) fn warm(&self) {
+        let l = &self.launch;
+        l.place.warm(l.index, &l.node, &l.spec, &l.shim_env);
     }
 
     fn pid(&self) -> Option<u32> {
@@ -353,7 +367,7 @@ impl Proc {
     /// to; a piped stdout is a new pipe: take it again).
     pub fn restart(&self) -> Result<()> {
         self.0.kill()?;
-        self.0.start()
+        self.0.start_again()
     }
     /// True while it runs (paused counts as running).
     pub fn is_running(&self) -> bool {

@@ -32,12 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = Store::new(&store).create_run(&sample.meta.test, SystemTime::now())?;
     std::fs::write(run.history(), history_text(&sample.history))?;
     let results = RunResults::new(sample.meta, sample.checks, &sample.history);
-    let written = output::write_results(&run, &results, &sample.history)?;
+    let digest = splitbrain_results::digest::Digest::whole(sample.history);
+    let written = output::write_results(&run, &results, &digest)?;
     let style = terminal::Style::stderr();
     terminal::print_summary(
         &mut std::io::stderr(),
         &results,
-        &sample.history,
+        &digest.kept,
         Some(&written.report),
         style,
     )?;

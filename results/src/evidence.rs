@@ -54,13 +54,14 @@ pub fn ordered(c: &CheckResult) -> Vec<u64> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use splitbrain_checkers::CheckerKind;
 
     #[test]
     fn a_culprit_comes_first_then_what_is_nearest_to_it() {
-        let plain = CheckResult::invalid("dual-writer", "x", vec![9, 3, 5]);
+        let plain = CheckResult::invalid(CheckerKind::DualWriter, "x", vec![9, 3, 5]);
         assert_eq!(ordered(&plain), [9, 3, 5]);
         let culprit = json!({"culprit": {"call_index": 50, "return_index": 52}});
-        let lin = CheckResult::invalid("linearizable", "x", vec![1, 2, 48, 50, 52, 60])
+        let lin = CheckResult::invalid(CheckerKind::Linearizable, "x", vec![1, 2, 48, 50, 52, 60])
             .with_details(culprit);
         assert_eq!(ordered(&lin), [50, 52, 48, 60, 2, 1]);
     }

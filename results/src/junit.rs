@@ -20,7 +20,7 @@
 
 use crate::evidence;
 use crate::summary::RunResults;
-use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_checkers::{CheckResult, History, Subject, Verdict};
 use std::fmt::Write;
 
 /// Characters of the witness in a `message` attribute (CI tools show it on one line); the
@@ -51,7 +51,8 @@ pub fn render_series(runs: &[(&RunResults, &History)]) -> String {
 
 /// A run's test cases: `tested` first when it tested nothing, then one per checker.
 fn cases(results: &RunResults) -> Vec<CheckResult> {
-    let tested = results.nothing_tested.as_ref().map(|why| CheckResult::unknown("tested", why));
+    let tested =
+        results.nothing_tested.as_ref().map(|why| CheckResult::unknown(Subject::Tested, why));
     tested.into_iter().chain(results.checks.iter().cloned()).collect()
 }
 
@@ -118,8 +119,12 @@ fn properties(x: &mut String, results: &RunResults) {
 }
 
 fn testcase(x: &mut String, suite: &str, check: &CheckResult, h: &History) {
-    let _ =
-        write!(x, "    <testcase name=\"{}\" classname=\"{}\"", attr(&check.checker), attr(suite));
+    let _ = write!(
+        x,
+        "    <testcase name=\"{}\" classname=\"{}\"",
+        attr(check.checker.name()),
+        attr(suite)
+    );
     let tag = match check.verdict {
         Verdict::Valid => {
             let _ = writeln!(x, ">\n      <system-out>{}</system-out>", text(&check.summary));

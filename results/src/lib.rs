@@ -9,6 +9,8 @@
 //!   result files into a run folder.
 //! - [`terminal`], [`status`], [`live`]: the end-of-run summary, the live status line, and the
 //!   running state that feeds it.
+//! - [`digest`]: the records the reports show, in bounded memory (a long run's sampled), and
+//!   the figures counted as the history streams by.
 //! - [`drill`]: a drill's nights (drill.json, drill.html, its JUnit, trends across nights).
 //! - [`faults`], [`ops`], [`evidence`], [`liveness`], [`stamp`]: pieces the others share
 //!   (fault windows, client operations and latency, quoting evidence, the liveness figures,
@@ -42,9 +44,13 @@
 //! let mut meta = RunMeta::new("raft-partition", 7, std::env::args().collect(), started);
 //! meta.ended = Some(splitbrain_results::stamp::rfc3339(SystemTime::now()));
 //! let results = RunResults::new(meta, checks, &h);
-//! let written = output::write_results(&run, &results, &h)?;
+//! // A long run streams instead: the checkers with a `digest::tally::Tally` beside them
+//! // (`RunResults::with_figures`), then `digest::Digest::read` keeps a sample.
+//! let digest = splitbrain_results::digest::Digest::whole(h);
+//! let written = output::write_results(&run, &results, &digest)?;
 //! let style = terminal::Style::stderr();
-//! terminal::print_summary(&mut std::io::stderr(), &results, &h, Some(&written.report), style)?;
+//! let report = Some(written.report.as_path());
+//! terminal::print_summary(&mut std::io::stderr(), &results, &digest.kept, report, style)?;
 //! std::process::exit(results.verdict.exit_code());
 //! # }
 //! ```
@@ -69,6 +75,7 @@
 //!   [`StatusLine::log`](status::StatusLine::log) while it is shown, and call `finish` before
 //!   the summary.
 
+pub mod digest;
 pub mod drill;
 pub mod evidence;
 pub mod faults;

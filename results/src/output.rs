@@ -7,10 +7,10 @@
 //! Design: results.json is written first, so a run interrupted while rendering still has its
 //! verdict; each file replaces the old one by rename, so a browser or CI never reads half.
 
+use crate::digest::Digest;
 use crate::store::{files, RunDir, StoreError};
 use crate::summary::RunResults;
 use crate::{junit, report};
-use splitbrain_checkers::History;
 use std::path::PathBuf;
 
 /// Where the result files went.
@@ -24,15 +24,17 @@ pub struct Written {
     pub report: PathBuf,
 }
 
-/// Writes results.json, junit.xml and report.html of a run into its folder.
+/// Writes results.json, junit.xml and report.html of a run into its folder; `digest` holds the
+/// records they quote and plot.
 pub fn write_results(
     run: &RunDir,
     results: &RunResults,
-    history: &History,
+    digest: &Digest,
 ) -> Result<Written, StoreError> {
     let results_path = run.write_atomic(files::RESULTS, results.to_json().as_bytes())?;
-    let junit_path = run.write_atomic(files::JUNIT, junit::render(results, history).as_bytes())?;
-    let report_path =
-        run.write_atomic(files::REPORT, report::render(results, history).as_bytes())?;
+    let junit = junit::render(results, &digest.kept);
+    let junit_path = run.write_atomic(files::JUNIT, junit.as_bytes())?;
+    let html = report::render_digest(results, digest);
+    let report_path = run.write_atomic(files::REPORT, html.as_bytes())?;
     Ok(Written { results: results_path, junit: junit_path, report: report_path })
 }

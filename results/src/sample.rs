@@ -317,10 +317,9 @@ fn fill_reads(records: &mut [Record]) {
 /// The checkers' own results on the sample: every checker of the registry, as `splitbrain test`
 /// runs them; `linearizable` only when asked (it is slow on long histories in debug builds).
 fn checks(h: &History, linearizable: bool) -> Vec<CheckResult> {
-    use splitbrain_checkers::{linear, registry};
-    let names: Vec<&str> =
-        registry::names().iter().copied().filter(|n| linearizable || *n != linear::NAME).collect();
-    let checkers = registry::build_all(&names, &Default::default())
-        .expect("the registry builds its own names");
+    use splitbrain_checkers::{registry, CheckerKind};
+    let kinds: Vec<CheckerKind> =
+        CheckerKind::all().filter(|k| linearizable || *k != CheckerKind::Linearizable).collect();
+    let checkers = registry::build_all(&kinds, &Default::default());
     registry::run(&checkers, h)
 }

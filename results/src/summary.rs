@@ -10,21 +10,19 @@
 //! fields are ignored on reading, so a newer file still reads; `format` says which shape wrote
 //! it. Times are RFC 3339 UTC text (a person reads this file too).
 
-use crate::ops::{self, OpStats};
+use crate::digest::tally::Figures;
+use crate::ops::OpStats;
 use crate::stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use splitbrain_checkers::tested::run_verdict;
-use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Verdict};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
 /// The shape version this code writes.
 pub const FORMAT: u32 = 1;
-
-/// The name of the checker whose `details` hold the liveness figures.
-pub const LIVENESS: &str = "liveness";
 
 /// The run's own facts: who ran what, when, and how to run it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,8 +135,13 @@ pub enum ResultsError {
 }
 
 impl RunResults {
-    /// The results of a run: its facts, its checks, and what the history says.
+    /// The results of a run: its facts, its checks, and what the history (held whole) says.
     pub fn new(run: RunMeta, checks: Vec<CheckResult>, history: &History) -> RunResults {
+        RunResults::with_figures(run, checks, Figures::of(history))
+    }
+
+    /// The results of a run whose figures were counted as its history streamed by.
+    pub fn with_figures(run: RunMeta, checks: Vec<CheckResult>, figures: Figures) -> RunResults {
         let mut results = RunResults {
             format: FORMAT,
             verdict: Verdict::Unknown,
@@ -146,25 +149,28 @@ impl RunResults {
             run,
             checks: Vec::new(),
             liveness: None,
-            operations: Vec::new(),
-            history: HistoryFacts::default(),
+            operations: figures.operations,
+            history: figures.history,
         };
-        results.set_checks(checks, history);
+        results.replace_checks(checks);
         results
     }
 
     /// Replaces the checks (after re-checking) and recomputes everything derived from them and
     /// from the history: the verdict, the liveness copy, the operation figures.
     pub fn set_checks(&mut self, checks: Vec<CheckResult>, history: &History) {
+        let figures = Figures::of(history);
+        (self.operations, self.history) = (figures.operations, figures.history);
+        self.replace_checks(checks);
+    }
+
+    /// Replaces the checks and what is derived from them alone (the verdict, the liveness
+    /// copy), keeping the figures of the history.
+    pub fn replace_checks(&mut self, checks: Vec<CheckResult>) {
         self.verdict = run_verdict(&checks, self.nothing_tested.as_deref());
-        self.liveness = checks.iter().find(|c| c.checker == LIVENESS).map(|c| c.details.clone());
+        self.liveness =
+            checks.iter().find(|c| c.checker == CheckerKind::Liveness).map(|c| c.details.clone());
         self.checks = checks;
-        self.operations = ops::op_stats(&ops::client_ops(&history.records));
-        self.history = HistoryFacts {
-            records: history.records.len() as u64,
-            duration_ns: history.records.last().map_or(0, |r| r.time),
-            warnings: history.warnings.clone(),
-        };
     }
 
     /// The same results, judged as a run that tested nothing when `why` says so

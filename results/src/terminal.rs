@@ -94,7 +94,7 @@ pub fn summary_text(
     if let Some(why) = &r.nothing_tested {
         s += &format!("  ?? {}\n", style.paint("1;33", why));
     }
-    let width = r.checks.iter().map(|c| c.checker.len()).max().unwrap_or(0);
+    let width = r.checks.iter().map(|c| c.checker.name().len()).max().unwrap_or(0);
     for c in &r.checks {
         s += &check_line(c, width, style);
         if matches!(c.verdict, Verdict::Invalid | Verdict::Unknown) {
@@ -126,10 +126,10 @@ fn check_line(c: &CheckResult, width: usize, style: Style) -> String {
         Verdict::Unknown => "??",
         Verdict::NotApplicable => {
             let label = style.dim("not applicable");
-            return format!("  -- {:width$}  {label}: {summary}\n", c.checker);
+            return format!("  -- {:width$}  {label}: {summary}\n", c.checker.name());
         }
     };
-    format!("  {mark} {:width$}  {:7}  {summary}\n", c.checker, style.verdict(c.verdict))
+    format!("  {mark} {:width$}  {:7}  {summary}\n", c.checker.name(), style.verdict(c.verdict))
 }
 
 /// The liveness figures and the operation counts.

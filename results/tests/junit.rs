@@ -2,7 +2,7 @@
 //! unknown as an error, everything escaped.
 
 use serde_json::json;
-use splitbrain_checkers::{CheckResult, History, Process, Record, Type};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Process, Record, Type};
 use splitbrain_results::junit;
 use splitbrain_results::summary::{RunMeta, RunResults};
 use std::time::UNIX_EPOCH;
@@ -24,9 +24,9 @@ fn results() -> (RunResults, History) {
     };
     let history = History::new(vec![rec]);
     let checks = vec![
-        CheckResult::valid("election-safety", "fine & dandy"),
-        CheckResult::invalid("dual-writer", nasty(), vec![0, 99]),
-        CheckResult::unknown("linearizable", "ran out of time"),
+        CheckResult::valid(CheckerKind::ElectionSafety, "fine & dandy"),
+        CheckResult::invalid(CheckerKind::DualWriter, nasty(), vec![0, 99]),
+        CheckResult::unknown(CheckerKind::Linearizable, "ran out of time"),
     ];
     let meta = RunMeta::new(
         "raft<&>",
@@ -101,7 +101,7 @@ fn escaping_covers_markup_quotes_and_characters_xml_forbids() {
 #[test]
 fn not_applicable_is_skipped_and_a_run_that_tested_nothing_is_one_more_error() {
     let (mut r, h) = results();
-    r.checks.push(CheckResult::not_applicable("fencing", "no token anywhere"));
+    r.checks.push(CheckResult::not_applicable(CheckerKind::Fencing, "no token anywhere"));
     let r =
         r.with_nothing_tested(Some("the clients completed no write: nothing was tested".into()));
     let xml = junit::render(&r, &h);

@@ -1,7 +1,7 @@
 //! The combined JUnit of several runs (`--test-count`): one test suite per run, each with the
 //! test cases of that run's own junit.xml, and totals over all of them.
 
-use splitbrain_checkers::{CheckResult, History};
+use splitbrain_checkers::{CheckResult, CheckerKind, History};
 use splitbrain_results::junit;
 use splitbrain_results::summary::{RunMeta, RunResults};
 use std::time::UNIX_EPOCH;
@@ -13,12 +13,22 @@ fn run(seed: u64, checks: Vec<CheckResult>) -> RunResults {
 
 fn series() -> Vec<RunResults> {
     vec![
-        run(7, vec![CheckResult::valid("fencing", "ok"), CheckResult::valid("dual-writer", "ok")]),
+        run(
+            7,
+            vec![
+                CheckResult::valid(CheckerKind::Fencing, "ok"),
+                CheckResult::valid(CheckerKind::DualWriter, "ok"),
+            ],
+        ),
         run(
             8,
             vec![
-                CheckResult::invalid("fencing", "n2 wrote under token 1 after 2", vec![]),
-                CheckResult::unknown("dual-writer", "nothing to judge"),
+                CheckResult::invalid(
+                    CheckerKind::Fencing,
+                    "n2 wrote under token 1 after 2",
+                    vec![],
+                ),
+                CheckResult::unknown(CheckerKind::DualWriter, "nothing to judge"),
             ],
         ),
     ]

@@ -2,7 +2,7 @@
 //! from outside, it stays light for long runs, and odd input never breaks it.
 
 use serde_json::json;
-use splitbrain_checkers::{CheckResult, History, Process, Record, Type};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Process, Record, Subject, Type};
 use splitbrain_results::report;
 use splitbrain_results::sample::{dual_writer_run, SampleOptions};
 use splitbrain_results::summary::{RunMeta, RunResults};
@@ -24,7 +24,7 @@ fn each_violation_is_marked_in_the_header_and_on_the_timeline_with_links_to_its_
         .filter(|c| c.verdict == splitbrain_checkers::Verdict::Invalid)
         .collect();
     assert!(
-        invalid.iter().any(|c| c.checker == "dual-writer"),
+        invalid.iter().any(|c| c.checker == CheckerKind::DualWriter),
         "the sample is a dual-writer run: {:?}",
         results.checks
     );
@@ -110,11 +110,16 @@ fn odd_histories_and_results_still_render() {
         rec(5, Process::Nemesis, Type::Info, "resume", json!(null)),
     ]);
     let checks = vec![
-        CheckResult::invalid("x<script>", "<script>alert(1)</script>", vec![3, 1000])
-            .with_details(json!([1, 2])),
-        CheckResult::unknown("liveness", "?")
+        CheckResult::invalid(
+            Subject::Unrecognised("x<script>".into()),
+            "<script>alert(1)</script>",
+            vec![3, 1000],
+        )
+        .with_details(json!([1, 2])),
+        CheckResult::unknown(CheckerKind::Liveness, "?")
             .with_details(json!({"elections": "many", "failovers": 3})),
-        CheckResult::invalid("linearizable", "no", vec![]).with_details(json!({"culprit": 5})),
+        CheckResult::invalid(CheckerKind::Linearizable, "no", vec![])
+            .with_details(json!({"culprit": 5})),
     ];
     let html = report::render(&RunResults::new(meta, checks, &h), &h);
     assert!(!html.contains("<script>"), "text is escaped");
@@ -133,7 +138,8 @@ fn a_valid_run_shows_no_violation_marks() {
 fn a_linearizability_witness_shows_the_culprit_and_each_conflict_with_its_node_and_token() {
     let options = SampleOptions { linearizable: true, seconds: 5, ..SampleOptions::default() };
     let (html, results) = render(&options);
-    let linear = results.checks.iter().find(|c| c.checker == "linearizable").expect("it ran");
+    let linear =
+        results.checks.iter().find(|c| c.checker == CheckerKind::Linearizable).expect("it ran");
     assert_eq!(linear.verdict, splitbrain_checkers::Verdict::Invalid, "{}", linear.summary);
     assert!(html.contains("cannot be placed"), "the culprit's row");
     let culprit = &linear.details["culprit"];

@@ -1,7 +1,9 @@
 //! results.json: a round trip loses nothing; re-checking replaces the derived part only.
 
 use serde_json::json;
-use splitbrain_checkers::{CheckResult, History, Process, Record, Type, Verdict};
+use splitbrain_checkers::{
+    CheckResult, CheckerKind, History, Process, Record, Subject, Type, Verdict,
+};
 use splitbrain_results::summary::{RunMeta, RunResults};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -32,9 +34,9 @@ fn sample() -> (RunResults, History) {
     meta.options = json!({"nodes": 5, "nemesis": ["partition", "pause"]});
     meta.notes.push("interrupted by Ctrl-C after 12.3 s".into());
     let checks = vec![
-        CheckResult::invalid("dual-writer", "n1 wrote after n2", vec![0, 1])
+        CheckResult::invalid(CheckerKind::DualWriter, "n1 wrote after n2", vec![0, 1])
             .with_details(json!({"dual_writes": 1})),
-        CheckResult::valid("liveness", "figures").with_details(json!({"elections": 3})),
+        CheckResult::valid(CheckerKind::Liveness, "figures").with_details(json!({"elections": 3})),
     ];
     (RunResults::new(meta, checks, &history), history)
 }
@@ -59,12 +61,30 @@ fn a_round_trip_through_json_loses_nothing() {
 fn rechecking_replaces_verdict_and_figures_but_keeps_the_facts() {
     let (mut r, h) = sample();
     let facts = r.run.clone();
-    r.set_checks(vec![CheckResult::valid("dual-writer", "fine")], &h);
+    r.set_checks(vec![CheckResult::valid(CheckerKind::DualWriter, "fine")], &h);
     assert_eq!(r.verdict, Verdict::Valid);
     assert_eq!(r.liveness, None);
     assert_eq!(r.run, facts);
-    r.set_checks(vec![CheckResult::unknown("fencing", "nothing to judge")], &h);
+    r.set_checks(vec![CheckResult::unknown(CheckerKind::Fencing, "nothing to judge")], &h);
     assert_eq!(r.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn every_checker_name_an_older_or_newer_file_holds_reads_back_and_is_written_unchanged() {
+    let (r, _) = sample();
+    let mut v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    let names = ["run", "election-safety", "linearizable", "a-checker-from-the-future"];
+    let checks: Vec<_> = names
+        .iter()
+        .map(|n| json!({"checker": n, "verdict": "unknown", "summary": "?", "evidence": []}))
+        .collect();
+    v["checks"] = json!(checks);
+    let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+    let back = RunResults::from_json(&text).expect("an old file reads");
+    assert_eq!(back.checks[0].checker, Subject::Run);
+    assert_eq!(back.checks[2].checker, CheckerKind::Linearizable);
+    let again: serde_json::Value = serde_json::from_str(&back.to_json()).unwrap();
+    assert_eq!(again, v, "written back unchanged");
 }
 
 #[test]
@@ -100,15 +120,15 @@ fn a_run_that_tested_nothing_is_unknown_and_says_why_through_a_round_trip_and_a_
     let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(v["nothing_tested"], why);
     assert_eq!(RunResults::from_json(&r.to_json()).unwrap(), r);
-    r.set_checks(vec![CheckResult::valid("dual-writer", "fine")], &h);
+    r.set_checks(vec![CheckResult::valid(CheckerKind::DualWriter, "fine")], &h);
     assert_eq!(r.verdict, Verdict::Unknown, "re-checking keeps what the run tested");
 }
 
 #[test]
 fn not_applicable_checks_neither_fail_nor_pass_a_run() {
     let (mut r, h) = sample();
-    let na = CheckResult::not_applicable("fencing", "no token anywhere");
-    r.set_checks(vec![na.clone(), CheckResult::valid("dual-writer", "fine")], &h);
+    let na = CheckResult::not_applicable(CheckerKind::Fencing, "no token anywhere");
+    r.set_checks(vec![na.clone(), CheckResult::valid(CheckerKind::DualWriter, "fine")], &h);
     assert_eq!(r.verdict, Verdict::Valid);
     assert_eq!(r.failures().count(), 0);
     r.set_checks(vec![na], &h);

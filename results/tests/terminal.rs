@@ -1,7 +1,7 @@
 //! The end-of-run summary: a checker that does not apply says so in words, and a run that
 //! tested nothing says why before the checks.
 
-use splitbrain_checkers::{CheckResult, History};
+use splitbrain_checkers::{CheckResult, CheckerKind, History};
 use splitbrain_results::report;
 use splitbrain_results::summary::{RunMeta, RunResults};
 use splitbrain_results::terminal::{summary_text, Style};
@@ -10,8 +10,11 @@ use std::time::UNIX_EPOCH;
 fn tokenless_run() -> RunResults {
     let meta = RunMeta::new("redis-naive-no-faults", 1, vec!["splitbrain".into()], UNIX_EPOCH);
     let checks = vec![
-        CheckResult::not_applicable("election-safety", "no record carries a fencing token"),
-        CheckResult::valid("dual-writer", "3 tenures, no dual write"),
+        CheckResult::not_applicable(
+            CheckerKind::ElectionSafety,
+            "no record carries a fencing token",
+        ),
+        CheckResult::valid(CheckerKind::DualWriter, "3 tenures, no dual write"),
     ];
     RunResults::new(meta, checks, &History::default())
 }

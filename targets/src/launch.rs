@@ -206,6 +206,11 @@ pub trait Target: Sync {
     fn unreachable_faults(&self) -> Vec<String> {
         Vec::new()
     }
+    /// The folder its commands run from and may read files of (a target file's), which a run
+    /// on hosts copies to each; none for a target that runs only installed programs.
+    fn folder(&self) -> Option<&std::path::Path> {
+        None
+    }
     /// What `--target` takes to run it again (its name; a target file's path).
     fn argument(&self) -> String {
         self.name().to_string()

@@ -11,13 +11,14 @@ use super::model::{Fate, Model};
 use super::operation::{Operation, OpsOf};
 use super::search::{Found, Search};
 use super::witness::explain;
+use crate::kind::CheckerKind;
 use crate::{CheckResult, Verdict};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// The checker's name, as given to `--checker`.
-pub const NAME: &str = "linearizable";
+pub const NAME: CheckerKind = CheckerKind::Linearizable;
 
 /// Limits of one check.
 #[derive(Debug, Clone, Copy)]

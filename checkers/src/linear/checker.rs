@@ -9,6 +9,7 @@ use super::register::FailedCas;
 use super::stream::OpsStream;
 use super::{check_history, name_of, ModelKind};
 use super::{Kv, Mutex, Register};
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::{CheckResult, History};
 
@@ -38,7 +39,7 @@ impl Default for LinearConfig {
 pub struct Linearizable(pub LinearConfig);
 
 impl Checker for Linearizable {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

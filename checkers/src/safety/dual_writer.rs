@@ -22,6 +22,7 @@
 use super::{count, decision, under, Decision, Names};
 use crate::fed::{Fed, Who};
 use crate::history::Type;
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DualWriter;
 
-const NAME: &str = "dual-writer";
+const NAME: CheckerKind = CheckerKind::DualWriter;
 
 /// A tenure's identity: node and token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,7 +152,7 @@ impl Stream for Scan {
 }
 
 impl Checker for DualWriter {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

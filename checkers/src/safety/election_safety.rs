@@ -18,6 +18,7 @@
 use super::{count, Names, Tokenless};
 use crate::fed::{Fed, Who};
 use crate::history::Type;
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 use std::collections::{HashMap, HashSet};
@@ -26,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ElectionSafety;
 
-const NAME: &str = "election-safety";
+const NAME: CheckerKind = CheckerKind::ElectionSafety;
 
 /// One record's claim: this node (an id in [`Tally::names`]) held this token.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +100,7 @@ impl Stream for Tally {
 }
 
 impl Checker for ElectionSafety {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

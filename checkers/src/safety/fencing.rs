@@ -18,6 +18,7 @@
 
 use super::{count, decision, node_text, Decision, Names, Tokenless};
 use crate::fed::Fed;
+use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
 
@@ -25,7 +26,7 @@ use crate::verdict::CheckResult;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fencing;
 
-const NAME: &str = "fencing";
+const NAME: CheckerKind = CheckerKind::Fencing;
 
 /// The highest token seen so far in one kind of decision, and the latest line that had it
 /// (with the node it names, for the witness).
@@ -138,7 +139,7 @@ impl Stream for Scan {
 }
 
 impl Checker for Fencing {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> CheckerKind {
         NAME
     }
 

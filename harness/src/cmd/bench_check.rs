@@ -14,7 +14,6 @@
 
 use crate::cmd::check;
 use crate::exit::printed;
-use splitbrain_checkers::CheckerKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -122,9 +121,4 @@ fn peak_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Every checker's name, for the measured command line.
-pub fn every_checker() -> Vec<String> {
-    CheckerKind::all().map(|k| k.name().to_string()).collect()
 }

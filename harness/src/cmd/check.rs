@@ -37,8 +37,8 @@ pub struct Args {
     /// Checkers to run, comma-separated [default: election-safety,fencing,dual-writer; with
     /// --model or a foreign --format: linearizable].
     /// Known: election-safety, fencing, dual-writer, convergence, liveness, linearizable.
-    #[arg(long = "checker", value_delimiter = ',')]
-    pub checkers: Vec<String>,
+    #[arg(long = "checker", value_delimiter = ',', value_parser = checker)]
+    pub checkers: Vec<CheckerKind>,
     /// Print the whole result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -126,7 +126,7 @@ impl Args {
     pub fn every_checker(history: PathBuf) -> Args {
         Args {
             history,
-            checkers: crate::cmd::bench_check::every_checker(),
+            checkers: CheckerKind::all().collect(),
             json: false,
             settle: None,
             bound: None,
@@ -157,14 +157,9 @@ pub fn run_quietly(args: Args) -> anyhow::Result<u8> {
 
 fn judge(args: &Args) -> anyhow::Result<(Seen, Judged)> {
     splitbrain_checkers::reader::grow_heap_in_large_steps();
-    let checkers = registry::build_all(&chosen(args), &options(args)).map_err(|name| {
-        bad_input(format!(
-            "--checker {name}: no such checker; use a comma list of {}",
-            registry::names().join(", ")
-        ))
-    })?;
+    let checkers = registry::build_all(&chosen(args), &options(args));
     flags_fit_checkers(args)?;
-    let linear = chosen(args).contains(&CheckerKind::Linearizable.name());
+    let linear = chosen(args).contains(&CheckerKind::Linearizable);
     let (results, seen) = match args.format.foreign() {
         Some(format) => in_memory(&checkers, read_foreign(&args.history, format)?),
         None => streamed(&checkers, &args.history).map_err(|e| format_hint(e, linear))?,
@@ -216,21 +211,32 @@ fn own_register_history(args: &Args) -> bool {
     args.format == InputFormat::History && matches!(args.model, None | Some(ModelKind::Register))
 }
 
-/// The names asked for, each once, in order; the safety checkers when none are.
-fn chosen(args: &Args) -> Vec<&str> {
-    let mut names: Vec<&str> = Vec::new();
-    for n in args.checkers.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        if !names.contains(&n) {
-            names.push(n);
+/// `--checker`'s value parser: a checker's name, or a one-line error listing every name.
+fn checker(s: &str) -> Result<CheckerKind, String> {
+    s.trim().parse().map_err(|_| {
+        let names = splitbrain_checkers::kind::NAMES.join(", ");
+        match s.trim().is_empty() {
+            true => format!("an empty name in the list; use a comma list of {names}"),
+            false => format!("{s}: no such checker; use a comma list of {names}"),
+        }
+    })
+}
+
+/// The checkers asked for, each once, in order; the safety checkers when none are.
+fn chosen(args: &Args) -> Vec<CheckerKind> {
+    let mut kinds: Vec<CheckerKind> = Vec::new();
+    for &k in &args.checkers {
+        if !kinds.contains(&k) {
+            kinds.push(k);
         }
     }
-    if names.is_empty() && (args.model.is_some() || args.format.foreign().is_some()) {
-        names.push(CheckerKind::Linearizable.name());
+    if kinds.is_empty() && (args.model.is_some() || args.format.foreign().is_some()) {
+        kinds.push(CheckerKind::Linearizable);
     }
-    if names.is_empty() {
-        names.extend(registry::safety_defaults());
+    if kinds.is_empty() {
+        kinds = registry::safety_defaults();
     }
-    names
+    kinds
 }
 
 fn options(args: &Args) -> Options {
@@ -297,7 +303,7 @@ fn flags_fit_checkers(args: &Args) -> anyhow::Result<()> {
         ("--bound", args.bound.is_some(), CheckerKind::Convergence),
         ("--max-failover", args.max_failover.is_some(), CheckerKind::Liveness),
     ];
-    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(&checker.name())) {
+    match flags.iter().find(|(_, given, checker)| *given && !chosen.contains(checker)) {
         Some((flag, _, checker)) => Err(bad_input(format!(
             "{flag} is for the {checker} checker, which this check does not run; add {checker} to --checker, or leave {flag} out"
         ))),
@@ -332,13 +338,13 @@ fn print_human(path: &Path, h: &Seen, j: &Judged) -> std::io::Result<()> {
         eprintln!("warning: {w}");
     }
     let mut out = std::io::stdout().lock();
-    let width = j.results.iter().map(|r| r.checker.len()).max().unwrap_or(0);
+    let width = j.results.iter().map(|r| r.checker.name().len()).max().unwrap_or(0);
     for r in &j.results {
         let verdict = match r.verdict {
             Verdict::NotApplicable => "not applicable:".to_string(),
             v => format!("{:7} ", v.to_string()),
         };
-        writeln!(out, "{:width$}  {verdict} {}", r.checker, r.summary)?;
+        writeln!(out, "{:width$}  {verdict} {}", r.checker.name(), r.summary)?;
     }
     let n = h.records;
     let tested = j.nothing_tested.as_ref().map_or(String::new(), |why| format!(": {why}"));

@@ -1,14 +1,15 @@
-//! Judging a recorded run: read its history back, run the checkers, explain what the options
+//! Judging a recorded run: stream its history through the checkers, explain what the options
 //! mean for the verdict, write results.json, junit.xml and report.html, print the summary.
+//! Memory is bounded by what the checkers keep and by the digest's caps, not by the history.
 //! `splitbrain test` calls it at the end of every run, `splitbrain analyze` on a stored one.
 //!
-//! Neighbours: checkers by name from `splitbrain_checkers::registry`; results files through
+//! Neighbours: checkers by kind from `splitbrain_checkers::registry`; results files through
 //! `splitbrain_results::output`; the run's parameters from [`super::options::Plan`] or, for
 //! `analyze`, from the options stored in results.json.
 //!
-//! Which checkers: the safety checkers, `convergence` (with the run's settle time and bound),
-//! `liveness` (figures; a verdict with `--max-failover`), and `linearizable` on the clients'
-//! register operations whenever the registry has it. Whether the run tested anything at all is
+//! Which checkers ([`checkers`]): the safety checkers, `convergence` (with the run's settle
+//! time and bound), `liveness` (figures; a verdict with `--max-failover`), and `linearizable`
+//! on the clients' register operations. Whether the run tested anything at all is
 //! `splitbrain_checkers::tested`, fed from the stored options ([`expected`]), so `analyze`
 //! gives the same answer as the run did.
 
@@ -16,8 +17,9 @@ use super::story;
 use anyhow::Context;
 use serde_json::Value;
 use splitbrain_checkers::registry::{self, Options};
-use splitbrain_checkers::tested::{self, Expected};
-use splitbrain_checkers::{CheckResult, History, Verdict};
+use splitbrain_checkers::tested::{Expected, Watch};
+use splitbrain_checkers::{CheckResult, CheckerKind, History, Subject, Verdict};
+use splitbrain_results::digest::{tally::Tally, Digest};
 use splitbrain_results::output::{self, Written};
 use splitbrain_results::terminal::{self, Style};
 use splitbrain_results::{RunDir, RunMeta, RunResults};
@@ -71,36 +73,43 @@ pub fn expected(options: &Value) -> Expected {
     Expected { leader_within, faults }
 }
 
-/// The checkers every run gets, in report order.
-pub fn checker_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = registry::safety_defaults().to_vec();
-    names.extend(["convergence", "liveness"]);
-    if registry::names().contains(&"linearizable") {
-        names.push("linearizable");
-    }
-    names
+/// The checkers every run gets, in report order: the safety properties, then convergence,
+/// liveness and linearizable.
+pub fn checkers() -> Vec<CheckerKind> {
+    let mut kinds = registry::safety_defaults();
+    kinds.extend([CheckerKind::Convergence, CheckerKind::Liveness, CheckerKind::Linearizable]);
+    kinds
 }
 
-/// The run's history, judged and written: results.json, junit.xml, report.html.
+/// The run's history, judged and written: results.json, junit.xml, report.html. The history
+/// is streamed, never held whole: once through the checkers with the figures counted beside
+/// them, then for the digest the reports show (all of a short run; a sample of a long one).
 pub fn judge(run: &RunDir, mut meta: RunMeta, params: &Params) -> anyhow::Result<Judged> {
-    let history = splitbrain_checkers::reader::read_path(run.history())
-        .with_context(|| format!("reading {}", run.history().display()))?;
-    let checkers = registry::build_all(&checker_names(), &params.options())
-        .map_err(|name| anyhow::anyhow!("the checker {name} is not in this build"))?;
-    let checks = registry::run(&checkers, &history);
-    meta.notes.extend(explain(&meta.options, &checks, &history));
-    let nothing = tested::nothing_tested(&history, &expected(&meta.options));
-    let results = RunResults::new(meta, checks, &history).with_nothing_tested(nothing);
-    let written = output::write_results(run, &results, &history)?;
-    Ok(Judged { results, history, written })
+    splitbrain_checkers::reader::grow_heap_in_large_steps();
+    let path = run.history();
+    let reading = || format!("reading {}", path.display());
+    let checkers = registry::build_all(&checkers(), &params.options());
+    let (mut tally, mut watch) = (Tally::default(), Watch::default());
+    let (checks, read) = registry::run_path_observed(&checkers, &path, |r| {
+        tally.feed(r);
+        watch.feed(r);
+    })
+    .with_context(reading)?;
+    let digest = Digest::read(&path, &checks, &tally.outline()).with_context(reading)?;
+    meta.notes.extend(explain(&meta.options, &checks, &digest.kept));
+    let nothing = watch.nothing_tested(&expected(&meta.options));
+    let figures = tally.figures(read.records, read.warnings);
+    let results = RunResults::with_figures(meta, checks, figures).with_nothing_tested(nothing);
+    let written = output::write_results(run, &results, &digest)?;
+    Ok(Judged { results, digest, written })
 }
 
 /// A judged run.
 pub struct Judged {
     /// What results.json now holds.
     pub results: RunResults,
-    /// The history it was judged on.
-    pub history: History,
+    /// The records its reports show.
+    pub digest: Digest,
     /// Where the result files are.
     pub written: Written,
 }
@@ -111,7 +120,7 @@ impl Judged {
         let style = Style::for_terminal(std::io::stdout().is_terminal());
         let mut out = std::io::stdout().lock();
         let report = Some(self.written.report.as_path());
-        let _ = terminal::print_summary(&mut out, &self.results, &self.history, report, style);
+        let _ = terminal::print_summary(&mut out, &self.results, &self.digest.kept, report, style);
     }
 
     /// The exit status of the verdict.
@@ -125,10 +134,10 @@ impl Judged {
     pub fn could_not_start(&mut self, run: &RunDir, cause: &str) -> anyhow::Result<()> {
         let cause = format!("the run could not start: {cause}").replace('\n', " ");
         self.results.run.notes.push(cause.clone());
-        let mut checks = vec![CheckResult::unknown("run", cause)];
+        let mut checks = vec![CheckResult::unknown(Subject::Run, cause)];
         checks.append(&mut self.results.checks);
-        self.results.set_checks(checks, &self.history);
-        self.written = output::write_results(run, &self.results, &self.history)?;
+        self.results.replace_checks(checks);
+        self.written = output::write_results(run, &self.results, &self.digest)?;
         Ok(())
     }
 }
@@ -138,7 +147,7 @@ impl Judged {
 /// for a valid one.
 pub fn placeholder(run: &RunDir, meta: RunMeta) -> anyhow::Result<()> {
     let pending = CheckResult::unknown(
-        "run",
+        Subject::Run,
         "the run has not ended, or was killed before it was judged: `splitbrain analyze` this folder",
     );
     let results = RunResults::new(meta, vec![pending], &History::default());
@@ -159,10 +168,11 @@ pub fn is_derived(note: &str) -> bool {
 /// Sentences that say what the run's options mean for what was found, and how the first dual
 /// write came about ([`super::story`]).
 pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Vec<String> {
-    let failed =
-        |name: &str| checks.iter().find(|c| c.checker == name && c.verdict == Verdict::Invalid);
+    let failed = |kind: CheckerKind| {
+        checks.iter().find(|c| c.checker == kind && c.verdict == Verdict::Invalid)
+    };
     let open = options.get("resource").and_then(Value::as_str) == Some("open");
-    let story = failed("dual-writer").and_then(|c| story::dual_write(history, c));
+    let story = failed(CheckerKind::DualWriter).and_then(|c| story::dual_write(history, c));
     let mut notes = Vec::new();
     match (open, story) {
         (true, Some(story)) => notes.push(format!(
@@ -170,13 +180,17 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
              token: {story} {}",
             fencing_moral(checks)
         )),
-        (true, None) if failed("dual-writer").is_some() || failed("fencing").is_some() => notes
-            .push(format!(
+        (true, None)
+            if failed(CheckerKind::DualWriter).is_some()
+                || failed(CheckerKind::Fencing).is_some() =>
+        {
+            notes.push(format!(
                 "the resource ran open (--resource open): it accepted every write whatever its \
                  token. A deposed leader (paused or cut off) wrote after its successor had begun \
                  to write, before it learned that it was deposed. {}",
                 fencing_moral(checks)
-            )),
+            ))
+        }
         (true, None) if tokenless(checks) => notes.push(
             "the resource ran open: the writes carried no token (the election gives none, or \
              the writers drop it), so there was nothing to fence; this run shows what the \
@@ -191,7 +205,9 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
         (false, Some(story)) => notes.push(format!("how the dual write happened: {story}")),
         (false, None) => {}
     }
-    if let Some(story) = failed("convergence").and_then(|c| story::non_convergence(history, c)) {
+    if let Some(story) =
+        failed(CheckerKind::Convergence).and_then(|c| story::non_convergence(history, c))
+    {
         notes.push(format!("why the cluster did not converge: {story}"));
     }
     notes
@@ -199,7 +215,7 @@ pub fn explain(options: &Value, checks: &[CheckResult], history: &History) -> Ve
 
 /// True when fencing did not apply: no write reached the resource with a token.
 fn tokenless(checks: &[CheckResult]) -> bool {
-    checks.iter().any(|c| c.checker == "fencing" && c.verdict == Verdict::NotApplicable)
+    checks.iter().any(|c| c.checker == CheckerKind::Fencing && c.verdict == Verdict::NotApplicable)
 }
 
 /// What fencing would have done: refuse the lower token, unless the writes carried none.
@@ -223,7 +239,7 @@ mod tests {
 
     #[test]
     fn an_open_resource_with_a_dual_write_is_explained_as_the_case_for_fencing() {
-        let bad = CheckResult::invalid("dual-writer", "n1 wrote after n2", vec![3, 9]);
+        let bad = CheckResult::invalid(CheckerKind::DualWriter, "n1 wrote after n2", vec![3, 9]);
         let none = History::default();
         let notes = explain(&json!({"resource": "open"}), std::slice::from_ref(&bad), &none);
         assert!(notes[0].contains("fencing token"), "{notes:?}");
@@ -233,7 +249,7 @@ mod tests {
 
     #[test]
     fn an_open_resource_without_tokens_is_explained_as_the_only_mode_there_is() {
-        let na = CheckResult::not_applicable("fencing", "no token");
+        let na = CheckResult::not_applicable(CheckerKind::Fencing, "no token");
         let notes = explain(&json!({"resource": "open"}), &[na], &History::default());
         assert!(notes[0].contains("the writes carried no token"), "{notes:?}");
         assert!(!notes[0].contains("--resource"), "{notes:?}");

@@ -8,18 +8,42 @@
 
 use super::options::Plan;
 use super::recorder::Recorder;
+use crate::exit::bad_input;
 use anyhow::Context;
 use splitbrain_checkers::history::{Process, Type};
-use splitbrain_nemesis::{Net, Sandbox};
+use splitbrain_nemesis::link::LinkKind;
+use splitbrain_nemesis::{Net, Sandbox, NETEM_PROBE};
 use splitbrain_results::{Event, RunDir};
 
 /// The sandbox's node network, or the hosts of `--hosts`.
 pub fn network(plan: &Plan, sandbox: &Sandbox, run: &RunDir) -> anyhow::Result<Net> {
     match &plan.hosts {
         None => Net::up(sandbox, plan.nodes).context("building the node network"),
-        Some((file, hosts)) => Net::over_ssh(sandbox, hosts, &run.nodes())
-            .with_context(|| format!("reaching the hosts of {}", file.display())),
+        Some((file, hosts)) => {
+            let net = Net::over_ssh(sandbox, hosts, &run.nodes(), plan.target.folder())
+                .with_context(|| format!("reaching the hosts of {}", file.display()))?;
+            delay_on_hosts(plan, &net)?;
+            Ok(net)
+        }
     }
+}
+
+/// `--nemesis delay` on hosts needs netem in every host's kernel: refused (254) naming each
+/// host that lacks it and what the probe said there; and, where every host has it, refused
+/// all the same, as splitbrain does not yet apply netem on hosts (README).
+fn delay_on_hosts(plan: &Plan, net: &Net) -> anyhow::Result<()> {
+    if !plan.faults.iter().any(|k| k.link() == Some(LinkKind::Delay)) {
+        return Ok(());
+    }
+    let lacking = net.hosts_without_netem();
+    if lacking.is_empty() {
+        return Err(bad_input("--nemesis delay: every host has netem, but splitbrain does not apply netem delay on hosts yet; leave delay out"));
+    }
+    let hosts: Vec<String> = lacking.iter().map(|(h, said)| format!("{h}: {said:?}")).collect();
+    Err(bad_input(format!(
+        "--nemesis delay: netem delay needs the sch_netem qdisc in each host's kernel, and `{NETEM_PROBE}` failed on {}; load it there (`sudo modprobe sch_netem`) or leave delay out",
+        hosts.join(", ")
+    )))
 }
 
 /// One `clock-offset` record per remote host (HISTORY.md), at the run's `start` or `end`;

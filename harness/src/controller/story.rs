@@ -10,6 +10,8 @@
 //!
 //! Design: the story only states what records show, each with its line; when no pause or
 //! partition of the old leader explains the late write, it says so plainly instead of guessing.
+//! It reads faults, node reports, refusals and evidence only, which a long run's digest keeps
+//! whole, and finds records by index, so it tells the same story from a digest.
 
 use serde_json::Value;
 use splitbrain_checkers::{CheckResult, History, Process, Record};
@@ -18,7 +20,7 @@ use splitbrain_checkers::{CheckResult, History, Process, Record};
 /// name two writers.
 pub fn dual_write(history: &History, check: &CheckResult) -> Option<String> {
     let evidence: Vec<&Record> =
-        check.evidence.iter().filter_map(|&i| history.records.get(i as usize)).collect();
+        check.evidence.iter().filter_map(|&i| at_index(history, i)).collect();
     let late = *evidence.iter().max_by_key(|r| r.index)?;
     let old = writer(late)?;
     let first_new = *evidence.iter().find(|r| writer(r).is_some_and(|w| w != old))?;
@@ -132,7 +134,7 @@ fn final_leaders<'h>(history: &'h History, check: &CheckResult) -> Vec<FinalLead
     let mut leaders: Vec<FinalLeader<'h>> = check
         .evidence
         .iter()
-        .filter_map(|&i| history.records.get(i as usize))
+        .filter_map(|&i| at_index(history, i))
         .filter(|r| r.f == "status" && r.value.get("leader").and_then(Value::as_bool) == Some(true))
         .map(|r| {
             let node = writer(r).unwrap_or("?");
@@ -213,13 +215,11 @@ enum Cause<'h> {
 }
 
 fn cause<'h>(h: &'h History, old: &str, first_new: &Record, late: &Record) -> Cause<'h> {
-    let before_late = &h.records[..late.index as usize];
+    let before_late = before(h, late.index);
     let resume = before_late.iter().rev().find(|r| is_fault(r, "resume") && names(r, old));
     if let Some(resume) = resume.filter(|r| r.index > first_new.index) {
-        let pause = before_late[..resume.index as usize]
-            .iter()
-            .rev()
-            .find(|r| is_fault(r, "pause") && names(r, old));
+        let pause =
+            before(h, resume.index).iter().rev().find(|r| is_fault(r, "pause") && names(r, old));
         if let Some(pause) = pause {
             return Cause::Paused { pause, resume };
         }
@@ -248,13 +248,13 @@ fn paused_before_successor<'h>(
     first_new: &Record,
     late: &Record,
 ) -> Option<Cause<'h>> {
-    let before_new = &h.records[..first_new.index as usize];
+    let before_new = before(h, first_new.index);
     let tenure = before_new
         .iter()
         .rposition(|r| r.f == "elected" && matches!(&r.process, Process::Node(n) if n == old));
     let since = &before_new[tenure.unwrap_or(0)..];
     let pause = since.iter().rev().find(|r| is_fault(r, "pause") && names(r, old))?;
-    let after_pause = &h.records[pause.index as usize..];
+    let after_pause = from(h, pause.index);
     let resume = after_pause
         .iter()
         .take_while(|r| r.time <= late.time + RESUME_RECORD_LAG_NS)
@@ -266,6 +266,23 @@ fn paused_before_successor<'h>(
 /// SIGCONT has been sent, so a woken process can act a few milliseconds before its record.
 const RESUME_RECORD_LAG_NS: u64 = 100_000_000;
 
+/// The record with this index. The history may be a long run's digest, which holds every
+/// fault, node report and refusal but only a sample of the rest: so records are found by
+/// their index, never by their position.
+fn at_index(h: &History, index: u64) -> Option<&Record> {
+    splitbrain_results::evidence::record_at(h, index)
+}
+
+/// The records before the one with this index.
+fn before(h: &History, index: u64) -> &[Record] {
+    &h.records[..h.records.partition_point(|r| r.index < index)]
+}
+
+/// The records from the one with this index on.
+fn from(h: &History, index: u64) -> &[Record] {
+    &h.records[h.records.partition_point(|r| r.index < index)..]
+}
+
 /// The node a resource decision or client write is about.
 fn writer(r: &Record) -> Option<&str> {
     r.value.get("node").and_then(Value::as_str).or(r.node.as_deref())
@@ -274,7 +291,7 @@ fn writer(r: &Record) -> Option<&str> {
 /// The `elected` report of `node` that its first write followed.
 fn election<'h>(h: &'h History, node: &str, first: &Record) -> Option<&'h Record> {
     let token = first.token();
-    h.records[..first.index as usize].iter().rev().find(|r| {
+    before(h, first.index).iter().rev().find(|r| {
         r.f == "elected"
             && matches!(&r.process, Process::Node(n) if n == node)
             && (token.is_none() || r.token() == token)

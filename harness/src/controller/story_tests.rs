@@ -2,7 +2,7 @@
 
 use super::*;
 use serde_json::json;
-use splitbrain_checkers::Type;
+use splitbrain_checkers::{CheckerKind, Type};
 
 fn rec(index: u64, ms: u64, process: Process, f: &str, value: Value) -> Record {
     let kind = if process == Process::Nemesis { Type::Info } else { Type::Ok };
@@ -43,7 +43,7 @@ fn paused_leader() -> History {
 
 #[test]
 fn a_paused_leader_that_wrote_after_its_successor_is_told_as_such() {
-    let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![1, 4, 6]);
+    let check = CheckResult::invalid(CheckerKind::DualWriter, "n2 wrote again", vec![1, 4, 6]);
     let story = dual_write(&paused_leader(), &check).unwrap();
     assert_eq!(
         story,
@@ -64,7 +64,7 @@ fn a_leader_cut_off_by_a_partition_is_told_as_such() {
         accept(3, 510, "n2", 1),
     ];
     let h = History { records, warnings: Vec::new() };
-    let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 2, 3]);
+    let check = CheckResult::invalid(CheckerKind::DualWriter, "n2 wrote again", vec![0, 2, 3]);
     let story = dual_write(&h, &check).unwrap();
     assert!(
         story.contains("a partition (isolate-leader) cut it off from n4 at 0.20 s (line 1)"),
@@ -77,7 +77,7 @@ fn a_leader_cut_off_by_a_partition_is_told_as_such() {
 fn two_leaders_under_one_token_are_named_as_the_election_s_fault() {
     let records = vec![accept(0, 100, "n2", 3), accept(1, 200, "n4", 3), accept(2, 300, "n2", 3)];
     let h = History { records, warnings: Vec::new() };
-    let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 1, 2]);
+    let check = CheckResult::invalid(CheckerKind::DualWriter, "n2 wrote again", vec![0, 1, 2]);
     let story = dual_write(&h, &check).unwrap();
     assert!(
         story
@@ -104,7 +104,7 @@ fn leaders_that_never_stepped_down_are_named_with_their_tokens() {
     reject.kind = Type::Fail;
     let records = vec![reject, status(1, "n5", 4), status(2, "n2", 1), status(3, "n4", 2)];
     let h = History { records, warnings: Vec::new() };
-    let check = CheckResult::invalid("convergence", "three leaders", vec![2, 3, 1]);
+    let check = CheckResult::invalid(CheckerKind::Convergence, "three leaders", vec![2, 3, 1]);
     let story = non_convergence(&h, &check).unwrap();
     assert_eq!(
         story,
@@ -129,7 +129,7 @@ fn a_leader_resumed_before_its_successors_first_write_is_still_told_as_paused() 
         rec(5, 5300, Process::Resource, "accept", json!({"token": null, "node": "n2"})),
     ];
     let h = History { records, warnings: Vec::new() };
-    let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![4, 5]);
+    let check = CheckResult::invalid(CheckerKind::DualWriter, "n2 wrote again", vec![4, 5]);
     let story = dual_write(&h, &check).unwrap();
     assert!(story.contains("until it was paused at 2.64 s (line 1)"), "{story}");
     assert!(story.contains("was resumed at 5.14 s (line 3)"), "{story}");
@@ -139,10 +139,10 @@ fn a_leader_resumed_before_its_successors_first_write_is_still_told_as_paused() 
 fn without_a_fault_of_the_old_leader_the_story_says_so() {
     let records = vec![accept(0, 100, "n2", 1), accept(1, 200, "n4", 2), accept(2, 300, "n2", 1)];
     let h = History { records, warnings: Vec::new() };
-    let check = CheckResult::invalid("dual-writer", "n2 wrote again", vec![0, 1, 2]);
+    let check = CheckResult::invalid(CheckerKind::DualWriter, "n2 wrote again", vec![0, 1, 2]);
     let story = dual_write(&h, &check).unwrap();
     assert!(story.contains("with no pause or partition of n2 in between"), "{story}");
-    assert!(dual_write(&h, &CheckResult::invalid("dual-writer", "?", vec![0])).is_none());
+    assert!(dual_write(&h, &CheckResult::invalid(CheckerKind::DualWriter, "?", vec![0])).is_none());
 }
 
 /// The golden histories of `harness/fixtures/story/` (real runs, trimmed: see its README),

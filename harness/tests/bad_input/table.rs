@@ -83,8 +83,8 @@ fn test_cases(s: &Scratch) -> Vec<Case> {
     let (file, file_x) = (s.path("file"), s.path("file/store"));
     vec![
         t(
-            &["--hosts", &s.path("hosts.toml"), "--nemesis", "delay"],
-            "--nemesis delay: link faults exist only in the sandbox, not on --hosts; leave it out",
+            &["--hosts", &s.path("hosts.toml"), "--nemesis", "reorder"],
+            "--nemesis reorder: this link fault exists only in the sandbox, not on --hosts; leave it out",
         ),
         t(&["--time-limit", "-5"], "--time-limit must be positive: got -5"),
         t(&["--time-limit", "0"], "--time-limit must be positive: got 0"),

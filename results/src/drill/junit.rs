@@ -92,8 +92,8 @@ fn suite(x: &mut String, name: &str, cases: &[Case]) {
 fn cases(s: &ScenarioRecord) -> Vec<Case> {
     let mut cases = vec![expectation(s)];
     cases.extend(s.checks.iter().map(|c| match s.expect {
-        Expect::Valid => Case::judged(&c.checker, c.verdict, c.summary.clone()),
-        Expect::Invalid => Case::pass(&c.checker, format!("{}: {}", c.verdict, c.summary)),
+        Expect::Valid => Case::judged(c.checker.name(), c.verdict, c.summary.clone()),
+        Expect::Invalid => Case::pass(c.checker.name(), format!("{}: {}", c.verdict, c.summary)),
     }));
     cases.extend(s.bounds.iter().map(|b| Case::judged(b.bound.key(), b.verdict, b.sentence())));
     let trends = s.trends.iter().filter(|_| s.gated);

@@ -13,7 +13,7 @@ use super::figures::{BoundKind, ScenarioFigures};
 use super::trend::{Trend, TrendRules, TrendState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use splitbrain_checkers::Verdict;
+use splitbrain_checkers::{Subject, Verdict};
 
 /// The shape version this code writes.
 pub const FORMAT: u32 = 1;
@@ -95,8 +95,8 @@ pub struct SeedRecord {
 /// One checker over a scenario's seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckRecord {
-    /// The checker's name.
-    pub checker: String,
+    /// The checker (or the run itself, when it could not start).
+    pub checker: Subject,
     /// Its verdicts merged over the seeds.
     pub verdict: Verdict,
     /// The summary of the seed that decided the merge, prefixed with the seed.

@@ -11,7 +11,7 @@ use super::excerpt::Excerpt;
 use super::fmt::{dur, esc, json_short};
 use crate::liveness::Figures;
 use serde_json::Value;
-use splitbrain_checkers::CheckResult;
+use splitbrain_checkers::{CheckResult, CheckerKind};
 use std::fmt::Write;
 
 /// Linearization steps shown (the last ones: where the search got stuck).
@@ -23,9 +23,9 @@ const MAX_FAILOVERS: usize = 50;
 
 /// The details of one check as HTML.
 pub fn check_details(c: &CheckResult, ex: &Excerpt) -> String {
-    let known = match c.checker.as_str() {
-        "liveness" => Figures::from_details(&c.details).map(|f| liveness(&f, ex)),
-        "linearizable" => linearizable(&c.details, ex),
+    let known = match c.checker.checker() {
+        Some(CheckerKind::Liveness) => Figures::from_details(&c.details).map(|f| liveness(&f, ex)),
+        Some(CheckerKind::Linearizable) => linearizable(&c.details, ex),
         _ => None,
     };
     match known {

@@ -10,6 +10,7 @@
 use super::fmt::{esc, fault_color, ms};
 use crate::faults::Fault;
 use crate::ops::{self, ClientOp, Outcome};
+use hdrhistogram::Histogram;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -160,21 +161,36 @@ fn thin<'a>(
 
 /// A histogram of `ok` latencies on log-spaced bins, with the p50, p99 and max marked.
 pub fn histogram(ops: &[ClientOp]) -> String {
-    let lat: Vec<f64> = ops
+    let lat: Vec<(f64, u64)> = ops
         .iter()
         .filter(|o| o.outcome == Outcome::Ok)
-        .filter_map(|o| Some(o.latency_ns()? as f64 / 1e6))
+        .filter_map(|o| Some((o.latency_ns()? as f64 / 1e6, 1)))
         .collect();
     let mut h = ops::new_histogram();
-    lat.iter().for_each(|&v| ops::record_ns(&mut h, (v * 1e6) as u64));
-    let Some(q) = ops::quantiles(&h) else {
+    lat.iter().for_each(|&(v, _)| ops::record_ns(&mut h, (v * 1e6) as u64));
+    counted(&lat, &h)
+}
+
+/// The same histogram, of latencies already counted in a microsecond histogram (a long run's,
+/// whose operations are not all held).
+pub fn histogram_of(h: &Histogram<u64>) -> String {
+    let lat: Vec<(f64, u64)> = h
+        .iter_recorded()
+        .map(|v| (v.value_iterated_to() as f64 / 1000.0, v.count_at_value()))
+        .collect();
+    counted(&lat, h)
+}
+
+/// The histogram of latencies (ms) with their counts; `h` gives the quantiles marked.
+fn counted(lat: &[(f64, u64)], h: &Histogram<u64>) -> String {
+    let Some(q) = ops::quantiles(h) else {
         return r#"<p class="dim">No client operation completed ok.</p>"#.to_string();
     };
-    let scale = LogScale::new(lat.iter().copied());
+    let scale = LogScale::new(lat.iter().map(|l| l.0));
     const BINS: usize = 60;
     let mut counts = [0u64; BINS];
-    for &v in &lat {
-        counts[((scale.frac(v) * BINS as f64) as usize).min(BINS - 1)] += 1;
+    for &(v, n) in lat {
+        counts[((scale.frac(v) * BINS as f64) as usize).min(BINS - 1)] += n;
     }
     let top = *counts.iter().max().unwrap_or(&1) as f64;
     let (pw, ph) = (W - LEFT - RIGHT, 200.0 - TOP - BOTTOM);

@@ -8,7 +8,8 @@
 //! histogram; one section per check with its evidence and details; the history lines the
 //! page links to; the facts of the run.
 //!
-//! Neighbours: reads [`RunResults`] and the [`History`]; [`model`] reads the timeline out of
+//! Neighbours: reads [`RunResults`] and the [`History`] (or a [`Digest`]'s sample of it, and
+//! then says so where it plots); [`model`] reads the timeline out of
 //! the history, [`timeline`] and [`latency`] draw SVG, [`sections`] and [`details`] write the
 //! text, [`excerpt`] picks the history lines; [`crate::output`] writes the file.
 
@@ -22,6 +23,7 @@ pub mod model;
 pub mod sections;
 pub mod timeline;
 
+use crate::digest::{Digest, Sampling};
 use crate::ops;
 use crate::summary::RunResults;
 use fmt::{esc, token_color};
@@ -38,11 +40,22 @@ const ZOOM_BELOW: f64 = 0.5;
 /// The longest stretch of evidence a zoomed view shows (ns).
 const ZOOM_SPAN: u64 = 500_000_000;
 
-/// Renders the whole report page.
+/// Renders the whole report page of a history held whole.
 pub fn render(results: &RunResults, history: &History) -> String {
+    page(results, history, None)
+}
+
+/// Renders the report page from a digest: for a sampled one, the plots say what they show.
+pub fn render_digest(results: &RunResults, digest: &Digest) -> String {
+    page(results, &digest.kept, digest.sampling.as_ref())
+}
+
+fn page(results: &RunResults, history: &History, sampling: Option<&Sampling>) -> String {
     let tl = Timeline::build(history, &results.checks);
     let ex = excerpt::select(history, &results.checks);
     let client_ops = ops::client_ops(&history.records);
+    let sampled = sampling
+        .map_or(String::new(), |s| format!(r#"<p class="note">⚑ {}</p>"#, esc(&s.sentence())));
     let mut p = String::with_capacity(256 * 1024);
     let _ = write!(
         p,
@@ -53,14 +66,17 @@ pub fn render(results: &RunResults, history: &History) -> String {
     p.push_str(timeline::defs());
     p.push_str(r#"<main>"#);
     p.push_str(&sections::header(results, &tl, &ex));
-    timeline_card(&mut p, &tl, &ex);
+    timeline_card(&mut p, &tl, &ex, &sampled);
     card(&mut p, "checks", "Checks", &sections::checks_table(&results.checks));
     card(&mut p, "figures", "Liveness and operations", &sections::figures(results, &tl));
+    let histogram = match sampling {
+        Some(s) => latency::histogram_of(&s.latency_ok),
+        None => latency::histogram(&client_ops),
+    };
     let latency_html = format!(
-        "{}{}<h4>latency of every operation that completed ok</h4>{}",
+        "{sampled}{}{}<h4>latency of every operation that completed ok</h4>{histogram}",
         latency::legend(),
         latency::scatter(&client_ops, &tl.faults, tl.end),
-        latency::histogram(&client_ops)
     );
     card(&mut p, "latency", "Latency of client operations", &latency_html);
     for c in &results.checks {
@@ -70,7 +86,7 @@ pub fn render(results: &RunResults, history: &History) -> String {
         r#"<p class="dim">The lines the page links to: evidence with {} lines of context, elections, stepdowns and faults ({} of {} lines). The whole history is <code>history.jsonl</code> next to this file.</p>{}"#,
         excerpt::CONTEXT,
         ex.lines.len(),
-        history.records.len(),
+        results.history.records,
         excerpt::table(history, &ex)
     );
     card(&mut p, "history", "History lines", &hist);
@@ -83,8 +99,8 @@ fn card(p: &mut String, id: &str, title: &str, body: &str) {
     let _ = write!(p, r#"<section class="card" id="{id}"><h2>{title}</h2>{body}</section>"#);
 }
 
-fn timeline_card(p: &mut String, tl: &Timeline, ex: &excerpt::Excerpt) {
-    let mut body = legend(tl);
+fn timeline_card(p: &mut String, tl: &Timeline, ex: &excerpt::Excerpt, sampled: &str) {
+    let mut body = format!("{sampled}{}", legend(tl));
     let _ = write!(
         body,
         r#"<div class="scroll">{}</div>"#,

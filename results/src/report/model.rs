@@ -10,7 +10,7 @@
 //! naming it (`value.leader`, else `node`).
 
 use crate::faults::{self, Fault};
-use splitbrain_checkers::{CheckResult, History, Process, Record, Type, Verdict};
+use splitbrain_checkers::{CheckResult, History, Process, Record, Subject, Type, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Evidence records marked on the timeline per violation: the first ones, which checkers
@@ -70,8 +70,8 @@ pub struct Decision {
 pub struct Violation {
     /// 1, 2, … in check order.
     pub number: usize,
-    /// The checker's name.
-    pub checker: String,
+    /// The checker.
+    pub checker: Subject,
     /// Its witness sentence.
     pub summary: String,
     /// The evidence records found in the history: (index, time, lane).

@@ -86,9 +86,9 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
         let _ = write!(
             s,
             r##"<li class="invalid" id="violation-{n}"><b>⚠ {n} {}</b> {} <span class="links"><a href="#timeline">timeline</a> · <a href="#check-{}">details</a> · lines {}</span></li>"##,
-            esc(&v.checker),
+            esc(v.checker.name()),
             esc(&cut(&v.summary, WITNESS_CHARS)),
-            esc(&v.checker),
+            esc(v.checker.name()),
             evidence_links(&ev, ex, 8),
             n = v.number,
         );
@@ -100,16 +100,16 @@ fn witnesses(r: &RunResults, tl: &Timeline, ex: &Excerpt) -> String {
         let _ = write!(
             s,
             r##"<li class="unknown"><b>? {}</b> could not decide: {} <span class="links"><a href="#check-{}">details</a></span></li>"##,
-            esc(&c.checker),
+            esc(c.checker.name()),
             esc(&cut(&c.summary, WITNESS_CHARS)),
-            esc(&c.checker)
+            esc(c.checker.name())
         );
     }
     for c in r.checks.iter().filter(|c| c.verdict == Verdict::NotApplicable) {
         let _ = write!(
             s,
             r#"<li class="not-applicable"><b>– {}</b> not applicable: {}</li>"#,
-            esc(&c.checker),
+            esc(c.checker.name()),
             esc(&cut(&c.summary, WITNESS_CHARS)),
         );
     }
@@ -141,7 +141,7 @@ pub fn checks_table(checks: &[CheckResult]) -> String {
             r##"<tr><td><a href="#check-{name}">{name}</a></td><td><span class="badge {cls}">{}</span></td><td>{}</td></tr>"##,
             verdict_text(c.verdict),
             esc(&cut(&c.summary, WITNESS_CHARS)),
-            name = esc(&c.checker),
+            name = esc(c.checker.name()),
             cls = verdict_class(c.verdict),
         );
     }
@@ -154,9 +154,9 @@ pub fn check_section(c: &CheckResult, history: &History, ex: &Excerpt) -> String
     let cls = verdict_class(c.verdict);
     let mut s = format!(
         r#"<section class="card check {cls}" id="check-{}"><h3><span class="badge {cls}">{}</span> {}</h3><p class="summary">{}</p>"#,
-        esc(&c.checker),
+        esc(c.checker.name()),
         verdict_text(c.verdict),
-        esc(&c.checker),
+        esc(c.checker.name()),
         esc(&cut(&c.summary, SECTION_CHARS))
     );
     if c.summary.chars().count() > SECTION_CHARS {

@@ -255,6 +255,10 @@ impl Target for FileTarget {
         self.name
     }
 
+    fn folder(&self) -> Option<&Path> {
+        Some(&self.file.dir)
+    }
+
     fn doc(&self) -> &'static str {
         self.about
     }

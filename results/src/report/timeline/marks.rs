@@ -64,7 +64,7 @@ pub(super) fn violations(s: &mut String, tl: &Timeline, view: View, g: &Geometry
                 s,
                 r#"{open}<circle class="vmark" cx="{x:.1}" cy="{y:.1}" r="6"><title>violation {}: {} — history #{index} at {}</title></circle>{close}"#,
                 v.number,
-                esc(&v.checker),
+                esc(v.checker.name()),
                 at(time)
             );
         }
