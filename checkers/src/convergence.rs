@@ -17,7 +17,8 @@
 //!   they lead is `invalid` at once; none saying so when every known node answered is `invalid`;
 //!   a known node with no final status leaves it `unknown` unless already invalid.
 
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::Type;
 use crate::kind::CheckerKind;
 use crate::liveness::recorded::Recorded;
 use crate::liveness::timeline::{secs, Beliefs, Event};
@@ -86,9 +87,9 @@ struct Streamed {
 }
 
 impl Stream for Streamed {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         self.recorded.feed(r);
-        if r.process == Process::Nemesis {
+        if r.process == Who::Nemesis {
             // The faults end no earlier than this record: a status invoked before it settled
             // can never be a final one.
             self.statuses.floor = r.time + self.config.settle.as_nanos() as u64;
@@ -230,21 +231,21 @@ struct Statuses {
 }
 
 impl Statuses {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         let i = self.at;
         self.at += 1;
-        let Process::Client(p) = r.process else { return };
-        let own = r.node.as_deref().map(|n| self.names.id(n));
+        let Who::Client(p) = r.process else { return };
+        let own = r.node.map(|n| self.names.id(n));
         if r.kind == Type::Invoke {
             self.open.insert(p, (r.time, own));
             return;
         }
         let partner = self.open.remove(&p);
-        let leads = r.value.get("leader").and_then(|v| v.as_bool());
-        let (Some(node), Some(leads)) = (own.or(partner.and_then(|x| x.1)), leads) else {
+        if !r.is(Type::Ok, "status") {
             return;
-        };
-        if r.is(Type::Ok, "status") {
+        }
+        let leads = r.leads();
+        if let (Some(node), Some(leads)) = (own.or(partner.and_then(|x| x.1)), leads) {
             self.keep(node, partner.map_or(r.time, |x| x.0), i, leads);
         }
     }

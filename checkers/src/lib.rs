@@ -14,6 +14,7 @@
 //!   checkers say).
 
 pub mod convergence;
+pub mod fed;
 pub mod formats;
 pub mod history;
 pub mod kind;
@@ -26,6 +27,7 @@ pub mod subject;
 pub mod tested;
 pub mod verdict;
 
+pub use fed::{Fed, Who};
 pub use history::{History, Process, Record, Type};
 pub use kind::CheckerKind;
 pub use registry::Checker;

@@ -35,7 +35,8 @@
 pub(crate) mod recorded;
 pub(crate) mod timeline;
 
-use crate::history::{History, Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::{History, Type};
 use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
@@ -169,8 +170,8 @@ struct Streamed {
 }
 
 impl Streamed {
-    fn count_write(&mut self, r: &Record) {
-        if !matches!(r.process, Process::Client(_)) || r.f != "write" {
+    fn count_write(&mut self, r: &Fed<'_>) {
+        if !matches!(r.process, Who::Client(_)) || r.f != "write" {
             return;
         }
         let w = &mut self.writes;
@@ -191,7 +192,7 @@ impl Streamed {
 }
 
 impl Stream for Streamed {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         self.recorded.feed(r);
         self.count_write(r);
     }
@@ -212,7 +213,7 @@ impl Stream for Streamed {
 /// Computes the liveness figures of `h`.
 pub fn figures(h: &History) -> Figures {
     let mut s = Streamed::default();
-    h.records.iter().for_each(|r| s.feed(r));
+    h.records.iter().for_each(|r| s.feed(&crate::fed::Fed::of(r)));
     s.figures()
 }
 

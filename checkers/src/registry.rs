@@ -12,11 +12,12 @@
 //! not by the length of the history.
 
 use crate::convergence::ConvergenceConfig;
+use crate::fed::Fed;
 use crate::history::{History, Record};
 pub use crate::kind::CheckerKind;
 use crate::linear::LinearConfig;
 use crate::liveness::LivenessConfig;
-use crate::reader::{self, ReadError, Streamed};
+use crate::reader::{self, Block, ReadError, Streamed};
 use crate::verdict::CheckResult;
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ pub trait Checker: Send + Sync {
     /// Decides the property on `h`: by default, streams its records.
     fn check(&self, h: &History) -> CheckResult {
         let mut stream = self.stream();
-        h.records.iter().for_each(|r| stream.feed(r));
+        h.records.iter().for_each(|r| stream.feed(&Fed::of(r)));
         stream.finish()
     }
 
@@ -46,7 +47,7 @@ pub trait Checker: Send + Sync {
 /// A checker's decision under way: fed every record of a history in file order, then asked.
 pub trait Stream {
     /// The next record.
-    fn feed(&mut self, r: &Record);
+    fn feed(&mut self, r: &Fed<'_>);
     /// The verdict on the records fed.
     fn finish(self: Box<Self>) -> CheckResult;
 }
@@ -58,8 +59,8 @@ struct Collect<'c, C: ?Sized> {
 }
 
 impl<C: Checker + ?Sized> Stream for Collect<'_, C> {
-    fn feed(&mut self, r: &Record) {
-        self.records.push(r.clone());
+    fn feed(&mut self, r: &Fed<'_>) {
+        self.records.push(r.to_record());
     }
 
     fn finish(self: Box<Self>) -> CheckResult {
@@ -120,18 +121,18 @@ pub fn run_path(
 pub fn run_path_observed(
     checkers: &[Box<dyn Checker>],
     path: &std::path::Path,
-    mut observe: impl FnMut(&Record),
+    mut observe: impl FnMut(&Fed<'_>),
 ) -> Result<(Vec<CheckResult>, Streamed), ReadError> {
     std::thread::scope(|s| {
         let (feeds, handles): (Vec<_>, Vec<_>) = checkers
             .iter()
             .map(|c| {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<Record>>>(BLOCKS_IN_FLIGHT);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Block>>(BLOCKS_IN_FLIGHT);
                 (tx, (c.kind(), s.spawn(move || fed(c.as_ref(), rx))))
             })
             .unzip();
         let read = reader::for_each_block(path, |block| {
-            block.iter().for_each(&mut observe);
+            block.iter().for_each(|r| observe(&r));
             let block = Arc::new(block);
             // A checker that panicked has dropped its end: its result says so at the join.
             feeds.iter().for_each(|tx| drop(tx.send(block.clone())));
@@ -147,10 +148,10 @@ pub fn run_path_observed(
 const BLOCKS_IN_FLIGHT: usize = 2;
 
 /// One checker's stream, fed every block that arrives.
-fn fed(checker: &dyn Checker, blocks: std::sync::mpsc::Receiver<Arc<Vec<Record>>>) -> CheckResult {
+fn fed(checker: &dyn Checker, blocks: std::sync::mpsc::Receiver<Arc<Block>>) -> CheckResult {
     let mut stream = checker.stream();
     for block in blocks {
-        block.iter().for_each(|r| stream.feed(r));
+        block.iter().for_each(|r| stream.feed(&r));
     }
     stream.finish()
 }

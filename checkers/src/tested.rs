@@ -17,7 +17,8 @@
 //!   to the first `ok` `elected` record: the controller gives up waiting by the same measure.
 //! - Without a bound (a bare history) only "no node was ever elected" applies.
 
-use crate::history::{History, Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::{History, Type};
 use crate::verdict::{merge_all, CheckResult, Verdict};
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ impl Expected {
 /// The sentence saying why the run tested nothing, or `None` when it tested something.
 pub fn nothing_tested(h: &History, e: &Expected) -> Option<String> {
     let mut watch = Watch::default();
-    h.records.iter().for_each(|r| watch.feed(r));
+    h.records.iter().for_each(|r| watch.feed(&Fed::of(r)));
     watch.nothing_tested(e)
 }
 
@@ -55,13 +56,13 @@ pub struct Watch {
 
 impl Watch {
     /// Learns from the next record.
-    pub fn feed(&mut self, r: &Record) {
-        let elected = matches!(r.process, Process::Node(_)) && r.is(Type::Ok, "elected");
+    pub fn feed(&mut self, r: &Fed<'_>) {
+        let elected = matches!(r.process, Who::Node(_)) && r.is(Type::Ok, "elected");
         if elected && self.first_elected.is_none() {
             self.first_elected = Some(r.time);
         }
         self.wrote |= r.is_client() && r.is(Type::Ok, "write");
-        self.faulted |= r.process == Process::Nemesis;
+        self.faulted |= r.process == Who::Nemesis;
     }
 
     /// [`nothing_tested`] of the records fed.

@@ -14,7 +14,7 @@ fn streamed(sample: &Sample, dir: &Path) -> (std::path::PathBuf, Tally, Figures)
     let text: String = sample.history.records.iter().map(|r| evidence::line(r) + "\n").collect();
     std::fs::write(&path, text).expect("the history is written");
     let mut tally = Tally::default();
-    let read = reader::for_each(&path, |r| tally.feed(r)).expect("it reads back");
+    let read = reader::for_each_fed(&path, |r| tally.feed(r)).expect("it reads back");
     let figures = tally.figures(read.records, read.warnings);
     (path, tally, figures)
 }

@@ -14,8 +14,8 @@
 
 use super::model::{ConvertError, Converted, FromHistory, Model};
 use super::strings::Strings;
-use super::values::{key_of, payload, text_of, Values};
-use crate::{Record, Type};
+use super::values::{key_of, text_of, Values};
+use crate::{Fed, Type};
 
 /// What a key-value operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,22 +155,22 @@ impl FromHistory for Kv {
 
     fn convert(
         &mut self,
-        inv: &Record,
-        done: Option<&Record>,
+        inv: &Fed<'_>,
+        done: Option<&Fed<'_>>,
     ) -> Result<Converted<Self>, ConvertError> {
         let key = key_of(inv).ok_or_else(|| {
             ConvertError::new(inv.index, format!("a {} needs a value.key", inv.f))
         })?;
-        let op = match inv.f.as_str() {
+        let op = match inv.f {
             "get" => KvOp::Get,
             "put" => KvOp::Put,
             _ => KvOp::Append,
         };
-        let arg = if op == KvOp::Get { String::new() } else { kv_text(payload(inv)) };
+        let arg = if op == KvOp::Get { String::new() } else { kv_text(&inv.payload_value()) };
         let input = self.input(op, &key, &arg);
         Ok(match (op, done.map(|d| d.kind)) {
             (KvOp::Get, Some(Type::Ok)) => {
-                let got = done.map(|d| kv_text(payload(d))).unwrap_or_default();
+                let got = done.map(|d| kv_text(&d.payload_value())).unwrap_or_default();
                 Some((input, Some(self.got(&got))))
             }
             (KvOp::Get, _) | (_, Some(Type::Fail)) => None,

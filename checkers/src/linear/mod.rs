@@ -128,7 +128,7 @@ fn accepts(kind: ModelKind, f: &str) -> bool {
 /// The model that reads more of `history`'s client invocations than `kind` does, if any.
 pub fn misfit(history: &History, kind: ModelKind) -> Option<Misfit> {
     let mut census = Census::default();
-    history.records.iter().for_each(|r| census.feed(r));
+    history.records.iter().for_each(|r| census.feed(&crate::Fed::of(r)));
     census.misfit(kind)
 }
 
@@ -138,11 +138,11 @@ pub struct Census(std::collections::BTreeMap<String, usize>);
 
 impl Census {
     /// Counts the next record.
-    pub fn feed(&mut self, r: &crate::Record) {
-        if r.kind == crate::Type::Invoke && matches!(r.process, crate::Process::Client(_)) {
-            match self.0.get_mut(r.f.as_str()) {
+    pub fn feed(&mut self, r: &crate::Fed<'_>) {
+        if r.kind == crate::Type::Invoke && r.is_client() {
+            match self.0.get_mut(r.f) {
                 Some(n) => *n += 1,
-                None => drop(self.0.insert(r.f.clone(), 1)),
+                None => drop(self.0.insert(r.f.to_string(), 1)),
             }
         }
     }

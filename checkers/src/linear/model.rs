@@ -13,7 +13,7 @@
 //! had, and return the state it leaves if it took effect.
 
 use super::operation::Operation;
-use crate::Record;
+use crate::Fed;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -137,8 +137,8 @@ pub trait FromHistory: Model {
     /// documents otherwise.
     fn convert(
         &mut self,
-        invoke: &Record,
-        completion: Option<&Record>,
+        invoke: &Fed<'_>,
+        completion: Option<&Fed<'_>>,
     ) -> Result<Converted<Self>, ConvertError>;
 }
 

@@ -10,7 +10,7 @@
 //! call, or never. Records: `acquire`/`release`, any value.
 
 use super::model::{ConvertError, Converted, FromHistory, Model};
-use crate::{Record, Type};
+use crate::{Fed, Type};
 
 /// A mutex operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +69,8 @@ impl FromHistory for Mutex {
 
     fn convert(
         &mut self,
-        inv: &Record,
-        done: Option<&Record>,
+        inv: &Fed<'_>,
+        done: Option<&Fed<'_>>,
     ) -> Result<Converted<Self>, ConvertError> {
         let input = if inv.f == "acquire" { MutexInput::Acquire } else { MutexInput::Release };
         Ok(match done.map(|d| d.kind) {

@@ -12,7 +12,7 @@
 //! (+∞) and `output = None`: it may take effect at any time after its call, or never.
 
 use super::model::{ConvertError, FromHistory, Model};
-use crate::{History, Process, Record, Type};
+use crate::{Fed, History, Process, Record, Type};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -102,7 +102,10 @@ fn push<M: FromHistory>(
     inv: &Record,
     done: Option<&Record>,
 ) -> Result<(), ConvertError> {
-    let Some((input, output)) = model.convert(inv, done)? else { return Ok(()) };
+    let done_fed = done.map(Fed::of);
+    let Some((input, output)) = model.convert(&Fed::of(inv), done_fed.as_ref())? else {
+        return Ok(());
+    };
     let known = output.is_some();
     let return_index = done.map(|d| d.index);
     ops.push(Operation {

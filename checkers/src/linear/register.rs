@@ -16,9 +16,10 @@
 
 use super::model::{ConvertError, Converted, Fate, FromHistory, Model};
 use super::operation::{Operation, NEVER};
-use super::values::{payload, Values};
-use crate::{Record, Type};
+use super::values::Values;
+use crate::{Fed, Type};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The id of nil, the register's initial value.
@@ -80,8 +81,9 @@ impl Register {
         Register { values: Values::default(), cas: true, failed_cas }
     }
 
-    fn cas_input(&mut self, r: &Record) -> Result<RegisterInput, ConvertError> {
-        let (from, to) = match &r.value {
+    fn cas_input(&mut self, r: &Fed<'_>) -> Result<RegisterInput, ConvertError> {
+        let value = r.value();
+        let (from, to) = match value.as_ref() {
             Value::Array(a) if a.len() == 2 => (&a[0], &a[1]),
             Value::Object(m) if m.contains_key("from") && m.contains_key("to") => {
                 (&m["from"], &m["to"])
@@ -192,23 +194,23 @@ impl FromHistory for Register {
 
     fn convert(
         &mut self,
-        inv: &Record,
-        done: Option<&Record>,
+        inv: &Fed<'_>,
+        done: Option<&Fed<'_>>,
     ) -> Result<Converted<Self>, ConvertError> {
         let kind = done.map(|d| d.kind).unwrap_or(Type::Info);
         if kind == Type::Fail && inv.f == "write" {
             // It did not happen: its value is not interned (a long run refuses millions).
             return Ok(None);
         }
-        let read_value = done.map(payload).unwrap_or(&Value::Null);
-        let input = match inv.f.as_str() {
+        let input = match inv.f {
             "read" => RegisterInput::Read,
-            "write" => RegisterInput::Write(self.values.id(payload(inv))),
+            "write" => RegisterInput::Write(self.values.intern_str(&inv.payload_text())),
             _ => self.cas_input(inv)?,
         };
         Ok(match (input, kind) {
             (RegisterInput::Read, Type::Ok) => {
-                Some((input, Some(RegisterOutput::Read(self.values.id(read_value)))))
+                let read = done.map_or(Cow::Borrowed("null"), |d| d.payload_text());
+                Some((input, Some(RegisterOutput::Read(self.values.intern_str(&read)))))
             }
             (RegisterInput::Read, _) => None,
             (RegisterInput::Cas { .. }, Type::Fail)

@@ -10,12 +10,13 @@
 //! table of the few (node, leader, token) triples a run has, each text made once and shared,
 //! since no history is left to look it up in when a witness needs it.
 
+use super::cache::FxBuild;
 use super::check::{check_owned, Options, NAME};
 use super::model::{ConvertError, FromHistory};
 use super::operation::{context, Operation, OpsOf, NEVER};
 use crate::registry::Stream;
 use crate::safety::Names;
-use crate::{CheckResult, Process, Record, Type};
+use crate::{CheckResult, Fed, Record, Type, Who};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ pub(crate) struct OpsStream<M: FromHistory> {
     model: M,
     options: Options,
     ops: OpsOf<M>,
-    open: HashMap<i64, Record>,
+    open: HashMap<i64, Record, FxBuild>,
     error: Option<ConvertError>,
     contexts: Contexts,
     /// The model's `--model` name, for the sentence when the records do not fit it.
@@ -33,14 +34,15 @@ pub(crate) struct OpsStream<M: FromHistory> {
 
 impl<M: FromHistory> OpsStream<M> {
     pub(crate) fn new(model: M, options: Options, model_name: &'static str) -> OpsStream<M> {
-        let (ops, open, error) = (Vec::new(), HashMap::new(), None);
+        let (ops, open, error) = (Vec::new(), HashMap::default(), None);
         let contexts = Contexts::default();
         OpsStream { model, options, ops, open, error, contexts, model_name }
     }
 
-    fn take(&mut self, p: i64, r: &Record) -> Result<(), ConvertError> {
+    fn take(&mut self, p: i64, r: &Fed<'_>) -> Result<(), ConvertError> {
         if r.kind == Type::Invoke {
-            if let Some(prev) = self.open.insert(p, r.clone()) {
+            // The invocation outlives its block: it is kept whole until it completes.
+            if let Some(prev) = self.open.insert(p, r.to_record()) {
                 let what = format!(
                     "process {p} invokes {} while its {} of index {} has not completed",
                     r.f, prev.f, prev.index
@@ -59,14 +61,14 @@ impl<M: FromHistory> OpsStream<M> {
             );
             return Err(ConvertError::new(r.index, what));
         }
-        self.push(p, &inv, Some(r))
+        self.push(p, &Fed::of(&inv), Some(r))
     }
 
     fn push(
         &mut self,
         client_id: i64,
-        inv: &Record,
-        done: Option<&Record>,
+        inv: &Fed<'_>,
+        done: Option<&Fed<'_>>,
     ) -> Result<(), ConvertError> {
         let Some((input, output)) = self.model.convert(inv, done)? else { return Ok(()) };
         let known = output.is_some();
@@ -89,7 +91,7 @@ impl<M: FromHistory> OpsStream<M> {
         let mut pending: Vec<(i64, Record)> = std::mem::take(&mut self.open).into_iter().collect();
         pending.sort_by_key(|(_, r)| r.index);
         for (p, inv) in pending {
-            self.push(p, &inv, None)?;
+            self.push(p, &Fed::of(&inv), None)?;
         }
         // Calls are distinct, so an unstable sort gives the same order without a scratch half
         // as large as the operations.
@@ -101,9 +103,9 @@ impl<M: FromHistory> OpsStream<M> {
 }
 
 impl<M: FromHistory> Stream for OpsStream<M> {
-    fn feed(&mut self, r: &Record) {
-        let Process::Client(p) = r.process else { return };
-        if self.error.is_some() || !self.model.accepts(&r.f) {
+    fn feed(&mut self, r: &Fed<'_>) {
+        let Who::Client(p) = r.process else { return };
+        if self.error.is_some() || !self.model.accepts(r.f) {
             return;
         }
         if let Err(e) = self.take(p, r) {
@@ -121,18 +123,21 @@ impl<M: FromHistory> Stream for OpsStream<M> {
     }
 }
 
+/// Node asked, leader that wrote when another, token.
+type ContextKey = (u32, Option<u32>, Option<i64>);
+
 /// The contexts made so far, by (node asked, leader that wrote when another, token).
 #[derive(Default)]
 struct Contexts {
     names: Names,
-    made: HashMap<(u32, Option<u32>, Option<i64>), Arc<str>>,
+    made: HashMap<ContextKey, Arc<str>, FxBuild>,
 }
 
 impl Contexts {
-    fn of(&mut self, inv: &Record, done: Option<&Record>) -> Option<Arc<str>> {
-        let node = inv.node.as_deref()?;
-        let leader = done.and_then(Record::leader).filter(|l| *l != node);
-        let token = done.and_then(Record::token);
+    fn of(&mut self, inv: &Fed<'_>, done: Option<&Fed<'_>>) -> Option<Arc<str>> {
+        let node = inv.node?;
+        let leader = done.and_then(Fed::leader).filter(|l| *l != node);
+        let token = done.and_then(Fed::token);
         let key = (self.names.id(node), leader.map(|l| self.names.id(l)), token);
         let made = self.made.entry(key).or_insert_with(|| context(node, leader, token));
         Some(made.clone())

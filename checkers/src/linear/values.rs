@@ -9,7 +9,7 @@
 //! In a JSON interner ([`Values::default`]) id 0 is `null` (nil), the register's initial value.
 
 use super::cache::{fx, FxBuild};
-use crate::Record;
+use crate::{Fed, Record};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -57,12 +57,17 @@ impl Values {
 
     /// The id of a text (the key-value model's strings, the value's JSON text otherwise).
     pub fn intern(&mut self, text: String) -> u32 {
-        let h = fx(&text.as_str());
-        if let Some(id) = self.find(h, &text) {
+        self.intern_str(&text)
+    }
+
+    /// [`Values::intern`] of a borrowed text (copied only when new).
+    pub fn intern_str(&mut self, text: &str) -> u32 {
+        let h = fx(&text);
+        if let Some(id) = self.find(h, text) {
             return id;
         }
         let id = self.ends.len() as u32;
-        self.texts.push_str(&text);
+        self.texts.push_str(text);
         self.ends.push(self.texts.len());
         self.same_hash.push(self.ids.insert(h, id).unwrap_or(NONE));
         id
@@ -112,8 +117,8 @@ pub fn payload(record: &Record) -> &Value {
 }
 
 /// The key a record names in `value.key`, as text (strings without quotes).
-pub fn key_of(record: &Record) -> Option<String> {
-    record.value.get("key").map(text_of)
+pub fn key_of(record: &Fed<'_>) -> Option<String> {
+    record.value().get("key").map(text_of)
 }
 
 /// A JSON value as a string of the key-value model: a string's contents, else its JSON text.

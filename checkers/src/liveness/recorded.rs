@@ -13,7 +13,9 @@
 //! (those change only where an event does), so leaving it out of the walk changes no figure.
 
 use super::timeline::{phase, Event};
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::Type;
+use crate::safety::Names;
 use serde_json::Value;
 
 /// One event record: its position, its time and what it does.
@@ -35,7 +37,7 @@ enum What {
 /// The events of the records fed so far, the strings they use, and which name nodes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recorded {
-    strings: Vec<String>,
+    strings: Names,
     known: Vec<bool>,
     kept: Vec<Kept>,
     at: usize,
@@ -45,12 +47,12 @@ pub(crate) struct Recorded {
 
 impl Recorded {
     /// Learns from the next record.
-    pub(crate) fn feed(&mut self, r: &Record) {
+    pub(crate) fn feed(&mut self, r: &Fed<'_>) {
         self.know(r);
-        let what = match &r.process {
-            Process::Node(n) if r.is(Type::Ok, "elected") => Some(What::Elected(self.id(n))),
-            Process::Node(n) if r.is(Type::Ok, "stepdown") => Some(What::Stepdown(self.id(n))),
-            Process::Nemesis => Some(self.fault(r)),
+        let what = match r.process {
+            Who::Node(n) if r.is(Type::Ok, "elected") => Some(What::Elected(self.id(n))),
+            Who::Node(n) if r.is(Type::Ok, "stepdown") => Some(What::Stepdown(self.id(n))),
+            Who::Nemesis => Some(self.fault(r)),
             _ => None,
         };
         if let Some(what) = what {
@@ -67,11 +69,11 @@ impl Recorded {
 
     /// Every node the history names: reporting nodes, `node` fields, write leaders, accept
     /// nodes (as `timeline::known_nodes` reads them).
-    fn know(&mut self, r: &Record) {
+    fn know(&mut self, r: &Fed<'_>) {
         let named = [
             r.process.node(),
-            r.node.as_deref(),
-            match r.process == Process::Resource {
+            r.node,
+            match r.process == Who::Resource {
                 true => r.value_node(),
                 false => r.is(Type::Ok, "write").then(|| r.leader()).flatten(),
             },
@@ -82,11 +84,11 @@ impl Recorded {
         }
     }
 
-    fn fault(&mut self, r: &Record) -> What {
+    fn fault(&mut self, r: &Fed<'_>) -> What {
         let mut strings = Vec::new();
-        self.strings_in(&r.value, &mut strings);
-        strings.extend(r.node.as_deref().map(|n| self.id(n)));
-        What::Fault(self.id(&r.f), strings)
+        self.strings_in(&r.value(), &mut strings);
+        strings.extend(r.node.map(|n| self.id(n)));
+        What::Fault(self.id(r.f), strings)
     }
 
     fn strings_in(&mut self, v: &Value, out: &mut Vec<u32>) {
@@ -104,20 +106,15 @@ impl Recorded {
     }
 
     fn id(&mut self, s: &str) -> u32 {
-        // Few distinct strings, the nodes among the first (every record names one): a search
-        // from the oldest is quick.
-        match self.strings.iter().position(|x| x == s) {
-            Some(i) => i as u32,
-            None => {
-                self.strings.push(s.to_string());
-                self.known.push(false);
-                self.strings.len() as u32 - 1
-            }
+        let id = self.strings.id(s);
+        if id as usize == self.known.len() {
+            self.known.push(false);
         }
+        id
     }
 
     fn name(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.strings.name(id)
     }
 
     /// The known nodes, sorted.

@@ -8,7 +8,9 @@
 //! pairing rules (a node reports `elected` with no invocation), and unknown operation names pass:
 //! other tools may record operations this crate does not know.
 
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::Type;
+use crate::safety::Names;
 use std::collections::HashMap;
 
 /// A broken rule of the history format. Line numbers inside are 1-based file lines.
@@ -93,19 +95,18 @@ enum Client {
 }
 
 /// The rules' memory: one entry per integer process, the previous record's time, and the
-/// operation names seen (a history has a handful, so a linear search is the fastest lookup
-/// and no name is copied per invocation).
+/// operation names seen (a history has a handful: each is kept once, not copied per invocation).
 #[derive(Default)]
 pub(super) struct Rules {
     clients: HashMap<i64, Client>,
     seen: u64,
     last_time: Option<u64>,
-    names: Vec<String>,
+    names: Names,
 }
 
 impl Rules {
     /// Checks the next record in file order.
-    pub(super) fn check(&mut self, r: &Record) -> Result<(), Problem> {
+    pub(super) fn check(&mut self, r: &Fed<'_>) -> Result<(), Problem> {
         let expected = self.seen;
         if r.index != expected {
             return Err(Problem::Index { found: r.index, expected });
@@ -114,8 +115,8 @@ impl Rules {
             return Err(Problem::TimeBackwards { time: r.time, previous });
         }
         match r.process {
-            Process::Client(p) if r.kind == Type::Invoke => self.invoke(p, r)?,
-            Process::Client(p) => self.complete(p, r)?,
+            Who::Client(p) if r.kind == Type::Invoke => self.invoke(p, r)?,
+            Who::Client(p) => self.complete(p, r)?,
             _ => {}
         }
         self.seen += 1;
@@ -123,42 +124,32 @@ impl Rules {
         Ok(())
     }
 
-    fn name_id(&mut self, f: &str) -> u32 {
-        match self.names.iter().position(|n| n == f) {
-            Some(i) => i as u32,
-            None => {
-                self.names.push(f.to_string());
-                self.names.len() as u32 - 1
-            }
-        }
-    }
-
-    fn invoke(&mut self, p: i64, r: &Record) -> Result<(), Problem> {
-        let f = self.name_id(&r.f);
+    fn invoke(&mut self, p: i64, r: &Fed<'_>) -> Result<(), Problem> {
+        let f = self.names.id(r.f);
         match self.clients.insert(p, Client::Open(r.index, f)) {
             None => Ok(()),
             Some(Client::Open(i, open_f)) => Err(Problem::AlreadyInvoking {
                 process: p,
-                f: r.f.clone(),
-                open_f: self.names[open_f as usize].clone(),
+                f: r.f.to_string(),
+                open_f: self.names.name(open_f).to_string(),
                 open_line: i + 1,
             }),
             Some(Client::Crashed(i)) => {
-                Err(Problem::InvokeAfterInfo { process: p, f: r.f.clone(), info_line: i + 1 })
+                Err(Problem::InvokeAfterInfo { process: p, f: r.f.to_string(), info_line: i + 1 })
             }
         }
     }
 
-    fn complete(&mut self, p: i64, r: &Record) -> Result<(), Problem> {
+    fn complete(&mut self, p: i64, r: &Fed<'_>) -> Result<(), Problem> {
         let Some(Client::Open(i, open_f)) = self.clients.get(&p).copied() else {
-            return Err(Problem::NoInvocation { process: p, f: r.f.clone(), kind: r.kind });
+            return Err(Problem::NoInvocation { process: p, f: r.f.to_string(), kind: r.kind });
         };
-        let open_f = &self.names[open_f as usize];
-        if *open_f != r.f {
+        let open_f = self.names.name(open_f);
+        if open_f != r.f {
             return Err(Problem::WrongCompletion {
                 process: p,
-                f: r.f.clone(),
-                open_f: open_f.clone(),
+                f: r.f.to_string(),
+                open_f: open_f.to_string(),
                 open_line: i + 1,
             });
         }

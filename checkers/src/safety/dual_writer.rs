@@ -20,7 +20,8 @@
 //! - An accept that names no node cannot be attributed and is counted, not judged.
 
 use super::{count, decision, under, Decision, Names};
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::Type;
 use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
@@ -129,11 +130,11 @@ impl Scan {
 }
 
 impl Stream for Scan {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         let i = self.at;
         self.at += 1;
-        match (&r.process, decision(r)) {
-            (Process::Node(n), _) if r.is(Type::Ok, "elected") => {
+        match (r.process, decision(r)) {
+            (Who::Node(n), _) if r.is(Type::Ok, "elected") => {
                 let id = self.names.id(n);
                 self.elected.insert(id, i);
             }

@@ -16,7 +16,8 @@
 //!   under the same token, many writes) is no violation: only two *different* nodes are.
 
 use super::{count, Names, Tokenless};
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Who};
+use crate::history::Type;
 use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
@@ -39,11 +40,11 @@ struct Claim {
 
 /// The claim `r` makes, if any, as the name of its node; `Err(())` for a claim-shaped record
 /// with no token or node.
-fn claim(r: &Record) -> Result<Option<(i64, &str, &'static str)>, ()> {
-    let (node, how) = match (&r.process, r.kind, r.f.as_str()) {
-        (Process::Node(n), Type::Ok, "elected") => (Some(n.as_str()), "elected"),
-        (Process::Client(_), Type::Ok, "write") => (r.leader(), "write ok"),
-        (Process::Resource, Type::Ok, "accept") => (r.value_node(), "accept"),
+fn claim<'a>(r: &Fed<'a>) -> Result<Option<(i64, &'a str, &'static str)>, ()> {
+    let (node, how) = match (r.process, r.kind, r.f) {
+        (Who::Node(n), Type::Ok, "elected") => (Some(n), "elected"),
+        (Who::Client(_), Type::Ok, "write") => (r.leader(), "write ok"),
+        (Who::Resource, Type::Ok, "accept") => (r.value_node(), "accept"),
         _ => return Ok(None),
     };
     match (r.token(), node) {
@@ -77,7 +78,7 @@ impl Tally {
 }
 
 impl Stream for Tally {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         self.no_tokens.feed(r);
         match claim(r) {
             Ok(Some((token, node, how))) => {

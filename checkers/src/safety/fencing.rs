@@ -17,7 +17,7 @@
 //!   say `"token": null` and never an integer; else `unknown` (no write reached the resource).
 
 use super::{count, decision, node_text, Decision, Names, Tokenless};
-use crate::history::Record;
+use crate::fed::Fed;
 use crate::kind::CheckerKind;
 use crate::registry::{Checker, Stream};
 use crate::verdict::CheckResult;
@@ -105,7 +105,7 @@ impl Scan {
 }
 
 impl Stream for Scan {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         self.no_tokens.feed(r);
         let high = |s: &mut Scan, token| High {
             token,

@@ -22,7 +22,10 @@ pub use dual_writer::DualWriter;
 pub use election_safety::ElectionSafety;
 pub use fencing::Fencing;
 
-use crate::history::{Process, Record, Type};
+use crate::fed::{Fed, Token, Who};
+use crate::history::Type;
+use crate::linear::cache::FxBuild;
+use std::collections::HashMap;
 
 /// Whether a history is tokenless, learnt record by record: true when some record where the
 /// election hands a token on (an `elected` report, an `ok` write, a resource decision) says
@@ -38,10 +41,14 @@ pub(crate) struct Tokenless {
 
 impl Tokenless {
     /// Learns from the next record.
-    pub(crate) fn feed(&mut self, r: &Record) {
-        let token = r.value.get("token");
-        self.any_token |= token.is_some_and(serde_json::Value::is_i64);
-        if !self.null_handed_on && token.is_some_and(serde_json::Value::is_null) {
+    pub(crate) fn feed(&mut self, r: &Fed<'_>) {
+        if self.any_token {
+            // Never tokenless again: nothing more to learn (and a lookup per record saved).
+            return;
+        }
+        let token = r.token_field();
+        self.any_token |= matches!(token, Token::Int(_));
+        if !self.null_handed_on && token == Token::Null {
             self.null_handed_on = hands_on(r);
         }
     }
@@ -52,32 +59,42 @@ impl Tokenless {
     }
 }
 
-fn hands_on(r: &Record) -> bool {
+fn hands_on(r: &Fed<'_>) -> bool {
     decision(r).is_some()
         || r.kind == Type::Ok
             && (r.f == "elected" && r.process.node().is_some() || r.is_client() && r.f == "write")
 }
 
 /// Small ids for the node names a checker meets: a run has a handful of nodes, so a checker
-/// keeps each name once however many records name it.
+/// keeps each name once however many records name it. Ids are given in order of first sight.
+/// The lookup hashes (FxHash of a few bytes) rather than comparing with each name: every record
+/// names a node, and a `memcmp` call per known name was a fifth of a long check's time.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Names(Vec<String>);
+pub(crate) struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, u32, FxBuild>,
+}
 
 impl Names {
     /// The id of `name`, giving it one when it is new.
     pub(crate) fn id(&mut self, name: &str) -> u32 {
-        match self.0.iter().position(|n| n == name) {
-            Some(i) => i as u32,
-            None => {
-                self.0.push(name.to_string());
-                self.0.len() as u32 - 1
-            }
+        if let Some(&id) = self.ids.get(name) {
+            return id;
         }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
     }
 
     /// The name of an id.
     pub(crate) fn name(&self, id: u32) -> &str {
-        &self.0[id as usize]
+        &self.names[id as usize]
+    }
+
+    /// How many names have ids (`0..len()` are the ids given).
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
     }
 }
 
@@ -91,11 +108,11 @@ pub(crate) enum Decision {
 }
 
 /// The resource decision `r` records, if it is one.
-pub(crate) fn decision(r: &Record) -> Option<Decision> {
-    if r.process != Process::Resource {
+pub(crate) fn decision(r: &Fed<'_>) -> Option<Decision> {
+    if r.process != Who::Resource {
         return None;
     }
-    match (r.kind, r.f.as_str()) {
+    match (r.kind, r.f) {
         (Type::Ok, "accept") => Some(Decision::Accept),
         (Type::Fail, "reject") => Some(Decision::Reject),
         _ => None,

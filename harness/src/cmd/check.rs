@@ -23,7 +23,7 @@ use splitbrain_checkers::formats::Format;
 use splitbrain_checkers::linear::{Census, FailedCas, ModelKind};
 use splitbrain_checkers::registry::{self, Options};
 use splitbrain_checkers::tested::{run_verdict, Expected, Watch};
-use splitbrain_checkers::{CheckResult, Checker, CheckerKind, History, Record, Verdict};
+use splitbrain_checkers::{CheckResult, Checker, CheckerKind, Fed, History, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -115,7 +115,7 @@ struct Seen {
 }
 
 impl Seen {
-    fn feed(&mut self, r: &Record) {
+    fn feed(&mut self, r: &Fed<'_>) {
         self.watch.feed(r);
         self.census.feed(r);
     }
@@ -184,7 +184,7 @@ fn judge(args: &Args) -> anyhow::Result<(Seen, Judged)> {
 /// A foreign history, read whole, checked in memory.
 fn in_memory(checkers: &[Box<dyn Checker>], h: History) -> (Vec<CheckResult>, Seen) {
     let mut seen = Seen::default();
-    h.records.iter().for_each(|r| seen.feed(r));
+    h.records.iter().for_each(|r| seen.feed(&Fed::of(r)));
     seen.records = h.records.len() as u64;
     seen.warnings = h.warnings.clone();
     (registry::run(checkers, &h), seen)

@@ -12,7 +12,7 @@
 use crate::ops::{self, OpStats};
 use crate::summary::HistoryFacts;
 use hdrhistogram::Histogram;
-use splitbrain_checkers::{History, Process, Record, Type};
+use splitbrain_checkers::{Fed, History, Type, Who};
 use std::collections::{BTreeMap, HashMap};
 
 /// What results.json derives from the history: operation figures and the file's facts.
@@ -28,7 +28,7 @@ impl Figures {
     /// The figures of a history held whole.
     pub fn of(h: &History) -> Figures {
         let mut tally = Tally::default();
-        h.records.iter().for_each(|r| tally.feed(r));
+        h.records.iter().for_each(|r| tally.feed(&Fed::of(r)));
         tally.figures(h.records.len() as u64, h.warnings.clone())
     }
 }
@@ -64,27 +64,27 @@ pub struct Tally {
 
 impl Tally {
     /// The next record, in file order.
-    pub fn feed(&mut self, r: &Record) {
+    pub fn feed(&mut self, r: &Fed<'_>) {
         self.last = Some((r.index, r.time));
         match r.process {
-            Process::Client(p) if r.kind == Type::Invoke => self.invoke(p, r),
-            Process::Client(p) => self.complete(p, r),
-            Process::Resource if r.f == "accept" => self.accepts += 1,
-            Process::Nemesis if self.fault_times.len() < MAX_FAULT_TIMES => {
+            Who::Client(p) if r.kind == Type::Invoke => self.invoke(p, r),
+            Who::Client(p) => self.complete(p, r),
+            Who::Resource if r.f == "accept" => self.accepts += 1,
+            Who::Nemesis if self.fault_times.len() < MAX_FAULT_TIMES => {
                 self.fault_times.push(r.time)
             }
             _ => {}
         }
     }
 
-    fn invoke(&mut self, p: i64, r: &Record) {
-        if let Some((f, _)) = self.outstanding.insert(p, (r.f.clone(), r.time)) {
+    fn invoke(&mut self, p: i64, r: &Fed<'_>) {
+        if let Some((f, _)) = self.outstanding.insert(p, (r.f.to_string(), r.time)) {
             self.stats(&f).0.info += 1; // superseded: it never completed
         }
-        self.stats(&r.f).0.invoked += 1;
+        self.stats(r.f).0.invoked += 1;
     }
 
-    fn complete(&mut self, p: i64, r: &Record) {
+    fn complete(&mut self, p: i64, r: &Fed<'_>) {
         let Some((f, start)) = self.outstanding.remove(&p) else { return };
         let (s, h) = self.stats(&f);
         match r.kind {
