@@ -3,7 +3,7 @@
 //! without it must pass.
 //!
 //! Neighbours: the Raft and Paxos electors ([`crate::own::raft`], [`crate::own::paxos`]) read
-//! the election bugs; the node core
+//! the election bugs (and `lease-read`'s lease); the node core
 //! ([`crate::node`]) reads `stale-read` and `no-fencing`; [`crate::launch`] lists them per target.
 
 use std::collections::BTreeSet;

@@ -17,8 +17,8 @@ use rand_chacha::ChaCha8Rng;
 /// kind, not of the seed. Partitions keep their shapes: they cut links, not nodes.
 ///
 /// `--aim leader` does the same for a finding that hangs on the leader: every pause, kill and
-/// loss hits it, and every link fault is on its links to the other nodes, both ways
-/// ([`super::links::LinkAim::LeaderLinks`]): its heartbeats late, and their answers too.
+/// loss hits it, and every link fault is on its links ([`super::links::LinkAim::LeaderLinks`]:
+/// its egress and its peers' links to it): its heartbeats late, and their answers too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Any node, as the aim deck deals.
@@ -83,6 +83,14 @@ impl Aim {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn every_scope_parses_back_from_its_name_and_no_other_does() {
+        for scope in [Scope::Any, Scope::Servers, Scope::Leader] {
+            assert_eq!(Scope::parse(scope.name()), Some(scope));
+        }
+        assert_eq!(Scope::parse("leaders"), None);
+    }
 
     #[test]
     fn each_aim_picks_the_size_it_promises() {

@@ -158,7 +158,7 @@ impl<'a> Nemesis<'a> {
         }
         if scope == Scope::Leader {
             self.parts.log.info(
-                "nemesis: pause, kill and loss aim at the leader; link faults on its links both ways",
+                "nemesis: pause, kill and loss aim at the leader; link faults on its links (leader-links)",
             );
             self.at_leader = true;
         }
