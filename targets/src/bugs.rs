@@ -3,7 +3,7 @@
 //! without it must pass.
 //!
 //! Neighbours: the Raft and Paxos electors ([`crate::own::raft`], [`crate::own::paxos`]) read
-//! the election bugs; the node core
+//! the election bugs (and `lease-read`'s lease); the node core
 //! ([`crate::node`]) reads `stale-read` and `no-fencing`; [`crate::launch`] lists them per target.
 
 use std::collections::BTreeSet;
@@ -37,11 +37,17 @@ pub enum Bug {
     /// fast or lost (partitions); with delays above half the election timeout two candidates
     /// win one term.
     StaleVote,
+    /// The Raft leader answers reads from its own copy while it holds a lease, and times the
+    /// lease from when a majority's heartbeat answers *arrive*, not from when the heartbeats
+    /// were sent (hashicorp/raft's `lastContact`). The followers keep their side (no vote for
+    /// an election timeout after hearing the leader), so it holds while messages are fast or
+    /// lost; with late answers the lease outlives the followers' promise by the delay.
+    LeaseRead,
 }
 
 impl Bug {
     /// Every bug, in documentation order.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 10] = [
         Bug::ForgetVote,
         Bug::SmallQuorum,
         Bug::NoStepdown,
@@ -51,16 +57,18 @@ impl Bug {
         Bug::NoQuorumCheck,
         Bug::IgnoreRank,
         Bug::StaleVote,
+        Bug::LeaseRead,
     ];
 
     /// The bugs of the Raft elector: its election bugs and the node core's.
-    pub const RAFT: [Bug; 6] = [
+    pub const RAFT: [Bug; 7] = [
         Bug::ForgetVote,
         Bug::SmallQuorum,
         Bug::NoStepdown,
         Bug::StaleRead,
         Bug::NoFencing,
         Bug::StaleVote,
+        Bug::LeaseRead,
     ];
 
     /// The bugs of the Paxos elector: its election bugs and the node core's.
@@ -79,6 +87,7 @@ impl Bug {
             Bug::NoQuorumCheck => "no-quorum-check",
             Bug::IgnoreRank => "ignore-rank",
             Bug::StaleVote => "stale-vote",
+            Bug::LeaseRead => "lease-read",
         }
     }
 
@@ -105,6 +114,9 @@ impl Bug {
             }
             Bug::StaleVote => {
                 "a candidate counts late votes of its earlier candidacy: two leaders of one term under delay"
+            }
+            Bug::LeaseRead => {
+                "reads are served on a lease timed from when heartbeat answers arrive: stale reads under delay"
             }
         }
     }

@@ -43,6 +43,13 @@ pub trait Elector: Send + Sync {
         false
     }
 
+    /// The leader lease this node holds now, if its election has one: the token it holds it
+    /// under and when it ends. While it lasts, a read is answered from the leader's copy of
+    /// the register without [`Elector::confirm`].
+    fn lease(&self) -> Option<(Token, Instant)> {
+        None
+    }
+
     /// Where the election's own system keeps the clients' register (a target file's
     /// `register = true`: Sentinel's clients write the Redis master itself), `op` on it under
     /// `token`, answered before `deadline`; `None`: the register is the fenced resource's.

@@ -112,9 +112,10 @@ pub struct Args {
     #[arg(long)]
     pub durable: bool,
     /// Which nodes pause, kill and loss faults aim at: `any` (the aim deck: the leader, one
-    /// node, a minority, a majority) or, for third-party targets, `servers` (only the nodes
-    /// that run the target's servers).
-    #[arg(long, default_value = "any", value_name = "any|servers")]
+    /// node, a minority, a majority), for third-party targets `servers` (only the nodes that
+    /// run the target's servers), or `leader` (always the leader; link faults then go on the
+    /// leader's egress and on the other nodes' links to it).
+    #[arg(long, default_value = "any", value_name = "any|servers|leader")]
     pub aim: String,
     /// Run on real hosts over SSH instead of sandbox nodes: a hosts file with one
     /// `[nodes.nI]` table per host (`ssh`, `addr`, `sudo`); see README, "Running against real
@@ -327,7 +328,7 @@ fn dry_plan(
 /// `--aim`: the deck's aims anywhere, or the target's server nodes only.
 fn scope(a: &Args, target: &dyn launch::Target) -> anyhow::Result<Scope> {
     let scope = Scope::parse(&a.aim).ok_or_else(|| {
-        bad_input(format!("--aim {:?}: give any (the aim deck: leader, one node, a minority, a majority) or servers (the nodes that run the target's servers)", a.aim))
+        bad_input(format!("--aim {:?}: give any (the aim deck: leader, one node, a minority, a majority), servers (the nodes that run the target's servers) or leader (every node fault at the leader, every link fault on its links)", a.aim))
     })?;
     let names: Vec<String> = (1..=net::MAX_NODES).map(|i| format!("n{i}")).collect();
     if scope == Scope::Servers && target.servers_on(&names).is_empty() {

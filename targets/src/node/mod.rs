@@ -108,6 +108,9 @@ pub struct Node {
     seat: Seat,
     listener: TcpListener,
     copy: Mutex<Option<(u64, Value)>>,
+    /// Held across a register operation and the copy it leaves, where reads are answered
+    /// from the copy under a lease.
+    order: Mutex<()>,
 }
 
 impl Node {
@@ -121,7 +124,8 @@ impl Node {
         let listener = TcpListener::bind(cfg.listen).map_err(listen)?;
         listener.set_nonblocking(true).map_err(listen)?;
         let seat = Seat::new(&cfg.id, reporter);
-        Ok(Node { cfg, elector, seat, listener, copy: Mutex::new(None) })
+        let (copy, order) = (Mutex::new(None), Mutex::new(()));
+        Ok(Node { cfg, elector, seat, listener, copy, order })
     }
 
     /// The address clients connect to.
@@ -174,6 +178,15 @@ impl Node {
     fn copy_of(&self, tenure: &Tenure) -> Option<Value> {
         let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
         copy.as_ref().filter(|(n, _)| *n == tenure.number).map(|(_, v)| v.clone())
+    }
+
+    /// With `lease-read`, one register operation at a time, so the copy each leaves is the
+    /// resource's latest: concurrent ones could leave their copies in another order than the
+    /// resource took them (a read's older value over a later write's), and a lease read would
+    /// serve it. A Raft log applies one entry at a time for the same reason.
+    fn in_order(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        let ordered = self.cfg.bugs.has(Bug::LeaseRead);
+        ordered.then(|| self.order.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn keep_copy(&self, tenure: &Tenure, value: &Value) {

@@ -7,7 +7,9 @@
 //! Design: a write goes to the resource under the tenure's token without asking the elector
 //! first: fencing, not a confirmation, is what keeps a deposed leader's write out. A read asks
 //! the elector to confirm leadership first (`stale-read` skips that and answers from the
-//! leader's own copy of the register, the value it last wrote or read in this tenure).
+//! leader's own copy of the register, the value it last wrote or read in this tenure). While
+//! the elector holds a leader lease ([`crate::elector::Elector::lease`]: Raft's `lease-read`),
+//! a read is answered from that copy too, without a confirmation: that is what a lease is for.
 
 use super::Node;
 use crate::bugs::Bug;
@@ -15,6 +17,7 @@ use crate::elector::{RegisterAnswer, RegisterOp, Unconfirmed};
 use crate::lines::LineConn;
 use crate::protocol::{self, ErrorCode, Request};
 use crate::resource::{ResourceClient, ResourceError, REGISTER_KEY};
+use crate::seat::Tenure;
 use crate::stop::Stop;
 use serde_json::Value;
 use std::io;
@@ -83,6 +86,7 @@ fn write(node: &Node, resource: &mut ResourceClient, value: &Value) -> Value {
     if let Some(answer) = node.elector.register(RegisterOp::Write(value), tenure.token, deadline) {
         return registered(answer, value, tenure.token, &node.cfg.id);
     }
+    let _in_order = node.in_order();
     match resource.write(REGISTER_KEY, node.token_for(&tenure), value) {
         Ok(Ok(())) => {
             node.keep_copy(&tenure, value);
@@ -101,6 +105,9 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
     if let Some(answer) = node.elector.register(RegisterOp::Read, tenure.token, deadline) {
         return registered(answer, &Value::Null, tenure.token, &node.cfg.id);
     }
+    if let Some(copy) = leased_copy(node, &tenure) {
+        return protocol::read(&copy);
+    }
     if node.cfg.bugs.has(Bug::StaleRead) {
         if let Some(copy) = node.copy_of(&tenure) {
             return protocol::read(&copy);
@@ -111,6 +118,7 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
             return unconfirmed(e);
         }
     }
+    let _in_order = node.in_order();
     match resource.read(REGISTER_KEY, node.token_for(&tenure)) {
         Ok(Ok(value)) => {
             node.keep_copy(&tenure, &value);
@@ -119,6 +127,13 @@ fn read(node: &Node, resource: &mut ResourceClient) -> Value {
         Ok(Err(_)) => protocol::error(ErrorCode::StaleToken),
         Err(e) => protocol::error(resource_error(&e)),
     }
+}
+
+/// The leader's copy of the register, if the elector holds a lease under `tenure`'s token
+/// that has not ended.
+fn leased_copy(node: &Node, tenure: &Tenure) -> Option<Value> {
+    let (token, end) = node.elector.lease()?;
+    (Some(token) == tenure.token && Instant::now() < end).then(|| node.copy_of(tenure))?
 }
 
 /// The client's answer for what the election's own system said of a register operation

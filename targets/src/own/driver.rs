@@ -44,6 +44,8 @@ pub struct OwnElector<M: Machine> {
     net: PeerNet,
     durable: DurableFile,
     inbox: Mutex<Option<Sender<Event<M::Msg>>>>,
+    /// The machine's lease as of its last step, for the node core's reads.
+    lease: Mutex<Option<(Token, Instant)>>,
     trace: bool,
     started: Instant,
 }
@@ -53,7 +55,8 @@ impl<M: Machine> OwnElector<M> {
     pub fn new(machine: M, net: PeerNet, durable: DurableFile) -> OwnElector<M> {
         let trace = std::env::var_os("SPLITBRAIN_TRACE").is_some_and(|v| v == "1");
         let (machine, inbox) = (Mutex::new(Some(machine)), Mutex::new(None));
-        OwnElector { machine, net, durable, inbox, trace, started: Instant::now() }
+        let lease = Mutex::new(None);
+        OwnElector { machine, net, durable, inbox, lease, trace, started: Instant::now() }
     }
 
     fn event_loop(
@@ -92,8 +95,10 @@ impl<M: Machine> OwnElector<M> {
             }
             let (leader, term) = machine.view();
             seat.observe(leader.as_deref(), term);
+            *self.lease.lock().unwrap_or_else(PoisonError::into_inner) = machine.lease();
             settle(&mut waiters, machine);
         }
+        *self.lease.lock().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(())
     }
 
@@ -157,6 +162,10 @@ impl<M: Machine> Elector for OwnElector<M> {
         });
         *self.inbox.lock().unwrap_or_else(PoisonError::into_inner) = None;
         result
+    }
+
+    fn lease(&self) -> Option<(Token, Instant)> {
+        *self.lease.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn confirm(&self, token: Option<Token>, deadline: Instant) -> Result<(), Unconfirmed> {

@@ -78,6 +78,11 @@ pub trait Machine: Send + 'static {
     fn leads(&self, token: Option<Token>) -> bool;
     /// The leader this node believes in, and its term or epoch.
     fn view(&self) -> (Option<String>, Option<u64>);
+    /// The lease this node holds as leader, if its protocol has one: its token and when it
+    /// ends. While it lasts, the node core answers reads without a confirmation.
+    fn lease(&self) -> Option<(Token, Instant)> {
+        None
+    }
 }
 
 /// The timing of the own electors.

@@ -14,71 +14,27 @@
 //! - Every heartbeat broadcast is a numbered round; a follower echoes the round. A read is
 //!   confirmed once a majority (the leader included) has acknowledged a round sent after the
 //!   read arrived: the ReadIndex check of the Raft thesis (§6.4), without a log index.
+//! - With `lease-read` a leader also holds a lease ([`lease`]): followers keep a promise not to
+//!   vote after hearing it, heartbeats go one at a time per follower, and the node core answers
+//!   reads from its copy while the lease lasts.
 
 use super::{Action, Confirm, ElectionTiming, Machine, MachineConfig};
 use crate::bugs::{Bug, Bugs};
 use crate::elector::Unconfirmed;
 use crate::seat::Token;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+pub mod lease;
+#[cfg(test)]
+mod lease_tests;
+mod msg;
 #[cfg(test)]
 mod tests;
 
-/// What Raft keeps on disk: `currentTerm` and `votedFor`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HardState {
-    /// The latest term this node has seen.
-    pub term: u64,
-    /// The candidate it voted for in `term`, if any.
-    pub voted_for: Option<String>,
-}
-
-/// The messages between Raft nodes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum RaftMsg {
-    /// A candidate asks for a vote in `term`.
-    RequestVote {
-        /// The candidate's term.
-        term: u64,
-    },
-    /// The answer to a RequestVote.
-    Vote {
-        /// The voter's term.
-        term: u64,
-        /// True when the vote is granted.
-        granted: bool,
-    },
-    /// A leader's heartbeat (an empty AppendEntries), numbered by `round`.
-    Heartbeat {
-        /// The leader's term.
-        term: u64,
-        /// The heartbeat round.
-        round: u64,
-    },
-    /// The answer to a heartbeat: success when `term` equals the leader's term.
-    HeartbeatAck {
-        /// The follower's term.
-        term: u64,
-        /// The round answered.
-        round: u64,
-    },
-}
-
-impl RaftMsg {
-    /// The term the message carries.
-    pub fn term(&self) -> u64 {
-        match self {
-            RaftMsg::RequestVote { term }
-            | RaftMsg::Vote { term, .. }
-            | RaftMsg::Heartbeat { term, .. }
-            | RaftMsg::HeartbeatAck { term, .. } => *term,
-        }
-    }
-}
+use lease::Lease;
+pub use msg::{HardState, RaftMsg};
 
 /// A node's role in its current term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +87,7 @@ pub struct Raft {
     heartbeat_due: Instant,
     round: u64,
     acked: BTreeMap<String, u64>,
+    lease: Option<Lease>,
     dirty: bool,
     out: Actions,
 }
@@ -143,6 +100,7 @@ impl Raft {
             hard.voted_for = None;
         }
         let rng = super::node_rng(cfg.seed, &cfg.me);
+        let lease = bugs.has(Bug::LeaseRead).then(|| Lease::new(cfg.timing, now));
         let mut raft = Raft {
             cfg,
             bugs,
@@ -156,6 +114,7 @@ impl Raft {
             heartbeat_due: now,
             round: 0,
             acked: BTreeMap::new(),
+            lease,
             dirty: false,
             out: Vec::new(),
         };
@@ -251,6 +210,9 @@ impl Raft {
         self.role = Role::Leader;
         self.leader = Some(self.cfg.me.clone());
         self.acked.clear();
+        if let Some(lease) = &mut self.lease {
+            lease.lead();
+        }
         self.out.push(Action::Elected(self.hard.term, Some(self.hard.term)));
         self.broadcast_heartbeat(now);
     }
@@ -259,6 +221,12 @@ impl Raft {
         self.round += 1;
         self.heartbeat_due = now + self.timing().heartbeat;
         for peer in self.others() {
+            if self.lease.as_ref().is_some_and(|l| !l.due(&peer, now)) {
+                continue;
+            }
+            if let Some(lease) = &mut self.lease {
+                lease.sent(&peer, self.round, now);
+            }
             self.send(&peer, RaftMsg::Heartbeat { term: self.hard.term, round: self.round });
         }
     }
@@ -301,14 +269,27 @@ impl Raft {
         self.role = Role::Follower;
         self.leader = Some(from.to_string());
         self.reset_election(now);
+        if let Some(lease) = &mut self.lease {
+            lease.heard(now);
+        }
         self.send(from, RaftMsg::HeartbeatAck { term, round });
     }
 
-    fn on_ack(&mut self, from: &str, term: u64, round: u64) {
+    fn on_ack(&mut self, now: Instant, from: &str, term: u64, round: u64) {
         if self.role == Role::Leader && term == self.hard.term {
             let acked = self.acked.entry(from.to_string()).or_default();
             *acked = (*acked).max(round);
+            if let Some(lease) = &mut self.lease {
+                lease.answered(from, round, now);
+            }
         }
+    }
+
+    /// True for a vote request this node must not even look at: it promised its leader, by
+    /// the lease, not to vote so soon after hearing it.
+    fn keeps_promise(&self, now: Instant, msg: &RaftMsg) -> bool {
+        let promised = self.lease.as_ref().is_some_and(|l| l.promised(now));
+        promised && self.role != Role::Leader && matches!(msg, RaftMsg::RequestVote { .. })
     }
 
     /// The `no-stepdown` leader's answer to a message of a higher term: its own term, as if the
@@ -341,6 +322,9 @@ impl Machine for Raft {
     }
 
     fn receive(&mut self, now: Instant, from: &str, msg: RaftMsg) -> Actions {
+        if self.keeps_promise(now, &msg) {
+            return self.finish();
+        }
         if msg.term() > self.hard.term {
             if self.role == Role::Leader && self.bugs.has(Bug::NoStepdown) {
                 self.ignore_higher(from, &msg);
@@ -352,7 +336,7 @@ impl Machine for Raft {
             RaftMsg::RequestVote { term } => self.on_request_vote(now, from, term),
             RaftMsg::Vote { term, granted } => self.on_vote(now, from, term, granted),
             RaftMsg::Heartbeat { term, round } => self.on_heartbeat(now, from, term, round),
-            RaftMsg::HeartbeatAck { term, round } => self.on_ack(from, term, round),
+            RaftMsg::HeartbeatAck { term, round } => self.on_ack(now, from, term, round),
         }
         self.finish()
     }
@@ -384,5 +368,10 @@ impl Machine for Raft {
 
     fn view(&self) -> (Option<String>, Option<u64>) {
         (self.leader.clone(), Some(self.hard.term))
+    }
+
+    fn lease(&self) -> Option<(Token, Instant)> {
+        let lease = self.lease.as_ref().filter(|_| self.role == Role::Leader)?;
+        lease.end(self.quorum()).map(|end| (self.hard.term, end))
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{Action, ElectionTiming, Machine, MachineConfig};
 use crate::seat::Token;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// One simulated cluster of machines of type `M`.
@@ -16,6 +16,8 @@ pub struct Sim<M: Machine> {
     pub dead: BTreeSet<String>,
     /// Pairs (from, to) whose messages are dropped.
     pub cut: BTreeSet<(String, String)>,
+    /// Pairs (from, to) whose messages take this long on top of the latency.
+    pub delay: BTreeMap<(String, String), Duration>,
     /// Every `Elected` so far: (node, token).
     pub elections: Vec<(String, Token)>,
     /// What each node last persisted (by node index), for restarts.
@@ -43,9 +45,9 @@ impl<M: Machine> Sim<M> {
     pub fn new(n: usize, seed: u64, make: impl Fn(MachineConfig, Instant) -> M) -> Sim<M> {
         let start = Instant::now();
         let nodes = (1..=n).map(|i| (format!("n{i}"), make(config(i, n, seed), start))).collect();
-        let (dead, cut, elections, queue) = Default::default();
+        let (dead, cut, delay, elections, queue) = Default::default();
         let disk = (0..n).map(|_| None).collect();
-        Sim { nodes, dead, cut, elections, disk, queue, now: start, start }
+        Sim { nodes, dead, cut, delay, elections, disk, queue, now: start, start }
     }
 
     /// Time since the simulation began.
@@ -127,7 +129,11 @@ impl<M: Machine> Sim<M> {
         let me = self.nodes[i].0.clone();
         for action in actions {
             match action {
-                Action::Send(to, msg) => self.queue.push((self.now + LATENCY, me.clone(), to, msg)),
+                Action::Send(to, msg) => {
+                    let late = self.delay.get(&(me.clone(), to.clone())).copied();
+                    let at = self.now + LATENCY + late.unwrap_or_default();
+                    self.queue.push((at, me.clone(), to, msg))
+                }
                 Action::Elected(token, _) => self.elections.push((me.clone(), token)),
                 Action::Persist(state) => self.disk[i] = Some(state),
                 Action::StepDown(_) => {}

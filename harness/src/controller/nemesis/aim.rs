@@ -15,12 +15,18 @@ use rand_chacha::ChaCha8Rng;
 /// counter lives in redis-server's memory), and a deck that aims at random nodes reaches the one
 /// Redis node in only some windows; `--aim servers` makes such a finding a matter of the fault
 /// kind, not of the seed. Partitions keep their shapes: they cut links, not nodes.
+///
+/// `--aim leader` does the same for a finding that hangs on the leader: every pause, kill and
+/// loss hits it, and every link fault is on its links ([`super::links::LinkAim::LeaderLinks`]:
+/// its egress and its peers' links to it): its heartbeats late, and their answers too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Any node, as the aim deck deals.
     Any,
     /// Only the nodes that run the target's servers.
     Servers,
+    /// The leader (the node that most recently reported `elected`).
+    Leader,
 }
 
 impl Scope {
@@ -29,12 +35,13 @@ impl Scope {
         match self {
             Scope::Any => "any",
             Scope::Servers => "servers",
+            Scope::Leader => "leader",
         }
     }
 
     /// The scope named `s`.
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::Any, Scope::Servers].into_iter().find(|k| k.name() == s)
+        [Scope::Any, Scope::Servers, Scope::Leader].into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -76,6 +83,14 @@ impl Aim {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn every_scope_parses_back_from_its_name_and_no_other_does() {
+        for scope in [Scope::Any, Scope::Servers, Scope::Leader] {
+            assert_eq!(Scope::parse(scope.name()), Some(scope));
+        }
+        assert_eq!(Scope::parse("leaders"), None);
+    }
 
     #[test]
     fn each_aim_picks_the_size_it_promises() {

@@ -11,7 +11,11 @@
 //!   replies) or of one random node;
 //! - `halves`: both ways between two random halves (each side sees the other late, clients
 //!   see no change);
-//! - `one-way`: from one random half to the other only (an asymmetric link).
+//! - `one-way`: from one random half to the other only (an asymmetric link);
+//! - `leader-links`, only with `--aim leader` (not in the deck): the leader's egress (as
+//!   `leader`) and the other nodes' links to it: its heartbeats are late and so are their
+//!   answers, and its replies; the clients' requests are not (netem on the leader's
+//!   interface, and on its peers' towards it).
 //!
 //! Delays are 50–500 ms with 10 % normal jitter, the range in which lease and election
 //! timeouts of real systems live; reordering holds back the rest of the frames 20–100 ms;
@@ -38,10 +42,12 @@ pub enum LinkAim {
     Halves,
     /// One way from one random half to the other.
     OneWay,
+    /// The leader's egress and the other nodes' links to it (a random node's when none leads).
+    LeaderLinks,
 }
 
 impl LinkAim {
-    /// Every aim, dealt from a deck.
+    /// Every aim the deck deals (`leader-links` is `--aim leader`'s alone).
     pub const ALL: [LinkAim; 5] =
         [LinkAim::All, LinkAim::Leader, LinkAim::One, LinkAim::Halves, LinkAim::OneWay];
 
@@ -53,6 +59,7 @@ impl LinkAim {
             LinkAim::One => "one",
             LinkAim::Halves => "halves",
             LinkAim::OneWay => "one-way",
+            LinkAim::LeaderLinks => "leader-links",
         }
     }
 
@@ -79,6 +86,13 @@ impl LinkAim {
             LinkAim::OneWay => {
                 let (a, b) = halves(nodes, rng);
                 link::one_way(&a, &b)
+            }
+            LinkAim::LeaderLinks => {
+                let leader = leader.map(str::to_string).into_iter().collect::<Vec<_>>();
+                let leader = if leader.is_empty() { one(rng) } else { leader };
+                let mut links = link::egress(net, &leader);
+                links.extend(link::one_way(nodes, &leader));
+                links
             }
         }
     }

@@ -103,6 +103,8 @@ pub struct Nemesis<'a> {
     clocks: ClockTargets,
     /// The nodes pause, kill and loss may hit (`--aim`): every node, or the servers' nodes.
     scope: Vec<String>,
+    /// `--aim leader`: node faults at the leader, link faults on its links both ways.
+    at_leader: bool,
     active: Option<Active>,
     /// A clock fault kept in force through the current window ([`ClockTargets::held`]); while
     /// it is, the window's fault is aimed at the leader (a pause of it, a cut of it alone), the
@@ -132,6 +134,7 @@ impl<'a> Nemesis<'a> {
             kills: Deck::new(vec![KillMode::Hold, KillMode::Storm, KillMode::Storm]),
             clocks: ClockTargets::anywhere(),
             scope: parts.cluster.names(),
+            at_leader: false,
             active: None,
             held: None,
         }
@@ -152,6 +155,12 @@ impl<'a> Nemesis<'a> {
                 .log
                 .info(format!("nemesis: pause, kill and loss aim at {}", servers.join(" ")));
             self.scope = servers;
+        }
+        if scope == Scope::Leader {
+            self.parts.log.info(
+                "nemesis: pause, kill and loss aim at the leader; link faults on its links (leader-links)",
+            );
+            self.at_leader = true;
         }
         self
     }
@@ -264,7 +273,7 @@ impl<'a> Nemesis<'a> {
     /// The nodes the next aim picks.
     fn pick(&mut self) -> Vec<String> {
         let aim = self.aims.deal(&mut self.rng).unwrap_or(Aim::Random);
-        let aim = if self.held.is_some() { Aim::Leader } else { aim };
+        let aim = if self.held.is_some() || self.at_leader { Aim::Leader } else { aim };
         let leader = self.parts.recorder.leader();
         aim.pick(&self.scope, leader.as_deref(), &mut self.rng)
     }
@@ -348,6 +357,7 @@ impl<'a> Nemesis<'a> {
     /// A link fault of `kind` on the links the next aim picks.
     fn link(&mut self, kind: LinkKind) -> splitbrain_nemesis::Result<Active> {
         let aim = self.link_aims.deal(&mut self.rng).unwrap_or(LinkAim::All);
+        let aim = if self.at_leader { LinkAim::LeaderLinks } else { aim };
         let leader = self.parts.recorder.leader();
         let net = self.parts.net;
         let links = aim.links(net, &self.scope, leader.as_deref(), &mut self.rng);

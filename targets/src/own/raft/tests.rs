@@ -431,3 +431,35 @@ mod crash_restarts {
         assert!(runs.iter().filter(|n| **n > 0).count() >= 2, "{runs:?}");
     }
 }
+
+#[test]
+fn bug_lease_read_a_lease_timed_from_late_answers_outlives_the_followers_promise() {
+    // (heartbeat's delay, answer's delay, ms the lease outlives the follower's promise;
+    // negative: ends before it). The lease lasts 135 ms from the answer's arrival, the
+    // promise 150 ms from the heartbeat's: a fast or lost answer is safe, a late one is not.
+    let table: [(u64, u64, i64); 5] =
+        [(0, 0, -15), (100, 0, -15), (0, 10, -5), (0, 100, 85), (200, 300, 285)];
+    for (there, back, outlives) in table {
+        let t0 = Instant::now();
+        let lease = Bugs::of([Bug::LeaseRead]);
+        let mut leader = leader("n1", 3, lease.clone(), t0);
+        let sent = t0 + 301 * MS;
+        let mut follower = node("n2", 3, lease, Some(hard(1, Some("n1"))), t0);
+        let heard = sent + Duration::from_millis(there);
+        follower.receive(heard, "n1", RaftMsg::Heartbeat { term: 1, round: 1 });
+        leader.receive(
+            heard + Duration::from_millis(back),
+            "n2",
+            RaftMsg::HeartbeatAck { term: 1, round: 1 },
+        );
+        let (_, end) = leader.lease().expect("a majority answered");
+        let promise_end = heard + 150 * MS;
+        let ask = |f: &mut Raft, at: Instant| {
+            vote_answer(&f.receive(at, "n3", RaftMsg::RequestVote { term: 2 }))
+        };
+        assert_eq!(ask(&mut follower, promise_end - MS), None, "{there}/{back}: promised");
+        assert_eq!(ask(&mut follower, promise_end), Some(true), "{there}/{back}: free");
+        let by = |a: Instant, b: Instant| a.saturating_duration_since(b).as_millis() as i64;
+        assert_eq!(by(end, promise_end) - by(promise_end, end), outlives, "{there}/{back}");
+    }
+}
