@@ -5,7 +5,7 @@
 //! Neighbours: [`crate::registry`] builds and runs checkers through it; results name their
 //! checker by kind ([`crate::Subject`]); the harness parses `--checker` into kinds.
 //!
-//! Design: one row per checker in [`TABLE`], in the order `check` lists them; a new checker is
+//! Design: one row per checker in `TABLE`, in the order `check` lists them; a new checker is
 //! a variant and a row, and every list of names follows.
 
 use crate::convergence::Convergence;

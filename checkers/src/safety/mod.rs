@@ -10,7 +10,7 @@
 //! Design: each reports its *first* violation in file order as the witness (the earliest proof
 //! is the one a person can follow), and counts every violation in its details. A history with
 //! `"token": null` records and no integer token in any comes from an election that gives none:
-//! the token checkers say `not-applicable` there ([`Tokenless`]), and leave it to dual-writer.
+//! the token checkers say `not-applicable` there (`Tokenless`), and leave it to dual-writer.
 //! They stream: fed one record at a time, each keeps what its property needs (a claim per
 //! token, the latest tenures, counts) and the few fields of the records its witness names.
 

@@ -3,7 +3,7 @@
 //! faults reach it, whose clock decides its lease, its layout, its lease options and its
 //! elector).
 //!
-//! Neighbours: each target is one file under `catalog/` ([`etcd`], [`k8s_lease`], [`redis`]);
+//! Neighbours: each target is one file under `catalog/` (`etcd`, `k8s_lease`, `redis`);
 //! [`super::target`] makes each value a [`crate::launch::Target`], [`super::build`] builds its
 //! elector for `--elector NAME`, [`super::layout`] places it on the nodes.
 //!

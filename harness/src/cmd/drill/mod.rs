@@ -2,7 +2,7 @@
 //! nights. Exit 0 when every scenario met its expectation (and its bounds, and no gated figure
 //! regressed), 1 when one did not, 2 when nothing could be judged, 254 for a bad drill file.
 //!
-//! Neighbours: [`file`] reads the drill file, [`scenario`] plans each scenario with `test`'s own
+//! Neighbours: [`file`](mod@file) reads the drill file, [`scenario`] plans each scenario with `test`'s own
 //! parser and planner, [`night`] runs them in one sandbox, [`judge`] makes each scenario's
 //! record, [`output`] writes the night's files and prints its summary. The records, trends and
 //! renderers are `splitbrain_results::drill`.
