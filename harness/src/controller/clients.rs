@@ -12,7 +12,11 @@
 //!   process is finished for good and the worker carries on under a fresh number.
 //! - Each worker starts at its home node (worker i → node i mod n) and follows a `not-leader`
 //!   answer's hint to the leader it names; after a timeout or a refused connection it goes
-//!   back home (or to the next node). Which node each operation went to is in its `node` field.
+//!   back home (or to the next node). A `stale-token` answer sends it home too: that node
+//!   leads in its own mind, but the resource has seen a newer leader's token, so a client that
+//!   stayed (every worker that had followed the hints to it, its writes all refused) would
+//!   never meet the successor, and a deposed leader's stale read would have nothing newer to
+//!   contradict. Which node each operation went to is in its `node` field.
 //! - Written values are unique (worker w's k-th write is `k·W + w + 1`), which keeps the
 //!   linearizability search small and makes every read point at exactly one write.
 //! - The pace is a mean rate over all workers, with exponential gaps drawn from the seed.
@@ -26,7 +30,7 @@ use splitbrain_checkers::Type;
 use splitbrain_results::Event;
 use splitbrain_targets::client::{completion, Client, ClientError, Reply};
 use splitbrain_targets::lines::Timeouts;
-use splitbrain_targets::protocol::Request;
+use splitbrain_targets::protocol::{ErrorCode, Request};
 use splitbrain_targets::stop::Stop;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -169,7 +173,7 @@ impl<'a> Worker<'a> {
     fn follow(&mut self, outcome: &Result<Reply, ClientError>) {
         let home = self.index % self.w.nodes.len();
         match outcome {
-            Ok(r) if r.error() == Some("not-leader") => {
+            Ok(r) if r.error() == Some(ErrorCode::NotLeader.as_str()) => {
                 let hint = r.leader_name();
                 self.target = match self.w.nodes.iter().position(|(n, _)| Some(n.as_str()) == hint)
                 {
@@ -177,6 +181,7 @@ impl<'a> Worker<'a> {
                     None => (self.target + 1) % self.w.nodes.len(),
                 };
             }
+            Ok(r) if r.error() == Some(ErrorCode::StaleToken.as_str()) => self.target = home,
             Ok(_) => {}
             Err(ClientError::Connect(_)) if self.target == home => {
                 self.target = (self.target + 1) % self.w.nodes.len();
