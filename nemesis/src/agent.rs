@@ -9,12 +9,15 @@
 //! agent exactly as to `nft -i`; `node_clock.rs` encodes its `#@clock` lines.
 //!
 //! Design: the agent relays every line to a local `nft -i` except `#@clock …` (a comment to
-//! nft), which it applies to its mapped control file before reading on; so the controller's
-//! sync set answers for both. Each supervisor writes its process group to `RUN/procs/`, and
-//! the agent's cleanup kills whatever is listed there, deletes the rule table and removes the
-//! run folder, so a supervisor that died first leaves nothing behind either.
+//! nft), which it applies to its mapped control file before reading on, and `#@delay …`,
+//! which it puts in force with `tc` (`host_delay.rs`); so the controller's sync set answers
+//! for all three. A `#@delay` that fails is said on stderr and the line after it (the sync
+//! transaction) is not relayed, so the controller's sync check fails with that message. Each supervisor writes its process group to `RUN/procs/`, and
+//! the agent's cleanup kills whatever is listed there, deletes the rule table and its delay
+//! qdiscs and removes the run folder, so a supervisor that died first leaves nothing behind either.
 
 use crate::clock::{self, ClockFile};
+use crate::host_delay::{self, AgentDelays};
 use crate::nft::TABLE;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -41,18 +44,28 @@ pub fn agent_main(args: &[OsString]) -> i32 {
         let _ = std::fs::remove_dir_all(&run);
         return 3;
     }
-    match relay(&run) {
-        Ok(()) => heal(&run),
+    if let Some(dev) = host_delay::leftover_devs().first() {
+        let clear = crate::netem::clear_command(dev);
+        eprintln!("this host still has the delay of an earlier splitbrain run (tc qdisc {}: on {dev}): clear it with `{clear}`", crate::netem::HANDLE);
+        let _ = std::fs::remove_dir_all(&run);
+        return 3;
+    }
+    let mut delays = AgentDelays::default();
+    let relayed = relay(&run, &mut delays);
+    delays.clear();
+    heal(&run);
+    match relayed {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("host-agent: {e}");
-            heal(&run);
             255
         }
     }
 }
 
-/// Lines from stdin to `nft -i`, clock lines to the control file, until stdin closes.
-fn relay(run: &Path) -> Result<(), String> {
+/// Lines from stdin to `nft -i`, clock lines to the control file, delay lines to `tc`, until
+/// stdin closes.
+fn relay(run: &Path, delays: &mut AgentDelays) -> Result<(), String> {
     std::fs::create_dir_all(run.join("procs"))
         .map_err(|e| format!("creating {}: {e}", run.display()))?;
     clock::install_shim(run).map_err(|e| e.to_string())?;
@@ -63,8 +76,19 @@ fn relay(run: &Path) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("starting nft -i: {e}"))?;
     let mut to_nft = shell.stdin.take().expect("piped");
+    let mut skip = false;
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if let Some(words) = line.strip_prefix("#@delay") {
+            if let Err(e) = delays.set(words) {
+                eprintln!("host-agent: delay: {e}");
+                skip = true;
+            }
+            continue;
+        }
         if let Some(words) = line.strip_prefix("#@clock ") {
             let w: Vec<i64> = words.split(' ').filter_map(|w| w.parse().ok()).collect();
             if let Some(s) = crate::node_clock::clock_from_words(&w) {
@@ -82,14 +106,13 @@ fn relay(run: &Path) -> Result<(), String> {
 }
 
 /// Kills every supervised process group, deletes the rule table, removes the run folder.
-fn heal(run: &Path) -> i32 {
+fn heal(run: &Path) {
     for pgid in listed_groups(run) {
         let _ = killpg(pgid, Signal::SIGCONT);
         let _ = killpg(pgid, Signal::SIGKILL);
     }
     nft(&["delete", "table", "inet", "splitbrain"]);
     let _ = std::fs::remove_dir_all(run);
-    0
 }
 
 fn listed_groups(run: &Path) -> Vec<Pid> {

@@ -36,6 +36,11 @@ impl Firewall {
         self.shells[i].send_clock(s)
     }
 
+    /// Sends node `i`'s `#@delay` line to its host agent (remote nodes only).
+    pub fn send_delay(&mut self, i: usize, line: &str) -> Result<()> {
+        self.shells[i].send_delay(line)
+    }
+
     /// The input rules of `node` under the current state.
     fn rules_for(&self, node: &Node, nodes: &[Node]) -> Vec<String> {
         let addr = |name: &str| nodes.iter().find(|n| n.name == name).map(|n| n.addr.to_string());

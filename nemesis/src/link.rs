@@ -1,6 +1,7 @@
 //! Link faults: delay (with jitter), reordering, duplication and a bandwidth cap on any set of
 //! directed links between nodes and between a node and the controller, without netem (this
-//! kernel has none) and without root.
+//! kernel has none) and without root. On real hosts (`--hosts`), delay alone, between nodes
+//! alone, with the hosts' netem (`host_delay.rs`).
 //!
 //! ```no_run
 //! # use splitbrain_nemesis::{link::{self, LinkFault}, shaper::Spread, Net};
@@ -183,6 +184,8 @@ pub(crate) struct Links {
     /// or when the network is dropped), so a fault's end is recorded when it ends for new frames.
     draining: Vec<Switch>,
     prepared: bool,
+    /// On hosts: each host's last `#@delay` line.
+    sent: Vec<String>,
 }
 
 /// Starts `fault` on the directed `links` (pairs of node names or [`CONTROLLER`]), on top of
@@ -194,11 +197,7 @@ pub fn start<S: AsRef<str>>(
     seed: u64,
 ) -> Result<Event> {
     if net.remote.is_some() {
-        // The switch owns the sandbox bridge's ports; real hosts have no bridge of ours.
-        return Err(Error::BadInput(format!(
-            "--nemesis {}: link faults exist only in the sandbox, not on --hosts; leave it out",
-            fault.kind().name()
-        )));
+        crate::host_delay::check(fault.kind(), links)?;
     }
     let shaping = fault.shaping()?;
     let ports = links
@@ -211,7 +210,7 @@ pub fn start<S: AsRef<str>>(
         ));
     }
     let mut state = net.links.lock().unwrap_or_else(|e| e.into_inner());
-    if !state.prepared {
+    if !state.prepared && net.remote.is_none() {
         bridge::prepare(net)?;
         state.prepared = true;
     }
@@ -256,10 +255,13 @@ pub fn in_force(net: &Net) -> bool {
 }
 
 /// The links out of each of `nodes` to every other node and to the controller: netem on
-/// those nodes' interfaces.
+/// those nodes' interfaces. On hosts, to every other node only (the controller's links are
+/// never faulted there).
 pub fn egress<S: AsRef<str>>(net: &Net, nodes: &[S]) -> Vec<(String, String)> {
     let mut ends = net.names();
-    ends.push(CONTROLLER.to_string());
+    if net.remote.is_none() {
+        ends.push(CONTROLLER.to_string());
+    }
     let from: Vec<String> = nodes.iter().map(|n| n.as_ref().to_string()).collect();
     one_way(&from, &ends)
 }
@@ -287,6 +289,9 @@ pub fn between<S: AsRef<str>>(a: &[S], b: &[S]) -> Vec<(String, String)> {
 fn apply(net: &Net, state: &mut Links) -> Result<()> {
     state.draining.retain(|s| !s.done());
     let shaped = combined(&state.faults);
+    if net.remote.is_some() {
+        return crate::host_delay::apply(net, &shaped, &mut state.sent);
+    }
     let old = state.switch.take();
     if shaped.is_empty() {
         bridge::set_rules(net, &[])?;

@@ -122,6 +122,13 @@ impl NftShell {
         self.apply(&format!("flush set {TABLE} sync"))
     }
 
+    /// Sends a host's delay state (a `#@delay` line) to its agent, which puts it in force
+    /// with `tc` before it relays the next line; an error carries what the agent said.
+    pub fn send_delay(&mut self, line: &str) -> Result<()> {
+        self.write(&format!("{line}\n"))?;
+        self.apply(&format!("flush set {TABLE} sync"))
+    }
+
     fn write(&mut self, line: &str) -> Result<()> {
         let sent = match self.stdin.as_mut() {
             Some(stdin) => stdin.write_all(line.as_bytes()),

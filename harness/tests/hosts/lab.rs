@@ -2,7 +2,10 @@
 //! network namespace with a bridge (the controller runs there), and per host a network
 //! namespace on that bridge and a mount namespace with its own /tmp, where the run folder goes.
 //! Host keys and the client's key are made for the lab; hosts listed in `skewed` run their
-//! sessions under the clock shim with a fixed offset.
+//! sessions under the clock shim with a fixed offset. A lab made with [`Lab::up_faking_tc`]
+//! puts a recording `tc` first on its sessions' PATH (sshd's `SetEnv PATH=…`): it appends its
+//! arguments to that host's [`Lab::tc_log`] and succeeds, so the netem plumbing can be tested
+//! on a kernel without netem (netem's effect itself is not tested here).
 //!
 //! Neighbours: `main.rs` runs the trials against it.
 
@@ -19,17 +22,27 @@ pub struct Lab {
     pub dir: tempfile::TempDir,
     pub n: usize,
     sshd: Vec<Child>,
+    fake_tc: bool,
 }
 
 impl Lab {
     /// Builds the lab and waits until every sshd accepts connections.
     pub fn up(n: usize, skewed: &[usize]) -> Result<Lab, String> {
+        Self::build(n, skewed, false)
+    }
+
+    /// A lab whose hosts run the recording `tc` (see the module doc) instead of the real one.
+    pub fn up_faking_tc(n: usize, skewed: &[usize]) -> Result<Lab, String> {
+        Self::build(n, skewed, true)
+    }
+
+    fn build(n: usize, skewed: &[usize], fake_tc: bool) -> Result<Lab, String> {
         let name = format!("sbt{}", std::process::id() % 100_000);
         let dir = tempfile::Builder::new()
             .prefix("hosts-lab-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .map_err(|e| e.to_string())?;
-        let mut lab = Lab { name, dir, n, sshd: Vec::new() };
+        let mut lab = Lab { name, dir, n, sshd: Vec::new(), fake_tc };
         lab.network()?;
         lab.keys()?;
         for i in 1..=n {
@@ -47,6 +60,27 @@ impl Lab {
 
     pub fn path(&self, f: &str) -> PathBuf {
         self.dir.path().join(f)
+    }
+
+    /// What the recording `tc` of host `i` was asked, one call a line (empty: never called).
+    pub fn tc_log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.path(&format!("tc{i}.log"))).unwrap_or_default()
+    }
+
+    /// The `PATH=…` that puts host `i`'s recording `tc` first.
+    fn fake_tc_path(&self, i: usize) -> Result<String, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.path(&format!("faketc{i}"));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let log = self.path(&format!("tc{i}.log"));
+        let tc = dir.join("tc");
+        write(&tc, &format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display()))?;
+        let exec = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(&tc, exec).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "PATH={}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            dir.display()
+        ))
     }
 
     fn network(&self) -> Result<(), String> {
@@ -89,16 +123,21 @@ impl Lab {
     fn sshd(&self, i: usize, skewed: bool) -> Result<Child, String> {
         let d = self.dir.path().display();
         let mut conf = format!("ListenAddress 10.97.0.{i}\nHostKey {d}/hostkey{i}\nAuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile none\n");
+        // sshd takes the first SetEnv line only: every variable goes on one.
+        let mut env = Vec::new();
+        if self.fake_tc {
+            env.push(self.fake_tc_path(i)?);
+        }
         if skewed {
             let shim = install_shim(&self.path("shim")).map_err(|e| e.to_string())?;
             let file = self.path(&format!("clock{i}"));
             let mut clock = ClockFile::create(&file).map_err(|e| e.to_string())?;
             clock.set(ClockState { offset_ns: SKEW_NS, ..ClockState::default() });
-            conf.push_str(&format!(
-                "SetEnv LD_PRELOAD={} SPLITBRAIN_CLOCK_FILE={}\n",
-                shim.display(),
-                file.display()
-            ));
+            env.push(format!("LD_PRELOAD={}", shim.display()));
+            env.push(format!("SPLITBRAIN_CLOCK_FILE={}", file.display()));
+        }
+        if !env.is_empty() {
+            conf.push_str(&format!("SetEnv {}\n", env.join(" ")));
         }
         let conf_path = self.path(&format!("sshd{i}.conf"));
         write(&conf_path, &conf)?;
@@ -166,7 +205,8 @@ impl Lab {
         self.sshd[i - 1].id()
     }
 
-    /// What of a run is left on host `i`: processes beside sshd, the rule table, run folders.
+    /// What of a run is left on host `i`: processes beside sshd, the rule table, splitbrain's
+    /// qdisc (a real one: where netem exists), run folders.
     pub fn leftovers(&self, i: usize) -> Vec<String> {
         let h = self.host(i);
         let mut left = Vec::new();
@@ -184,6 +224,10 @@ impl Lab {
             .is_ok_and(|s| s.success())
         {
             left.push("nft table inet splitbrain".into());
+        }
+        let qdiscs = output("ip", &["netns", "exec", &h, "tc", "qdisc", "show"]);
+        if let Some(q) = qdiscs.lines().find(|l| l.contains(" 5b17: ")) {
+            left.push(format!("tc {q}"));
         }
         let tmp = output("nsenter", &["-t", &sshd, "-m", "ls", "-A", "/tmp"]);
         left.extend(tmp.split_whitespace().map(|f| format!("/tmp/{f}")));

@@ -3,7 +3,11 @@
 //! planted bug is caught, etcd runs, a target file's shell candidate runs from the folder's
 //! copy on each host, each host's clock offset is recorded (two hosts run 30 s ahead), a
 //! controller killed with SIGKILL mid-run leaves no process, rule or file on any host, and a
-//! host still carrying an earlier run's rules is refused with the command that clears them.
+//! host still carrying an earlier run's rules is refused with the command that clears them;
+//! delay on hosts is refused naming each host whose kernel lacks netem, and, on hosts whose
+//! `tc` is a recording fake (`lab.rs`), issues and removes exactly the qdiscs and filters of
+//! its windows, also when the controller is killed (`delay.rs`; netem's effect itself is not
+//! tested here: this kernel has no netem).
 //!
 //! Ignored, with the reason printed, when not root or when sshd, ssh, ip or nft is missing.
 //! Trials run one at a time (each builds its own lab with the same names).
@@ -15,6 +19,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod delay;
 mod lab;
 #[path = "../support/mod.rs"]
 mod support;
@@ -44,8 +49,16 @@ fn main() {
             || lab_trial(kill_leaves_nothing),
         ),
         Trial::test("delay_on_hosts_whose_kernel_lacks_netem_is_254_naming_each_host", || {
-            lab_trial(delay_without_netem_refused)
+            lab_trial(delay::without_netem_refused)
         }),
+        Trial::test(
+            "delay_on_hosts_puts_a_netem_qdisc_and_filters_for_exactly_the_faulted_peers_and_removes_them",
+            || faked_tc_trial(delay::qdiscs_follow_the_windows),
+        ),
+        Trial::test(
+            "a_controller_killed_during_a_delay_leaves_the_agents_to_delete_their_qdiscs",
+            || faked_tc_trial(delay::kill_removes_the_qdiscs),
+        ),
         Trial::test(
             "a_host_with_an_earlier_run_s_rules_is_refused_naming_the_command_that_clears_them",
             || lab_trial(leftover_rules_refused),
@@ -83,7 +96,17 @@ fn missing() -> Option<String> {
 
 fn lab_trial(f: fn(&Lab) -> Result<(), Failed>) -> Result<(), Failed> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::up(5, &SKEWED)?;
+    checked(Lab::up(5, &SKEWED)?, f)
+}
+
+/// A trial on a lab whose hosts run the recording `tc` (`lab.rs`).
+fn faked_tc_trial(f: fn(&Lab) -> Result<(), Failed>) -> Result<(), Failed> {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    checked(Lab::up_faking_tc(5, &SKEWED)?, f)
+}
+
+/// `f` on `lab`, then nothing of the run may be left on any host.
+fn checked(lab: Lab, f: fn(&Lab) -> Result<(), Failed>) -> Result<(), Failed> {
     let result = f(&lab);
     let left: Vec<String> = (1..=lab.n).flat_map(|i| lab.leftovers(i)).collect();
     result?;
@@ -357,27 +380,6 @@ fn leftover_rules_refused(lab: &Lab) -> Result<(), Failed> {
         return Err(format!("exit {:?}, stderr: {said}", out.status.code()).into());
     }
     Ok(())
-}
-
-/// The lab's hosts share this machine's kernel: where it has no netem (OS-FACTS.md), every
-/// host is named; where it has, the refusal says delay on hosts is not built.
-fn delay_without_netem_refused(lab: &Lab) -> Result<(), Failed> {
-    let probe = ["netns", "exec", &lab.host(1), "sh", "-c", splitbrain_nemesis::NETEM_PROBE];
-    let has_netem = Command::new("ip").args(probe).output()?.status.success();
-    let store = support::store("hosts", "delay");
-    let args = ["--nemesis", "delay", "--time-limit", "5"];
-    let out = run(lab, &store, &args, Duration::from_secs(120))?;
-    expect_exit(&out, 254)?;
-    let said = String::from_utf8_lossy(&out.stderr);
-    let named = |i: usize| said.contains(&format!("n{i} (root@10.97.0.{i}:22)"));
-    let right = match has_netem {
-        true => said.contains("every host has netem"),
-        false => said.contains("sch_netem") && (1..=lab.n).all(named),
-    };
-    match right {
-        true => Ok(()),
-        false => Err(format!("netem here: {has_netem}; stderr: {said}").into()),
-    }
 }
 
 fn bad_hosts_file() -> Result<(), Failed> {
