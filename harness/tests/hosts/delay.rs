@@ -143,3 +143,16 @@ pub fn kill_removes_the_qdiscs(lab: &Lab) -> Result<(), Failed> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A host whose `tc qdisc show` lists splitbrain's root qdisc (an earlier run's) is refused,
+/// naming the command that clears it.
+pub fn leftover_qdisc_refused(lab: &Lab) -> Result<(), Failed> {
+    lab.plant_qdisc_listing(3, "qdisc prio 5b17: dev eth0 root refcnt 2 bands 4\n")?;
+    let store = support::store("hosts", "netem-leftover");
+    let out = run(lab, &store, &["--time-limit", "5"], Duration::from_secs(120))?;
+    let said = String::from_utf8_lossy(&out.stderr);
+    match !out.status.success() && said.contains("sudo tc qdisc del dev eth0 root handle 5b17:") {
+        true => Ok(()),
+        false => Err(format!("exit {:?}, stderr: {said}", out.status.code()).into()),
+    }
+}

@@ -67,6 +67,11 @@ impl Lab {
         std::fs::read_to_string(self.path(&format!("tc{i}.log"))).unwrap_or_default()
     }
 
+    /// What host `i`'s recording `tc` answers to `tc qdisc show` from now on.
+    pub fn plant_qdisc_listing(&self, i: usize, listing: &str) -> Result<(), String> {
+        write(&self.path(&format!("tc{i}.show")), listing)
+    }
+
     /// The `PATH=…` that puts host `i`'s recording `tc` first.
     fn fake_tc_path(&self, i: usize) -> Result<String, String> {
         use std::os::unix::fs::PermissionsExt;
@@ -74,7 +79,14 @@ impl Lab {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let log = self.path(&format!("tc{i}.log"));
         let tc = dir.join("tc");
-        write(&tc, &format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display()))?;
+        // `tc qdisc show` prints the host's planted listing, if any (`plant_qdisc_listing`).
+        let show = self.path(&format!("tc{i}.show"));
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1 $2\" = 'qdisc show' ] && cat '{}' 2>/dev/null\nexit 0\n",
+            log.display(),
+            show.display()
+        );
+        write(&tc, &script)?;
         let exec = std::fs::Permissions::from_mode(0o755);
         std::fs::set_permissions(&tc, exec).map_err(|e| e.to_string())?;
         Ok(format!(

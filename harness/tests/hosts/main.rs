@@ -60,6 +60,10 @@ fn main() {
             || faked_tc_trial(delay::kill_removes_the_qdiscs),
         ),
         Trial::test(
+            "a_host_with_an_earlier_run_s_delay_qdisc_is_refused_naming_the_command_that_clears_it",
+            || faked_tc_trial(delay::leftover_qdisc_refused),
+        ),
+        Trial::test(
             "a_host_with_an_earlier_run_s_rules_is_refused_naming_the_command_that_clears_them",
             || lab_trial(leftover_rules_refused),
         ),
