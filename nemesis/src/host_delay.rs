@@ -80,10 +80,19 @@ pub struct AgentDelays {
 }
 
 impl AgentDelays {
-    /// Puts the delays of a `#@delay` line's words in force in place of the earlier ones.
+    /// Puts the delays of a `#@delay` line's words in force in place of the earlier ones; on
+    /// an error none is left in force (no half-made qdisc stays behind).
     pub fn set(&mut self, words: &str) -> std::result::Result<(), String> {
-        let peers = netem::parse_delay_words(words).ok_or(format!("bad #@delay line {words:?}"))?;
         self.clear();
+        let made = self.make(words);
+        if made.is_err() {
+            self.clear();
+        }
+        made
+    }
+
+    fn make(&mut self, words: &str) -> std::result::Result<(), String> {
+        let peers = netem::parse_delay_words(words).ok_or(format!("bad #@delay line {words:?}"))?;
         let mut by_dev: Vec<(String, Vec<PeerDelay>)> = Vec::new();
         for p in peers {
             let dev = dev_towards(p.to)?;

@@ -156,3 +156,26 @@ pub fn leftover_qdisc_refused(lab: &Lab) -> Result<(), Failed> {
         false => Err(format!("exit {:?}, stderr: {said}", out.status.code()).into()),
     }
 }
+
+/// Hosts whose `tc` refuses netem after the probe passed: each delay window fails with what
+/// `tc` said, no `start-delay` is recorded, the run goes on, and each root qdisc it made was
+/// deleted by the end.
+pub fn a_failing_tc_is_reported_and_leaves_no_qdisc(lab: &Lab) -> Result<(), Failed> {
+    (1..=lab.n).try_for_each(|i| lab.refuse_netem(i))?;
+    let store = support::store("hosts", "netem-fails");
+    let args = ["--nemesis", "delay", "--nemesis-interval", "1s", "--time-limit", "6"];
+    let out = run(lab, &store, &args, Duration::from_secs(120))?;
+    let said = String::from_utf8_lossy(&out.stderr);
+    let h = history(&store)?;
+    let half_made = (1..=lab.n).map(|i| recorded(&lab.tc_log(i))).any(|(m, d)| m.len() != d);
+    let told =
+        said.contains("delay fault failed") && said.contains("Specified qdisc kind is unknown");
+    match told && !half_made && !h.iter().any(|r| r["f"] == "start-delay") {
+        true => Ok(()),
+        false => Err(format!(
+            "half-made qdisc: {half_made}; exit {:?}, stderr: {said}",
+            out.status.code()
+        )
+        .into()),
+    }
+}

@@ -72,6 +72,11 @@ impl Lab {
         write(&self.path(&format!("tc{i}.show")), listing)
     }
 
+    /// From now on host `i`'s recording `tc` fails every netem qdisc but the probe's.
+    pub fn refuse_netem(&self, i: usize) -> Result<(), String> {
+        write(&self.path(&format!("tc{i}.fail")), "")
+    }
+
     /// The `PATH=…` that puts host `i`'s recording `tc` first.
     fn fake_tc_path(&self, i: usize) -> Result<String, String> {
         use std::os::unix::fs::PermissionsExt;
@@ -79,12 +84,15 @@ impl Lab {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let log = self.path(&format!("tc{i}.log"));
         let tc = dir.join("tc");
-        // `tc qdisc show` prints the host's planted listing, if any (`plant_qdisc_listing`).
-        let show = self.path(&format!("tc{i}.show"));
+        // `tc qdisc show` prints the host's planted listing, if any (`plant_qdisc_listing`);
+        // once `refuse_netem` is called, a netem qdisc on any interface but `lo` fails.
+        let (show, fail) = (self.path(&format!("tc{i}.show")), self.path(&format!("tc{i}.fail")));
         let script = format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1 $2\" = 'qdisc show' ] && cat '{}' 2>/dev/null\nexit 0\n",
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1 $2\" = 'qdisc show' ] && cat '{}' 2>/dev/null\n\
+             case \"$*\" in *'dev lo '*) ;; *netem*) [ -e '{}' ] && {{ echo 'Error: Specified qdisc kind is unknown.' >&2; exit 2; }};; esac\nexit 0\n",
             log.display(),
-            show.display()
+            show.display(),
+            fail.display()
         );
         write(&tc, &script)?;
         let exec = std::fs::Permissions::from_mode(0o755);

@@ -63,6 +63,9 @@ fn main() {
             "a_host_with_an_earlier_run_s_delay_qdisc_is_refused_naming_the_command_that_clears_it",
             || faked_tc_trial(delay::leftover_qdisc_refused),
         ),
+        Trial::test("a_delay_that_tc_refuses_on_a_host_is_reported_and_leaves_no_qdisc", || {
+            faked_tc_trial(delay::a_failing_tc_is_reported_and_leaves_no_qdisc)
+        }),
         Trial::test(
             "a_host_with_an_earlier_run_s_rules_is_refused_naming_the_command_that_clears_them",
             || lab_trial(leftover_rules_refused),
