@@ -7,6 +7,8 @@ pub mod schedule;
 use proptest::prelude::*;
 use splitbrain_checkers::linear::{check_operations, verdict, Model, Operation, Options};
 use splitbrain_checkers::registry::{by_name, run_one};
+// Not every test binary that includes this module draws random choices.
+#[allow(unused_imports)]
 pub use splitbrain_checkers::splitmix::SplitMix64 as Rng;
 use splitbrain_checkers::Verdict;
 use splitbrain_checkers::{CheckResult, History};
