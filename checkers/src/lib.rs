@@ -23,6 +23,7 @@ pub mod liveness;
 pub mod reader;
 pub mod registry;
 pub mod safety;
+pub mod splitmix;
 pub mod subject;
 pub mod tested;
 pub mod verdict;

@@ -12,6 +12,7 @@
 //! unless a stale read is planted. A worker whose write timed out goes on under a new process
 //! number, as the harness's workers do. One seed drives every choice.
 
+use crate::splitmix::SplitMix64 as Rng;
 use crate::{History, Process, Record, Type};
 use serde_json::{json, Value};
 
@@ -45,19 +46,6 @@ impl RegisterShape {
             stale_read: false,
             seed,
         }
-    }
-}
-
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
     }
 }
 

@@ -7,6 +7,9 @@ pub mod schedule;
 use proptest::prelude::*;
 use splitbrain_checkers::linear::{check_operations, verdict, Model, Operation, Options};
 use splitbrain_checkers::registry::{by_name, run_one};
+// Not every test binary that includes this module draws random choices.
+#[allow(unused_imports)]
+pub use splitbrain_checkers::splitmix::SplitMix64 as Rng;
 use splitbrain_checkers::Verdict;
 use splitbrain_checkers::{CheckResult, History};
 
@@ -158,30 +161,6 @@ pub fn brute<M: Model>(model: &mut M, ops: &[Operation<M::Input, M::Output>]) ->
     }
     let init = model.init();
     go(model, ops, &mut vec![false; ops.len()], init)
-}
-
-/// A small deterministic generator (SplitMix64), seeded by proptest.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// True `percent` times in a hundred.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
 }
 
 /// Brute force part by part ([`Model::partition`], a key of the key-value model): the

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+pub use splitbrain_checkers::splitmix::SplitMix64 as Rng;
 use splitbrain_checkers::{Process, Record, Type};
 
 /// A fault that removes the old leader before the next election.
@@ -71,25 +72,6 @@ pub struct Schedule {
     pub null_tokens: bool,
     /// The tenures, in turn.
     pub terms: Vec<Term>,
-}
-
-/// A small deterministic generator (splitmix64), so the benchmark needs no extra crate.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 impl Schedule {

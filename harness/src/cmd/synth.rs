@@ -13,24 +13,12 @@
 //! linearizable. Time advances 0.2–4.6 ms per record (about the default rate of a real run:
 //! an hour is 1.5 million records). One seed drives every choice.
 
+use splitbrain_checkers::splitmix::SplitMix64 as Rng;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 const NODES: usize = 5;
 const WORKERS: usize = 10;
-
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-}
 
 /// A client operation under way.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use splitbrain_checkers::splitmix::mix as splitmix;
 
 /// The generator of stream `name`, number `i`, of a run with `seed`.
 pub fn stream(seed: u64, name: &str, i: u64) -> ChaCha8Rng {
@@ -24,13 +25,6 @@ pub fn fresh() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64);
     // Small enough to type back in from the summary.
     splitmix(now ^ u64::from(std::process::id()).rotate_left(32)) % 1_000_000_000
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]
